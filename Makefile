@@ -1,0 +1,112 @@
+# One Makefile, three programs. `make` builds, `make test` runs every test,
+# `make run` brings the local stack up, `make deps` installs what is missing.
+# SAN=1 builds everything with AddressSanitizer + UndefinedBehaviorSanitizer
+# into build-san/ so it never mixes with the normal objects.
+
+CC      ?= cc
+STD     := -std=c11 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wvla -Wwrite-strings \
+           -Wshadow -Wno-unused-parameter
+OPT     ?= -O2 -g
+
+ifeq ($(SAN),1)
+OPT     := -O1 -g -fno-omit-frame-pointer
+SANFL   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+B       := build-san
+BIN     := build-san/bin
+else
+SANFL   :=
+B       := build
+BIN     := bin
+endif
+
+PKG_MHD   := $(shell pkg-config --cflags --libs libmicrohttpd 2>/dev/null)
+CFL_MHD   := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+LIB_MHD   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+CFL_JSON  := $(shell pkg-config --cflags json-c 2>/dev/null)
+LIB_JSON  := $(shell pkg-config --libs json-c 2>/dev/null)
+CFL_JWT   := $(shell pkg-config --cflags libjwt 2>/dev/null)
+LIB_JWT   := $(shell pkg-config --libs libjwt 2>/dev/null)
+CFL_CURL  := $(shell pkg-config --cflags libcurl 2>/dev/null)
+LIB_CURL  := $(shell pkg-config --libs libcurl 2>/dev/null)
+CFL_SSL   := $(shell pkg-config --cflags libcrypto 2>/dev/null)
+LIB_SSL   := $(shell pkg-config --libs libcrypto 2>/dev/null)
+CFL_CHECK := $(shell pkg-config --cflags check 2>/dev/null)
+LIB_CHECK := $(shell pkg-config --libs check 2>/dev/null)
+# wslay ships no .pc file in Debian 12.
+LIB_WSLAY := $(shell pkg-config --libs libwslay 2>/dev/null || echo -lwslay)
+
+CFLAGS  := $(STD) $(WARN) $(OPT) $(SANFL) -MMD -MP -Isrc \
+           $(CFL_MHD) $(CFL_JSON) $(CFL_JWT) $(CFL_CURL) $(CFL_SSL)
+LDFLAGS := $(SANFL)
+
+# --- shared code -----------------------------------------------------------
+UTIL_OBJ  := $(B)/util/buf.o $(B)/util/xalloc.o $(B)/util/log.o \
+             $(B)/util/jsonx.o
+# Protocol code with no dependency beyond libc and json-c: the handler may
+# link it.
+PROTO_OBJ := $(B)/proto/connstr.o $(B)/proto/names.o $(B)/proto/invoke.o
+# Protocol code that needs libjwt/OpenSSL: local host and emulator only.
+TOKEN_OBJ := $(B)/proto/token.o
+
+PROGRAMS :=
+TEST_RUNNERS :=
+CLEAN_EXTRA :=
+
+.PHONY: all
+all: programs
+
+include mk/handler.mk
+-include mk/emulator.mk
+-include mk/host.mk
+include mk/tests.mk
+
+.PHONY: programs
+programs: $(PROGRAMS)
+
+$(B)/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CFL_CHECK) -Itests -c $< -o $@
+
+# --- installation of what is missing ---------------------------------------
+.PHONY: deps
+deps:
+	@scripts/deps.sh
+
+.PHONY: deps-check
+deps-check:
+	@scripts/deps.sh --if-missing
+
+# --- the local stack ---------------------------------------------------------
+.PHONY: run
+run: deps-check
+	@$(MAKE) --no-print-directory programs www-lib
+	@scripts/run.sh
+
+.PHONY: www-lib
+www-lib:
+	@mkdir -p www/lib
+	@cp node_modules/@microsoft/signalr/dist/browser/signalr.min.js www/lib/ 2>/dev/null || true
+
+# --- tests -------------------------------------------------------------------
+.PHONY: test
+test: deps-check
+	@$(MAKE) --no-print-directory programs test-runners www-lib
+	@scripts/test.sh
+
+.PHONY: check
+check: test
+
+.PHONY: format
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h')
+
+.PHONY: clean
+clean:
+	rm -rf build build-san bin dist $(CLEAN_EXTRA)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Run every Check runner, then the Node end-to-end tests. Used by `make test`
+# (and so by CI). BUILD=build-san selects the sanitizer build.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+B=${BUILD:-build}
+BINDIR=${BINDIR:-bin}
+export BINDIR
+export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
+status=0
+for r in "$B"/tests/check_*; do
+  [ -x "$r" ] || continue
+  echo "== $(basename "$r")"
+  "$r" || status=1
+done
+if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
+  echo "== node e2e"
+  node --test --test-concurrency=1 tests/e2e/ || status=1
+fi
+exit $status

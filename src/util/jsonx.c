@@ -1,0 +1,119 @@
+/* jsonx.c - json-c helpers (see jsonx.h). */
+#include "jsonx.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "limits.h"
+#include "banned.h"
+
+int jsonx_parse(const char *s, size_t len, struct json_object **out,
+                char *err, size_t errlen)
+{
+    *out = NULL;
+    if (len == 0) {
+        snprintf(err, errlen, "empty JSON text");
+        return -1;
+    }
+    if (memchr(s, '\0', len)) {
+        snprintf(err, errlen, "JSON text contains a NUL byte");
+        return -1;
+    }
+    if (len > (size_t)0x7fffffff) {
+        snprintf(err, errlen, "JSON text too large");
+        return -1;
+    }
+    struct json_tokener *tok = json_tokener_new_ex(LIMIT_JSON_DEPTH);
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+                                    JSON_TOKENER_VALIDATE_UTF8);
+    struct json_object *v = json_tokener_parse_ex(tok, s, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t used = json_tokener_get_parse_end(tok);
+    if (jerr == json_tokener_continue) {
+        snprintf(err, errlen, "truncated JSON text");
+        goto fail;
+    }
+    if (jerr != json_tokener_success) {
+        snprintf(err, errlen, "invalid JSON at byte %zu: %s", used,
+                 json_tokener_error_desc(jerr));
+        goto fail;
+    }
+    /* Trailing white space is fine, anything else is not. */
+    for (size_t i = used; i < len; i++) {
+        if (!strchr(" \t\r\n", s[i])) {
+            snprintf(err, errlen, "unexpected bytes after JSON value at %zu",
+                     i);
+            goto fail;
+        }
+    }
+    json_tokener_free(tok);
+    *out = v;
+    return 0;
+fail:
+    json_object_put(v);
+    json_tokener_free(tok);
+    return -1;
+}
+
+struct json_object *jsonx_get_ci(struct json_object *obj, const char *key)
+{
+    struct json_object *v = NULL;
+    if (!obj || !json_object_is_type(obj, json_type_object))
+        return NULL;
+    if (json_object_object_get_ex(obj, key, &v))
+        return v;
+    json_object_object_foreach(obj, k, val)
+    {
+        if (strcasecmp(k, key) == 0)
+            return val;
+    }
+    return NULL;
+}
+
+int jsonx_has_ci(struct json_object *obj, const char *key)
+{
+    if (!obj || !json_object_is_type(obj, json_type_object))
+        return 0;
+    if (json_object_object_get_ex(obj, key, NULL))
+        return 1;
+    json_object_object_foreach(obj, k, val)
+    {
+        (void)val;
+        if (strcasecmp(k, key) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+const char *jsonx_str(struct json_object *obj, const char *key)
+{
+    struct json_object *v = jsonx_get_ci(obj, key);
+    if (!v || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+struct json_object *jsonx_unwrap(struct json_object *v, int max_layers)
+{
+    struct json_object *cur = json_object_get(v);
+    char err[128];
+    for (int i = 0; i < max_layers && cur &&
+                    json_object_is_type(cur, json_type_string);
+         i++) {
+        struct json_object *next = NULL;
+        const char *s = json_object_get_string(cur);
+        size_t n = (size_t)json_object_get_string_len(cur);
+        if (jsonx_parse(s, n, &next, err, sizeof err) < 0 || !next)
+            break;
+        json_object_put(cur);
+        cur = next;
+    }
+    return cur;
+}
+
+const char *jsonx_compact(struct json_object *v)
+{
+    return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
+}

@@ -1,0 +1,58 @@
+/* runner.c - the shared main() of every Check runner (see runner.h). */
+#include "runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int runner_main(const suite_fn *suites, size_t n)
+{
+    SRunner *sr = srunner_create(suites[0]());
+    for (size_t i = 1; i < n; i++)
+        srunner_add_suite(sr, suites[i]());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+const char *runner_spec_dir(void)
+{
+    const char *d = getenv("SPEC_DIR");
+    if (d && *d)
+        return d;
+    if (access("../shared/spec", R_OK) == 0)
+        return "../shared/spec";
+    return "../../shared/spec";
+}
+
+char *runner_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *p = malloc(cap);
+    size_t r;
+    while (p && (r = fread(p + n, 1, cap - n - 1, f)) > 0) {
+        n += r;
+        if (cap - n - 1 == 0) {
+            char *q = realloc(p, cap * 2);
+            if (!q) {
+                free(p);
+                p = NULL;
+                break;
+            }
+            p = q;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (p) {
+        p[n] = '\0';
+        if (len)
+            *len = n;
+    }
+    return p;
+}

@@ -1,0 +1,31 @@
+/*
+ * runner.h - one Check runner per program, one list of suites per runner.
+ *
+ * Each runner's main() is RUNNER_MAIN(suite_a, suite_b, ...). Check itself
+ * honours CK_RUN_SUITE=name and CK_RUN_CASE=name to run one part, and forks
+ * per test so a crash fails one test, not the run.
+ */
+#ifndef TESTS_RUNNER_H
+#define TESTS_RUNNER_H
+
+#include <stddef.h>
+
+#include <check.h>
+
+typedef Suite *(*suite_fn)(void);
+
+int runner_main(const suite_fn *suites, size_t n);
+
+#define RUNNER_MAIN(...)                                                     \
+    int main(void)                                                           \
+    {                                                                        \
+        static const suite_fn suites[] = {__VA_ARGS__};                      \
+        return runner_main(suites, sizeof suites / sizeof suites[0]);        \
+    }
+
+/* Path of ../shared/spec (or $SPEC_DIR) for vector files; borrowed. */
+const char *runner_spec_dir(void);
+/* Read a whole file into a new NUL-terminated string, or NULL. */
+char *runner_slurp(const char *path, size_t *len);
+
+#endif
