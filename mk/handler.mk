@@ -1,7 +1,7 @@
 # bin/handler: the only program Azure runs. Links libmicrohttpd + json-c,
 # never libcurl, libjwt or OpenSSL (its object list proves it).
 HANDLER_OBJ := $(B)/handler/main.o $(B)/handler/server.o \
-               $(B)/handler/routes.o $(B)/handler/stats.o \
+               $(B)/handler/routes.o $(B)/handler/stats.o $(B)/handler/fn.o \
                $(B)/handler/fn_negotiate.o $(B)/handler/fn_broadcast.o \
                $(B)/handler/fn_groups.o $(B)/handler/fn_status_update.o \
                $(B)/handler/fn_index.o \
