@@ -4,8 +4,9 @@
  *   {second} {minute} {hour} {day} {month} {day-of-week}
  *
  * Six fields (five are accepted too, without seconds: second 0), each a
- * number, '*', a range a-b, a list a,b,c, or a step */n or a-b/n; English
- * month and day names or their three-letter abbreviations, any case;
+ * number, '*', a range a-b, a list a,b,c, or a step (a-b/n, a/n, or '*'
+ * then /n); English month and day names or their three-letter
+ * abbreviations, any case;
  * day-of-week 0-6 with 0 = Sunday (7 is also Sunday). All times are UTC
  * epoch seconds (custom-handler.md §6). Pure: no I/O, libc only.
  */
@@ -16,13 +17,13 @@
 #include <stdint.h>
 
 struct ncrontab {
-    uint64_t seconds;  /* bit n: second n, 0-59 */
-    uint64_t minutes;  /* bit n: minute n, 0-59 */
-    uint32_t hours;    /* bit n: hour n, 0-23 */
-    uint32_t days;     /* bit n: day of month n, 1-31 */
-    uint16_t months;   /* bit n: month n, 1-12 */
-    uint8_t weekdays;  /* bit n: day of week n, 0-6, 0 = Sunday */
-    int fields;        /* 5 or 6, as written */
+    uint64_t seconds; /* bit n: second n, 0-59 */
+    uint64_t minutes; /* bit n: minute n, 0-59 */
+    uint32_t hours;   /* bit n: hour n, 0-23 */
+    uint32_t days;    /* bit n: day of month n, 1-31 */
+    uint16_t months;  /* bit n: month n, 1-12 */
+    uint8_t weekdays; /* bit n: day of week n, 0-6, 0 = Sunday */
+    int fields;       /* 5 or 6, as written */
 };
 
 /* Parse expr. Returns 0, or -1 with a message naming the field and the
