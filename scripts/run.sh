@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# Bring the local stack up (what `make run` runs after building):
+#   1. bin/signalr-emulator on port 8888, unless AzureSignalRConnectionString
+#      (environment first, then local.settings.json's Values) points anywhere
+#      but localhost:8888, e.g. at a real Azure SignalR Service;
+#   2. bin/func-local, the local Functions host, which starts bin/handler.
+# Prints the page URL, a curl command that broadcasts, and the connection
+# string (its AccessKey masked unless it is the emulator's well-known one).
+# Ctrl-C or SIGTERM stops everything and exits 0.
+#   BINDIR=dir   where the programs are (default bin)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BINDIR=${BINDIR:-bin}
+EMULATOR_PORT=8888
+EMULATOR_WAIT=15 # seconds for the emulator's "listening on" line
+HOST_WAIT=60     # seconds for func-local's (it waits up to 30 s for the handler)
+STOP_WAIT=10     # seconds each program gets to stop before it is killed
+
+emulator_pid=""
+host_pid=""
+stopping=0
+work=$(mktemp -d)
+
+say() { printf 'run: %s\n' "$*"; }
+
+# TERM the children, give them STOP_WAIT seconds, then KILL what is left.
+stop_all() {
+  local pid i
+  for pid in "$host_pid" "$emulator_pid"; do
+    if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; fi
+  done
+  for pid in "$host_pid" "$emulator_pid"; do
+    [ -n "$pid" ] || continue
+    for ((i = 0; i < STOP_WAIT * 10; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  host_pid=""
+  emulator_pid=""
+}
+
+on_signal() {
+  stopping=1
+  echo
+  say "stopping"
+  stop_all
+  rm -rf "$work"
+  say "stopped"
+  exit 0
+}
+
+on_exit() {
+  stop_all
+  rm -rf "$work"
+}
+
+trap on_signal INT TERM
+trap on_exit EXIT
+
+die() {
+  say "$*" >&2
+  exit 1
+}
+
+# The connection string the app will use: the environment wins over
+# local.settings.json, as func-local reads them.
+connection_string() {
+  if [ -n "${AzureSignalRConnectionString:-}" ]; then
+    printf '%s' "$AzureSignalRConnectionString"
+    return
+  fi
+  [ -f local.settings.json ] || return 0
+  node -e '
+    const s = JSON.parse(require("fs").readFileSync("local.settings.json", "utf8"));
+    const v = s && s.Values && s.Values.AzureSignalRConnectionString;
+    if (typeof v === "string") process.stdout.write(v);
+  ' 2>/dev/null || die "local.settings.json: not valid JSON"
+}
+
+trim() {
+  local s=$1
+  s=${s#"${s%%[![:space:]]*}"}
+  s=${s%"${s##*[![:space:]]}"}
+  printf '%s' "$s"
+}
+
+# The value of key (case-insensitive) in a "Key=Value;..." string.
+conn_value() {
+  local want=${2,,} part key parts=()
+  IFS=';' read -r -a parts <<<"$1"
+  for part in "${parts[@]}"; do
+    [[ $part == *=* ]] || continue
+    key=$(trim "${part%%=*}")
+    if [ "${key,,}" = "$want" ]; then
+      trim "${part#*=}"
+      return
+    fi
+  done
+}
+
+# 0 when the connection string names the emulator at localhost:8888.
+is_local_emulator() {
+  local endpoint port host rest
+  endpoint=$(conn_value "$1" endpoint)
+  port=$(conn_value "$1" port)
+  [ -n "$endpoint" ] || return 0 # nothing set: use the emulator
+  rest=${endpoint#*://}
+  host=${rest%%/*}
+  if [ -z "$port" ] && [ "${host##*:}" != "$host" ]; then
+    port=${host##*:}
+  fi
+  host=${host%%:*}
+  if [ -z "$port" ]; then
+    case ${endpoint,,} in
+      https://*) port=443 ;;
+      *) port=80 ;;
+    esac
+  fi
+  case ${host,,} in
+    localhost | 127.0.0.1) [ "$port" = "$EMULATOR_PORT" ] ;;
+    *) return 1 ;;
+  esac
+}
+
+masked() {
+  local out="" part key parts=()
+  IFS=';' read -r -a parts <<<"$1"
+  for part in "${parts[@]}"; do
+    [ -n "$part" ] || continue
+    key=$(trim "${part%%=*}")
+    if [ "${key,,}" = accesskey ]; then
+      out+="$key=***;"
+    else
+      out+="$part;"
+    fi
+  done
+  printf '%s' "$out"
+}
+
+# Wait until file holds "listening on" or pid exits; bounded.
+wait_listening() {
+  local file=$1 pid=$2 seconds=$3 name=$4 i
+  for ((i = 0; i < seconds * 10; i++)); do
+    if grep -q 'listening on' "$file" 2>/dev/null; then
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || die "$name exited before it was ready (see its output above)"
+    sleep 0.1
+  done
+  die "$name did not print 'listening on' within ${seconds}s"
+}
+
+for prog in func-local handler; do
+  [ -x "$BINDIR/$prog" ] || die "$BINDIR/$prog is missing: run make first"
+done
+
+line_buffered=()
+if command -v stdbuf >/dev/null; then
+  line_buffered=(stdbuf -oL -eL)
+fi
+
+conn=$(connection_string)
+if is_local_emulator "$conn"; then
+  [ -x "$BINDIR/signalr-emulator" ] || die "$BINDIR/signalr-emulator is missing: run make first"
+  say "starting the SignalR emulator on port $EMULATOR_PORT"
+  "${line_buffered[@]}" "$BINDIR/signalr-emulator" --port "$EMULATOR_PORT" \
+    > >(tee "$work/emulator.out" | sed -u 's/^/emulator  | /') 2>&1 &
+  emulator_pid=$!
+  wait_listening "$work/emulator.out" "$emulator_pid" "$EMULATOR_WAIT" "signalr-emulator"
+  shown_conn=$(grep -m1 '^Endpoint=' "$work/emulator.out" || true)
+  [ -n "$shown_conn" ] || shown_conn=$conn
+else
+  say "AzureSignalRConnectionString points elsewhere: not starting the emulator"
+  shown_conn=$(masked "$conn")
+fi
+
+say "starting the local Functions host"
+"${line_buffered[@]}" "$BINDIR/func-local" --app . \
+  > >(tee "$work/host.out" | sed -u 's/^/func-local| /') 2>&1 &
+host_pid=$!
+wait_listening "$work/host.out" "$host_pid" "$HOST_WAIT" "func-local"
+base=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$work/host.out" | head -n1)
+base=${base%/}
+[ -n "$base" ] || base="http://127.0.0.1:7071"
+
+cat <<EOF
+
+  Page:               $base/api/index/
+  Broadcast:          curl -X POST $base/api/broadcast -H 'Content-Type: application/json' -d '{"message":"Hello from curl"}'
+  Status update now:  curl -X POST $base/admin/functions/statusUpdate -H 'Content-Type: application/json' -d '{"input":""}'
+  SignalR:            $shown_conn
+
+  Ctrl-C stops everything.
+
+EOF
+
+# Run until a signal (handled above) or until one program stops by itself.
+while [ "$stopping" = 0 ]; do
+  if ! kill -0 "$host_pid" 2>/dev/null; then
+    wait "$host_pid" 2>/dev/null && rc=0 || rc=$?
+    host_pid=""
+    die "func-local stopped (exit $rc)"
+  fi
+  if [ -n "$emulator_pid" ] && ! kill -0 "$emulator_pid" 2>/dev/null; then
+    wait "$emulator_pid" 2>/dev/null && rc=0 || rc=$?
+    emulator_pid=""
+    die "signalr-emulator stopped (exit $rc)"
+  fi
+  sleep 0.5 &
+  wait $! || true
+done

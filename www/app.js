@@ -1,0 +1,267 @@
+// The demo page: one SignalR connection through the app's negotiate
+// function, the notifications and status updates it receives, and forms
+// that call the broadcast and groups functions. Untrusted text only ever
+// goes into the page through textContent.
+'use strict';
+
+(function () {
+  const API = '/api';
+  const MAX_NOTES = 100;
+  const $ = (id) => document.getElementById(id);
+
+  let connection = null;
+  let generation = 0; // a replaced connection's events are ignored
+  let userId = null;
+  const joined = new Set();
+
+  // --- connection state ----------------------------------------------------
+
+  function setState(state, detail) {
+    const el = $('state');
+    el.dataset.state = state;
+    el.textContent = state;
+    $('reconnect').hidden = state !== 'closed';
+    const err = $('conn-error');
+    err.hidden = !detail;
+    err.textContent = detail || '';
+  }
+
+  function setConnectionId(id) {
+    $('connection-id').textContent = id || '-';
+  }
+
+  function build(user) {
+    const options = user
+      ? { headers: { 'x-ms-client-principal-id': user } }
+      : {};
+    return new signalR.HubConnectionBuilder()
+      .withUrl(user ? API + '/user' : API, options)
+      .withAutomaticReconnect()
+      .configureLogging(signalR.LogLevel.Warning)
+      .build();
+  }
+
+  async function connect(user) {
+    const mine = ++generation;
+    const old = connection;
+    connection = null;
+    if (old) {
+      try { await old.stop(); } catch (e) { /* it is being replaced */ }
+    }
+    userId = user || null;
+    $('identity').textContent = userId ? 'user ' + userId : 'anonymous';
+    setConnectionId(null);
+    setState('connecting');
+    if (typeof signalR === 'undefined') {
+      setState('closed', 'lib/signalr.min.js did not load (run make).');
+      return;
+    }
+
+    const c = build(userId);
+    c.on('newNotification', (...args) => {
+      if (mine === generation) addNotification(args);
+    });
+    c.on('statusUpdate', (status) => {
+      if (mine === generation) showStatus(status);
+    });
+    c.onreconnecting((err) => {
+      if (mine !== generation) return;
+      setState('reconnecting', err ? String(err.message || err) : '');
+    });
+    c.onreconnected(() => {
+      if (mine !== generation) return;
+      setState('connected');
+      setConnectionId(c.connectionId);
+      // A new connection id: groups joined by connection id are gone.
+      if (!userId) {
+        joined.clear();
+        drawGroups();
+      }
+    });
+    c.onclose((err) => {
+      if (mine !== generation) return;
+      setState('closed', err ? String(err.message || err) : '');
+      setConnectionId(null);
+    });
+    connection = c;
+    try {
+      await c.start();
+    } catch (err) {
+      if (mine === generation) {
+        setState('closed', 'Could not connect: ' + String(err.message || err));
+      }
+      return;
+    }
+    if (mine !== generation) return;
+    setState('connected');
+    setConnectionId(c.connectionId);
+  }
+
+  // --- what arrives ---------------------------------------------------------
+
+  function render(value) {
+    if (typeof value === 'string') {
+      const span = document.createElement('span');
+      span.className = 'text';
+      span.textContent = value;
+      return span;
+    }
+    const pre = document.createElement('pre');
+    pre.className = 'json';
+    pre.textContent = JSON.stringify(value, null, 2);
+    return pre;
+  }
+
+  function clock(date) {
+    return date.toISOString().slice(11, 19) + 'Z';
+  }
+
+  function addNotification(args) {
+    const li = document.createElement('li');
+    li.className = 'note';
+    const time = document.createElement('time');
+    time.dateTime = new Date().toISOString();
+    time.textContent = clock(new Date());
+    li.appendChild(time);
+    li.appendChild(render(args.length === 1 ? args[0] : args));
+    const list = $('notifications');
+    list.insertBefore(li, list.firstChild);
+    while (list.children.length > MAX_NOTES) list.removeChild(list.lastChild);
+    $('notifications-empty').hidden = true;
+    const count = $('notification-count');
+    count.textContent = String(Number(count.textContent) + 1);
+  }
+
+  function showStatus(status) {
+    const box = $('status');
+    box.dataset.received = 'true';
+    $('status-empty').hidden = true;
+    $('status-facts').hidden = false;
+    const ok = status && typeof status === 'object';
+    const ts = ok && typeof status.timestamp === 'string' ? status.timestamp : '?';
+    $('status-timestamp').textContent = ts;
+    const healthy = $('status-healthy');
+    if (ok && typeof status.servicesHealthy === 'boolean') {
+      healthy.textContent = status.servicesHealthy ? 'healthy' : 'unhealthy';
+      healthy.className = status.servicesHealthy ? 'good' : 'bad';
+    } else {
+      healthy.textContent = '?';
+      healthy.className = '';
+    }
+    $('status-users').textContent =
+      ok && typeof status.activeUsers === 'number' ? String(status.activeUsers) : '?';
+    box.classList.remove('flash');
+    void box.offsetWidth; // restart the highlight
+    box.classList.add('flash');
+  }
+
+  // --- calls to the functions ----------------------------------------------
+
+  async function post(path, body, out) {
+    out.hidden = false;
+    out.className = 'result';
+    out.textContent = 'sending…';
+    let text = '';
+    let status = 0;
+    try {
+      const res = await fetch(API + path, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (err) {
+      out.className = 'result bad';
+      out.textContent = 'request failed: ' + String(err.message || err);
+      return false;
+    }
+    let shown = text;
+    try { shown = JSON.stringify(JSON.parse(text), null, 2); } catch (e) { /* as is */ }
+    out.className = status >= 200 && status < 300 ? 'result good' : 'result bad';
+    out.textContent = status + ' ' + shown;
+    return status >= 200 && status < 300;
+  }
+
+  function readMessage(text) {
+    const t = text.trim();
+    if (t.startsWith('{') || t.startsWith('[')) {
+      try { return JSON.parse(t); } catch (e) { /* send it as text */ }
+    }
+    return text;
+  }
+
+  $('recipient-kind').addEventListener('change', (ev) => {
+    const kind = ev.target.value;
+    const input = $('recipient');
+    input.disabled = kind === 'all';
+    input.required = kind !== 'all';
+    if (kind === 'connectionId' && !input.value && connection) {
+      input.value = connection.connectionId || '';
+    } else if (kind === 'userId' && !input.value && userId) {
+      input.value = userId;
+    }
+    input.placeholder = kind === 'all' ? 'recipient' : kind;
+  });
+
+  $('broadcast-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const body = { message: readMessage($('message').value) };
+    const target = $('target').value.trim();
+    if (target) body.target = target;
+    const kind = $('recipient-kind').value;
+    if (kind !== 'all') body[kind] = $('recipient').value.trim();
+    post('/broadcast', body, $('broadcast-result'));
+  });
+
+  function drawGroups() {
+    const ul = $('groups');
+    ul.textContent = '';
+    for (const g of joined) {
+      const li = document.createElement('li');
+      li.textContent = g;
+      ul.appendChild(li);
+    }
+  }
+
+  $('group-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const action = ev.submitter && ev.submitter.value === 'remove' ? 'remove' : 'add';
+    const groupName = $('group-name').value.trim();
+    const body = { action, groupName };
+    if (userId) {
+      body.userId = userId;
+    } else if (connection && connection.connectionId) {
+      body.connectionId = connection.connectionId;
+    } else {
+      const out = $('group-result');
+      out.hidden = false;
+      out.className = 'result bad';
+      out.textContent = 'not connected: no connection id to add';
+      return;
+    }
+    if (await post('/groups', body, $('group-result'))) {
+      if (action === 'add') joined.add(groupName); else joined.delete(groupName);
+      drawGroups();
+    }
+  });
+
+  $('user-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const name = $('user-name').value.trim();
+    if (!name) return;
+    joined.clear();
+    drawGroups();
+    connect(name);
+  });
+
+  $('connect-anon').addEventListener('click', () => {
+    joined.clear();
+    drawGroups();
+    connect(null);
+  });
+
+  $('reconnect').addEventListener('click', () => connect(userId));
+
+  connect(null);
+})();
