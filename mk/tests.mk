@@ -7,12 +7,12 @@ UNIT_TEST_OBJ := $(patsubst tests/%.c,$(B)/tests/%.o,\
     $(wildcard tests/util/check_*.c tests/proto/check_*.c \
                tests/handler/check_*.c)) \
     $(B)/tests/unit_main.o $(RUNNER_OBJ)
-HANDLER_FN_OBJ := $(filter-out $(B)/handler/main.o $(B)/handler/server.o,\
+HANDLER_FN_OBJ := $(filter-out $(B)/handler/main.o,\
                     $(HANDLER_OBJ))
 
 $(B)/tests/check_unit: $(UNIT_TEST_OBJ) $(HANDLER_FN_OBJ) $(TOKEN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CHECK) $(LIB_JWT) $(LIB_SSL) \
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CHECK) $(LIB_JWT) $(LIB_SSL) $(LIB_MHD) \
 	    $(LIB_JSON) -lpthread
 
 # Black-box tests of bin/handler over real sockets, driven with libcurl.

@@ -30,6 +30,11 @@ int jsonx_parse(const char *s, size_t len, struct json_object **out,
     struct json_object *v = json_tokener_parse_ex(tok, s, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t used = json_tokener_get_parse_end(tok);
+    if (jerr == json_tokener_continue && used == len) {
+        /* A bare literal or number ends only at a delimiter: give one. */
+        v = json_tokener_parse_ex(tok, " ", 1);
+        jerr = json_tokener_get_error(tok);
+    }
     if (jerr == json_tokener_continue) {
         snprintf(err, errlen, "truncated JSON text");
         goto fail;

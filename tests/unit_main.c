@@ -1,0 +1,15 @@
+/* unit_main.c - the runner for util/, proto/ and the handler's functions. */
+#include "runner.h"
+
+Suite *buf_suite(void);
+Suite *jsonx_suite(void);
+Suite *connstr_suite(void);
+Suite *names_suite(void);
+Suite *token_suite(void);
+Suite *invoke_suite(void);
+Suite *fn_suite(void);
+Suite *routes_suite(void);
+Suite *stats_suite(void);
+
+RUNNER_MAIN(buf_suite, jsonx_suite, connstr_suite, names_suite, token_suite,
+            invoke_suite, fn_suite, routes_suite, stats_suite)
