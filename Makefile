@@ -96,7 +96,7 @@ www-lib:
 .PHONY: test
 test: deps-check
 	@$(MAKE) --no-print-directory programs test-runners www-lib
-	@scripts/test.sh
+	@BUILD=$(B) BINDIR=$(BIN) scripts/test.sh
 
 .PHONY: check
 check: test
