@@ -1,0 +1,319 @@
+/* client.c - the /client endpoint (see client.h). */
+#include "client.h"
+
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "emulator/auth.h"
+#include "emulator/conn.h"
+#include "proto/names.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+/* The path every client token's audience names (§3.3). */
+#define CLIENT_AUD_PATH "/client/"
+
+static enum MHD_Result preflight(struct req *r)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    server_cors(r, resp);
+    MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+                            "GET, POST, DELETE, OPTIONS");
+    const char *rh = MHD_lookup_connection_value(
+        r->mhd, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+    if (rh)
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers", rh);
+    MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+    enum MHD_Result ret = MHD_queue_response(r->mhd, MHD_HTTP_NO_CONTENT, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static struct json_object *transport(const char *name, int binary)
+{
+    struct json_object *t = json_object_new_object();
+    struct json_object *f = json_object_new_array();
+    json_object_array_add(f, json_object_new_string("Text"));
+    if (binary)
+        json_object_array_add(f, json_object_new_string("Binary"));
+    json_object_object_add(t, "transport", json_object_new_string(name));
+    json_object_object_add(t, "transferFormats", f);
+    return t;
+}
+
+static enum MHD_Result negotiate(struct server *s, struct req *r)
+{
+    char *hub = req_query(r, "hub");
+    char *ver = req_query(r, "negotiateVersion");
+    struct token_claims claims;
+    struct json_object *o = NULL;
+    char err[256];
+    enum MHD_Result ret;
+    memset(&claims, 0, sizeof claims);
+    if (!hub) {
+        ret = server_reply_error(r, 400, NULL, "negotiate needs ?hub=");
+        goto out;
+    }
+    if (names_check_hub(hub, err, sizeof err) < 0) {
+        ret = server_reply_error(r, 400, NULL, "bad hub name: %s", err);
+        goto out;
+    }
+    if (auth_check(s, r->mhd, CLIENT_AUD_PATH, hub, &claims, err,
+                   sizeof err) < 0) {
+        ret = server_reply_error(r, 401, NULL, "%s", err);
+        goto out;
+    }
+    long v = ver ? strtol(ver, NULL, 10) : 0;
+    struct conn *c = conn_new(s, hub, claims.user_id, v < 1);
+    if (!c) {
+        ret = server_reply_error(r, 500, NULL, "no random bytes for an id");
+        goto out;
+    }
+    o = json_object_new_object();
+    if (v >= 1)
+        json_object_object_add(o, "negotiateVersion", json_object_new_int(1));
+    json_object_object_add(o, "connectionId", json_object_new_string(c->id));
+    if (v >= 1)
+        json_object_object_add(o, "connectionToken",
+                               json_object_new_string(c->token));
+    struct json_object *ts = json_object_new_array();
+    json_object_array_add(ts, transport("WebSockets", 1));
+    json_object_array_add(ts, transport("ServerSentEvents", 0));
+    json_object_array_add(ts, transport("LongPolling", 1));
+    json_object_object_add(o, "availableTransports", ts);
+    log_info("negotiate hub=%s id=%s user=%s version=%ld", c->hub, c->id,
+             c->user ? c->user : "(anonymous)", v >= 1 ? 1L : 0L);
+    ret = server_reply_json(r, 200, o);
+out:
+    json_object_put(o);
+    token_claims_release(&claims);
+    free(hub);
+    free(ver);
+    return ret;
+}
+
+static void on_upgrade(void *cls, struct MHD_Connection *mc, void *req_cls,
+                       const char *extra, size_t extra_len, MHD_socket sock,
+                       struct MHD_UpgradeResponseHandle *urh)
+{
+    struct server *s = cls;
+    struct req *r = req_cls;
+    struct conn *c = r ? conn_by_token(s, r->token) : NULL;
+    if (!c || c->state != CONN_NEGOTIATED ||
+        conn_attach_ws(c, sock, extra, extra_len, urh) < 0) {
+        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+        return;
+    }
+}
+
+static enum MHD_Result websocket(struct server *s, struct req *r,
+                                 struct conn *c)
+{
+    const char *key =
+        MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Sec-WebSocket-Key");
+    const char *ver = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
+                                                  "Sec-WebSocket-Version");
+    char accept[32];
+    if (!ver || strcmp(ver, "13") != 0)
+        return server_reply_error(r, 400, NULL,
+                                  "Sec-WebSocket-Version must be 13");
+    if (ws_accept_key(key, accept, sizeof accept) < 0)
+        return server_reply_error(r, 400, NULL, "bad Sec-WebSocket-Key");
+    struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgrade, s);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
+    MHD_add_response_header(resp, "Sec-WebSocket-Accept", accept);
+    snprintf(r->token, sizeof r->token, "%s", c->token); /* for on_upgrade */
+    enum MHD_Result ret =
+        MHD_queue_response(r->mhd, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct req *r = cls;
+    struct conn *c = r->conn;
+    if (c && c->out.len) {
+        size_t n = c->out.len < max ? c->out.len : max;
+        memcpy(out, c->out.data, n);
+        buf_consume(&c->out, n);
+        return (ssize_t)n;
+    }
+    if (r->ended || !c)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    req_suspend(r);
+    return 0;
+}
+
+static enum MHD_Result sse(struct req *r, struct conn *c)
+{
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, r, NULL);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+    MHD_add_response_header(resp, "Cache-Control", "no-cache,no-store");
+    MHD_add_response_header(resp, "Pragma", "no-cache");
+    server_cors(r, resp);
+    r->kind = REQ_SSE;
+    conn_attach_sse(c, r);
+    MHD_set_connection_option(r->mhd, MHD_CONNECTION_OPTION_TIMEOUT,
+                              (unsigned int)0);
+    enum MHD_Result ret = MHD_queue_response(r->mhd, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* Answer a held poll (or hold it). */
+static enum MHD_Result poll_answer(struct server *s, struct req *r)
+{
+    struct conn *c = r->conn;
+    if (r->superseded || !c || c->state == CONN_DEAD) {
+        r->conn = NULL;
+        return server_reply(r, 204, NULL, "", 0, NULL);
+    }
+    int expired = s->now_ms - r->started_ms >= CONN_LP_HOLD_MS;
+    if (!c->out.len && c->state != CONN_CLOSING && !expired &&
+        !s->stopping) {
+        req_suspend(r);
+        return MHD_YES;
+    }
+    c->poll = NULL;
+    r->conn = NULL;
+    c->poll_end_ms = s->now_ms;
+    if (!c->out.len && c->state == CONN_CLOSING) {
+        conn_abort(c, "closed");
+        return server_reply(r, 204, NULL, "", 0, NULL);
+    }
+    size_t len = 0;
+    char *data = buf_take(&c->out, &len);
+    enum MHD_Result ret =
+        server_reply(r, 200, "application/octet-stream", data, len, NULL);
+    free(data);
+    return ret;
+}
+
+static enum MHD_Result long_poll(struct server *s, struct req *r,
+                                 struct conn *c)
+{
+    if (c->state == CONN_NEGOTIATED) {
+        /* The first poll returns at once: the JS client needs a 200 to
+         * call the transport started (transports.txt §3). */
+        conn_attach_lp(c);
+        c->polled = 1;
+        c->poll_end_ms = s->now_ms;
+        return server_reply(r, 200, "application/octet-stream", "", 0, NULL);
+    }
+    if (c->transport != CONN_LP)
+        return server_reply_error(r, 400, NULL,
+                                  "connection %s uses %s, not long polling",
+                                  c->id, conn_transport_name(c->transport));
+    if (c->poll) {
+        c->poll->superseded = 1;
+        c->poll->conn = NULL;
+        if (c->poll->suspended)
+            req_resume(c->poll);
+    }
+    r->kind = REQ_POLL;
+    r->conn = c;
+    c->poll = r;
+    c->last_in_ms = s->now_ms;
+    return poll_answer(s, r);
+}
+
+static enum MHD_Result send_post(struct req *r, struct conn *c)
+{
+    if (r->too_big)
+        return server_reply_error(r, 413, NULL,
+                                  "message over the 1 MB limit");
+    if (c->transport != CONN_SSE && c->transport != CONN_LP)
+        return server_reply_error(r, 400, NULL,
+                                  "POST is for SSE and long polling "
+                                  "connections");
+    conn_input(c, r->body.data ? r->body.data : "", r->body.len);
+    return server_reply(r, 200, "text/plain", "", 0, NULL);
+}
+
+static enum MHD_Result connect_req(struct server *s, struct req *r,
+                                   const char *method)
+{
+    char *hub = req_query(r, "hub");
+    char *id = req_query(r, "id");
+    struct token_claims claims;
+    char err[256];
+    enum MHD_Result ret;
+    memset(&claims, 0, sizeof claims);
+    if (!hub || !id) {
+        ret = server_reply_error(r, 400, NULL,
+                                 "connect needs ?hub= and ?id=");
+        goto out;
+    }
+    struct conn *c = conn_by_token(s, id);
+    if (!c || strcasecmp(c->hub, hub) != 0) {
+        ret = server_reply_error(r, 404, NULL, "No Connection with that ID");
+        goto out;
+    }
+    if (auth_check(s, r->mhd, CLIENT_AUD_PATH, hub, &claims, err,
+                   sizeof err) < 0) {
+        ret = server_reply_error(r, 401, NULL, "%s", err);
+        goto out;
+    }
+    if (strcmp(method, "GET") == 0) {
+        const char *up =
+            MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Upgrade");
+        const char *acc =
+            MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Accept");
+        int is_ws = up && strcasecmp(up, "websocket") == 0;
+        int is_sse = acc && strstr(acc, "text/event-stream");
+        if ((is_ws || is_sse) && c->state != CONN_NEGOTIATED) {
+            ret = server_reply_error(r, 409, NULL,
+                                     "connection %s already has a transport",
+                                     c->id);
+        } else if (is_ws) {
+            ret = websocket(s, r, c);
+        } else if (is_sse) {
+            ret = sse(r, c);
+        } else {
+            ret = long_poll(s, r, c);
+        }
+    } else if (strcmp(method, "POST") == 0) {
+        ret = send_post(r, c);
+    } else if (strcmp(method, "DELETE") == 0) {
+        conn_abort(c, "client stopped (DELETE)");
+        ret = server_reply(r, 202, NULL, "", 0, NULL);
+    } else {
+        ret = server_reply_error(r, 405, NULL, "method %s not allowed here",
+                                 method);
+    }
+out:
+    token_claims_release(&claims);
+    free(hub);
+    free(id);
+    return ret;
+}
+
+enum MHD_Result client_handle(struct server *s, struct req *r,
+                              const char *url, const char *method)
+{
+    if (r->kind == REQ_POLL)
+        return poll_answer(s, r);
+    if (strcmp(method, "OPTIONS") == 0)
+        return preflight(r);
+    if (strcmp(url, "/client/negotiate") == 0 ||
+        strcmp(url, "/client/negotiate/") == 0) {
+        if (strcmp(method, "POST") != 0)
+            return server_reply_error(r, 405, NULL, "negotiate is POST");
+        return negotiate(s, r);
+    }
+    if (strcmp(url, "/client/") == 0 || strcmp(url, "/client") == 0)
+        return connect_req(s, r, method);
+    return server_reply_error(r, 404, NULL, "no such client endpoint");
+}

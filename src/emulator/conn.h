@@ -1,0 +1,130 @@
+/*
+ * conn.h - one client connection: its life, its hub protocol, its output.
+ *
+ * A connection is born at negotiate (CONN_NEGOTIATED: an id and a token,
+ * no transport yet), gets a transport when the client connects
+ * (WebSockets, Server-Sent Events or Long Polling), passes the handshake
+ * (CONN_HANDSHAKE -> CONN_OPEN, when it joins its hub), and ends in
+ * conn_close (graceful: Close message, then the transport's own close,
+ * CONN_CLOSING) or conn_abort (at once). It is freed in one place only:
+ * conn_reap_all, after the loop turn in which it ended, so a fan-out that
+ * closes a client never frees what it is iterating.
+ * The hub protocol rules are here (handshake within 15 s, Ping every 15 s
+ * of silence, close after 30 s without input, several records per frame,
+ * only complete records); the bytes of each transport are in ws.c and in
+ * client.c (SSE and long polling through libmicrohttpd).
+ */
+#ifndef EMULATOR_CONN_H
+#define EMULATOR_CONN_H
+
+#include <stddef.h>
+
+#include <microhttpd.h>
+
+#include "emulator/msg.h"
+#include "emulator/server.h"
+#include "emulator/ws.h"
+#include "proto/hubproto.h"
+#include "util/buf.h"
+
+/* 16 random bytes, base64url without padding (signalr-service.md §3.4). */
+#define CONN_ID_LEN 22
+
+/* Emulator-local timers, milliseconds. */
+#define CONN_NEGOTIATE_TTL_MS 60000 /* negotiated but never connected */
+#define CONN_LP_HOLD_MS 90000       /* ASP.NET Core long-poll timeout */
+#define CONN_LP_MAX_GAP_MS 5000     /* asrs.s.ttl default: re-poll within */
+#define CONN_CLOSE_GRACE_MS 2000    /* wait for the peer's close frame */
+
+enum conn_state {
+    CONN_NEGOTIATED, /* id handed out, no transport yet */
+    CONN_HANDSHAKE,  /* transport up, waiting for the handshake request */
+    CONN_OPEN,       /* handshake done, in the hub */
+    CONN_CLOSING,    /* Close sent, waiting for the transport to end */
+    CONN_DEAD        /* on the reap list */
+};
+
+enum conn_transport { CONN_NONE, CONN_WS, CONN_SSE, CONN_LP };
+
+struct req;
+
+struct conn {
+    struct watch watch; /* first: the loop dispatches on it (WS only) */
+    char id[CONN_ID_LEN + 1];
+    char token[CONN_ID_LEN + 1];
+    char *hub;  /* lower-case hub name */
+    char *user; /* NULL when anonymous */
+    enum conn_state state;
+    enum conn_transport transport;
+    int registered; /* in the hub's registry */
+    int watching_out;
+    long long born_ms, attached_ms, last_in_ms, last_out_ms, closing_ms;
+    struct hubproto_reader reader;
+    /* WebSockets */
+    struct ws *ws;
+    struct MHD_UpgradeResponseHandle *urh;
+    /* SSE and long polling: bytes waiting for the stream or the next poll */
+    struct buf out;
+    struct req *stream;  /* SSE: the GET carrying the event stream */
+    struct req *poll;    /* LP: the poll being held, or NULL */
+    int polled;          /* LP: the first (immediate) poll was answered */
+    long long poll_end_ms; /* LP: when the last poll was answered */
+    /* lists */
+    struct conn *prev, *next; /* server->all */
+    struct conn *reap_next;
+};
+
+/* Called for each client Invocation once the hub is open: the seam where
+ * upstream (a later feature) plugs in. raw is the record without 0x1E. */
+typedef void (*conn_invocation_fn)(struct conn *c,
+                                   const struct hubproto_msg *m,
+                                   const char *raw, size_t len);
+/* Set the invocation handler; NULL (the default) ignores invocations, as
+ * the service does without upstream (signalr-service.md §3.6). */
+void conn_set_invocation_handler(conn_invocation_fn fn);
+
+/* A negotiated connection for hub (lower-cased here) and user (may be
+ * NULL), registered by token in the server; owned by the server. With
+ * same_token (negotiate version 0) the token is the connection id.
+ * Returns NULL when random bytes are unavailable. */
+struct conn *conn_new(struct server *s, const char *hub, const char *user,
+                      int same_token);
+/* The connection for a connectionToken, or NULL (also when ended). */
+struct conn *conn_by_token(struct server *s, const char *token);
+
+/* Give the connection its transport. For WebSockets fd and urh come from
+ * the upgrade (extra: bytes read past the HTTP request). Return 0, or -1
+ * when already attached. */
+int conn_attach_ws(struct conn *c, int fd, const char *extra,
+                   size_t extra_len, struct MHD_UpgradeResponseHandle *urh);
+int conn_attach_sse(struct conn *c, struct req *stream);
+int conn_attach_lp(struct conn *c);
+
+/* Hub protocol bytes from the client (a WebSocket message or the body of
+ * a POST). Complete records are acted on; a partial one waits. */
+void conn_input(struct conn *c, const char *p, size_t n);
+
+/* Send complete records (ending in 0x1E) to an open connection. frame, if
+ * not NULL, caches the WebSocket frame of these records across the
+ * recipients of one fan-out (built on first use; the caller unrefs it).
+ * A client whose queue would pass LIMIT_CONN_SENDBUF is aborted. Returns
+ * 0 when queued, -1 when the connection is not open or was aborted. */
+int conn_send(struct conn *c, const char *records, size_t n,
+              struct msg **frame);
+
+/* End gracefully: Close message (error may be NULL), then the transport's
+ * close (WebSocket 1000). Leaves the hub at once. */
+void conn_close(struct conn *c, const char *error, int allow_reconnect);
+/* End at once (peer gone, protocol error, queue full). why is logged. */
+void conn_abort(struct conn *c, const char *why);
+
+/* Loop hooks: timers once a second; free what ended this turn. */
+void conn_sweep(struct server *s);
+void conn_reap_all(struct server *s);
+
+/* SSE/LP: bytes waiting, and the request holding the stream/poll woke. */
+void conn_wake(struct conn *c);
+
+const char *conn_transport_name(enum conn_transport t);
+
+#endif

@@ -1,0 +1,251 @@
+// End-to-end: bin/signalr-emulator with the real @microsoft/signalr client
+// (Node). Each test starts its own emulator on a free port and stops it
+// even on failure; every wait is bounded.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const signalR = require('@microsoft/signalr');
+
+const BIN = path.join(process.env.BINDIR || 'bin', 'signalr-emulator');
+const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
+const WAIT_MS = 10000;
+const procs = new Set();
+
+after(() => { for (const p of procs) p.kill('SIGKILL'); });
+
+function b64u(o) { return Buffer.from(JSON.stringify(o)).toString('base64url'); }
+
+export function mint(claims, { key = KEY, alg = 'HS256', lifetime = 3600 } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const body = { nbf: now, iat: now, exp: now + lifetime, ...claims };
+  const head = b64u({ alg, typ: 'JWT' });
+  const input = `${head}.${b64u(body)}`;
+  if (alg === 'none') return `${input}.`;
+  const h = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' }[alg];
+  return `${input}.${createHmac(h, Buffer.from(key, 'utf8')).update(input).digest('base64url')}`;
+}
+
+function withTimeout(promise, what, ms = WAIT_MS) {
+  let t;
+  return Promise.race([
+    promise,
+    new Promise((_, rej) => { t = setTimeout(() => rej(new Error(`timed out: ${what}`)), ms); }),
+  ]).finally(() => clearTimeout(t));
+}
+
+async function startEmulator(args = []) {
+  const p = spawn(BIN, ['--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.add(p);
+  let out = '';
+  let err = '';
+  p.stderr.on('data', (d) => { err += d; });
+  const port = await withTimeout(new Promise((resolve, reject) => {
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    p.on('exit', (code) => reject(new Error(`emulator exited ${code}: ${err}`)));
+  }), 'emulator start');
+  const stop = async () => {
+    if (p.exitCode !== null) return p.exitCode;
+    const done = new Promise((r) => p.once('exit', (code) => r(code)));
+    p.kill('SIGTERM');
+    const code = await withTimeout(done, 'emulator exit').catch(() => { p.kill('SIGKILL'); return -1; });
+    procs.delete(p);
+    return code;
+  };
+  return { port, stop, stdout: () => out, stderr: () => err, base: `http://127.0.0.1:${port}` };
+}
+
+function clientToken(hub, user) {
+  return mint({ aud: `http://localhost/client/?hub=${hub}`, ...(user ? { nameid: user } : {}) });
+}
+
+async function connect(emu, { hub = 'chat', user, transport = signalR.HttpTransportType.WebSockets,
+  reconnect = false, token } = {}) {
+  let b = new signalR.HubConnectionBuilder()
+    .withUrl(`${emu.base}/client/?hub=${hub}`, {
+      accessTokenFactory: () => token ?? clientToken(hub, user),
+      transport,
+    })
+    .configureLogging(signalR.LogLevel.None);
+  if (reconnect) b = b.withAutomaticReconnect([0, 200, 500]);
+  const c = b.build();
+  c.received = [];
+  c.on('newMessage', (...args) => c.received.push(args));
+  await withTimeout(c.start(), 'client start');
+  return c;
+}
+
+// REST call the way the Management SDK signs it (aud without port, query in aud).
+async function rest(emu, method, pathAndQuery, body, { token } = {}) {
+  const [p, q] = pathAndQuery.split('?');
+  const audQuery = (q || '').split('&').filter((kv) => kv.startsWith('api-version=')).join('&');
+  const aud = `http://localhost${p}${audQuery ? `?${audQuery}` : ''}`;
+  const res = await fetch(`${emu.base}${pathAndQuery}`, {
+    method,
+    headers: { Authorization: `Bearer ${token ?? mint({ aud })}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, text, headers: res.headers };
+}
+
+// Wait until every client in `expect` holds its expected count (bounded).
+async function settle(clients, predicate, what) {
+  const t0 = Date.now();
+  while (!predicate()) {
+    if (Date.now() - t0 > WAIT_MS) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const API = '?api-version=2022-06-01';
+
+for (const [name, transport] of [
+  ['WebSockets', signalR.HttpTransportType.WebSockets],
+  ['ServerSentEvents', signalR.HttpTransportType.ServerSentEvents],
+  ['LongPolling', signalR.HttpTransportType.LongPolling],
+]) {
+  test(`${name}: connects and receives a REST broadcast`, async () => {
+    const emu = await startEmulator();
+    let c;
+    try {
+      c = await connect(emu, { transport, user: 'alice' });
+      assert.equal(c.state, signalR.HubConnectionState.Connected);
+      const r = await rest(emu, 'POST', `/api/hubs/chat/:send${API}`,
+        { Target: 'newMessage', Arguments: ['hello', { n: 1 }] });
+      assert.equal(r.status, 202);
+      await settle([c], () => c.received.length === 1, 'broadcast');
+      assert.deepEqual(c.received[0], ['hello', { n: 1 }]);
+    } finally {
+      if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
+      await emu.stop();
+    }
+  });
+}
+
+test('user, group and connection sends reach exactly their recipients; excluded works', async () => {
+  const emu = await startEmulator();
+  const cs = [];
+  try {
+    const a1 = await connect(emu, { user: 'alice' }); cs.push(a1);
+    const a2 = await connect(emu, { user: 'alice', transport: signalR.HttpTransportType.ServerSentEvents }); cs.push(a2);
+    const b = await connect(emu, { user: 'bob' }); cs.push(b);
+    const anon = await connect(emu, { transport: signalR.HttpTransportType.LongPolling }); cs.push(anon);
+    const counts = () => cs.map((c) => c.received.length);
+
+    // to a user: both of alice's connections, nobody else
+    assert.equal((await rest(emu, 'POST', `/api/hubs/chat/users/alice/:send${API}`, { target: 'newMessage', arguments: ['u'] })).status, 202);
+    await settle(cs, () => counts().join() === '1,1,0,0', 'user send');
+
+    // user added to a group before connecting is in it when connecting
+    assert.equal((await rest(emu, 'PUT', `/api/hubs/chat/users/carol/groups/room%201${API}`)).status, 200);
+    const carol = await connect(emu, { user: 'carol' }); cs.push(carol);
+    // bob joins the group by connection id (v1 path form)
+    assert.equal((await rest(emu, 'PUT', `/api/v1/hubs/chat/groups/room%201/connections/${b.connectionId}`)).status, 200);
+    assert.equal((await rest(emu, 'POST', `/api/hubs/chat/groups/room%201/:send${API}`, { target: 'newMessage', arguments: ['g'] })).status, 202);
+    await settle(cs, () => counts().join() === '1,1,1,0,1', 'group send');
+    assert.deepEqual(carol.received[0], ['g']);
+
+    // to one connection
+    assert.equal((await rest(emu, 'POST', `/api/hubs/chat/connections/${anon.connectionId}/:send${API}`, { target: 'newMessage', arguments: ['c'] })).status, 202);
+    await settle(cs, () => counts().join() === '1,1,1,1,1', 'connection send');
+
+    // broadcast with two connections excluded (repeated query parameter)
+    const ex = `&excluded=${a1.connectionId}&excluded=${carol.connectionId}`;
+    assert.equal((await rest(emu, 'POST', `/api/hubs/chat/:send${API}${ex}`, { target: 'newMessage', arguments: ['all'] })).status, 202);
+    await settle(cs, () => counts().join() === '1,2,2,2,1', 'broadcast with excluded');
+    // a last marker to everyone proves the excluded ones got nothing late
+    assert.equal((await rest(emu, 'POST', `/api/v1/hubs/chat`, { target: 'newMessage', arguments: ['end'] })).status, 202);
+    await settle(cs, () => counts().join() === '2,3,3,3,2', 'final broadcast');
+    assert.deepEqual(a1.received.map((m) => m[0]), ['u', 'end']);
+
+    // existence checks
+    assert.equal((await rest(emu, 'HEAD', `/api/hubs/chat/users/alice${API}`)).status, 200);
+    const nouser = await rest(emu, 'HEAD', `/api/hubs/chat/users/nobody${API}`);
+    assert.equal(nouser.status, 404);
+    assert.equal(nouser.headers.get('x-ms-error-code'), 'Warning.User.NotExisted');
+    assert.equal((await rest(emu, 'HEAD', `/api/hubs/chat/groups/room%201${API}`)).status, 200);
+    assert.equal((await rest(emu, 'HEAD', `/api/hubs/chat/users/carol/groups/room%201${API}`)).status, 200);
+    const list = await rest(emu, 'GET', `/api/hubs/chat/groups/room%201/connections?api-version=2024-12-01`);
+    assert.equal(list.status, 200);
+    const ids = JSON.parse(list.text).value.map((v) => v.connectionId).sort();
+    assert.deepEqual(ids, [b.connectionId, carol.connectionId].sort());
+  } finally {
+    await Promise.all(cs.map((c) => withTimeout(c.stop(), 'stop').catch(() => {})));
+    await emu.stop();
+  }
+});
+
+test('a connection closed by REST comes back with withAutomaticReconnect', async () => {
+  const emu = await startEmulator();
+  let c;
+  try {
+    c = await connect(emu, { user: 'dave', reconnect: true });
+    const first = c.connectionId;
+    const back = new Promise((resolve) => c.onreconnected((id) => resolve(id)));
+    const r = await rest(emu, 'DELETE', `/api/hubs/chat/connections/${first}${API}&reason=bye`);
+    assert.equal(r.status, 200);
+    const id = await withTimeout(back, 'reconnected');
+    assert.notEqual(id, first);
+    assert.equal(c.state, signalR.HubConnectionState.Connected);
+    const gone = await rest(emu, 'HEAD', `/api/hubs/chat/connections/${first}${API}`);
+    assert.equal(gone.status, 404);
+    assert.equal(gone.headers.get('x-ms-error-code'), 'Warning.Connection.NotExisted');
+    assert.equal((await rest(emu, 'POST', `/api/hubs/chat/users/dave/:send${API}`, { target: 'newMessage', arguments: ['again'] })).status, 202);
+    await settle([c], () => c.received.length === 1, 'message after reconnect');
+  } finally {
+    if (c) await withTimeout(c.stop(), 'stop').catch(() => {});
+    await emu.stop();
+  }
+});
+
+test('bad tokens are refused with 401 and a JSON error', async () => {
+  const emu = await startEmulator();
+  try {
+    const aud = 'http://localhost/client/?hub=chat';
+    const bad = {
+      'wrong key': mint({ aud }, { key: 'not-the-key' }),
+      expired: mint({ aud }, { lifetime: -3600 }),
+      'wrong audience': mint({ aud: 'http://localhost/client/?hub=other' }),
+      'alg none': mint({ aud }, { alg: 'none' }),
+    };
+    for (const [why, token] of Object.entries(bad)) {
+      await assert.rejects(connect(emu, { token }), /401/, why);
+      const res = await fetch(`${emu.base}/client/negotiate?hub=chat&negotiateVersion=1`, {
+        method: 'POST', headers: { Authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.status, 401, why);
+      assert.equal(typeof (await res.json()).error, 'string');
+    }
+    // HS512 and the docs' audience form (port, no query) are accepted
+    const ok512 = mint({ aud: `http://localhost:${emu.port}/client/?hub=chat` }, { alg: 'HS512' });
+    const c = await connect(emu, { token: ok512 });
+    await c.stop();
+    // REST with a client token (wrong path in aud) is refused
+    const r = await rest(emu, 'POST', `/api/hubs/chat/:send${API}`, { target: 'x', arguments: [] }, { token: mint({ aud }) });
+    assert.equal(r.status, 401);
+    assert.match(JSON.parse(r.text).error, /audience/);
+    assert.doesNotMatch(emu.stderr(), /eyJ/, 'no token in the logs');
+    assert.doesNotMatch(emu.stderr(), new RegExp(KEY), 'no key in the logs');
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('SIGTERM sends Close with allowReconnect and exits 0', async () => {
+  const emu = await startEmulator();
+  const c = await connect(emu, { user: 'erin', reconnect: true });
+  const reconnecting = new Promise((resolve) => c.onreconnecting((e) => resolve(e)));
+  const code = await emu.stop();
+  assert.equal(code, 0);
+  await withTimeout(reconnecting, 'reconnecting after shutdown');
+  await withTimeout(c.stop(), 'stop').catch(() => {});
+});
