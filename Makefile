@@ -101,6 +101,12 @@ test: deps-check
 .PHONY: check
 check: test
 
+.PHONY: bench
+bench: deps-check
+	@scripts/deps.sh --if-missing --bench
+	@$(MAKE) --no-print-directory programs
+	@scripts/bench.sh
+
 .PHONY: format
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h')

@@ -1,0 +1,78 @@
+// Assemble bench/out/*.json into bench/results.json and bench/results.md:
+// every figure next to its peers' and the ratio, machine and date on top.
+import fs from 'node:fs';
+import os from 'node:os';
+
+const out = 'bench/out';
+const read = (f) => { try { return JSON.parse(fs.readFileSync(`${out}/${f}`, 'utf8')); } catch { return null; } };
+const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [])[1] || os.cpus()[0]?.model || 'unknown CPU';
+const machine = `${os.cpus().length} cores, ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}`;
+const date = new Date().toISOString().slice(0, 10);
+
+const h = Object.fromEntries(['ours', 'node', 'go', 'ceiling'].map((n) => [n, read(`handler-${n}.json`)]));
+const cold = Object.fromEntries(['ours', 'node', 'go'].map((n) => [n, read(`cold-${n}.json`)]));
+const r1 = (x, d = 1) => (x == null || Number.isNaN(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
+
+let invocationUs = null;
+try {
+  const us = fs.readFileSync(`${out}/ours-invocations.log`, 'utf8').split('\n')
+    .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).durationUs).sort((a, b) => a - b);
+  if (us.length) invocationUs = { p50: us[Math.floor(us.length / 2)], p99: us[Math.floor(us.length * 0.99)], n: us.length };
+} catch { /* not measured */ }
+
+const emu = read('emulator.json');
+const e2e = read('e2e.json');
+const results = {
+  date, machine,
+  handler: {
+    rps_64: Object.fromEntries(Object.entries(h).map(([k, v]) => [k, r1(v?.c64?.rps, 0)])),
+    rps_1: Object.fromEntries(Object.entries(h).map(([k, v]) => [k, r1(v?.c1?.rps, 0)])),
+    p50_ms_64: Object.fromEntries(['ours', 'node', 'go'].map((k) => [k, r1(h[k]?.c64?.p50_us / 1000, 3)])),
+    p99_ms_64: Object.fromEntries(['ours', 'node', 'go'].map((k) => [k, r1(h[k]?.c64?.p99_us / 1000, 3)])),
+    p50_ms_1: Object.fromEntries(['ours', 'node', 'go'].map((k) => [k, r1(h[k]?.c1?.p50_us / 1000, 3)])),
+    p99_ms_1: Object.fromEntries(['ours', 'node', 'go'].map((k) => [k, r1(h[k]?.c1?.p99_us / 1000, 3)])),
+    errors: Object.fromEntries(Object.entries(h).map(([k, v]) => [k, (v?.c1?.errors ?? 0) + (v?.c64?.errors ?? 0)])),
+    cold_start_ms: Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, r1(v?.median_ms, 2)])),
+    rss_idle_kb: Object.fromEntries(['ours', 'node', 'go'].map((k) => [k, h[k]?.rss_idle_kb ?? null])),
+    rss_load_kb: Object.fromEntries(['ours', 'node', 'go'].map((k) => [k, h[k]?.rss_load_kb ?? null])),
+    invocation_us: invocationUs,
+    binary_bytes: {
+      ours: fs.existsSync('bin/handler') ? fs.statSync('bin/handler').size : null,
+      go: fs.existsSync(`${out}/go-handler`) ? fs.statSync(`${out}/go-handler`).size : null,
+      node: fs.statSync('bench/peers/node-handler.mjs').size + fs.statSync(process.execPath).size,
+    },
+  },
+  emulator: emu ?? { clients_held: null, rss_mb_at_10k: null, broadcast_10k_p99_ms: null, delivered_per_s: { ours: null, ws: null } },
+  e2e: e2e ?? { p50_ms: null, p99_ms: null },
+};
+fs.writeFileSync('bench/results.json', JSON.stringify(results, null, 2) + '\n');
+
+const ratio = (a, b, inv = false) => (a == null || b == null || a === 0 || b === 0 ? '—' : `${(inv ? b / a : a / b).toFixed(2)}×`);
+const f = (x, unit = '') => (x == null ? '—' : `${x.toLocaleString('en-US')}${unit}`);
+const H = results.handler;
+const rows = [
+  ['throughput, 64 connections (req/s)', H.rps_64.ours, H.rps_64.node, H.rps_64.go, false],
+  ['throughput, 1 connection (req/s)', H.rps_1.ours, H.rps_1.node, H.rps_1.go, false],
+  ['p50 latency, 64 conns (ms)', H.p50_ms_64.ours, H.p50_ms_64.node, H.p50_ms_64.go, true],
+  ['p99 latency, 64 conns (ms)', H.p99_ms_64.ours, H.p99_ms_64.node, H.p99_ms_64.go, true],
+  ['cold start, exec → first 200 (ms)', H.cold_start_ms.ours, H.cold_start_ms.node, H.cold_start_ms.go, true],
+  ['RSS idle (KiB)', H.rss_idle_kb.ours, H.rss_idle_kb.node, H.rss_idle_kb.go, true],
+  ['RSS under 64-conn load (KiB)', H.rss_load_kb.ours, H.rss_load_kb.node, H.rss_load_kb.go, true],
+  ['binary / bundle (bytes)', H.binary_bytes.ours, H.binary_bytes.node, H.binary_bytes.go, true],
+];
+let md = `# Benchmarks\n\n${date} · ${machine} · everything in one run on this machine (loopback; \`wrk\` shares the 2 cores with the server).\n\n`;
+md += '## Handler (custom-handler invocations: the broadcast envelope, chunked, keep-alive)\n\n';
+md += '| figure | ours (C) | Node peer | Go peer | ours vs Node | ours vs Go |\n|---|---|---|---|---|---|\n';
+for (const [name, o, n, g, lowerBetter] of rows) md += `| ${name} | ${f(o)} | ${f(n)} | ${f(g)} | ${ratio(o, n, lowerBetter)} | ${ratio(o, g, lowerBetter)} |\n`;
+md += `\nCeiling (libmicrohttpd answering a fixed 200, same threads): ${f(H.rps_64.ceiling)} req/s at 64 connections; ours reaches ${H.rps_64.ceiling ? ((100 * H.rps_64.ours) / H.rps_64.ceiling).toFixed(0) : '—'}% of it.\n`;
+if (invocationUs) md += `Time inside the handler per invocation (decode, route, function, encode, log line): p50 ${invocationUs.p50} µs, p99 ${invocationUs.p99} µs over ${invocationUs.n} invocations.\n`;
+md += `Errors during the runs: ${Object.entries(H.errors).map(([k, v]) => `${k} ${v}`).join(', ')}.\n`;
+md += "Ratios: throughput is ours ÷ peer (higher is better for us); latency, start, memory and size are peer ÷ ours (higher means ours is smaller/faster).\n";
+if (emu) {
+  md += '\n## Emulator fan-out\n\n' + (emu.markdown || '```json\n' + JSON.stringify(emu, null, 2) + '\n```') + '\n';
+} else {
+  md += '\n## Emulator fan-out\n\nNot measured in this run.\n';
+}
+if (e2e) md += `\n## End to end\n\n\`POST /api/broadcast\` on func-local → receipt at ${e2e.clients ?? 1000} clients: p50 ${e2e.p50_ms} ms, p99 ${e2e.p99_ms} ms.\n`;
+fs.writeFileSync('bench/results.md', md);
+console.log(md);

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# make bench: the handler against its peers (Node, Go, the libmicrohttpd
+# ceiling) in one run on this machine, then the emulator parts when their
+# scripts exist. Writes bench/results.json and bench/results.md.
+# BENCH_QUICK=1 shortens every run (for a smoke test of the harness).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=bench/out
+mkdir -p "$OUT"
+QUICK=${BENCH_QUICK:-0}
+D1=5; D64=10; RUNS=21
+[ "$QUICK" = 1 ] && { D1=1; D64=2; RUNS=5; }
+
+CFLAGS_MHD=$(pkg-config --cflags --libs libmicrohttpd)
+cc -O2 -o "$OUT/ceiling" bench/peers/ceiling.c $CFLAGS_MHD
+cc -O2 -o "$OUT/coldstart" bench/coldstart.c
+(cd bench/peers/go-handler && GO111MODULE=off GOCACHE=/tmp/go-cache go build -o ../../../"$OUT/go-handler" main.go)
+
+SPEC=${SPEC_DIR:-../shared/spec}
+node -e 'const v=JSON.parse(require("fs").readFileSync(process.argv[1]));process.stdout.write(JSON.stringify(v.body))' \
+  "$SPEC/vectors/broadcast-request.json" > "$OUT/broadcast-envelope.json"
+
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+rss_kb() { awk '/VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+wait_ready() { for _ in $(seq 1 400); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.025; done; return 1; }
+
+# bench_server NAME COMMAND... → $OUT/handler-NAME.json
+bench_server() {
+  local name=$1; shift
+  local port; port=$(free_port)
+  FUNCTIONS_CUSTOMHANDLER_PORT=$port "$@" >/dev/null 2>&1 &
+  local pid=$!
+  wait_ready "$port" || { echo "bench: $name did not start" >&2; kill $pid; return 1; }
+  sleep 0.5
+  local idle; idle=$(rss_kb $pid)
+  export ENVELOPE="$OUT/broadcast-envelope.json" FN_PATH=/broadcast
+  wrk -t1 -c8 -d1s -s bench/invoke.lua "http://127.0.0.1:$port" >/dev/null
+  local r1; r1=$(wrk -t1 -c1 -d${D1}s --latency -s bench/invoke.lua "http://127.0.0.1:$port" | sed -n 's/^RESULT //p')
+  local peak=0
+  ( while kill -0 $pid 2>/dev/null; do rss_kb $pid; sleep 0.2; done ) > "$OUT/rss-$name.txt" &
+  local sampler=$!
+  local r64; r64=$(wrk -t2 -c64 -d${D64}s --latency -s bench/invoke.lua "http://127.0.0.1:$port" | sed -n 's/^RESULT //p')
+  kill $sampler 2>/dev/null; wait $sampler 2>/dev/null || true
+  peak=$(sort -n "$OUT/rss-$name.txt" | tail -1)
+  kill -TERM $pid; wait $pid 2>/dev/null || true
+  printf '{"name":"%s","rss_idle_kb":%s,"rss_load_kb":%s,"c1":%s,"c64":%s}\n' \
+    "$name" "$idle" "${peak:-0}" "$r1" "$r64" > "$OUT/handler-$name.json"
+  echo "bench: $name done: $(cat "$OUT/handler-$name.json")"
+}
+
+echo "bench: handler throughput (wrk, loopback, keep-alive, chunked envelopes)"
+bench_server ours bin/handler
+bench_server node node bench/peers/node-handler.mjs
+bench_server go "$OUT/go-handler"
+bench_server ceiling "$OUT/ceiling"
+
+echo "bench: per-invocation time inside the handler (durationUs of its own log lines)"
+port=$(free_port)
+FUNCTIONS_CUSTOMHANDLER_PORT=$port bin/handler > "$OUT/ours-invocations.log" 2>/dev/null &
+pid=$!
+wait_ready "$port"
+ENVELOPE="$OUT/broadcast-envelope.json" FN_PATH=/broadcast wrk -t1 -c1 -d2s -s bench/invoke.lua "http://127.0.0.1:$port" >/dev/null
+kill -TERM $pid; wait $pid 2>/dev/null || true
+
+echo "bench: cold start (exec to first 200 on GET /, median of $RUNS)"
+"$OUT/coldstart" "$RUNS" bin/handler > "$OUT/cold-ours.json"
+"$OUT/coldstart" "$RUNS" node bench/peers/node-handler.mjs > "$OUT/cold-node.json"
+"$OUT/coldstart" "$RUNS" "$OUT/go-handler" > "$OUT/cold-go.json"
+
+for s in scripts/bench-*.sh; do
+  [ -x "$s" ] && { echo "bench: $s"; "$s"; }
+done
+
+node bench/report.mjs
