@@ -1,0 +1,29 @@
+# bin/func-local: the local Functions host. Links libcurl (handler calls,
+# SignalR REST), libjwt + OpenSSL (tokens), libmicrohttpd and json-c.
+HOST_LIB_OBJ := $(B)/host/app.o $(B)/host/route.o $(B)/host/payload.o \
+                $(B)/host/result.o $(B)/host/sigout.o $(B)/host/rest.o \
+                $(B)/host/conninfo.o $(B)/host/invoker.o \
+                $(B)/host/worker.o $(B)/host/dispatch.o $(B)/host/timer.o \
+                $(B)/host/server.o $(B)/host/ncrontab.o \
+                $(PROTO_OBJ) $(TOKEN_OBJ) $(UTIL_OBJ)
+HOST_OBJ := $(B)/host/main.o $(HOST_LIB_OBJ)
+HOST_LIBS := $(LIB_MHD) $(LIB_CURL) $(LIB_JWT) $(LIB_SSL) $(LIB_JSON) \
+             -lpthread
+
+PROGRAMS += $(BIN)/func-local
+
+$(BIN)/func-local: $(HOST_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
+# Unit tests of the host's modules (and the NCRONTAB parser's own suite).
+# runner.o is named directly: tests.mk (RUNNER_OBJ) is read after this file.
+HOST_TEST_OBJ := $(patsubst tests/%.c,$(B)/tests/%.o,\
+    $(wildcard tests/host/check_*.c)) $(B)/tests/host/host_main.o \
+    $(B)/tests/runner.o
+
+$(B)/tests/check_host: $(HOST_TEST_OBJ) $(HOST_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CHECK) $(HOST_LIBS)
+
+TEST_RUNNERS += $(B)/tests/check_host

@@ -1,0 +1,678 @@
+/* app.c - load and check the function app folder (see app.h). */
+#include "app.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "host/ncrontab.h"
+#include "host/route.h"
+#include "util/jsonx.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+#define APP_FILE_MAX (1024u * 1024u)
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} methods[] = {
+    {"GET", APP_M_GET},       {"POST", APP_M_POST},
+    {"PUT", APP_M_PUT},       {"DELETE", APP_M_DELETE},
+    {"PATCH", APP_M_PATCH},   {"HEAD", APP_M_HEAD},
+    {"OPTIONS", APP_M_OPTIONS},
+};
+
+unsigned app_method_bit(const char *method)
+{
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strcasecmp(method, methods[i].name) == 0)
+            return methods[i].bit;
+    return 0;
+}
+
+void app_methods_text(unsigned m, char *out, size_t outlen)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    if (m == 0)
+        m = APP_M_GET | APP_M_POST | APP_M_PUT | APP_M_DELETE | APP_M_PATCH |
+            APP_M_HEAD | APP_M_OPTIONS;
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        if (!(m & methods[i].bit))
+            continue;
+        int n = snprintf(out + used, outlen - used, "%s%s", used ? "," : "",
+                         methods[i].name);
+        if (n < 0 || (size_t)n >= outlen - used)
+            return;
+        used += (size_t)n;
+    }
+}
+
+/* Read and parse a JSON file that must hold an object. */
+static int load_json(const char *path, const char *label,
+                     struct json_object **out, char *err, size_t errlen)
+{
+    char perr[200];
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    int rc = -1;
+    *out = NULL;
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", label, strerror(errno));
+        return -1;
+    }
+    text = xmalloc(APP_FILE_MAX + 1);
+    size_t n = fread(text, 1, APP_FILE_MAX + 1, f);
+    if (n > APP_FILE_MAX) {
+        snprintf(err, errlen, "%s: file larger than %u bytes", label,
+                 APP_FILE_MAX);
+        goto out;
+    }
+    /* A UTF-8 byte order mark is common in files saved by editors. */
+    size_t off = (n >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
+    if (jsonx_parse(text + off, n - off, out, perr, sizeof perr) < 0) {
+        snprintf(err, errlen, "%s: malformed JSON: %s", label, perr);
+        goto out;
+    }
+    if (!*out || !json_object_is_type(*out, json_type_object)) {
+        snprintf(err, errlen, "%s: the top level must be a JSON object",
+                 label);
+        json_object_put(*out);
+        *out = NULL;
+        goto out;
+    }
+    rc = 0;
+out:
+    free(text);
+    fclose(f);
+    return rc;
+}
+
+/* "hh:mm:ss", "d.hh:mm:ss" or "-1" → seconds (-1 unbounded). */
+static int parse_timespan(const char *s, long *out)
+{
+    long d = 0, h, m, sec;
+    char *end;
+    if (strcmp(s, "-1") == 0) {
+        *out = -1;
+        return 0;
+    }
+    const char *dot = strchr(s, '.');
+    const char *colon = strchr(s, ':');
+    if (dot && colon && dot < colon) {
+        d = strtol(s, &end, 10);
+        if (end != dot || d < 0)
+            return -1;
+        s = dot + 1;
+    }
+    h = strtol(s, &end, 10);
+    if (*end != ':' || h < 0 || h > 23)
+        return -1;
+    m = strtol(end + 1, &end, 10);
+    if (*end != ':' || m < 0 || m > 59)
+        return -1;
+    sec = strtol(end + 1, &end, 10);
+    if ((*end != '\0' && *end != '.') || sec < 0 || sec > 59)
+        return -1;
+    *out = ((d * 24 + h) * 60 + m) * 60 + sec;
+    return 0;
+}
+
+static int load_host_json(struct app *app, char *err, size_t errlen)
+{
+    struct json_object *root = NULL;
+    char *path = xasprintf("%s/host.json", app->root);
+    int rc = -1;
+    if (load_json(path, "host.json", &root, err, errlen) < 0)
+        goto out;
+    struct json_object *ch = jsonx_get_ci(root, "customHandler");
+    if (!ch)
+        ch = jsonx_get_ci(root, "httpWorker");
+    if (!ch) {
+        snprintf(err, errlen, "host.json: customHandler: missing (this "
+                              "host only runs custom-handler apps)");
+        goto out;
+    }
+    struct json_object *desc = jsonx_get_ci(ch, "description");
+    if (!desc || !json_object_is_type(desc, json_type_object)) {
+        snprintf(err, errlen, "host.json: customHandler.description: "
+                              "missing (Missing worker Description.)");
+        goto out;
+    }
+    const char *exe = jsonx_str(desc, "defaultExecutablePath");
+    if (!exe || !*exe) {
+        snprintf(err, errlen, "host.json: customHandler.description."
+                              "defaultExecutablePath: missing or empty");
+        goto out;
+    }
+    app->exe = xstrdup(exe);
+    struct json_object *args = jsonx_get_ci(desc, "arguments");
+    if (args && !json_object_is_type(args, json_type_array)) {
+        snprintf(err, errlen, "host.json: customHandler.description."
+                              "arguments: must be an array of strings");
+        goto out;
+    }
+    size_t na = args ? json_object_array_length(args) : 0;
+    app->args = xcalloc(na + 1, sizeof *app->args);
+    for (size_t i = 0; i < na; i++) {
+        struct json_object *a = json_object_array_get_idx(args, i);
+        if (!json_object_is_type(a, json_type_string)) {
+            snprintf(err, errlen, "host.json: customHandler.description."
+                                  "arguments[%zu]: must be a string", i);
+            goto out;
+        }
+        app->args[app->nargs++] = xstrdup(json_object_get_string(a));
+    }
+    const char *wd = jsonx_str(desc, "workingDirectory");
+    if (wd && *wd && wd[0] == '/')
+        app->workdir = xstrdup(wd);
+    else if (wd && *wd)
+        app->workdir = xasprintf("%s/%s", app->root, wd);
+    else
+        app->workdir = xstrdup(app->root);
+
+    app->function_timeout_s = 30 * 60;
+    struct json_object *ft = jsonx_get_ci(root, "functionTimeout");
+    if (ft) {
+        if (!json_object_is_type(ft, json_type_string) ||
+            parse_timespan(json_object_get_string(ft),
+                           &app->function_timeout_s) < 0) {
+            snprintf(err, errlen, "host.json: functionTimeout: expected a "
+                                  "time span such as \"00:05:00\" or \"-1\"");
+            goto out;
+        }
+    }
+    const char *prefix = NULL;
+    struct json_object *ext = jsonx_get_ci(root, "extensions");
+    struct json_object *http = jsonx_get_ci(ext, "http");
+    if (http && jsonx_has_ci(http, "routePrefix")) {
+        prefix = jsonx_str(http, "routePrefix");
+        if (!prefix) {
+            snprintf(err, errlen, "host.json: extensions.http.routePrefix: "
+                                  "must be a string");
+            goto out;
+        }
+    }
+    if (!prefix)
+        prefix = "api";
+    while (*prefix == '/')
+        prefix++;
+    app->route_prefix = xstrdup(prefix);
+    size_t pl = strlen(app->route_prefix);
+    while (pl > 0 && app->route_prefix[pl - 1] == '/')
+        app->route_prefix[--pl] = '\0';
+    rc = 0;
+out:
+    json_object_put(root);
+    free(path);
+    return rc;
+}
+
+static int load_settings(struct app *app, char *err, size_t errlen)
+{
+    struct json_object *root = NULL;
+    char *path = xasprintf("%s/local.settings.json", app->root);
+    int rc = -1;
+    struct stat st;
+    app->port = 7071;
+    if (stat(path, &st) != 0) { /* optional, as for Core Tools */
+        rc = 0;
+        goto out;
+    }
+    if (load_json(path, "local.settings.json", &root, err, errlen) < 0)
+        goto out;
+    struct json_object *vals = jsonx_get_ci(root, "Values");
+    if (vals && !json_object_is_type(vals, json_type_object)) {
+        snprintf(err, errlen, "local.settings.json: Values: must be an "
+                              "object of name/value strings");
+        goto out;
+    }
+    if (vals) {
+        size_t n = (size_t)json_object_object_length(vals);
+        app->values = xcalloc(n + 1, sizeof *app->values);
+        json_object_object_foreach(vals, k, v)
+        {
+            const char *text;
+            if (json_object_is_type(v, json_type_string) ||
+                json_object_is_type(v, json_type_int) ||
+                json_object_is_type(v, json_type_double) ||
+                json_object_is_type(v, json_type_boolean)) {
+                text = json_object_get_string(v);
+            } else if (!v) {
+                text = "";
+            } else {
+                snprintf(err, errlen, "local.settings.json: Values.%s: "
+                                      "must be a string",
+                         k);
+                goto out;
+            }
+            if (!*k || strchr(k, '=')) {
+                snprintf(err, errlen, "local.settings.json: Values: invalid "
+                                      "setting name \"%s\"",
+                         k);
+                goto out;
+            }
+            app->values[app->nvalues].name = xstrdup(k);
+            app->values[app->nvalues].value = xstrdup(text);
+            app->nvalues++;
+        }
+    }
+    struct json_object *host = jsonx_get_ci(root, "Host");
+    if (host && !json_object_is_type(host, json_type_object)) {
+        snprintf(err, errlen, "local.settings.json: Host: must be an object");
+        goto out;
+    }
+    struct json_object *port = jsonx_get_ci(host, "LocalHttpPort");
+    if (port) {
+        long p = -1;
+        if (json_object_is_type(port, json_type_int))
+            p = (long)json_object_get_int64(port);
+        else if (json_object_is_type(port, json_type_string)) {
+            char *end;
+            const char *s = json_object_get_string(port);
+            p = strtol(s, &end, 10);
+            if (end == s || *end)
+                p = -1;
+        }
+        if (p < 0 || p > 65535) {
+            snprintf(err, errlen, "local.settings.json: Host.LocalHttpPort: "
+                                  "must be a port number 0-65535");
+            goto out;
+        }
+        app->port = (int)p;
+    }
+    struct json_object *cors = jsonx_get_ci(host, "CORS");
+    if (cors) {
+        if (!json_object_is_type(cors, json_type_string)) {
+            snprintf(err, errlen, "local.settings.json: Host.CORS: must be "
+                                  "a comma-separated string of origins");
+            goto out;
+        }
+        const char *s = json_object_get_string(cors);
+        size_t cap = 1;
+        for (const char *p = s; *p; p++)
+            cap += *p == ',';
+        app->cors = xcalloc(cap + 1, sizeof *app->cors);
+        while (*s) {
+            const char *e = strchr(s, ',');
+            size_t len = e ? (size_t)(e - s) : strlen(s);
+            while (len && (*s == ' ' || *s == '\t')) {
+                s++;
+                len--;
+            }
+            while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
+                           s[len - 1] == '/'))
+                len--;
+            if (len)
+                app->cors[app->ncors++] = xstrndup(s, len);
+            s += e ? (size_t)(e - s) + 1 : strlen(s);
+        }
+    }
+    struct json_object *cred = jsonx_get_ci(host, "CORSCredentials");
+    if (cred) {
+        if (!json_object_is_type(cred, json_type_boolean)) {
+            snprintf(err, errlen, "local.settings.json: Host.CORSCredentials:"
+                                  " must be true or false");
+            goto out;
+        }
+        app->cors_credentials = json_object_get_boolean(cred);
+    }
+    rc = 0;
+out:
+    json_object_put(root);
+    free(path);
+    return rc;
+}
+
+static int known_type(const char *t)
+{
+    static const char *const types[] = {
+        "httpTrigger", "http", "timerTrigger", "signalRConnectionInfo",
+        "signalR", "signalRTrigger",
+    };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcasecmp(t, types[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Resolve a "%Setting%" value; other values are returned as they are. */
+static const char *resolve_percent(const struct app *app, const char *v,
+                                   char *tmp, size_t tmplen)
+{
+    size_t n = strlen(v);
+    if (n > 2 && v[0] == '%' && v[n - 1] == '%' && n - 2 < tmplen) {
+        memcpy(tmp, v + 1, n - 2);
+        tmp[n - 2] = '\0';
+        return app_setting(app, tmp);
+    }
+    return v;
+}
+
+static int load_binding(struct app *app, struct app_function *fn,
+                        struct json_object *b, size_t i, const char *file,
+                        char *err, size_t errlen)
+{
+    char tmp[256];
+    if (!json_object_is_type(b, json_type_object)) {
+        snprintf(err, errlen, "%s: bindings[%zu]: must be an object", file,
+                 i);
+        return -1;
+    }
+    const char *type = jsonx_str(b, "type");
+    const char *dir = jsonx_str(b, "direction");
+    const char *name = jsonx_str(b, "name");
+    if (!type || !*type) {
+        snprintf(err, errlen, "%s: bindings[%zu].type: missing", file, i);
+        return -1;
+    }
+    if (!known_type(type)) {
+        snprintf(err, errlen, "%s: bindings[%zu].type: unknown binding type "
+                              "\"%s\"",
+                 file, i, type);
+        return -1;
+    }
+    if (!name || !*name) {
+        snprintf(err, errlen, "%s: bindings[%zu].name: missing", file, i);
+        return -1;
+    }
+    if (!dir || (strcasecmp(dir, "in") && strcasecmp(dir, "out") &&
+                 strcasecmp(dir, "inout"))) {
+        snprintf(err, errlen, "%s: bindings[%zu].direction: must be \"in\" "
+                              "or \"out\"",
+                 file, i);
+        return -1;
+    }
+    int in = strcasecmp(dir, "out") != 0;
+    int trigger = strlen(type) > 7 &&
+                  strcasecmp(type + strlen(type) - 7, "Trigger") == 0;
+    if (trigger && !in) {
+        snprintf(err, errlen, "%s: bindings[%zu].direction: a trigger must "
+                              "be \"in\"",
+                 file, i);
+        return -1;
+    }
+    if ((!strcasecmp(type, "http") || !strcasecmp(type, "signalR")) && in) {
+        snprintf(err, errlen, "%s: bindings[%zu].direction: a %s binding "
+                              "must be \"out\"",
+                 file, i, type);
+        return -1;
+    }
+    if (!strcasecmp(type, "signalRConnectionInfo") && !in) {
+        snprintf(err, errlen, "%s: bindings[%zu].direction: "
+                              "signalRConnectionInfo must be \"in\"",
+                 file, i);
+        return -1;
+    }
+    if (!strcasecmp(type, "signalR") ||
+        !strcasecmp(type, "signalRConnectionInfo") ||
+        !strcasecmp(type, "signalRTrigger")) {
+        const char *hub = jsonx_str(b, "hubName");
+        if (!hub || !*hub) {
+            snprintf(err, errlen, "%s: bindings[%zu].hubName: missing", file,
+                     i);
+            return -1;
+        }
+    }
+    if (trigger) {
+        if (fn->trigger_name) {
+            snprintf(err, errlen, "%s: bindings[%zu]: a function has exactly "
+                                  "one trigger",
+                     file, i);
+            return -1;
+        }
+        fn->trigger_name = xstrdup(name);
+    }
+    if (!strcasecmp(type, "httpTrigger")) {
+        fn->kind = APP_FN_HTTP;
+        struct json_object *ms = jsonx_get_ci(b, "methods");
+        if (ms && !json_object_is_type(ms, json_type_array)) {
+            snprintf(err, errlen, "%s: bindings[%zu].methods: must be an "
+                                  "array of method names",
+                     file, i);
+            return -1;
+        }
+        for (size_t k = 0; ms && k < json_object_array_length(ms); k++) {
+            struct json_object *m = json_object_array_get_idx(ms, k);
+            unsigned bit = json_object_is_type(m, json_type_string)
+                               ? app_method_bit(json_object_get_string(m))
+                               : 0;
+            if (!bit) {
+                snprintf(err, errlen, "%s: bindings[%zu].methods[%zu]: "
+                                      "unknown HTTP method",
+                         file, i, k);
+                return -1;
+            }
+            fn->methods |= bit;
+        }
+        if (jsonx_has_ci(b, "route")) {
+            const char *r = jsonx_str(b, "route");
+            if (!r) {
+                snprintf(err, errlen, "%s: bindings[%zu].route: must be a "
+                                      "string",
+                         file, i);
+                return -1;
+            }
+            while (*r == '/')
+                r++;
+            char rerr[160];
+            if (route_check(r, rerr, sizeof rerr) < 0) {
+                snprintf(err, errlen, "%s: bindings[%zu].route: %s", file, i,
+                         rerr);
+                return -1;
+            }
+            fn->route = xstrdup(r);
+        }
+    } else if (!strcasecmp(type, "timerTrigger")) {
+        fn->kind = APP_FN_TIMER;
+        const char *s = jsonx_str(b, "schedule");
+        if (!s || !*s) {
+            snprintf(err, errlen, "%s: bindings[%zu].schedule: missing", file,
+                     i);
+            return -1;
+        }
+        const char *rs = resolve_percent(app, s, tmp, sizeof tmp);
+        if (!rs) {
+            snprintf(err, errlen, "%s: bindings[%zu].schedule: app setting "
+                                  "%s is not set",
+                     file, i, s);
+            return -1;
+        }
+        struct ncrontab nc;
+        char cerr[160];
+        if (ncrontab_parse(rs, &nc, cerr, sizeof cerr) < 0) {
+            snprintf(err, errlen, "%s: bindings[%zu].schedule: \"%s\": %s",
+                     file, i, rs, cerr);
+            return -1;
+        }
+        fn->schedule = xstrdup(rs);
+        struct json_object *ros = jsonx_get_ci(b, "runOnStartup");
+        struct json_object *um = jsonx_get_ci(b, "useMonitor");
+        if ((ros && !json_object_is_type(ros, json_type_boolean)) ||
+            (um && !json_object_is_type(um, json_type_boolean))) {
+            snprintf(err, errlen, "%s: bindings[%zu].%s: must be true or "
+                                  "false",
+                     file, i,
+                     (ros && !json_object_is_type(ros, json_type_boolean))
+                         ? "runOnStartup"
+                         : "useMonitor");
+            return -1;
+        }
+        fn->run_on_startup = ros ? json_object_get_boolean(ros) : 0;
+        fn->use_monitor = um ? json_object_get_boolean(um) : 1;
+    } else if (!strcasecmp(type, "signalRTrigger")) {
+        fn->kind = APP_FN_SIGNALR;
+    } else if (!strcasecmp(type, "http") && !fn->http_out) {
+        fn->http_out = xstrdup(name);
+    }
+    return 0;
+}
+
+static int load_function(struct app *app, const char *dirname, char *err,
+                         size_t errlen)
+{
+    struct json_object *root = NULL;
+    char *path = xasprintf("%s/%s/function.json", app->root, dirname);
+    char *label = xasprintf("%s/function.json", dirname);
+    int rc = -1;
+    if (load_json(path, label, &root, err, errlen) < 0)
+        goto out;
+    struct app_function *fn = &app->fns[app->nfns];
+    memset(fn, 0, sizeof *fn);
+    fn->name = xstrdup(dirname);
+    app->nfns++; /* from here on app_release frees it */
+    struct json_object *bs = jsonx_get_ci(root, "bindings");
+    if (!bs || !json_object_is_type(bs, json_type_array)) {
+        snprintf(err, errlen, "%s: bindings: missing or not an array",
+                 label);
+        goto out;
+    }
+    fn->bindings = json_object_get(bs);
+    for (size_t i = 0; i < json_object_array_length(bs); i++)
+        if (load_binding(app, fn, json_object_array_get_idx(bs, i), i, label,
+                         err, errlen) < 0)
+            goto out;
+    if (!fn->trigger_name) {
+        snprintf(err, errlen, "%s: bindings: no trigger binding", label);
+        goto out;
+    }
+    if (fn->kind == APP_FN_HTTP && !fn->route)
+        fn->route = xstrdup(fn->name);
+    rc = 0;
+out:
+    json_object_put(root);
+    free(path);
+    free(label);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int app_load(const char *dir, struct app *app, char *err, size_t errlen)
+{
+    char real[PATH_MAX];
+    DIR *d = NULL;
+    char **names = NULL;
+    size_t nnames = 0, capn = 0;
+    int rc = -1;
+    memset(app, 0, sizeof *app);
+    if (!realpath(dir, real)) {
+        snprintf(err, errlen, "%s: app folder: %s", dir, strerror(errno));
+        return -1;
+    }
+    app->root = xstrdup(real);
+    /* Settings first: a schedule may name an app setting (%Name%). */
+    if (load_settings(app, err, errlen) < 0 ||
+        load_host_json(app, err, errlen) < 0)
+        goto out;
+    d = opendir(app->root);
+    if (!d) {
+        snprintf(err, errlen, "%s: %s", app->root, strerror(errno));
+        goto out;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *fj = xasprintf("%s/%s/function.json", app->root, de->d_name);
+        struct stat st;
+        int isfn = stat(fj, &st) == 0 && S_ISREG(st.st_mode);
+        free(fj);
+        if (!isfn)
+            continue;
+        if (nnames == capn) {
+            capn = capn ? capn * 2 : 16;
+            names = xrealloc(names, capn * sizeof *names);
+        }
+        names[nnames++] = xstrdup(de->d_name);
+    }
+    qsort(names, nnames, sizeof *names, cmp_str);
+    app->fns = xcalloc(nnames + 1, sizeof *app->fns);
+    for (size_t i = 0; i < nnames; i++)
+        if (load_function(app, names[i], err, errlen) < 0)
+            goto out;
+    /* Two HTTP functions may not claim the same route template. */
+    for (size_t i = 0; i < app->nfns; i++)
+        for (size_t j = i + 1; j < app->nfns; j++)
+            if (app->fns[i].route && app->fns[j].route &&
+                strcasecmp(app->fns[i].route, app->fns[j].route) == 0 &&
+                (!app->fns[i].methods || !app->fns[j].methods ||
+                 (app->fns[i].methods & app->fns[j].methods))) {
+                snprintf(err, errlen, "%s/function.json: route: \"%s\" is "
+                                      "also the route of %s",
+                         app->fns[j].name, app->fns[j].route,
+                         app->fns[i].name);
+                goto out;
+            }
+    rc = 0;
+out:
+    if (d)
+        closedir(d);
+    for (size_t i = 0; i < nnames; i++)
+        free(names[i]);
+    free(names);
+    if (rc < 0)
+        app_release(app);
+    return rc;
+}
+
+void app_release(struct app *app)
+{
+    free(app->root);
+    free(app->exe);
+    for (size_t i = 0; i < app->nargs; i++)
+        free(app->args[i]);
+    free(app->args);
+    free(app->workdir);
+    free(app->route_prefix);
+    for (size_t i = 0; i < app->nfns; i++) {
+        struct app_function *f = &app->fns[i];
+        free(f->name);
+        free(f->trigger_name);
+        free(f->route);
+        free(f->http_out);
+        free(f->schedule);
+        json_object_put(f->bindings);
+    }
+    free(app->fns);
+    for (size_t i = 0; i < app->nvalues; i++) {
+        free(app->values[i].name);
+        free(app->values[i].value);
+    }
+    free(app->values);
+    for (size_t i = 0; i < app->ncors; i++)
+        free(app->cors[i]);
+    free(app->cors);
+    memset(app, 0, sizeof *app);
+}
+
+const struct app_function *app_find(const struct app *app, const char *name)
+{
+    for (size_t i = 0; i < app->nfns; i++)
+        if (strcmp(app->fns[i].name, name) == 0)
+            return &app->fns[i];
+    for (size_t i = 0; i < app->nfns; i++)
+        if (strcasecmp(app->fns[i].name, name) == 0)
+            return &app->fns[i];
+    return NULL;
+}
+
+const char *app_setting(const struct app *app, const char *name)
+{
+    const char *v = getenv(name);
+    if (v)
+        return v;
+    for (size_t i = 0; i < app->nvalues; i++)
+        if (strcmp(app->values[i].name, name) == 0)
+            return app->values[i].value;
+    return NULL;
+}

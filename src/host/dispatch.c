@@ -1,0 +1,388 @@
+/* dispatch.c - one invocation end to end (see dispatch.h). */
+#include "dispatch.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "host/conninfo.h"
+#include "host/rest.h"
+#include "host/sigout.h"
+#include "proto/connstr.h"
+#include "util/jsonx.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+#define DISPATCH_ERR 512
+
+struct dispatch {
+    const struct app *app;
+    struct worker *worker;
+    struct invoker *invoker;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int running;  /* spawned runs in flight */
+    int draining;
+};
+
+struct dispatch *dispatch_new(const struct app *app, struct worker *worker,
+                              struct invoker *invoker)
+{
+    struct dispatch *d = xcalloc(1, sizeof *d);
+    d->app = app;
+    d->worker = worker;
+    d->invoker = invoker;
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->cond, NULL);
+    return d;
+}
+
+void dispatch_free(struct dispatch *d)
+{
+    if (!d)
+        return;
+    pthread_mutex_destroy(&d->lock);
+    pthread_cond_destroy(&d->cond);
+    free(d);
+}
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The input bindings resolved inside the host: signalRConnectionInfo. */
+static int add_inputs(struct dispatch *d, const struct app_function *fn,
+                      const struct payload_http *req,
+                      struct json_object *params, struct json_object *data,
+                      char *err, size_t errlen)
+{
+    size_t n = json_object_array_length(fn->bindings);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *b = json_object_array_get_idx(fn->bindings, i);
+        const char *type = jsonx_str(b, "type");
+        if (!type || strcasecmp(type, "signalRConnectionInfo") != 0)
+            continue;
+        struct json_object *v = NULL;
+        char berr[DISPATCH_ERR / 2];
+        if (conninfo_resolve(b, req, params, d->app, (long)time(NULL), &v,
+                             berr, sizeof berr) < 0) {
+            snprintf(err, errlen, "binding %s: %s", jsonx_str(b, "name"),
+                     berr);
+            return -1;
+        }
+        json_object_object_add(data, jsonx_str(b, "name"), v);
+    }
+    return 0;
+}
+
+/* Every signalR output binding: plan the items, then make the calls. */
+static int write_signalr_outputs(struct dispatch *d,
+                                 const struct app_function *fn,
+                                 struct json_object *reply,
+                                 const struct payload_http *req,
+                                 struct json_object *params, char *err,
+                                 size_t errlen)
+{
+    size_t n = json_object_array_length(fn->bindings);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *b = json_object_array_get_idx(fn->bindings, i);
+        const char *type = jsonx_str(b, "type");
+        const char *name = jsonx_str(b, "name");
+        if (!type || strcasecmp(type, "signalR") != 0)
+            continue;
+        struct json_object *value = result_output(reply, name);
+        if (!value)
+            continue; /* absent or null: not written (§3.1) */
+        char *hub = NULL;
+        char berr[DISPATCH_ERR / 2];
+        struct sigout_plan plan = {0};
+        struct connstr cs;
+        int have_cs = 0, rc = -1;
+        const char *setting = conninfo_setting_name(b);
+        const char *cstr = app_setting(d->app, setting);
+        if (conninfo_expand(jsonx_str(b, "hubName"), req, params, d->app,
+                            &hub, berr, sizeof berr) < 0) {
+            snprintf(err, errlen, "output %s: hubName: %s", name, berr);
+            goto next;
+        }
+        if (sigout_plan(value, hub, &plan, berr, sizeof berr) < 0) {
+            snprintf(err, errlen, "output %s: %s", name, berr);
+            goto next;
+        }
+        if (plan.n == 0) {
+            rc = 0;
+            goto next;
+        }
+        if (!cstr || !*cstr) {
+            snprintf(err, errlen, "output %s: app setting %s is not set",
+                     name, setting);
+            goto next;
+        }
+        if (connstr_parse(cstr, &cs, berr, sizeof berr) < 0) {
+            snprintf(err, errlen, "output %s: app setting %s: %s", name,
+                     setting, berr);
+            goto next;
+        }
+        have_cs = 1;
+        for (size_t k = 0; k < plan.n; k++) {
+            long st = 0;
+            if (rest_call(&cs, &plan.calls[k], REST_TIMEOUT_MS, &st, berr,
+                          sizeof berr) < 0) {
+                snprintf(err, errlen, "output %s: item %zu: %s", name, k,
+                         berr);
+                goto next;
+            }
+            log_debug("Functions.%s: %s %s -> %ld", fn->name,
+                      plan.calls[k].method, plan.calls[k].path, st);
+        }
+        rc = 0;
+    next:
+        if (have_cs)
+            connstr_release(&cs);
+        sigout_plan_release(&plan);
+        free(hub);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void print_logs(const struct app_function *fn, const char *id,
+                       struct json_object *reply)
+{
+    struct json_object *logs = result_logs(reply);
+    for (size_t i = 0; logs && i < json_object_array_length(logs); i++) {
+        struct json_object *l = json_object_array_get_idx(logs, i);
+        if (l)
+            log_info("Functions.%s [%s]: %s", fn->name, id,
+                     json_object_get_string(l));
+    }
+}
+
+/* The common path. data and metadata are taken. *reply gets the parsed
+ * handler reply on success (caller puts). */
+static int invoke(struct dispatch *d, const struct app_function *fn,
+                  const char *id, struct json_object *data,
+                  struct json_object *metadata,
+                  const struct payload_http *req, struct json_object *params,
+                  struct json_object **reply, char *err, size_t errlen)
+{
+    struct invoker_reply rep = {0};
+    size_t len;
+    char *body = NULL;
+    int rc = -1;
+    *reply = NULL;
+    if (add_inputs(d, fn, req, params, data, err, errlen) < 0) {
+        json_object_put(data);
+        json_object_put(metadata);
+        return -1;
+    }
+    body = payload_envelope(data, metadata, &len);
+    int ready = worker_wait_ready(d->worker, WORKER_INIT_TIMEOUT_MS);
+    if (ready != 1) {
+        snprintf(err, errlen, "the handler is not running%s",
+                 ready == 0 ? " (not ready within 30 s)" : "");
+        goto out;
+    }
+    long timeout_ms = d->app->function_timeout_s < 0
+                          ? 0
+                          : (d->app->function_timeout_s + 60) * 1000;
+    if (invoker_post(d->invoker, worker_port(d->worker), fn->name, id, body,
+                     len, timeout_ms, &rep, err, errlen) < 0)
+        goto out;
+    if (result_parse(rep.status, rep.content_type, rep.body, rep.len, reply,
+                     err, errlen) < 0)
+        goto out;
+    print_logs(fn, id, *reply);
+    if (write_signalr_outputs(d, fn, *reply, req, params, err, errlen) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc < 0) {
+        json_object_put(*reply);
+        *reply = NULL;
+    }
+    invoker_reply_release(&rep);
+    free(body);
+    return rc;
+}
+
+static void fail_response(struct result_http *out, const char *fn,
+                          const char *msg)
+{
+    struct json_object *o = json_object_new_object();
+    char *text = xasprintf("Function '%s' failed: %s", fn, msg);
+    json_object_object_add(o, "error", json_object_new_string(text));
+    memset(out, 0, sizeof *out);
+    out->status = 500;
+    out->content_type = xstrdup("application/json; charset=utf-8");
+    out->body = xstrdup(jsonx_compact(o));
+    out->body_len = strlen(out->body);
+    free(text);
+    json_object_put(o);
+}
+
+int dispatch_http(struct dispatch *d, const struct app_function *fn,
+                  const struct payload_http *req, struct json_object *params,
+                  struct result_http *out)
+{
+    char id[37], err[DISPATCH_ERR] = "";
+    struct json_object *reply = NULL;
+    long long t0 = mono_ms();
+    int rc = -1;
+    payload_guid(id);
+    memset(out, 0, sizeof *out);
+    log_info("Executing 'Functions.%s' (Reason='This function was "
+             "programmatically called via the host APIs.', Id=%s)",
+             fn->name, id);
+    struct json_object *data = json_object_new_object();
+    json_object_object_add(data, fn->trigger_name,
+                           payload_http_req(req, params));
+    struct json_object *md =
+        payload_http_metadata(req, params, payload_sys(fn->name, now_ns()));
+    if (invoke(d, fn, id, data, md, req, params, &reply, err, sizeof err) <
+        0)
+        goto out;
+    if (fn->http_out) {
+        if (result_http(reply, fn->http_out, out, err, sizeof err) < 0)
+            goto out;
+    } else {
+        out->status = 200;
+        out->body = xstrdup("");
+    }
+    rc = 0;
+out:
+    if (rc < 0) {
+        log_error("Executed 'Functions.%s' (Failed, Id=%s, Duration=%lldms): "
+                  "%s",
+                  fn->name, id, mono_ms() - t0, err);
+        fail_response(out, fn->name, err);
+    } else {
+        log_info("Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%lldms)",
+                 fn->name, id, mono_ms() - t0);
+    }
+    json_object_put(reply);
+    return rc;
+}
+
+int dispatch_run(struct dispatch *d, const struct app_function *fn,
+                 int past_due, const char *input)
+{
+    char id[37], err[DISPATCH_ERR] = "";
+    struct json_object *reply = NULL;
+    long long t0 = mono_ms();
+    payload_guid(id);
+    log_info("Executing 'Functions.%s' (Reason='%s', Id=%s)", fn->name,
+             fn->kind == APP_FN_TIMER && !input ? "Timer fired"
+                                                : "This function was "
+                                                  "programmatically called "
+                                                  "via the host APIs.",
+             id);
+    struct json_object *data = json_object_new_object();
+    struct json_object *tv =
+        fn->kind == APP_FN_TIMER
+            ? payload_timer(past_due)
+            : payload_encode(input ? json_object_new_string(input) : NULL);
+    json_object_object_add(data, fn->trigger_name, tv);
+    struct json_object *md = json_object_new_object();
+    json_object_object_add(md, "sys", payload_sys(fn->name, now_ns()));
+    int rc =
+        invoke(d, fn, id, data, md, NULL, NULL, &reply, err, sizeof err);
+    if (rc < 0)
+        log_error("Executed 'Functions.%s' (Failed, Id=%s, Duration=%lldms): "
+                  "%s",
+                  fn->name, id, mono_ms() - t0, err);
+    else
+        log_info("Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%lldms)",
+                 fn->name, id, mono_ms() - t0);
+    json_object_put(reply);
+    return rc;
+}
+
+struct spawned {
+    struct dispatch *d;
+    const struct app_function *fn;
+    int past_due;
+    char *input;
+};
+
+static void *spawned_main(void *arg)
+{
+    struct spawned *s = arg;
+    struct dispatch *d = s->d;
+    dispatch_run(d, s->fn, s->past_due, s->input);
+    free(s->input);
+    free(s);
+    pthread_mutex_lock(&d->lock);
+    d->running--;
+    pthread_cond_broadcast(&d->cond);
+    pthread_mutex_unlock(&d->lock);
+    return NULL;
+}
+
+int dispatch_spawn(struct dispatch *d, const struct app_function *fn,
+                   int past_due, const char *input)
+{
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_mutex_lock(&d->lock);
+    if (d->draining) {
+        pthread_mutex_unlock(&d->lock);
+        return -1;
+    }
+    d->running++;
+    pthread_mutex_unlock(&d->lock);
+    struct spawned *s = xcalloc(1, sizeof *s);
+    s->d = d;
+    s->fn = fn;
+    s->past_due = past_due;
+    s->input = input ? xstrdup(input) : NULL;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int ok = pthread_create(&th, &attr, spawned_main, s) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok) {
+        free(s->input);
+        free(s);
+        pthread_mutex_lock(&d->lock);
+        d->running--;
+        pthread_cond_broadcast(&d->cond);
+        pthread_mutex_unlock(&d->lock);
+        return log_error("Functions.%s: cannot start a thread", fn->name);
+    }
+    return 0;
+}
+
+int dispatch_drain(struct dispatch *d, long timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&d->lock);
+    d->draining = 1;
+    while (d->running > 0)
+        if (pthread_cond_timedwait(&d->cond, &d->lock, &ts) != 0)
+            break;
+    int left = d->running;
+    pthread_mutex_unlock(&d->lock);
+    return left;
+}

@@ -1,0 +1,53 @@
+/*
+ * dispatch.h - one function invocation, end to end, as the host runs it:
+ * resolve the input bindings (signalRConnectionInfo), build the request
+ * (payload.h), wait for the handler to be ready, POST it (invoker.h),
+ * check the reply (result.h), print its Logs with the function name and
+ * invocation id, write the signalR outputs as REST calls (sigout.h,
+ * rest.h) and map the http output for the caller.
+ *
+ * Any failure fails the invocation: an HTTP caller gets 500 with
+ * {"error": "..."} and a log line says why. Also runs non-HTTP
+ * invocations on their own threads (timer fires, the admin endpoint) and
+ * counts them so shutdown can wait for them.
+ */
+#ifndef HOST_DISPATCH_H
+#define HOST_DISPATCH_H
+
+#include <json-c/json.h>
+
+#include "host/app.h"
+#include "host/invoker.h"
+#include "host/payload.h"
+#include "host/result.h"
+#include "host/worker.h"
+
+struct dispatch;
+
+/* app, worker and invoker are borrowed and must outlive the dispatcher. */
+struct dispatch *dispatch_new(const struct app *app, struct worker *worker,
+                              struct invoker *invoker);
+void dispatch_free(struct dispatch *d);
+
+/* Run HTTP-triggered fn for req (params: route parameters, borrowed).
+ * Fills out with what the caller gets, always. Returns 0, or -1 when the
+ * invocation failed (out is then the 500). */
+int dispatch_http(struct dispatch *d, const struct app_function *fn,
+                  const struct payload_http *req, struct json_object *params,
+                  struct result_http *out);
+
+/* Run a non-HTTP function now on the calling thread (timer: TimerInfo with
+ * past_due; others: the admin input, may be NULL). Returns 0 or -1. */
+int dispatch_run(struct dispatch *d, const struct app_function *fn,
+                 int past_due, const char *input);
+
+/* The same on a new detached thread; returns at once (0, or -1 when no
+ * thread could be started or the dispatcher is draining). */
+int dispatch_spawn(struct dispatch *d, const struct app_function *fn,
+                   int past_due, const char *input);
+
+/* Refuse new spawned runs and wait up to timeout_ms for running ones.
+ * Returns the number still running. */
+int dispatch_drain(struct dispatch *d, long timeout_ms);
+
+#endif

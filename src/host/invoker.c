@@ -1,0 +1,189 @@
+/* invoker.c - host → handler HTTP calls with libcurl (see invoker.h). */
+#include "invoker.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "util/buf.h"
+#include "util/limits.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+#define INVOKER_POOL_MAX 32
+
+struct invoker {
+    pthread_mutex_t lock;
+    CURL *idle[INVOKER_POOL_MAX];
+    size_t nidle;
+};
+
+struct invoker *invoker_new(void)
+{
+    struct invoker *iv = xcalloc(1, sizeof *iv);
+    pthread_mutex_init(&iv->lock, NULL);
+    return iv;
+}
+
+void invoker_free(struct invoker *iv)
+{
+    if (!iv)
+        return;
+    for (size_t i = 0; i < iv->nidle; i++)
+        curl_easy_cleanup(iv->idle[i]);
+    pthread_mutex_destroy(&iv->lock);
+    free(iv);
+}
+
+static CURL *pool_get(struct invoker *iv)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&iv->lock);
+    if (iv->nidle)
+        h = iv->idle[--iv->nidle];
+    pthread_mutex_unlock(&iv->lock);
+    if (h)
+        curl_easy_reset(h); /* keeps the live connection */
+    else
+        h = curl_easy_init();
+    return h;
+}
+
+static void pool_put(struct invoker *iv, CURL *h)
+{
+    pthread_mutex_lock(&iv->lock);
+    if (iv->nidle < INVOKER_POOL_MAX) {
+        iv->idle[iv->nidle++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&iv->lock);
+    if (h)
+        curl_easy_cleanup(h);
+}
+
+struct upload {
+    const char *p;
+    size_t left;
+};
+
+static size_t read_cb(char *dst, size_t size, size_t n, void *ud)
+{
+    struct upload *u = ud;
+    size_t k = size * n < u->left ? size * n : u->left;
+    memcpy(dst, u->p, k);
+    u->p += k;
+    u->left -= k;
+    return k;
+}
+
+static size_t write_cb(char *p, size_t size, size_t n, void *ud)
+{
+    struct buf *b = ud;
+    if (buf_append(b, p, size * n) < 0)
+        return 0; /* over the cap: abort the transfer */
+    return size * n;
+}
+
+int invoker_post(struct invoker *iv, int port, const char *fn,
+                 const char *invocation_id, const char *body, size_t len,
+                 long timeout_ms, struct invoker_reply *out, char *err,
+                 size_t errlen)
+{
+    struct curl_slist *hdrs = NULL;
+    char *url = xasprintf("http://127.0.0.1:%d/%s", port, fn);
+    char *idh = xasprintf("X-Azure-Functions-InvocationId: %s",
+                          invocation_id);
+    char errbuf[CURL_ERROR_SIZE] = "";
+    struct upload up = {body, len};
+    struct buf reply;
+    int rc = -1;
+    memset(out, 0, sizeof *out);
+    buf_init(&reply, LIMIT_INVOKE_REPLY);
+    CURL *h = pool_get(iv);
+    if (!h) {
+        snprintf(err, errlen, "curl_easy_init failed");
+        goto out;
+    }
+    hdrs = curl_slist_append(hdrs, "User-Agent: Azure-Functions-Host/"
+                                   INVOKER_HOST_VERSION);
+    hdrs = curl_slist_append(hdrs, "X-Azure-Functions-HostVersion: "
+                                   INVOKER_HOST_VERSION);
+    hdrs = curl_slist_append(hdrs, idh);
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/json; "
+                                   "charset=utf-8");
+    hdrs = curl_slist_append(hdrs, "Transfer-Encoding: chunked");
+    hdrs = curl_slist_append(hdrs, "Accept:");
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+    curl_easy_setopt(h, CURLOPT_READDATA, &up);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &reply);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 0L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+    CURLcode cc = curl_easy_perform(h);
+    if (cc != CURLE_OK) {
+        if (cc == CURLE_WRITE_ERROR)
+            snprintf(err, errlen, "the handler's reply is over %u bytes",
+                     LIMIT_INVOKE_REPLY);
+        else
+            snprintf(err, errlen, "POST /%s to the handler: %s", fn,
+                     errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        curl_easy_cleanup(h); /* the connection state is unknown */
+        h = NULL;
+        goto out;
+    }
+    char *ct = NULL;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+    out->content_type = ct ? xstrdup(ct) : NULL;
+    out->body = buf_take(&reply, &out->len);
+    rc = 0;
+out:
+    if (h)
+        pool_put(iv, h);
+    curl_slist_free_all(hdrs);
+    buf_release(&reply);
+    free(url);
+    free(idh);
+    return rc;
+}
+
+void invoker_reply_release(struct invoker_reply *r)
+{
+    free(r->content_type);
+    free(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+static size_t discard_cb(char *p, size_t size, size_t n, void *ud)
+{
+    (void)p;
+    (void)ud;
+    return size * n;
+}
+
+int invoker_probe(int port, long timeout_ms)
+{
+    char url[64];
+    CURL *h = curl_easy_init();
+    if (!h)
+        return 0;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_cb);
+    CURLcode cc = curl_easy_perform(h);
+    curl_easy_cleanup(h);
+    return cc == CURLE_OK;
+}

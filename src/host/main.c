@@ -1,0 +1,262 @@
+/*
+ * main.c - bin/func-local: a local stand-in for the Azure Functions host
+ * (`func start`) that runs this custom-handler app as the real host does.
+ *
+ *   func-local [--app DIR] [--port N] [--verbose]
+ *   func-local --next-occurrences "<ncrontab>" N [--from ISO-8601]
+ *
+ * Order of start: read the app (config errors: exit 1), listen, start the
+ * handler, wait for its readiness probe, then print the URLs and start the
+ * timers. SIGTERM/SIGINT: stop accepting, let requests in flight finish,
+ * stop the handler, exit 0. The handler failing 3 times in 30 minutes:
+ * exit 1.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "host/app.h"
+#include "host/dispatch.h"
+#include "host/invoker.h"
+#include "host/ncrontab.h"
+#include "host/server.h"
+#include "host/timer.h"
+#include "host/worker.h"
+#include "util/log.h"
+#include "util/banned.h"
+
+#define DRAIN_MS 10000L
+
+static void usage(FILE *f)
+{
+    fputs("usage: func-local [--app DIR] [--port N] [--verbose]\n"
+          "       func-local --next-occurrences \"<ncrontab>\" N "
+          "[--from ISO-8601]\n"
+          "Environment: FUNC_LOCAL_HANDLER=/path overrides the handler "
+          "program\n(customHandler.description.defaultExecutablePath).\n",
+          f);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS" with an optional fraction and "Z" or "+00:00". */
+static int parse_iso(const char *s, long long *out)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p) {
+        memset(&tm, 0, sizeof tm);
+        p = strptime(s, "%Y-%m-%d", &tm);
+        if (!p)
+            return -1;
+    }
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            ;
+    long off = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1;
+        char *end;
+        long h = strtol(p + 1, &end, 10), m = 0;
+        if (end != p + 3)
+            return -1;
+        if (*end == ':') {
+            m = strtol(end + 1, &end, 10);
+        }
+        off = sign * (h * 3600 + m * 60);
+        p = end;
+    }
+    if (*p)
+        return -1;
+    *out = (long long)timegm(&tm) - off;
+    return 0;
+}
+
+static int next_occurrences(int argc, char **argv, int i)
+{
+    struct ncrontab c;
+    char err[200];
+    long long from = (long long)time(NULL);
+    if (i + 2 >= argc) {
+        usage(stderr);
+        return 1;
+    }
+    const char *expr = argv[i + 1];
+    char *end;
+    long n = strtol(argv[i + 2], &end, 10);
+    if (*end || n < 1 || n > 100000) {
+        fprintf(stderr, "func-local: N must be a number from 1 to 100000\n");
+        return 1;
+    }
+    for (int k = i + 3; k < argc; k++) {
+        if (strcmp(argv[k], "--from") == 0 && k + 1 < argc) {
+            if (parse_iso(argv[++k], &from) < 0) {
+                fprintf(stderr, "func-local: --from: expected ISO-8601 such "
+                                "as 2025-01-01T00:00:00Z\n");
+                return 1;
+            }
+        } else {
+            usage(stderr);
+            return 1;
+        }
+    }
+    if (ncrontab_parse(expr, &c, err, sizeof err) < 0) {
+        fprintf(stderr, "func-local: bad NCRONTAB expression \"%s\": %s\n",
+                expr, err);
+        return 1;
+    }
+    long long t = from;
+    for (long k = 0; k < n; k++) {
+        t = ncrontab_next(&c, t);
+        if (t < 0)
+            break;
+        time_t tt = (time_t)t;
+        struct tm tm;
+        char buf[32];
+        gmtime_r(&tt, &tm);
+        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        puts(buf);
+    }
+    fflush(stdout);
+    return 0;
+}
+
+static void print_functions(const struct app *app, int port)
+{
+    char m[80];
+    printf("listening on http://127.0.0.1:%d\n", port);
+    for (size_t i = 0; i < app->nfns; i++) {
+        const struct app_function *f = &app->fns[i];
+        if (f->kind == APP_FN_HTTP) {
+            app_methods_text(f->methods, m, sizeof m);
+            printf("  %s: [%s] http://127.0.0.1:%d/%s%s%s\n", f->name, m,
+                   port, app->route_prefix, app->route_prefix[0] ? "/" : "",
+                   f->route);
+        } else if (f->kind == APP_FN_TIMER) {
+            printf("  %s: timerTrigger %s\n", f->name, f->schedule);
+        } else {
+            printf("  %s: signalRTrigger\n", f->name);
+        }
+    }
+    fflush(stdout);
+}
+
+/* Wait up to ms for SIGTERM/SIGINT; returns the signal or 0. */
+static int wait_signal(const sigset_t *set, long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    int sig = sigtimedwait(set, NULL, &ts);
+    return sig > 0 ? sig : 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = ".";
+    long port = -1;
+    char err[512];
+    struct app app;
+    int rc = 1, sig = 0;
+    struct server *srv = NULL;
+    struct worker *w = NULL;
+    struct invoker *iv = NULL;
+    struct dispatch *d = NULL;
+    struct timers *tm = NULL;
+
+    log_set_program("func-local");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--next-occurrences") == 0)
+            return next_occurrences(argc, argv, i);
+        if (strcmp(argv[i], "--app") == 0 && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
+            char *end;
+            port = strtol(argv[++i], &end, 10);
+            if (*end || port < 0 || port > 65535) {
+                fprintf(stderr, "func-local: --port: expected 0-65535\n");
+                return 1;
+            }
+        } else if (strcmp(argv[i], "--verbose") == 0) {
+            log_set_level(LOG_DEBUG);
+        } else if (strcmp(argv[i], "--help") == 0 ||
+                   strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 1;
+        }
+    }
+    if (app_load(dir, &app, err, sizeof err) < 0) {
+        fprintf(stderr, "func-local: %s\n", err);
+        return 1;
+    }
+    if (port < 0)
+        port = app.port;
+
+    /* Every thread inherits this mask; main waits for the signals. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    w = worker_new(&app, err, sizeof err);
+    if (!w) {
+        fprintf(stderr, "func-local: %s\n", err);
+        goto out;
+    }
+    iv = invoker_new();
+    d = dispatch_new(&app, w, iv);
+    srv = server_start(&app, d, (int)port, err, sizeof err);
+    if (!srv) {
+        fprintf(stderr, "func-local: %s\n", err);
+        goto out;
+    }
+    if (worker_start(w) < 0)
+        goto out;
+    for (;;) {
+        int r = worker_wait_ready(w, 100);
+        if (r == 1)
+            break;
+        if (r < 0) {
+            log_error("the handler never became ready");
+            goto out;
+        }
+        if ((sig = wait_signal(&set, 0)) != 0)
+            goto stop;
+    }
+    print_functions(&app, server_port(srv));
+    tm = timers_start(&app, d);
+    while ((sig = wait_signal(&set, 200)) == 0)
+        if (worker_failed(w))
+            goto out;
+stop:
+    log_info("signal %d: shutting down", sig);
+    rc = 0;
+out:
+    timers_stop(tm);
+    if (srv)
+        server_stop(srv, DRAIN_MS);
+    int left = d ? dispatch_drain(d, DRAIN_MS) : 0;
+    worker_stop(w);
+    if (left && d)
+        left = dispatch_drain(d, 3000);
+    if (w && worker_failed(w))
+        rc = 1;
+    if (!left) {
+        dispatch_free(d);
+        worker_free(w);
+        invoker_free(iv);
+        app_release(&app);
+        curl_global_cleanup();
+    }
+    return rc;
+}

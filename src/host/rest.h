@@ -1,0 +1,38 @@
+/*
+ * rest.h - one SignalR data-plane REST call, made with libcurl as the
+ * Management SDK makes it (custom-handler.md §5.4): Authorization: Bearer
+ * <JWT with nameid, nbf/iat/exp, aud = aud base + path + query (no port)>,
+ * Asrs-User-Agent, a JSON body streamed chunked for sends, a bounded
+ * timeout. Status classification follows the SDK: 2xx succeeds; 404 with
+ * x-ms-error-code Error.Connection.NotExisted succeeds where the call
+ * allows it; anything else fails with the SDK's exception name.
+ *
+ * Not the planner (sigout.h). Never logs; err never holds the token.
+ * Thread-safe: each call uses its own curl handle.
+ */
+#ifndef HOST_REST_H
+#define HOST_REST_H
+
+#include <stddef.h>
+
+#include "host/sigout.h"
+#include "proto/connstr.h"
+
+#define REST_TIMEOUT_MS 10000L
+
+/* The nameid claim: "<hostname>_<32 hex>", made once per process.
+ * Borrowed, static. */
+const char *rest_server_name(void);
+
+/* Perform call against cs. Returns 0 on success, or -1 with a reason naming
+ * the method, path and status in err. *status gets the HTTP status (0 when
+ * no answer) when status is not NULL. */
+int rest_call(const struct connstr *cs, const struct sigout_call *call,
+              long timeout_ms, long *status, char *err, size_t errlen);
+
+/* The Bearer token for a REST request to path (begins with '/', includes
+ * the query), valid from now for an hour. New string (caller frees), or
+ * NULL on failure. */
+char *rest_token(const struct connstr *cs, const char *path, long now);
+
+#endif

@@ -1,0 +1,481 @@
+/* server.c - the local host's HTTP server (see server.h). */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "host/route.h"
+#include "util/buf.h"
+#include "util/jsonx.h"
+#include "util/limits.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+#define SERVER_CONN_LIMIT 1024
+#define SERVER_IDLE_TIMEOUT_S 120
+
+struct server {
+    const struct app *app;
+    struct dispatch *d;
+    struct MHD_Daemon *mhd;
+    int port;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int inflight;
+};
+
+/* Per request: born in the URI callback, dies in the completed callback. */
+struct req {
+    struct server *s;
+    char *uri;    /* raw path and query as received */
+    struct buf body;
+    int seen;     /* the first access callback has run */
+};
+
+/* --- request collection ---------------------------------------------- */
+
+struct kvs {
+    struct payload_kv *v;
+    size_t n, cap;
+};
+
+static void kvs_add(struct kvs *k, const char *name, const char *value)
+{
+    if (k->n == k->cap) {
+        k->cap = k->cap ? k->cap * 2 : 16;
+        k->v = xrealloc(k->v, k->cap * sizeof *k->v);
+    }
+    size_t len;
+    char *n = payload_utf8_text(name, strlen(name), &len);
+    char *v = value ? payload_utf8_text(value, strlen(value), &len)
+                    : xstrdup("");
+    k->v[k->n].name = n;
+    k->v[k->n].value = v;
+    k->n++;
+}
+
+static void kvs_release(struct kvs *k)
+{
+    for (size_t i = 0; i < k->n; i++) {
+        free((char *)k->v[i].name);
+        free((char *)k->v[i].value);
+    }
+    free(k->v);
+}
+
+static enum MHD_Result collect_cb(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, const char *value)
+{
+    (void)kind;
+    kvs_add(cls, key, value);
+    return MHD_YES;
+}
+
+/* --- responses --------------------------------------------------------- */
+
+int server_cors_allow(const struct app *app, const char *origin, char *out,
+                      size_t outlen)
+{
+    if (!origin || !*origin)
+        return 0;
+    for (size_t i = 0; i < app->ncors; i++) {
+        if (strcmp(app->cors[i], "*") == 0) {
+            /* A wildcard with credentials must echo the origin. */
+            snprintf(out, outlen, "%s", app->cors_credentials ? origin : "*");
+            return 1;
+        }
+        if (strcasecmp(app->cors[i], origin) == 0) {
+            snprintf(out, outlen, "%s", origin);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void add_cors(struct server *s, struct MHD_Connection *con,
+                     struct MHD_Response *r)
+{
+    char allow[512];
+    const char *origin =
+        MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin");
+    if (!server_cors_allow(s->app, origin, allow, sizeof allow))
+        return;
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", allow);
+    if (strcmp(allow, "*") != 0)
+        MHD_add_response_header(r, "Vary", "Origin");
+    if (s->app->cors_credentials)
+        MHD_add_response_header(r, "Access-Control-Allow-Credentials",
+                                "true");
+}
+
+static enum MHD_Result send_buf(struct server *s, struct MHD_Connection *con,
+                                int status, const char *ct, const char *body,
+                                size_t len,
+                                const struct result_header *hdrs,
+                                size_t nhdrs)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    if (ct)
+        MHD_add_response_header(r, "Content-Type", ct);
+    for (size_t i = 0; i < nhdrs; i++)
+        if (MHD_add_response_header(r, hdrs[i].name, hdrs[i].value) != MHD_YES)
+            log_warn("response header %s dropped", hdrs[i].name);
+    add_cors(s, con, r);
+    enum MHD_Result ok = MHD_queue_response(con, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static enum MHD_Result send_error(struct server *s, struct MHD_Connection *con,
+                                  const char *method, const char *url,
+                                  int status, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static enum MHD_Result send_error(struct server *s, struct MHD_Connection *con,
+                                  const char *method, const char *url,
+                                  int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_warn("%s %s: %d %s", method, url, status, msg);
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "error", json_object_new_string(msg));
+    const char *text = jsonx_compact(o);
+    enum MHD_Result r = send_buf(s, con, status,
+                                 "application/json; charset=utf-8", text,
+                                 strlen(text), NULL, 0);
+    json_object_put(o);
+    return r;
+}
+
+/* --- routes ------------------------------------------------------------ */
+
+static enum MHD_Result preflight(struct server *s, struct MHD_Connection *con)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    char allow[512];
+    const char *origin =
+        MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin");
+    if (server_cors_allow(s->app, origin, allow, sizeof allow)) {
+        const char *m = MHD_lookup_connection_value(
+            con, MHD_HEADER_KIND, "Access-Control-Request-Method");
+        const char *h = MHD_lookup_connection_value(
+            con, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+        add_cors(s, con, r);
+        if (m)
+            MHD_add_response_header(r, "Access-Control-Allow-Methods", m);
+        if (h && *h)
+            MHD_add_response_header(r, "Access-Control-Allow-Headers", h);
+    }
+    enum MHD_Result ok = MHD_queue_response(con, MHD_HTTP_NO_CONTENT, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static enum MHD_Result admin_function(struct server *s,
+                                      struct MHD_Connection *con,
+                                      struct req *rq, const char *method,
+                                      const char *url, const char *name)
+{
+    struct json_object *body = NULL;
+    char err[200];
+    enum MHD_Result r;
+    if (strcmp(method, "POST") != 0)
+        return send_error(s, con, method, url, 405,
+                          "use POST /admin/functions/{name}");
+    const struct app_function *fn = app_find(s->app, name);
+    if (!fn)
+        return send_error(s, con, method, url, 404,
+                          "no function named '%s'", name);
+    if (fn->kind == APP_FN_HTTP)
+        return send_error(s, con, method, url, 400,
+                          "'%s' is HTTP-triggered: call its route /%s/%s",
+                          fn->name, s->app->route_prefix, fn->route);
+    const char *input = NULL;
+    if (rq->body.len > 0) {
+        if (jsonx_parse(rq->body.data, rq->body.len, &body, err, sizeof err) <
+                0 ||
+            !json_object_is_type(body, json_type_object)) {
+            json_object_put(body);
+            return send_error(s, con, method, url, 400,
+                              "the body must be a JSON object "
+                              "{\"input\": \"...\"}%s%s",
+                              body ? "" : ": ", body ? "" : err);
+        }
+        struct json_object *in = jsonx_get_ci(body, "input");
+        if (in && !json_object_is_type(in, json_type_string)) {
+            json_object_put(body);
+            return send_error(s, con, method, url, 400,
+                              "\"input\" must be a string");
+        }
+        input = in ? json_object_get_string(in) : NULL;
+    }
+    if (dispatch_spawn(s->d, fn, 0, input) < 0)
+        r = send_error(s, con, method, url, 503,
+                       "the host is shutting down");
+    else
+        r = send_buf(s, con, 202, NULL, "", 0, NULL, 0);
+    json_object_put(body);
+    return r;
+}
+
+static enum MHD_Result http_function(struct server *s,
+                                     struct MHD_Connection *con,
+                                     struct req *rq, const char *method,
+                                     const char *url, const char *rest)
+{
+    const struct app_function *fn = NULL;
+    const struct app_function *wrong_method = NULL;
+    struct json_object *params = json_object_new_object();
+    unsigned bit = app_method_bit(method);
+    for (size_t i = 0; i < s->app->nfns && !fn; i++) {
+        const struct app_function *f = &s->app->fns[i];
+        if (f->kind != APP_FN_HTTP)
+            continue;
+        struct json_object *p = json_object_new_object();
+        if (route_match(f->route, rest, p)) {
+            if (f->methods == 0 || (f->methods & bit)) {
+                fn = f;
+                json_object_put(params);
+                params = json_object_get(p);
+            } else {
+                wrong_method = f;
+            }
+        }
+        json_object_put(p);
+    }
+    if (!fn) {
+        json_object_put(params);
+        if (wrong_method) {
+            char m[80];
+            app_methods_text(wrong_method->methods, m, sizeof m);
+            return send_error(s, con, method, url, 404,
+                              "function '%s' accepts %s, not %s",
+                              wrong_method->name, m, method);
+        }
+        return send_error(s, con, method, url, 404, "no function at %s",
+                          url);
+    }
+    struct kvs q = {0}, h = {0};
+    MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, collect_cb, &q);
+    MHD_get_connection_values(con, MHD_HEADER_KIND, collect_cb, &h);
+    const char *host =
+        MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Host");
+    char hostbuf[64];
+    if (!host || !*host) {
+        snprintf(hostbuf, sizeof hostbuf, "127.0.0.1:%d", s->port);
+        host = hostbuf;
+    }
+    char *full = xasprintf("http://%s%s", host, rq->uri);
+    const char *cl =
+        MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+    struct payload_http ph = {
+        .method = method,
+        .url = full,
+        .query = q.v,
+        .nquery = q.n,
+        .headers = h.v,
+        .nheaders = h.n,
+        .body = rq->body.data,
+        .body_len = rq->body.len,
+        .content_length = cl ? strtoll(cl, NULL, 10) : -1,
+    };
+    struct result_http out;
+    dispatch_http(s->d, fn, &ph, params, &out);
+    enum MHD_Result r =
+        send_buf(s, con, out.status, out.content_type, out.body,
+                 out.body_len, out.headers, out.nheaders);
+    result_http_release(&out);
+    free(full);
+    kvs_release(&q);
+    kvs_release(&h);
+    json_object_put(params);
+    return r;
+}
+
+static enum MHD_Result route_request(struct server *s,
+                                     struct MHD_Connection *con,
+                                     struct req *rq, const char *method,
+                                     const char *url)
+{
+    const char *pfx = s->app->route_prefix;
+    size_t pl = strlen(pfx);
+    if (strcmp(method, "OPTIONS") == 0 &&
+        MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin") &&
+        MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+                                    "Access-Control-Request-Method"))
+        return preflight(s, con);
+    if (strcmp(url, "/") == 0 && !strcmp(method, "GET")) {
+        static const char page[] = "func-local: the Functions host is "
+                                   "running.\n";
+        return send_buf(s, con, 200, "text/plain; charset=utf-8", page,
+                        sizeof page - 1, NULL, 0);
+    }
+    if (strcmp(url, "/admin/host/status") == 0) {
+        static const char st[] = "{\"state\":\"Running\"}";
+        return send_buf(s, con, 200, "application/json; charset=utf-8", st,
+                        sizeof st - 1, NULL, 0);
+    }
+    if (strncmp(url, "/admin/functions/", 17) == 0 && url[17])
+        return admin_function(s, con, rq, method, url, url + 17);
+    if (pl == 0)
+        return http_function(s, con, rq, method, url, url + 1);
+    if (url[0] == '/' && strncasecmp(url + 1, pfx, pl) == 0 &&
+        (url[1 + pl] == '/' || url[1 + pl] == '\0'))
+        return http_function(s, con, rq, method, url,
+                             url[1 + pl] ? url + 2 + pl : "");
+    return send_error(s, con, method, url, 404, "no function at %s", url);
+}
+
+/* --- libmicrohttpd callbacks ------------------------------------------ */
+
+static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
+{
+    struct server *s = cls;
+    (void)con;
+    struct req *rq = xcalloc(1, sizeof *rq);
+    rq->s = s;
+    rq->uri = xstrdup(uri ? uri : "/");
+    buf_init(&rq->body, LIMIT_USER_BODY);
+    pthread_mutex_lock(&s->lock);
+    s->inflight++;
+    pthread_mutex_unlock(&s->lock);
+    return rq;
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *con,
+                         void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+    struct server *s = cls;
+    struct req *rq = *req_cls;
+    (void)con;
+    (void)toe;
+    if (!rq)
+        return;
+    buf_release(&rq->body);
+    free(rq->uri);
+    free(rq);
+    *req_cls = NULL;
+    pthread_mutex_lock(&s->lock);
+    s->inflight--;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
+                                 const char *url, const char *method,
+                                 const char *version, const char *upload,
+                                 size_t *upload_size, void **req_cls)
+{
+    struct server *s = cls;
+    struct req *rq = *req_cls;
+    (void)version;
+    if (!rq->seen) {
+        rq->seen = 1;
+        const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+                                                     "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > LIMIT_USER_BODY)
+            return send_error(s, con, method, url, 413,
+                              "request body over %u bytes", LIMIT_USER_BODY);
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (buf_append(&rq->body, upload, *upload_size) < 0) {
+            *upload_size = 0;
+            return send_error(s, con, method, url, 413,
+                              "request body over %u bytes", LIMIT_USER_BODY);
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    return route_request(s, con, rq, method, url);
+}
+
+struct server *server_start(const struct app *app, struct dispatch *d,
+                            int port, char *err, size_t errlen)
+{
+    struct server *s = xcalloc(1, sizeof *s);
+    struct sockaddr_in a = {0};
+    s->app = app;
+    s->d = d;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    s->mhd = MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+            MHD_USE_ITC,
+        (uint16_t)port, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&a, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s,
+        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVER_CONN_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_IDLE_TIMEOUT_S,
+        MHD_OPTION_END);
+    if (!s->mhd) {
+        snprintf(err, errlen, "cannot listen on 127.0.0.1:%d (is the port "
+                              "in use? try --port 0)",
+                 port);
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->cond);
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : port;
+    return s;
+}
+
+int server_port(const struct server *s)
+{
+    return s->port;
+}
+
+void server_stop(struct server *s, long drain_ms)
+{
+    struct timespec ts;
+    if (!s)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += drain_ms / 1000;
+    ts.tv_nsec += (drain_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->lock);
+    while (s->inflight > 0)
+        if (pthread_cond_timedwait(&s->cond, &s->lock, &ts) != 0)
+            break;
+    if (s->inflight > 0)
+        log_warn("%d request(s) still running at shutdown", s->inflight);
+    pthread_mutex_unlock(&s->lock);
+    MHD_stop_daemon(s->mhd);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    free(s);
+}

@@ -1,0 +1,41 @@
+/*
+ * server.h - the local host's HTTP side (libmicrohttpd, one thread per
+ * connection, so an invocation blocked on the handler or on a REST call
+ * never holds up another request), on 127.0.0.1:
+ *
+ *   /<routePrefix>/<route>       HTTP-triggered functions (route.h)
+ *   POST /admin/functions/<name> {"input": "..."} runs a non-HTTP
+ *                                function now: 202, as Core Tools does
+ *   GET /admin/host/status       {"state": "Running"}
+ *   OPTIONS + Origin             CORS preflight per local.settings.json
+ *
+ * Every answer to an allowed Origin carries the CORS headers. Bad requests
+ * get a 4xx with {"error": "..."} and a log line; request bodies are capped
+ * at LIMIT_USER_BODY (413).
+ */
+#ifndef HOST_SERVER_H
+#define HOST_SERVER_H
+
+#include <stddef.h>
+
+#include "host/app.h"
+#include "host/dispatch.h"
+
+struct server;
+
+/* Listen on 127.0.0.1:port (0 = any free port). app and d are borrowed.
+ * Returns NULL with the reason in err. */
+struct server *server_start(const struct app *app, struct dispatch *d,
+                            int port, char *err, size_t errlen);
+int server_port(const struct server *s);
+
+/* Stop accepting, wait up to drain_ms for requests in flight, then close
+ * everything and free s. */
+void server_stop(struct server *s, long drain_ms);
+
+/* The CORS decision for origin (pure, for tests): 1 when allowed, with the
+ * Access-Control-Allow-Origin value written into out. */
+int server_cors_allow(const struct app *app, const char *origin, char *out,
+                      size_t outlen);
+
+#endif

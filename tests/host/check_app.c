@@ -1,0 +1,238 @@
+/* check_app.c - reading the app folder: the real app, and each mistake. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/app.h"
+#include "host/server.h"
+#include "host_test.h"
+#include "runner.h"
+#include "util/banned.h"
+
+static const char good_host[] =
+    "{\"version\":\"2.0\",\"customHandler\":{\"description\":"
+    "{\"defaultExecutablePath\":\"bin/handler\"}}}";
+static const char http_fn[] =
+    "{\"bindings\":[{\"type\":\"httpTrigger\",\"direction\":\"in\","
+    "\"name\":\"req\",\"methods\":[\"post\"]},{\"type\":\"http\","
+    "\"direction\":\"out\",\"name\":\"res\"}]}";
+
+START_TEST(test_app_loads_the_repository_app)
+{
+    struct app app;
+    char err[512];
+    ck_assert_msg(app_load(".", &app, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(app.exe, "bin/handler");
+    ck_assert_int_eq(app.port, 7071);
+    ck_assert_str_eq(app.route_prefix, "api");
+    ck_assert_int_eq(app.function_timeout_s, 300);
+    ck_assert_int_eq(app.ncors, 3);
+    ck_assert_str_eq(app.cors[2], "http://localhost:8080");
+    ck_assert_int_eq(app.cors_credentials, 1);
+    ck_assert_ptr_nonnull(app_setting(&app, "FUNCTIONS_WORKER_RUNTIME"));
+
+    const struct app_function *f = app_find(&app, "negotiate");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(f->kind, APP_FN_HTTP);
+    ck_assert_str_eq(f->route, "negotiate");
+    ck_assert_str_eq(f->trigger_name, "req");
+    ck_assert_str_eq(f->http_out, "res");
+    ck_assert_uint_eq(f->methods, APP_M_GET | APP_M_POST);
+
+    f = app_find(&app, "userNegotiate");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_str_eq(f->route, "user/negotiate");
+    f = app_find(&app, "index");
+    ck_assert_str_eq(f->route, "index/{*file}");
+    f = app_find(&app, "statusUpdate");
+    ck_assert_int_eq(f->kind, APP_FN_TIMER);
+    ck_assert_str_eq(f->schedule, "0 */5 * * * *");
+    ck_assert_int_eq(f->run_on_startup, 0);
+    ck_assert_str_eq(f->trigger_name, "myTimer");
+    ck_assert_ptr_null(f->http_out);
+    ck_assert_ptr_null(app_find(&app, "nope"));
+    app_release(&app);
+}
+END_TEST
+
+START_TEST(test_app_loads_the_vectors_app)
+{
+    struct app app;
+    char err[512], path[512];
+    snprintf(path, sizeof path, "%s/vectors/app", runner_spec_dir());
+    ck_assert_msg(app_load(path, &app, err, sizeof err) == 0, "%s", err);
+    ck_assert_ptr_nonnull(app_find(&app, "broadcast"));
+    app_release(&app);
+}
+END_TEST
+
+START_TEST(test_app_environment_wins_over_values)
+{
+    struct app app;
+    char err[512];
+    char *dir = ht_tmpdir();
+    ht_write(dir, "host.json", good_host);
+    ht_write(dir, "f/function.json", http_fn);
+    ht_write(dir, "local.settings.json",
+             "{\"Values\":{\"CHECK_HOST_A\":\"from-file\","
+             "\"CHECK_HOST_B\":\"file-b\",\"N\":5},\"Host\":{"
+             "\"LocalHttpPort\":\"7090\",\"CORS\":\"*\"}}");
+    setenv("CHECK_HOST_A", "from-env", 1);
+    ck_assert_msg(app_load(dir, &app, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(app_setting(&app, "CHECK_HOST_A"), "from-env");
+    ck_assert_str_eq(app_setting(&app, "CHECK_HOST_B"), "file-b");
+    ck_assert_str_eq(app_setting(&app, "N"), "5");
+    ck_assert_ptr_null(app_setting(&app, "CHECK_HOST_UNSET"));
+    ck_assert_int_eq(app.port, 7090);
+    /* A relative root is made absolute, and the workdir defaults to it. */
+    ck_assert(app.root[0] == '/');
+    ck_assert_str_eq(app.workdir, app.root);
+    unsetenv("CHECK_HOST_A");
+    app_release(&app);
+    ht_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_app_cors_decision)
+{
+    struct app app;
+    char err[512], allow[256];
+    ck_assert(app_load(".", &app, err, sizeof err) == 0);
+    ck_assert(server_cors_allow(&app, "http://localhost:8080", allow,
+                                sizeof allow));
+    ck_assert_str_eq(allow, "http://localhost:8080");
+    ck_assert(!server_cors_allow(&app, "http://evil.example", allow,
+                                 sizeof allow));
+    ck_assert(!server_cors_allow(&app, NULL, allow, sizeof allow));
+    app_release(&app);
+}
+END_TEST
+
+START_TEST(test_app_methods_text)
+{
+    char m[80];
+    app_methods_text(APP_M_GET | APP_M_POST, m, sizeof m);
+    ck_assert_str_eq(m, "GET,POST");
+    ck_assert_uint_eq(app_method_bit("patch"), APP_M_PATCH);
+    ck_assert_uint_eq(app_method_bit("BREW"), 0);
+}
+END_TEST
+
+/* Each malformed app: the files to write and what err must name. */
+static const struct bad_case {
+    const char *host;     /* host.json (NULL: the good one) */
+    const char *fn;       /* f/function.json (NULL: the good one) */
+    const char *settings; /* local.settings.json (NULL: none) */
+    const char *expect;
+} bad_cases[] = {
+    {"{\"version\": ", NULL, NULL, "host.json: malformed JSON"},
+    {"[1]", NULL, NULL, "host.json: the top level must be a JSON object"},
+    {"{\"version\":\"2.0\"}", NULL, NULL, "host.json: customHandler"},
+    {"{\"customHandler\":{}}", NULL, NULL,
+     "host.json: customHandler.description"},
+    {"{\"customHandler\":{\"description\":{\"defaultExecutablePath\":\"\"}}}",
+     NULL, NULL, "customHandler.description.defaultExecutablePath"},
+    {"{\"customHandler\":{\"description\":{\"defaultExecutablePath\":\"h\","
+     "\"arguments\":\"x\"}}}",
+     NULL, NULL, "customHandler.description.arguments"},
+    {"{\"functionTimeout\":\"soon\",\"customHandler\":{\"description\":"
+     "{\"defaultExecutablePath\":\"h\"}}}",
+     NULL, NULL, "host.json: functionTimeout"},
+    {NULL, "{\"bindings\":[", NULL, "f/function.json: malformed JSON"},
+    {NULL, "{\"bindings\":{}}", NULL, "f/function.json: bindings"},
+    {NULL,
+     "{\"bindings\":[{\"type\":\"queueTrigger\",\"direction\":\"in\","
+     "\"name\":\"q\"}]}",
+     NULL, "f/function.json: bindings[0].type: unknown binding type"},
+    {NULL, "{\"bindings\":[{\"direction\":\"in\",\"name\":\"q\"}]}", NULL,
+     "f/function.json: bindings[0].type"},
+    {NULL,
+     "{\"bindings\":[{\"type\":\"httpTrigger\",\"direction\":\"sideways\","
+     "\"name\":\"req\"}]}",
+     NULL, "f/function.json: bindings[0].direction"},
+    {NULL,
+     "{\"bindings\":[{\"type\":\"httpTrigger\",\"direction\":\"in\","
+     "\"name\":\"req\",\"methods\":[\"brew\"]}]}",
+     NULL, "f/function.json: bindings[0].methods[0]"},
+    {NULL,
+     "{\"bindings\":[{\"type\":\"timerTrigger\",\"direction\":\"in\","
+     "\"name\":\"t\",\"schedule\":\"every minute\"}]}",
+     NULL, "f/function.json: bindings[0].schedule"},
+    {NULL,
+     "{\"bindings\":[{\"type\":\"timerTrigger\",\"direction\":\"in\","
+     "\"name\":\"t\",\"schedule\":\"0 * * * * *\",\"runOnStartup\":1}]}",
+     NULL, "f/function.json: bindings[0].runOnStartup"},
+    {NULL,
+     "{\"bindings\":[{\"type\":\"http\",\"direction\":\"out\","
+     "\"name\":\"res\"}]}",
+     NULL, "f/function.json: bindings: no trigger"},
+    {NULL,
+     "{\"bindings\":[{\"type\":\"httpTrigger\",\"direction\":\"in\","
+     "\"name\":\"req\"},{\"type\":\"signalR\",\"direction\":\"out\","
+     "\"name\":\"m\"}]}",
+     NULL, "f/function.json: bindings[1].hubName"},
+    {NULL,
+     "{\"bindings\":[{\"type\":\"httpTrigger\",\"direction\":\"in\","
+     "\"name\":\"req\"},{\"type\":\"httpTrigger\",\"direction\":\"in\","
+     "\"name\":\"req2\"}]}",
+     NULL, "f/function.json: bindings[1]: a function has exactly one"},
+    {NULL, NULL, "{\"Values\": [1]}", "local.settings.json: Values"},
+    {NULL, NULL, "{\"Values\": {\"A\": {\"b\": 1}}}",
+     "local.settings.json: Values.A"},
+    {NULL, NULL, "{\"Host\": {\"LocalHttpPort\": \"seven\"}}",
+     "local.settings.json: Host.LocalHttpPort"},
+    {NULL, NULL, "{\"Host\": {\"CORS\": [\"*\"]}}",
+     "local.settings.json: Host.CORS"},
+    {NULL, NULL, "{\"Host\": {\"CORSCredentials\": \"yes\"}}",
+     "local.settings.json: Host.CORSCredentials"},
+    {NULL, NULL, "{\"Values\": ", "local.settings.json: malformed JSON"},
+};
+
+START_TEST(test_app_refuses_malformed_files)
+{
+    const struct bad_case *c = &bad_cases[_i];
+    struct app app;
+    char err[512] = "";
+    char *dir = ht_tmpdir();
+    ht_write(dir, "host.json", c->host ? c->host : good_host);
+    ht_write(dir, "f/function.json", c->fn ? c->fn : http_fn);
+    if (c->settings)
+        ht_write(dir, "local.settings.json", c->settings);
+    int rc = app_load(dir, &app, err, sizeof err);
+    ht_rmtree(dir);
+    free(dir);
+    ck_assert_msg(rc == -1, "case %d loaded", _i);
+    ck_assert_msg(strstr(err, c->expect) != NULL,
+                  "case %d: \"%s\" does not name \"%s\"", _i, err,
+                  c->expect);
+}
+END_TEST
+
+START_TEST(test_app_refuses_missing_folder)
+{
+    struct app app;
+    char err[512];
+    ck_assert_int_eq(app_load("/nonexistent/app", &app, err, sizeof err),
+                     -1);
+    ck_assert(strstr(err, "/nonexistent/app") != NULL);
+}
+END_TEST
+
+Suite *app_suite(void)
+{
+    Suite *s = suite_create("app");
+    TCase *tc = tcase_create("load");
+    tcase_add_test(tc, test_app_loads_the_repository_app);
+    tcase_add_test(tc, test_app_loads_the_vectors_app);
+    tcase_add_test(tc, test_app_environment_wins_over_values);
+    tcase_add_test(tc, test_app_cors_decision);
+    tcase_add_test(tc, test_app_methods_text);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("malformed");
+    tcase_add_loop_test(tc, test_app_refuses_malformed_files, 0,
+                        (int)(sizeof bad_cases / sizeof bad_cases[0]));
+    tcase_add_test(tc, test_app_refuses_missing_folder);
+    suite_add_tcase(s, tc);
+    return s;
+}
