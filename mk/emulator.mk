@@ -18,7 +18,7 @@ $(BIN)/signalr-emulator: $(EMU_OBJ)
 
 # Unit tests (pure modules) and black-box tests of the binary (libcurl).
 EMU_TEST_OBJ := $(patsubst tests/%.c,$(B)/tests/%.o,\
-    $(wildcard tests/emulator/*.c)) $(RUNNER_OBJ)
+    $(wildcard tests/emulator/*.c)) $(B)/tests/runner.o
 
 $(B)/tests/check_emulator: $(EMU_TEST_OBJ) $(EMU_LIB_OBJ)
 	@mkdir -p $(dir $@)

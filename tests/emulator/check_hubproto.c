@@ -1,0 +1,193 @@
+/* check_hubproto.c - JSON hub protocol records (src/proto/hubproto.c),
+ * with the bytes of vectors-signalr/hub-messages.txt and handshake.txt. */
+#include <string.h>
+
+#include <check.h>
+
+#include "emulator_suites.h"
+#include "proto/hubproto.h"
+
+static const char HS[] = "{\"protocol\":\"json\",\"version\":1}\x1e";
+
+START_TEST(test_reader_partial_record_waits)
+{
+    struct hubproto_reader r;
+    const char *rec;
+    size_t len;
+    hubproto_reader_init(&r, 1024);
+    ck_assert_int_eq(hubproto_reader_feed(&r, HS, 10), 0);
+    ck_assert_int_eq(hubproto_reader_next(&r, &rec, &len), 0);
+    ck_assert_uint_eq(hubproto_reader_pending(&r), 10);
+    ck_assert_int_eq(hubproto_reader_feed(&r, HS + 10, sizeof HS - 11), 0);
+    ck_assert_int_eq(hubproto_reader_next(&r, &rec, &len), 1);
+    ck_assert_uint_eq(len, sizeof HS - 2);
+    ck_assert_int_eq(memcmp(rec, HS, len), 0);
+    ck_assert_int_eq(hubproto_reader_next(&r, &rec, &len), 0);
+    ck_assert_uint_eq(hubproto_reader_pending(&r), 0);
+    hubproto_reader_release(&r);
+}
+END_TEST
+
+START_TEST(test_reader_several_records_per_frame)
+{
+    static const char in[] = "{\"type\":6}\x1e{\"type\":7}\x1e{\"ty";
+    struct hubproto_reader r;
+    const char *rec;
+    size_t len;
+    hubproto_reader_init(&r, 1024);
+    ck_assert_int_eq(hubproto_reader_feed(&r, in, sizeof in - 1), 0);
+    ck_assert_int_eq(hubproto_reader_next(&r, &rec, &len), 1);
+    ck_assert_int_eq(strncmp(rec, "{\"type\":6}", len), 0);
+    ck_assert_int_eq(hubproto_reader_next(&r, &rec, &len), 1);
+    ck_assert_int_eq(strncmp(rec, "{\"type\":7}", len), 0);
+    ck_assert_int_eq(hubproto_reader_next(&r, &rec, &len), 0);
+    ck_assert_int_eq(hubproto_reader_feed(&r, "pe\":6}\x1e", 7), 0);
+    ck_assert_int_eq(hubproto_reader_next(&r, &rec, &len), 1);
+    ck_assert_int_eq(strncmp(rec, "{\"type\":6}", len), 0);
+    hubproto_reader_release(&r);
+}
+END_TEST
+
+START_TEST(test_reader_cap_refuses_oversize)
+{
+    struct hubproto_reader r;
+    hubproto_reader_init(&r, 16);
+    ck_assert_int_eq(hubproto_reader_feed(&r, "0123456789", 10), 0);
+    ck_assert_int_eq(hubproto_reader_feed(&r, "0123456789", 10), -1);
+    ck_assert_uint_eq(hubproto_reader_pending(&r), 10);
+    hubproto_reader_release(&r);
+}
+END_TEST
+
+START_TEST(test_handshake_accepts_json_v1_any_key_order)
+{
+    char err[128];
+    ck_assert_int_eq(hubproto_handshake_check(HS, sizeof HS - 2, err,
+                                              sizeof err), 0);
+    static const char alt[] = "{ \"version\" : 2, \"protocol\" : \"json\" }";
+    ck_assert_int_eq(hubproto_handshake_check(alt, sizeof alt - 1, err,
+                                              sizeof err), 0);
+}
+END_TEST
+
+START_TEST(test_handshake_refuses_other_protocols_and_bad_json)
+{
+    char err[128];
+    static const char xml[] = "{\"protocol\":\"xml\",\"version\":1}";
+    ck_assert_int_eq(hubproto_handshake_check(xml, sizeof xml - 1, err,
+                                              sizeof err), -1);
+    ck_assert_str_eq(err, "Requested protocol 'xml' is not available.");
+    ck_assert_int_eq(hubproto_handshake_check("{", 1, err, sizeof err), -1);
+    static const char v9[] = "{\"protocol\":\"json\",\"version\":9}";
+    ck_assert_int_eq(hubproto_handshake_check(v9, sizeof v9 - 1, err,
+                                              sizeof err), -1);
+    ck_assert_int_eq(hubproto_handshake_check("{}", 2, err, sizeof err), -1);
+}
+END_TEST
+
+START_TEST(test_parse_message_types)
+{
+    struct hubproto_msg m;
+    char err[128];
+    static const char inv[] =
+        "{\"target\":\"echo\",\"arguments\":[\"hi\"],\"invocationId\":\"0\","
+        "\"type\":1}";
+    ck_assert_int_eq(hubproto_parse(inv, sizeof inv - 1, &m, err, sizeof err),
+                     0);
+    ck_assert_int_eq(m.type, HUBPROTO_INVOCATION);
+    ck_assert_str_eq(m.target, "echo");
+    ck_assert_str_eq(m.invocation_id, "0");
+    hubproto_msg_release(&m);
+    /* Unknown numeric types are legal (forward compatibility). */
+    ck_assert_int_eq(hubproto_parse("{\"type\":42}", 11, &m, err, sizeof err),
+                     0);
+    ck_assert_int_eq(m.type, 42);
+    hubproto_msg_release(&m);
+}
+END_TEST
+
+START_TEST(test_parse_rejects_bad_records)
+{
+    struct hubproto_msg m;
+    char err[128];
+    static const char *bad[] = {
+        "{\"type\":", "[1]", "{\"type\":\"1\"}", "{\"target\":\"x\"}",
+        "{\"type\":1,\"arguments\":[]}",
+        "{\"type\":1,\"target\":\"\",\"arguments\":[]}",
+        "{\"type\":1,\"target\":\"x\",\"arguments\":{}}",
+        "{\"type\":3,\"invocationId\":7}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_msg(hubproto_parse(bad[i], strlen(bad[i]), &m, err,
+                                     sizeof err) == -1,
+                      "accepted %s", bad[i]);
+        ck_assert_ptr_null(m.obj);
+    }
+}
+END_TEST
+
+START_TEST(test_writers_match_vectors)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    ck_assert_int_eq(hubproto_write_handshake(&b, NULL), 0);
+    ck_assert_uint_eq(b.len, 3);
+    ck_assert_int_eq(memcmp(b.data, "{}\x1e", 3), 0);
+    buf_reset(&b);
+    hubproto_write_ping(&b);
+    ck_assert_uint_eq(b.len, 11);
+    ck_assert_int_eq(memcmp(b.data, "{\"type\":6}\x1e", 11), 0);
+    buf_reset(&b);
+    struct json_object *res = json_object_new_string("echo:hi");
+    hubproto_write_completion(&b, "0", res, NULL);
+    json_object_put(res);
+    ck_assert_uint_eq(b.len, 49);
+    ck_assert_str_eq(b.data,
+                     "{\"type\":3,\"invocationId\":\"0\",\"result\":\"echo:hi\"}"
+                     "\x1e");
+    buf_reset(&b);
+    hubproto_write_close(&b, "Connection closed by REST API", 0);
+    ck_assert_str_eq(b.data, "{\"type\":7,\"error\":\"Connection closed by "
+                             "REST API\"}\x1e");
+    buf_reset(&b);
+    hubproto_write_close(&b, "Service restarting", 1);
+    ck_assert_str_eq(b.data, "{\"type\":7,\"error\":\"Service restarting\","
+                             "\"allowReconnect\":true}\x1e");
+    buf_reset(&b);
+    struct json_object *args = json_tokener_parse("[\"hello\",{\"n\":1}]");
+    hubproto_write_invocation(&b, NULL, "newMessage", args);
+    json_object_put(args);
+    ck_assert_str_eq(b.data, "{\"type\":1,\"target\":\"newMessage\","
+                             "\"arguments\":[\"hello\",{\"n\":1}]}\x1e");
+    buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_writer_respects_cap)
+{
+    struct buf b;
+    buf_init(&b, 8);
+    ck_assert_int_eq(hubproto_write_ping(&b), -1);
+    ck_assert_uint_eq(b.len, 0);
+    buf_release(&b);
+}
+END_TEST
+
+Suite *hubproto_suite(void)
+{
+    Suite *s = suite_create("hubproto");
+    TCase *tc = tcase_create("reader");
+    tcase_add_test(tc, test_reader_partial_record_waits);
+    tcase_add_test(tc, test_reader_several_records_per_frame);
+    tcase_add_test(tc, test_reader_cap_refuses_oversize);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("messages");
+    tcase_add_test(tc, test_handshake_accepts_json_v1_any_key_order);
+    tcase_add_test(tc, test_handshake_refuses_other_protocols_and_bad_json);
+    tcase_add_test(tc, test_parse_message_types);
+    tcase_add_test(tc, test_parse_rejects_bad_records);
+    tcase_add_test(tc, test_writers_match_vectors);
+    tcase_add_test(tc, test_writer_respects_cap);
+    suite_add_tcase(s, tc);
+    return s;
+}

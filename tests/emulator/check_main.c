@@ -1,0 +1,6 @@
+/* check_main.c - the emulator's Check runner: one list of suites. */
+#include "emulator_suites.h"
+#include "runner.h"
+
+RUNNER_MAIN(url_suite, hubproto_suite, strmap_suite, hub_suite,
+            rest_route_suite, token_vectors_suite, ws_suite, blackbox_suite)

@@ -1,0 +1,16 @@
+/* emulator_suites.h - the suites of check_emulator, one per module. */
+#ifndef TESTS_EMULATOR_SUITES_H
+#define TESTS_EMULATOR_SUITES_H
+
+#include <check.h>
+
+Suite *url_suite(void);
+Suite *hubproto_suite(void);
+Suite *strmap_suite(void);
+Suite *hub_suite(void);
+Suite *rest_route_suite(void);
+Suite *token_vectors_suite(void);
+Suite *ws_suite(void);
+Suite *blackbox_suite(void);
+
+#endif
