@@ -60,6 +60,7 @@ include mk/handler.mk
 -include mk/emulator.mk
 -include mk/host.mk
 include mk/tests.mk
+-include mk/fuzz.mk
 
 .PHONY: programs
 programs: $(PROGRAMS)

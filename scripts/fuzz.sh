@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Run each libFuzzer harness for $FUZZ_SECONDS on a corpus seeded from the
+# spec's vectors. Exit 1 if any harness finds a crash (kept in
+# build-fuzz/crashes/<harness>/).
+#   scripts/fuzz.sh build-fuzz/fuzz_x ...
+set -uo pipefail
+cd "$(dirname "$0")/.."
+SPEC=${SPEC_DIR:-../shared/spec}
+SECS=${FUZZ_SECONDS:-10}
+FZ=build-fuzz
+status=0
+
+seed() { # seed NAME: fill $FZ/corpus/NAME
+  local d="$FZ/corpus/$1"
+  mkdir -p "$d"
+  case "$1" in
+    fuzz_envelope)
+      local i=0
+      for f in "$SPEC"/vectors/*-request.json; do
+        for b in '\000' '\001' '\002' '\003' '\004' '\005'; do
+          { printf "$b"; node -e 'process.stdout.write(JSON.stringify(JSON.parse(require("fs").readFileSync(process.argv[1])).body))' "$f"; } > "$d/v$i"
+          i=$((i + 1))
+        done
+      done ;;
+    fuzz_connstr)
+      node -e 'for (const [i,c] of JSON.parse(require("fs").readFileSync(process.argv[1])).cases.entries()) require("fs").writeFileSync(process.argv[2]+"/c"+i, c.input)' \
+        "$SPEC/vectors/connection-strings.json" "$d" ;;
+    fuzz_token)
+      grep -ohE 'eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+' "$SPEC"/vectors/*.json "$SPEC"/vectors-signalr/*.txt \
+        | sort -u | awk -v d="$d" '{ f = d "/t" NR; printf "%s", $0 > f; close(f) }' ;;
+    fuzz_jsonx)
+      local i=0
+      for f in "$SPEC"/vectors/*.json; do cp "$f" "$d/j$i"; i=$((i + 1)); done ;;
+    fuzz_ncrontab)
+      local i=0
+      for e in '0 */5 * * * *' '0 0 * * * *' '0 30 9 * * 1-5' '*/15 * * * * *' \
+               '0 0 12 29 2 *' '0 0 0 1 jan-mar mon,wed' '5 4 * * sun' '0 0 0 30 2 *'; do
+        printf '%s' "$e" > "$d/n$i"; i=$((i + 1))
+      done ;;
+  esac
+}
+
+for h in "$@"; do
+  name=$(basename "$h")
+  seed "$name"
+  mkdir -p "$FZ/crashes/$name"
+  echo "== $name (${SECS}s)"
+  if ! "$h" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$FZ/crashes/$name/" -print_final_stats=1 \
+        "$FZ/corpus/$name" 2> "$FZ/$name.log"; then
+    echo "FAIL: $name found a crash (see $FZ/crashes/$name/, $FZ/$name.log)"
+    tail -30 "$FZ/$name.log"
+    status=1
+  fi
+  grep -E 'stat::number_of_executed_units' "$FZ/$name.log" | sed "s/^/  /"
+done
+exit $status
