@@ -83,6 +83,7 @@ void req_resume(struct req *r)
     if (r->suspended) {
         r->suspended = 0;
         MHD_resume_connection(r->mhd);
+        the_server->resumed = 1;
     }
 }
 
@@ -335,6 +336,8 @@ int server_start(struct server *s, const struct server_config *cfg)
 
 static int next_timeout(struct server *s)
 {
+    if (s->resumed)
+        return 0;
     long long until_sweep = SERVER_SWEEP_MS - (s->now_ms - s->last_sweep_ms);
     if (until_sweep < 0)
         until_sweep = 0;
@@ -358,6 +361,11 @@ int server_run(struct server *s)
             w->on_event(w, evs[i].events);
         }
         MHD_run(s->mhd);
+        /* A resume inside MHD_run is only acted on by the next one. */
+        for (int i = 0; s->resumed && i < 8; i++) {
+            s->resumed = 0;
+            MHD_run(s->mhd);
+        }
         if (s->now_ms - s->last_sweep_ms >= SERVER_SWEEP_MS) {
             s->last_sweep_ms = s->now_ms;
             conn_sweep(s);

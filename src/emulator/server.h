@@ -79,6 +79,7 @@ struct server {
     long long now_ms;        /* monotonic, updated every loop turn */
     long long last_sweep_ms;
     int stopping;
+    int resumed;             /* a request was resumed: run MHD again */
     long long stop_deadline_ms;
     struct msg *ping_frame;  /* shared WebSocket frame of {"type":6} */
 };
