@@ -367,6 +367,58 @@ START_TEST(test_http_sigterm_exits_0)
 }
 END_TEST
 
+static int connect_port(int p)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((unsigned short)p)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+START_TEST(test_http_sigterm_lets_the_request_in_flight_finish)
+{
+    struct json_object *v = vector("broadcast-request.json");
+    const char *body = jsonx_compact(json_object_object_get(v, "body"));
+    size_t n = strlen(body), half = n / 2;
+    char head[512];
+    int fd = connect_port(port);
+    ck_assert_int_ge(fd, 0);
+    int hl = snprintf(head, sizeof head,
+                      "POST /broadcast HTTP/1.1\r\nHost: x\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n%zx\r\n",
+                      half);
+    ck_assert_int_eq(write(fd, head, (size_t)hl), hl);
+    ck_assert_int_eq(write(fd, body, half), (ssize_t)half);
+    usleep(200000);
+    kill(handler.pid, SIGTERM);
+    usleep(200000);
+    /* No new connections once stopping... */
+    ck_assert_int_lt(connect_port(port), 0);
+    /* ...but the request already begun is answered in full. */
+    hl = snprintf(head, sizeof head, "\r\n%zx\r\n", n - half);
+    ck_assert_int_eq(write(fd, head, (size_t)hl), hl);
+    ck_assert_int_eq(write(fd, body + half, n - half), (ssize_t)(n - half));
+    ck_assert_int_eq(write(fd, "\r\n0\r\n\r\n", 7), 7);
+    char buf[4096];
+    size_t got = 0;
+    ssize_t r;
+    while (got < sizeof buf - 1 &&
+           (r = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+        got += (size_t)r;
+    buf[got] = '\0';
+    close(fd);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
+    ck_assert_ptr_nonnull(strstr(buf, "signalRMessages"));
+    ck_assert_int_eq(proc_wait(&handler, 5000), 0);
+    json_object_put(v);
+}
+END_TEST
+
 static int run_expecting_failure(const char *const env[], const char *needle)
 {
     struct proc p;
@@ -435,6 +487,7 @@ static Suite *handler_http_suite(void)
     tcase_add_test(tc, test_http_transport_errors_then_still_serving);
     tcase_add_test(tc, test_http_logs_carry_invocation_id_and_no_secret);
     tcase_add_test(tc, test_http_sigterm_exits_0);
+    tcase_add_test(tc, test_http_sigterm_lets_the_request_in_flight_finish);
     suite_add_tcase(s, tc);
     tc = tcase_create("start-up");
     tcase_set_timeout(tc, 60);
