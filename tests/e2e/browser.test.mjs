@@ -1,0 +1,252 @@
+// The demo page in a real browser: Debian's Chromium driven by
+// playwright-core opens /api/index/ served by func-local (which runs
+// bin/handler) against the SignalR emulator, sees it connect, sees
+// broadcasts sent with plain HTTP POSTs (as curl would) appear, exercises
+// the page's own forms (send, connect as user, join a group), receives a
+// status update from the timer function run through the admin endpoint,
+// and saves a screenshot.
+//
+// The screenshot goes to $SCREENSHOT, by default build/e2e/screenshot.png,
+// so that a test run never rewrites a tracked file. To refresh the README's:
+//   SCREENSHOT=docs/screenshot.png node --test tests/e2e/browser.test.mjs
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BINDIR = path.resolve(ROOT, process.env.BINDIR || 'bin');
+const SCREENSHOT = path.resolve(ROOT, process.env.SCREENSHOT || 'build/e2e/screenshot.png');
+const CHROMIUM = '/usr/bin/chromium';
+const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
+const START_MS = 30_000; // a program must print "listening on" within this
+const WAIT_MS = 15_000; // any one thing the page must show
+const STOP_MS = 5_000; // after SIGTERM, before SIGKILL
+
+const procs = [];
+let context = null;
+let page = null;
+let userDataDir = null;
+let base = null;
+let connected = false; // later tests fail at once if the page never did
+const browserLog = [];
+let logsShown = false;
+
+// Start a program in its own process group; resolve with the first match
+// of `ready` on its stdout. Rejects if it exits or stays silent too long.
+function start(name, args, env) {
+  const child = spawn(path.join(BINDIR, name), args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const proc = { name, child, output: '', exited: false };
+  procs.push(proc);
+  child.on('exit', () => { proc.exited = true; });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`${name} printed no 'listening on' line in ${START_MS} ms`));
+    }, START_MS);
+    const seen = (chunk) => {
+      proc.output += chunk;
+      const m = /listening on (http:\/\/[^\s]+?):(\d+)/.exec(proc.output);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: `${m[1]}:${m[2]}`, port: Number(m[2]), output: proc.output });
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', seen);
+    child.stderr.setEncoding('utf8').on('data', (c) => { proc.output += c; });
+    child.on('error', (err) => { clearTimeout(timer); reject(err); });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${signal || code}) before it was ready:\n${proc.output}`));
+    });
+  });
+}
+
+async function stop(proc) {
+  if (proc.exited) return;
+  const gone = new Promise((resolve) => proc.child.once('exit', resolve));
+  try { process.kill(-proc.child.pid, 'SIGTERM'); } catch { return; }
+  const timer = setTimeout(() => {
+    try { process.kill(-proc.child.pid, 'SIGKILL'); } catch { /* gone */ }
+  }, STOP_MS);
+  await gone;
+  clearTimeout(timer);
+}
+
+async function post(pathname, body) {
+  const res = await fetch(base + pathname, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(WAIT_MS),
+  });
+  const text = await res.text();
+  return { status: res.status, text };
+}
+
+// Wait until a notification whose text contains `needle` is on the page.
+async function seeNotification(needle) {
+  const note = page.locator('#notifications li', { hasText: needle });
+  await note.first().waitFor({ state: 'visible', timeout: WAIT_MS });
+  return note.first();
+}
+
+async function waitState(state) {
+  await page.locator(`#state[data-state="${state}"]`).waitFor({ timeout: WAIT_MS });
+}
+
+before(async () => {
+  for (const p of ['signalr-emulator', 'func-local', 'handler']) {
+    assert.ok(existsSync(path.join(BINDIR, p)), `${BINDIR}/${p} is missing: run make`);
+  }
+  assert.ok(existsSync(path.join(ROOT, 'www/lib/signalr.min.js')),
+    'www/lib/signalr.min.js is missing: run make www-lib');
+  const emulator = await start('signalr-emulator', ['--port', '0'], {});
+  const conn = `Endpoint=http://localhost;Port=${emulator.port};AccessKey=${KEY};Version=1.0;`;
+  const host = await start('func-local', ['--app', ROOT, '--port', '0'],
+    { AzureSignalRConnectionString: conn });
+  base = host.url;
+
+  userDataDir = mkdtempSync(path.join(tmpdir(), 'browser-test-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+      '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1024, height: 900 },
+    timeout: START_MS,
+  });
+  context.setDefaultTimeout(WAIT_MS);
+  page = context.pages()[0] || await context.newPage();
+  page.on('console', (m) => browserLog.push(`console.${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => browserLog.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => browserLog.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+});
+
+after(async () => {
+  if (context) await context.close().catch(() => {});
+  await Promise.all(procs.map(stop));
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+// On failure, the programs' output is what explains it.
+function withLogs(fn, needsConnection = true) {
+  return async (t) => {
+    try {
+      if (needsConnection) assert.ok(connected, 'the page never connected (first test)');
+      await fn(t);
+    } catch (err) {
+      if (!logsShown) {
+        logsShown = true;
+        for (const p of procs) console.error(`--- ${p.name} output ---\n${p.output}`);
+        console.error(`--- browser ---\n${browserLog.join('\n')}`);
+      }
+      throw err;
+    }
+  };
+}
+
+test('the page loads, connects and shows its connection id', { timeout: 60_000 }, withLogs(async () => {
+  const res = await page.goto(`${base}/api/index/`, { timeout: WAIT_MS });
+  assert.equal(res.status(), 200);
+  assert.match(res.headers()['content-type'], /^text\/html/);
+  await waitState('connected');
+  const id = (await page.locator('#connection-id').textContent()).trim();
+  assert.ok(id.length > 0 && id !== '-', `connection id shown: '${id}'`);
+  assert.equal(await page.locator('#reconnect').isVisible(), false);
+  assert.equal((await page.locator('#identity').textContent()).trim(), 'anonymous');
+  connected = true;
+}, false));
+
+test('a broadcast POSTed over plain HTTP appears on the page', { timeout: 60_000 }, withLogs(async () => {
+  const text = `Deploy finished ${Date.now()}`;
+  const r = await post('/api/broadcast', { message: text });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(JSON.parse(r.text).sent, true);
+  const note = await seeNotification(text);
+  assert.equal(await note.locator('.text').textContent(), text);
+  assert.equal((await page.locator('#notification-count').textContent()).trim(), '1');
+}));
+
+test('object messages render as JSON text, never as markup', { timeout: 60_000 }, withLogs(async () => {
+  const marker = `m${Date.now()}`;
+  const message = { kind: 'alert', marker, html: '<img src=x id=injected onerror="window.pwned=1">' };
+  const r = await post('/api/broadcast', { message });
+  assert.equal(r.status, 200, r.text);
+  const note = await seeNotification(marker);
+  const shown = JSON.parse(await note.locator('pre.json').textContent());
+  assert.deepEqual(shown, message);
+  assert.equal(await page.locator('#injected').count(), 0);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+}));
+
+test('the send form broadcasts through /api/broadcast', { timeout: 60_000 }, withLogs(async () => {
+  const text = `From the form ${Date.now()}`;
+  await page.fill('#message', text);
+  await page.click('#send');
+  await seeNotification(text);
+  await page.locator('#broadcast-result', { hasText: '200' }).waitFor({ timeout: WAIT_MS });
+}));
+
+test('joining a group by connection id receives group messages', { timeout: 60_000 }, withLogs(async () => {
+  const group = `ops${Date.now()}`;
+  await page.fill('#group-name', group);
+  await page.click('#join-group');
+  await page.locator('#group-result', { hasText: '200' }).waitFor({ timeout: WAIT_MS });
+  await page.locator('#groups li', { hasText: group }).waitFor({ timeout: WAIT_MS });
+  const text = `For the ${group} group`;
+  const r = await post('/api/broadcast', { message: text, groupName: group });
+  assert.equal(r.status, 200, r.text);
+  await seeNotification(text);
+}));
+
+test('connecting as a user receives messages sent to that user', { timeout: 60_000 }, withLogs(async () => {
+  const before = (await page.locator('#connection-id').textContent()).trim();
+  await page.fill('#user-name', 'alice');
+  await page.click('#connect-user');
+  await page.locator('#identity', { hasText: 'user alice' }).waitFor({ timeout: WAIT_MS });
+  await waitState('connected');
+  const id = (await page.locator('#connection-id').textContent()).trim();
+  assert.notEqual(id, '-');
+  assert.notEqual(id, before, 'a new connection');
+  const text = `Hello alice ${Date.now()}`;
+  const r = await post('/api/broadcast', { message: text, userId: 'alice' });
+  assert.equal(r.status, 200, r.text);
+  await seeNotification(text);
+}));
+
+test('a status update from the timer function shows as the latest status', { timeout: 60_000 }, withLogs(async () => {
+  // Cleared here so that only an update that arrives now counts.
+  await page.locator('#status').evaluate((el) => { el.dataset.received = 'false'; });
+  const r = await post('/admin/functions/statusUpdate', { input: '' });
+  assert.equal(r.status, 202, r.text);
+  await page.locator('#status[data-received="true"]').waitFor({ timeout: WAIT_MS });
+  assert.match(await page.locator('#status-timestamp').textContent(),
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+  assert.equal(await page.locator('#status-healthy').textContent(), 'healthy');
+  assert.match(await page.locator('#status-users').textContent(), /^\d+$/);
+}));
+
+test('screenshot, and the layout fits a phone-sized screen', { timeout: 60_000 }, withLogs(async () => {
+  const text = 'Build 1234 deployed to production';
+  const r = await post('/api/broadcast', { message: text });
+  assert.equal(r.status, 200, r.text);
+  await seeNotification(text);
+  mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true, animations: 'disabled' });
+  assert.ok(existsSync(SCREENSHOT));
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  const fits = await page.evaluate(() =>
+    document.documentElement.scrollWidth <= window.innerWidth);
+  assert.ok(fits, 'no horizontal scrolling at 390 px');
+}));
