@@ -47,7 +47,7 @@ UTIL_OBJ  := $(B)/util/buf.o $(B)/util/xalloc.o $(B)/util/log.o \
 # link it.
 PROTO_OBJ := $(B)/proto/connstr.o $(B)/proto/names.o $(B)/proto/invoke.o
 # Protocol code that needs libjwt/OpenSSL: local host and emulator only.
-TOKEN_OBJ := $(B)/proto/token.o
+TOKEN_OBJ := $(B)/proto/token.o $(B)/proto/upstream.o
 
 PROGRAMS :=
 TEST_RUNNERS :=
@@ -59,6 +59,7 @@ all: programs
 include mk/handler.mk
 -include mk/emulator.mk
 -include mk/host.mk
+-include mk/publish.mk
 include mk/tests.mk
 -include mk/fuzz.mk
 

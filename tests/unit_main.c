@@ -10,6 +10,8 @@ Suite *invoke_suite(void);
 Suite *fn_suite(void);
 Suite *routes_suite(void);
 Suite *stats_suite(void);
+Suite *upstream_suite(void);
 
 RUNNER_MAIN(buf_suite, jsonx_suite, connstr_suite, names_suite, token_suite,
-            invoke_suite, fn_suite, routes_suite, stats_suite)
+            invoke_suite, fn_suite, routes_suite, stats_suite,
+            upstream_suite)
