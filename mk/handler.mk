@@ -5,6 +5,7 @@ HANDLER_OBJ := $(B)/handler/main.o $(B)/handler/server.o \
                $(B)/handler/fn_negotiate.o $(B)/handler/fn_broadcast.o \
                $(B)/handler/fn_groups.o $(B)/handler/fn_status_update.o \
                $(B)/handler/fn_index.o \
+               $(B)/handler/check.o \
                $(PROTO_OBJ) $(UTIL_OBJ)
 
 PROGRAMS += $(BIN)/handler

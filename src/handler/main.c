@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "server.h"
 #include "util/log.h"
 #include "util/banned.h"
@@ -90,6 +91,8 @@ int main(int argc, char **argv)
     log_set_program("handler");
     setvbuf(stdout, NULL, _IOLBF, 0);
 
+    if (argc > 1 && strcmp(argv[1], "--check") == 0)
+        return check_main(argc, argv);
     if (argc > 1) {
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
             usage(stdout);

@@ -1,0 +1,39 @@
+/*
+ * check.h - the preflight check behind `handler --check [--app DIR]`.
+ *
+ * Reads a function app folder the way the Functions host will and reports,
+ * one line per item, what would stop the handler from starting or from
+ * being invoked in Azure: host.json (valid, version 2.0, extension bundle,
+ * customHandler executable present and executable, no raw-request
+ * forwarding), the function folders against the handler's route table and
+ * the binding names and types the functions read, local.settings.json (the
+ * worker runtime, the SignalR connection string, the URL clients will get),
+ * and whether the executable's shared libraries resolve.
+ *
+ *   ok   host.json: valid JSON, version 2.0
+ *   FAIL function broadcast: no out binding named 'signalRMessages'; fix: ...
+ *
+ * It is not a JSON-schema validator (the tests run the SchemaStore schemas)
+ * and it never prints an access key or a token. libc and json-c only: the
+ * handler links nothing else.
+ */
+#ifndef HANDLER_CHECK_H
+#define HANDLER_CHECK_H
+
+#include <stdio.h>
+
+/* Run every check on the app folder root (borrowed) and write one line per
+ * item to out. Returns the number of failed items: 0 when all pass. */
+unsigned check_app(const char *root, FILE *out);
+
+/* The app folder to check when --app is not given: $FUNCTIONS_APP_ROOT_PATH,
+ * else the current directory when it holds host.json. Writes it to dir and
+ * returns 0, or returns -1 with the reason in err. */
+int check_default_root(char *dir, size_t dirlen, char *err, size_t errlen);
+
+/* `handler --check [--app DIR]`: argv[1] is "--check". Reports on stdout
+ * and returns the process exit code: 0 when every check passes, 1 when any
+ * fails or the arguments are wrong. */
+int check_main(int argc, char **argv);
+
+#endif
