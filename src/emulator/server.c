@@ -31,6 +31,10 @@
 /* High enough for 10,000+ WebSockets; the real bound is RLIMIT_NOFILE. */
 #define SERVER_CONN_LIMIT 200000
 #define SERVER_HTTP_TIMEOUT_S 120
+/* Per-connection memory of libmicrohttpd (headers + I/O buffers). It stays
+ * allocated while a WebSocket lives, so it sets the per-client cost; it
+ * must hold LIMIT_REST_HEADERS of request headers. */
+#define SERVER_CONN_MEMORY (LIMIT_REST_HEADERS + 4u * 1024u)
 
 static struct server *the_server;
 
@@ -307,6 +311,7 @@ int server_start(struct server *s, const struct server_config *cfg)
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVER_CONN_LIMIT,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_HTTP_TIMEOUT_S,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)4096,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
