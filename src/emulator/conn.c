@@ -334,8 +334,10 @@ void conn_reap_all(struct server *s)
         if (c->next)
             c->next->prev = c->prev;
         ws_free(c->ws);
-        if (c->urh)
+        if (c->urh) {
             MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
+            s->resumed = 1; /* MHD closes the socket on its next run */
+        }
         hubproto_reader_release(&c->reader);
         buf_release(&c->out);
         free(c->hub);

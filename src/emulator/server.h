@@ -79,7 +79,8 @@ struct server {
     long long now_ms;        /* monotonic, updated every loop turn */
     long long last_sweep_ms;
     int stopping;
-    int resumed;             /* a request was resumed: run MHD again */
+    int resumed;             /* MHD has work (a resume, an upgrade to
+                              * close): run it again at once */
     long long stop_deadline_ms;
     struct msg *ping_frame;  /* shared WebSocket frame of {"type":6} */
 };

@@ -249,3 +249,90 @@ test('SIGTERM sends Close with allowReconnect and exits 0', async () => {
   await withTimeout(reconnecting, 'reconnecting after shutdown');
   await withTimeout(c.stop(), 'stop').catch(() => {});
 });
+
+// Raw WebSocket client (the `ws` package) for protocol-level checks.
+const WebSocket = require('ws');
+
+async function rawNegotiate(emu, token) {
+  const r = await fetch(`${emu.base}/client/negotiate?hub=chat&negotiateVersion=1`,
+    { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(r.status, 200);
+  return r.json();
+}
+
+function rawSocket(emu, id, token) {
+  const ws = new WebSocket(`ws://127.0.0.1:${emu.port}/client/?hub=chat&id=${id}`,
+    { headers: { Authorization: `Bearer ${token}` } });
+  ws.frames = [];
+  ws.on('message', (d) => ws.frames.push(String(d)));
+  ws.closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+  ws.on('error', () => {});
+  return withTimeout(new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_, res) => reject(new Error(`status ${res.statusCode}`)));
+  }), 'ws open');
+}
+
+test('hub protocol: handshake error, several records per frame, bad record closes', async () => {
+  const emu = await startEmulator();
+  try {
+    const token = clientToken('chat');
+    // A protocol we do not speak: {"error"} then the socket closes.
+    let n = await rawNegotiate(emu, token);
+    let ws = await rawSocket(emu, n.connectionToken, token);
+    ws.send('{"protocol":"xml","version":1}\x1e');
+    assert.equal(await withTimeout(ws.closed, 'close after handshake error'), 1000);
+    assert.equal(ws.frames[0], '{"error":"Requested protocol \'xml\' is not available."}\x1e');
+
+    // The handshake arriving in two pieces, then handshake + ping + close in one frame.
+    n = await rawNegotiate(emu, token);
+    ws = await rawSocket(emu, n.connectionToken, token);
+    ws.send('{"protocol":"js');
+    ws.send('on","version":1}\x1e{"type":6}\x1e{"type":42}\x1e');
+    await settle([], () => ws.frames.length === 1, 'handshake reply');
+    assert.equal(ws.frames[0], '{}\x1e');
+    // A second socket for the same id is refused.
+    await assert.rejects(rawSocket(emu, n.connectionToken, token), /409/);
+    const head = await rest(emu, 'HEAD', `/api/hubs/chat/connections/${n.connectionId}${API}`);
+    assert.equal(head.status, 200);
+    // An invocation without a target is a protocol error: Close, then WS close.
+    ws.send('{"type":1,"arguments":[]}\x1e');
+    assert.equal(await withTimeout(ws.closed, 'close after bad record'), 1000);
+    assert.match(ws.frames.at(-1), /^\{"type":7,"error":"[^"]+"\}\x1e$/);
+    const gone = await rest(emu, 'HEAD', `/api/hubs/chat/connections/${n.connectionId}${API}`);
+    assert.equal(gone.status, 404);
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('a client that never reads is closed and does not hold up the others', async () => {
+  const emu = await startEmulator();
+  let good;
+  try {
+    const token = clientToken('chat');
+    const n = await rawNegotiate(emu, token);
+    const slow = await rawSocket(emu, n.connectionToken, token);
+    slow.send('{"protocol":"json","version":1}\x1e');
+    await settle([], () => slow.frames.length === 1, 'slow handshake');
+    slow._socket.pause(); // stop reading: the kernel buffers fill, then ours
+    good = await connect(emu, { user: 'fast' });
+    const big = 'x'.repeat(900 * 1024);
+    let sent = 0;
+    for (let i = 0; i < 40; i++) {
+      const r = await rest(emu, 'POST', `/api/hubs/chat/:send${API}`, { target: 'newMessage', arguments: [big] });
+      assert.equal(r.status, 202);
+      sent++;
+      const h = await rest(emu, 'HEAD', `/api/hubs/chat/connections/${n.connectionId}${API}`);
+      if (h.status === 404) break;
+    }
+    const h = await rest(emu, 'HEAD', `/api/hubs/chat/connections/${n.connectionId}${API}`);
+    assert.equal(h.status, 404, 'the slow client was dropped');
+    await settle([good], () => good.received.length === sent, 'fast client got everything');
+    assert.match(emu.stderr(), /send buffer full/);
+    slow.terminate();
+  } finally {
+    if (good) await withTimeout(good.stop(), 'stop').catch(() => {});
+    await emu.stop();
+  }
+});
