@@ -168,7 +168,7 @@ test('the page loads, connects and shows its connection id', { timeout: 60_000 }
 }, false));
 
 test('a broadcast POSTed over plain HTTP appears on the page', { timeout: 60_000 }, withLogs(async () => {
-  const text = `Deploy finished ${Date.now()}`;
+  const text = 'Deployment finished: api v2.4.1 is live';
   const r = await post('/api/broadcast', { message: text });
   assert.equal(r.status, 200, r.text);
   assert.equal(JSON.parse(r.text).sent, true);
@@ -178,8 +178,11 @@ test('a broadcast POSTed over plain HTTP appears on the page', { timeout: 60_000
 }));
 
 test('object messages render as JSON text, never as markup', { timeout: 60_000 }, withLogs(async () => {
-  const marker = `m${Date.now()}`;
-  const message = { kind: 'alert', marker, html: '<img src=x id=injected onerror="window.pwned=1">' };
+  const marker = 'web-2';
+  const message = {
+    kind: 'alert', service: marker, cpu: 93,
+    note: '<img src=x id=injected onerror="window.pwned=1"> stays text',
+  };
   const r = await post('/api/broadcast', { message });
   assert.equal(r.status, 200, r.text);
   const note = await seeNotification(marker);
@@ -190,7 +193,7 @@ test('object messages render as JSON text, never as markup', { timeout: 60_000 }
 }));
 
 test('the send form broadcasts through /api/broadcast', { timeout: 60_000 }, withLogs(async () => {
-  const text = `From the form ${Date.now()}`;
+  const text = 'Lunch is on the third floor today';
   await page.fill('#message', text);
   await page.click('#send');
   await seeNotification(text);
@@ -198,12 +201,12 @@ test('the send form broadcasts through /api/broadcast', { timeout: 60_000 }, wit
 }));
 
 test('joining a group by connection id receives group messages', { timeout: 60_000 }, withLogs(async () => {
-  const group = `ops${Date.now()}`;
+  const group = 'ops';
   await page.fill('#group-name', group);
   await page.click('#join-group');
   await page.locator('#group-result', { hasText: '200' }).waitFor({ timeout: WAIT_MS });
   await page.locator('#groups li', { hasText: group }).waitFor({ timeout: WAIT_MS });
-  const text = `For the ${group} group`;
+  const text = 'ops: rotating the database password at 14:00';
   const r = await post('/api/broadcast', { message: text, groupName: group });
   assert.equal(r.status, 200, r.text);
   await seeNotification(text);
@@ -218,7 +221,7 @@ test('connecting as a user receives messages sent to that user', { timeout: 60_0
   const id = (await page.locator('#connection-id').textContent()).trim();
   assert.notEqual(id, '-');
   assert.notEqual(id, before, 'a new connection');
-  const text = `Hello alice ${Date.now()}`;
+  const text = 'alice: your export is ready';
   const r = await post('/api/broadcast', { message: text, userId: 'alice' });
   assert.equal(r.status, 200, r.text);
   await seeNotification(text);
