@@ -168,7 +168,7 @@ if is_local_emulator "$conn"; then
   [ -x "$BINDIR/signalr-emulator" ] || die "$BINDIR/signalr-emulator is missing: run make first"
   say "starting the SignalR emulator on port $EMULATOR_PORT"
   "${line_buffered[@]}" "$BINDIR/signalr-emulator" --port "$EMULATOR_PORT" \
-    > >(tee "$work/emulator.out" | sed -u 's/^/emulator  | /') 2>&1 &
+    > >(trap "" INT; tee "$work/emulator.out" | sed -u 's/^/emulator  | /') 2>&1 &
   emulator_pid=$!
   wait_listening "$work/emulator.out" "$emulator_pid" "$EMULATOR_WAIT" "signalr-emulator"
   shown_conn=$(grep -m1 '^Endpoint=' "$work/emulator.out" || true)
@@ -180,7 +180,7 @@ fi
 
 say "starting the local Functions host"
 "${line_buffered[@]}" "$BINDIR/func-local" --app . \
-  > >(tee "$work/host.out" | sed -u 's/^/func-local| /') 2>&1 &
+  > >(trap "" INT; tee "$work/host.out" | sed -u 's/^/func-local| /') 2>&1 &
 host_pid=$!
 wait_listening "$work/host.out" "$host_pid" "$HOST_WAIT" "func-local"
 base=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$work/host.out" | head -n1)
