@@ -24,6 +24,8 @@
 
 #define SERVER_CONN_LIMIT 1024
 #define SERVER_IDLE_TIMEOUT_S 120
+/* A body this far over LIMIT_USER_BODY is not even read. */
+#define SERVER_DRAIN_MAX (16u * LIMIT_USER_BODY)
 
 struct server {
     const struct app *app;
@@ -41,6 +43,7 @@ struct req {
     char *uri;    /* raw path and query as received */
     struct buf body;
     int seen;     /* the first access callback has run */
+    int too_big;  /* over LIMIT_USER_BODY: the rest is read and dropped */
 };
 
 /* --- request collection ---------------------------------------------- */
@@ -394,20 +397,26 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
         rq->seen = 1;
         const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
                                                      "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > LIMIT_USER_BODY)
+        unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
+        /* Far over the limit: answer now (the connection then closes).
+         * Moderately over: read and drop the body so the client, still
+         * sending, gets to read the 413. */
+        if (n > SERVER_DRAIN_MAX)
             return send_error(s, con, method, url, 413,
                               "request body over %u bytes", LIMIT_USER_BODY);
+        rq->too_big = n > LIMIT_USER_BODY;
         return MHD_YES;
     }
     if (*upload_size) {
-        if (buf_append(&rq->body, upload, *upload_size) < 0) {
-            *upload_size = 0;
-            return send_error(s, con, method, url, 413,
-                              "request body over %u bytes", LIMIT_USER_BODY);
-        }
+        if (!rq->too_big &&
+            buf_append(&rq->body, upload, *upload_size) < 0)
+            rq->too_big = 1;
         *upload_size = 0;
         return MHD_YES;
     }
+    if (rq->too_big)
+        return send_error(s, con, method, url, 413,
+                          "request body over %u bytes", LIMIT_USER_BODY);
     return route_request(s, con, rq, method, url);
 }
 
