@@ -595,7 +595,8 @@ int app_load(const char *dir, struct app *app, char *err, size_t errlen)
         }
         names[nnames++] = xstrdup(de->d_name);
     }
-    qsort(names, nnames, sizeof *names, cmp_str);
+    if (nnames > 1)
+        qsort(names, nnames, sizeof *names, cmp_str);
     app->fns = xcalloc(nnames + 1, sizeof *app->fns);
     for (size_t i = 0; i < nnames; i++)
         if (load_function(app, names[i], err, errlen) < 0)

@@ -450,6 +450,8 @@ test('SIGTERM: exit 0 and the handler is stopped', async () => {
   const { code } = await stop(host);
   assert.equal(code, 0);
   assert.throws(() => process.kill(pid, 0), 'the handler process is gone');
+  // With the sanitizer build (BINDIR=build-san/bin): no report at all.
+  assert.doesNotMatch(host.stderr, /Sanitizer|runtime error/);
 });
 
 test('--next-occurrences prints UTC fire times; a bad expression exits 1', () => {
@@ -473,6 +475,7 @@ test('config errors exit 1 naming the file and the field', () => {
     const r = spawnSync(path.join(BINDIR, 'func-local'), ['--app', dir, '--port', '0'],
       { encoding: 'utf8', timeout: WAIT_MS });
     assert.equal(r.status, 1);
+    assert.doesNotMatch(r.stderr, /Sanitizer|runtime error/);
     assert.match(r.stderr, /q\/function\.json: bindings\[0\]\.type: unknown binding type "queueTrigger"/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -489,6 +492,7 @@ test('a handler that keeps crashing: three failures, then exit non-zero', async 
     assert.notEqual(code, 0);
     assert.match(p.stderr, /Exceeded http worker restart retry count/);
     assert.equal((p.stderr.match(/handler exited with code 1/g) || []).length, 3);
+    assert.doesNotMatch(p.stderr, /Sanitizer|runtime error/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

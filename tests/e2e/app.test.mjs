@@ -192,3 +192,13 @@ test('a client reconnects after the emulator restarts', async () => {
   assert.equal((await post('/api/broadcast', { message: 'back again' })).status, 200);
   await c.waitFor('newNotification', (m) => m === 'back again', 'a message after the restart');
 });
+
+test('func-local stops cleanly on SIGTERM', async () => {
+  await Promise.allSettled(clients.map((c) => c.conn.stop()));
+  const { code } = await stop(host);
+  assert.equal(code, 0);
+  // With the sanitizer build (BINDIR=build-san/bin): no report at all.
+  assert.doesNotMatch(host.stderr, /Sanitizer|runtime error/);
+  assert.ok(!host.stderr.includes(KEY), 'access key logged');
+  assert.ok(!/eyJ[\w-]+\.[\w-]+\.[\w-]+/.test(host.stderr), 'token logged');
+});
