@@ -4,7 +4,8 @@
 // broadcasts sent with plain HTTP POSTs (as curl would) appear, exercises
 // the page's own forms (send, connect as user, join a group), receives a
 // status update from the timer function run through the admin endpoint,
-// and saves a screenshot.
+// saves a screenshot, and then follows the page through an emulator
+// restart (automatic reconnect) and an outage (closed, Reconnect button).
 //
 // The screenshot goes to $SCREENSHOT, by default build/e2e/screenshot.png,
 // so that a test run never rewrites a tracked file. To refresh the README's:
@@ -32,6 +33,7 @@ let context = null;
 let page = null;
 let userDataDir = null;
 let base = null;
+let emulator = null; // { port, proc }: restarted by the last test
 let connected = false; // later tests fail at once if the page never did
 const browserLog = [];
 let logsShown = false;
@@ -57,7 +59,7 @@ function start(name, args, env) {
       const m = /listening on (http:\/\/[^\s]+?):(\d+)/.exec(proc.output);
       if (m) {
         clearTimeout(timer);
-        resolve({ url: `${m[1]}:${m[2]}`, port: Number(m[2]), output: proc.output });
+        resolve({ url: `${m[1]}:${m[2]}`, port: Number(m[2]), proc });
       }
     };
     child.stdout.setEncoding('utf8').on('data', seen);
@@ -109,7 +111,7 @@ before(async () => {
   }
   assert.ok(existsSync(path.join(ROOT, 'www/lib/signalr.min.js')),
     'www/lib/signalr.min.js is missing: run make www-lib');
-  const emulator = await start('signalr-emulator', ['--port', '0'], {});
+  emulator = await start('signalr-emulator', ['--port', '0'], {});
   const conn = `Endpoint=http://localhost;Port=${emulator.port};AccessKey=${KEY};Version=1.0;`;
   const host = await start('func-local', ['--app', ROOT, '--port', '0'],
     { AzureSignalRConnectionString: conn });
@@ -252,4 +254,40 @@ test('screenshot, and the layout fits a phone-sized screen', { timeout: 60_000 }
   const fits = await page.evaluate(() =>
     document.documentElement.scrollWidth <= window.innerWidth);
   assert.ok(fits, 'no horizontal scrolling at 390 px');
+}));
+
+test('the page reconnects by itself after the emulator restarts', { timeout: 60_000 }, withLogs(async () => {
+  const before = (await page.locator('#connection-id').textContent()).trim();
+  await stop(emulator.proc);
+  await waitState('reconnecting');
+  emulator = await start('signalr-emulator', ['--port', String(emulator.port)], {});
+  // withAutomaticReconnect retries after 0, 2, 10 and 30 s.
+  await page.locator('#state[data-state="connected"]').waitFor({ timeout: 30_000 });
+  const id = (await page.locator('#connection-id').textContent()).trim();
+  assert.notEqual(id, '-');
+  assert.notEqual(id, before, 'a new connection after the restart');
+  const text = 'Back after the restart';
+  assert.equal((await post('/api/broadcast', { message: text })).status, 200);
+  await seeNotification(text);
+}));
+
+test('with the service down the page shows closed, and Reconnect recovers', { timeout: 60_000 }, withLogs(async () => {
+  await stop(emulator.proc);
+  await waitState('reconnecting');
+  // A fresh connection while the service is down fails to start.
+  await page.click('#connect-anon');
+  await waitState('closed');
+  assert.equal(await page.locator('#reconnect').isVisible(), true);
+  assert.equal((await page.locator('#connection-id').textContent()).trim(), '-');
+  assert.match(await page.locator('#conn-error').textContent(), /Could not connect/);
+
+  emulator = await start('signalr-emulator', ['--port', String(emulator.port)], {});
+  await page.click('#reconnect');
+  await waitState('connected');
+  assert.equal(await page.locator('#reconnect').isVisible(), false);
+  assert.equal(await page.locator('#conn-error').isVisible(), false);
+  assert.equal((await page.locator('#identity').textContent()).trim(), 'anonymous');
+  const text = 'Back after the outage';
+  assert.equal((await post('/api/broadcast', { message: text })).status, 200);
+  await seeNotification(text);
 }));
