@@ -40,6 +40,8 @@ extern char **environ;
 #define CHECK_MAX_LDLIST (64u * 1024u)
 #define CHECK_LDLIST_MS 10000
 #define CHECK_MAX_SETTINGS 8
+/* How glibc's loader names a missing library when it cannot go on. */
+#define LD_CANNOT_LOAD "error while loading shared libraries: "
 
 struct check {
     const char *root; /* canonical app folder */
@@ -714,7 +716,14 @@ static void check_libraries(struct check *c, const char *exe)
         while (*l == ' ' || *l == '\t')
             l++;
         const char *arrow = strstr(l, " => ");
-        if (strstr(l, "not found")) {
+        const char *cannot = strstr(l, LD_CANNOT_LOAD);
+        if (cannot) {
+            /* A library the executable needs itself is missing: the loader
+             * stops at the first one. */
+            cannot += strlen(LD_CANNOT_LOAD);
+            buf_printf(&missing, "%s%.*s", missing.len ? ", " : "",
+                       (int)strcspn(cannot, ":"), cannot);
+        } else if (strstr(l, "not found")) {
             /* "libx.so.1 => not found", or a symbol version glibc lacks:
              * "...: version `GLIBC_2.38' not found (required by ...)". */
             size_t n = arrow ? (size_t)(arrow - l) : strlen(l);

@@ -1,0 +1,478 @@
+/*
+ * check_preflight.c - `bin/handler --check` as a user runs it: on a copy of
+ * the app folder it passes; broken one way at a time, it fails with exactly
+ * one FAIL line naming that problem, exit status 1, and never prints the
+ * access key.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <json-c/json.h>
+
+#include "integration/proc.h"
+#include "publish/pubtest.h"
+
+#define RUN_MS 20000
+
+static char app[1024];
+
+static const char *handler_abs(void)
+{
+    static char p[PATH_MAX];
+    ck_assert_ptr_nonnull(realpath(proc_bin("handler"), p));
+    return p;
+}
+
+static void app_setup(void)
+{
+    pubtest_app_copy(app, sizeof app, handler_abs());
+}
+
+static void app_teardown(void)
+{
+    pubtest_rmtree(app);
+}
+
+/* Run `handler --check --app dir` with no connection string or app root in
+ * the environment; returns its exit status and stdout in *out. */
+static int run_check(const char *dir, char **out)
+{
+    char *err = NULL;
+    const char *argv[] = {handler_abs(), "--check", "--app", dir, NULL};
+    const char *env[] = {"AzureSignalRConnectionString=",
+                         "FUNCTIONS_APP_ROOT_PATH=", NULL};
+    int st = pubtest_run(argv, env, RUN_MS, out, &err);
+    ck_assert_msg(strstr(*out, PUBTEST_KEY) == NULL &&
+                      strstr(err, PUBTEST_KEY) == NULL,
+                  "the access key was printed:\n%s%s", *out, err);
+    free(err);
+    return st;
+}
+
+/* The app in dir fails with one FAIL line, and that line contains each of
+ * the needles (NULL-terminated). */
+static void expect_one_fail(const char *dir, const char *const needles[])
+{
+    char *out = NULL;
+    int st = run_check(dir, &out);
+    ck_assert_msg(st == 1, "exit %d, want 1:\n%s", st, out);
+    ck_assert_msg(pubtest_count_lines(out, "FAIL ") == 1,
+                  "want exactly one FAIL line:\n%s", out);
+    const char *line = strstr(out, "\nFAIL ");
+    ck_assert_ptr_nonnull(line);
+    const char *end = strchr(line + 1, '\n');
+    char *fl = strndup(line + 1, end ? (size_t)(end - line - 1) : strlen(line));
+    for (const char *const *n = needles; *n; n++)
+        ck_assert_msg(strstr(fl, *n) != NULL, "FAIL line lacks '%s':\n%s", *n,
+                      out);
+    ck_assert_msg(strstr(fl, "; fix: ") != NULL, "FAIL line has no fix: %s",
+                  fl);
+    free(fl);
+    free(out);
+}
+
+#define EXPECT_ONE_FAIL(...)                                                 \
+    do {                                                                     \
+        static const char *const needles_[] = {__VA_ARGS__, NULL};           \
+        expect_one_fail(app, needles_);                                      \
+    } while (0)
+
+static void path_in_app(char *p, size_t len, const char *rel)
+{
+    snprintf(p, len, "%s/%s", app, rel);
+}
+
+/* Change one member of one binding of a function.json copy. */
+static void set_binding(const char *fn, const char *name, const char *key,
+                        struct json_object *value)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "%s/function.json", fn);
+    struct json_object *fj = pubtest_json_load(app, rel);
+    struct json_object *b = pubtest_binding(fj, name);
+    ck_assert_ptr_nonnull(b);
+    if (value)
+        json_object_object_add(b, key, value);
+    else
+        json_object_object_del(b, key);
+    pubtest_json_save(app, rel, fj);
+    json_object_put(fj);
+}
+
+START_TEST(test_check_passes_on_the_app)
+{
+    char *out = NULL;
+    int st = run_check(app, &out);
+    ck_assert_msg(st == 0, "exit %d:\n%s", st, out);
+    ck_assert_uint_eq(pubtest_count_lines(out, "FAIL "), 0);
+    ck_assert_uint_ge(pubtest_count_lines(out, "ok   "), 10);
+    ck_assert_ptr_nonnull(strstr(out, "ok   host.json: valid JSON"));
+    ck_assert_ptr_nonnull(strstr(out, "ok   function broadcast:"));
+    ck_assert_ptr_nonnull(strstr(out, "ok   libraries: all"));
+    /* The URL clients will get, derived from the connection string. */
+    ck_assert_ptr_nonnull(strstr(
+        out, "clients will connect to http://localhost:8888/client/"
+             "?hub=notifications"));
+    ck_assert_ptr_nonnull(strstr(out, "0 failed"));
+    free(out);
+}
+END_TEST
+
+START_TEST(test_check_host_json_not_json)
+{
+    char p[PATH_MAX];
+    path_in_app(p, sizeof p, "host.json");
+    pubtest_write(p, "{\"version\": \"2.0\",\n");
+    EXPECT_ONE_FAIL("host.json: not valid JSON");
+}
+END_TEST
+
+START_TEST(test_check_host_json_wrong_version)
+{
+    struct json_object *h = pubtest_json_load(app, "host.json");
+    json_object_object_add(h, "version", json_object_new_string("1.0"));
+    pubtest_json_save(app, "host.json", h);
+    json_object_put(h);
+    EXPECT_ONE_FAIL("host.json: version is '1.0'", "\"2.0\"");
+}
+END_TEST
+
+START_TEST(test_check_host_json_no_extension_bundle)
+{
+    struct json_object *h = pubtest_json_load(app, "host.json");
+    json_object_object_del(h, "extensionBundle");
+    pubtest_json_save(app, "host.json", h);
+    json_object_put(h);
+    EXPECT_ONE_FAIL("no extensionBundle", "Microsoft.Azure.Functions."
+                                          "ExtensionBundle");
+}
+END_TEST
+
+START_TEST(test_check_host_json_forwarding_on)
+{
+    struct json_object *h = pubtest_json_load(app, "host.json");
+    json_object_object_add(json_object_object_get(h, "customHandler"),
+                           "enableForwardingHttpRequest",
+                           json_object_new_boolean(1));
+    pubtest_json_save(app, "host.json", h);
+    json_object_put(h);
+    EXPECT_ONE_FAIL("enableForwardingHttpRequest is true", "set it to false");
+}
+END_TEST
+
+START_TEST(test_check_executable_missing)
+{
+    char p[PATH_MAX];
+    path_in_app(p, sizeof p, "bin/handler");
+    ck_assert_int_eq(unlink(p), 0);
+    EXPECT_ONE_FAIL("'bin/handler' does not exist", "make publish");
+    /* Nothing else executable to point at. */
+    char *out = NULL;
+    run_check(app, &out);
+    ck_assert_ptr_null(strstr(out, "there is an executable"));
+    free(out);
+}
+END_TEST
+
+START_TEST(test_check_executable_without_exec_bit)
+{
+    char p[PATH_MAX];
+    path_in_app(p, sizeof p, "bin/handler");
+    ck_assert_int_eq(chmod(p, 0644), 0);
+    EXPECT_ONE_FAIL("'bin/handler' is not executable (mode 0644)",
+                    "chmod +x bin/handler");
+}
+END_TEST
+
+START_TEST(test_check_wrong_default_executable_path)
+{
+    struct json_object *h = pubtest_json_load(app, "host.json");
+    json_object_object_add(
+        json_object_object_get(json_object_object_get(h, "customHandler"),
+                               "description"),
+        "defaultExecutablePath", json_object_new_string("handler"));
+    pubtest_json_save(app, "host.json", h);
+    json_object_put(h);
+    EXPECT_ONE_FAIL("'handler' does not exist",
+                    "there is an executable at 'bin/handler'");
+}
+END_TEST
+
+START_TEST(test_check_folder_without_route)
+{
+    char p[PATH_MAX], q[PATH_MAX];
+    path_in_app(p, sizeof p, "chat");
+    pubtest_mkdirs(p);
+    path_in_app(p, sizeof p, "chat/function.json");
+    path_in_app(q, sizeof q, "broadcast/function.json");
+    pubtest_copy(q, p, 0644);
+    EXPECT_ONE_FAIL("function chat: no route in the handler",
+                    "POST /chat and get 404");
+}
+END_TEST
+
+START_TEST(test_check_route_without_folder)
+{
+    char p[PATH_MAX];
+    path_in_app(p, sizeof p, "groups");
+    pubtest_rmtree(p);
+    EXPECT_ONE_FAIL("function groups: the handler has a route but there is "
+                    "no groups/function.json");
+}
+END_TEST
+
+START_TEST(test_check_wrong_binding_name)
+{
+    set_binding("broadcast", "signalRMessages", "name",
+                json_object_new_string("signalRMessage"));
+    EXPECT_ONE_FAIL("function broadcast:",
+                    "no out binding named 'signalRMessages'",
+                    "signalR 'signalRMessages' out");
+}
+END_TEST
+
+START_TEST(test_check_wrong_binding_type)
+{
+    set_binding("broadcast", "signalRMessages", "type",
+                json_object_new_string("queue"));
+    EXPECT_ONE_FAIL("function broadcast:",
+                    "binding 'signalRMessages' has type 'queue', the handler "
+                    "needs 'signalR'");
+}
+END_TEST
+
+START_TEST(test_check_wrong_trigger_type)
+{
+    set_binding("statusUpdate", "myTimer", "type",
+                json_object_new_string("httpTrigger"));
+    EXPECT_ONE_FAIL("function statusUpdate:",
+                    "binding 'myTimer' has type 'httpTrigger', the handler "
+                    "needs 'timerTrigger'");
+}
+END_TEST
+
+START_TEST(test_check_negotiate_without_connection_info)
+{
+    set_binding("negotiate", "connectionInfo", "name",
+                json_object_new_string("info"));
+    EXPECT_ONE_FAIL("function negotiate:",
+                    "no in binding named 'connectionInfo'");
+}
+END_TEST
+
+START_TEST(test_check_user_negotiate_without_user_id)
+{
+    set_binding("userNegotiate", "connectionInfo", "userId", NULL);
+    EXPECT_ONE_FAIL("function userNegotiate:", "has no userId",
+                    "x-ms-client-principal-id");
+}
+END_TEST
+
+START_TEST(test_check_wrong_hub)
+{
+    set_binding("groups", "signalRGroupActions", "hubName",
+                json_object_new_string("chat"));
+    EXPECT_ONE_FAIL("function groups:", "hubName 'chat'",
+                    "the handler's hub is 'notifications'");
+}
+END_TEST
+
+START_TEST(test_check_function_json_not_json)
+{
+    char p[PATH_MAX];
+    path_in_app(p, sizeof p, "index/function.json");
+    pubtest_write(p, "{\"bindings\": [}");
+    EXPECT_ONE_FAIL("function index: index/function.json is not valid JSON");
+}
+END_TEST
+
+START_TEST(test_check_wrong_worker_runtime)
+{
+    struct json_object *ls = pubtest_json_load(app, "local.settings.json");
+    json_object_object_add(json_object_object_get(ls, "Values"),
+                           "FUNCTIONS_WORKER_RUNTIME",
+                           json_object_new_string("node"));
+    pubtest_json_save(app, "local.settings.json", ls);
+    json_object_put(ls);
+    EXPECT_ONE_FAIL("FUNCTIONS_WORKER_RUNTIME is 'node'", "'custom'");
+}
+END_TEST
+
+START_TEST(test_check_bad_connection_string)
+{
+    struct json_object *ls = pubtest_json_load(app, "local.settings.json");
+    /* No scheme in the endpoint; the key is there and must not leak. */
+    json_object_object_add(json_object_object_get(ls, "Values"),
+                           "AzureSignalRConnectionString",
+                           json_object_new_string(
+                               "Endpoint=localhost;AccessKey=" PUBTEST_KEY
+                               ";Version=1.0;"));
+    pubtest_json_save(app, "local.settings.json", ls);
+    json_object_put(ls);
+    EXPECT_ONE_FAIL("local.settings.json: AzureSignalRConnectionString does "
+                    "not parse",
+                    "az signalr key list");
+}
+END_TEST
+
+START_TEST(test_check_settings_from_the_environment)
+{
+    /* Without local.settings.json (as in Azure), the app settings are
+     * environment variables. */
+    char p[PATH_MAX], *out = NULL, *err = NULL;
+    path_in_app(p, sizeof p, "local.settings.json");
+    ck_assert_int_eq(unlink(p), 0);
+    const char *argv[] = {handler_abs(), "--check", "--app", app, NULL};
+    const char *good[] = {"AzureSignalRConnectionString=Endpoint=https://"
+                          "x.service.signalr.net;AccessKey=" PUBTEST_KEY
+                          ";Version=1.0;",
+                          NULL};
+    ck_assert_int_eq(pubtest_run(argv, good, RUN_MS, &out, &err), 0);
+    ck_assert_ptr_nonnull(strstr(out, "ok   environment: "
+                                      "AzureSignalRConnectionString parses; "
+                                      "clients will connect to https://"
+                                      "x.service.signalr.net/client/"
+                                      "?hub=notifications"));
+    ck_assert_ptr_null(strstr(out, PUBTEST_KEY));
+    free(out);
+    free(err);
+    const char *bad[] = {"AzureSignalRConnectionString=AccessKey=" PUBTEST_KEY,
+                         NULL};
+    ck_assert_int_eq(pubtest_run(argv, bad, RUN_MS, &out, &err), 1);
+    ck_assert_ptr_nonnull(strstr(out, "FAIL environment: "
+                                      "AzureSignalRConnectionString does not "
+                                      "parse"));
+    ck_assert_ptr_null(strstr(out, PUBTEST_KEY));
+    free(out);
+    free(err);
+}
+END_TEST
+
+/* An app whose executable needs libpubfix.so through $ORIGIN/lib. */
+static void use_fixture_exe(int with_lib)
+{
+    char from[PATH_MAX], to[PATH_MAX];
+    const char *b = getenv("BUILD");
+    snprintf(from, sizeof from, "%s/tests/publish/fixture/needs-lib",
+             b && *b ? b : "build");
+    path_in_app(to, sizeof to, "bin/needs-lib");
+    pubtest_copy(from, to, 0755);
+    if (with_lib) {
+        snprintf(from, sizeof from, "%s/tests/publish/fixture/lib/libpubfix.so",
+                 b && *b ? b : "build");
+        path_in_app(to, sizeof to, "bin/lib");
+        pubtest_mkdirs(to);
+        path_in_app(to, sizeof to, "bin/lib/libpubfix.so");
+        pubtest_copy(from, to, 0644);
+    }
+    struct json_object *h = pubtest_json_load(app, "host.json");
+    json_object_object_add(
+        json_object_object_get(json_object_object_get(h, "customHandler"),
+                               "description"),
+        "defaultExecutablePath", json_object_new_string("bin/needs-lib"));
+    pubtest_json_save(app, "host.json", h);
+    json_object_put(h);
+}
+
+START_TEST(test_check_missing_library)
+{
+    use_fixture_exe(0);
+    EXPECT_ONE_FAIL("libraries: not found: libpubfix.so", "bin/lib");
+}
+END_TEST
+
+START_TEST(test_check_bundled_library_resolves)
+{
+    /* The twin of the test above: the same executable with its library in
+     * bin/lib passes, so the failure above is the missing file. */
+    char *out = NULL;
+    use_fixture_exe(1);
+    ck_assert_int_eq(run_check(app, &out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "(1 from the app folder)"));
+    free(out);
+}
+END_TEST
+
+START_TEST(test_check_app_root_from_environment_and_cwd)
+{
+    char *out = NULL, *err = NULL;
+    char rootenv[PATH_MAX + 32];
+    snprintf(rootenv, sizeof rootenv, "FUNCTIONS_APP_ROOT_PATH=%s", app);
+    const char *argv[] = {handler_abs(), "--check", NULL};
+    const char *env[] = {rootenv, NULL};
+    ck_assert_int_eq(pubtest_run(argv, env, RUN_MS, &out, &err), 0);
+    ck_assert_ptr_nonnull(strstr(out, app));
+    free(out);
+    free(err);
+    /* No variable: the current directory, when it holds host.json. */
+    const char *sh[] = {"/bin/sh", "-c", "cd \"$1\" && exec \"$2\" --check",
+                        "sh", app, handler_abs(), NULL};
+    const char *noenv[] = {"FUNCTIONS_APP_ROOT_PATH=", NULL};
+    ck_assert_int_eq(pubtest_run(sh, noenv, RUN_MS, &out, &err), 0);
+    ck_assert_ptr_nonnull(strstr(out, "0 failed"));
+    free(out);
+    free(err);
+    /* Neither: a clear error, exit 1. */
+    const char *sh2[] = {"/bin/sh", "-c", "cd / && exec \"$1\" --check", "sh",
+                         handler_abs(), NULL};
+    ck_assert_int_eq(pubtest_run(sh2, noenv, RUN_MS, &out, &err), 1);
+    ck_assert_ptr_nonnull(strstr(err, "--app DIR"));
+    free(out);
+    free(err);
+}
+END_TEST
+
+START_TEST(test_check_bad_arguments)
+{
+    char *out = NULL, *err = NULL;
+    const char *argv[] = {handler_abs(), "--check", "--verbose", NULL};
+    ck_assert_int_eq(pubtest_run(argv, NULL, RUN_MS, &out, &err), 1);
+    ck_assert_ptr_nonnull(strstr(err, "unexpected argument '--verbose'"));
+    free(out);
+    free(err);
+    const char *nodir[] = {handler_abs(), "--check", "--app",
+                           "/nonexistent/app", NULL};
+    ck_assert_int_eq(pubtest_run(nodir, NULL, RUN_MS, &out, &err), 1);
+    ck_assert_ptr_nonnull(strstr(out, "FAIL app folder /nonexistent/app"));
+    free(out);
+    free(err);
+}
+END_TEST
+
+Suite *preflight_suite(void)
+{
+    Suite *s = suite_create("preflight");
+    TCase *tc = tcase_create("check");
+    tcase_add_checked_fixture(tc, app_setup, app_teardown);
+    tcase_add_test(tc, test_check_passes_on_the_app);
+    tcase_add_test(tc, test_check_host_json_not_json);
+    tcase_add_test(tc, test_check_host_json_wrong_version);
+    tcase_add_test(tc, test_check_host_json_no_extension_bundle);
+    tcase_add_test(tc, test_check_host_json_forwarding_on);
+    tcase_add_test(tc, test_check_executable_missing);
+    tcase_add_test(tc, test_check_executable_without_exec_bit);
+    tcase_add_test(tc, test_check_wrong_default_executable_path);
+    tcase_add_test(tc, test_check_folder_without_route);
+    tcase_add_test(tc, test_check_route_without_folder);
+    tcase_add_test(tc, test_check_wrong_binding_name);
+    tcase_add_test(tc, test_check_wrong_binding_type);
+    tcase_add_test(tc, test_check_wrong_trigger_type);
+    tcase_add_test(tc, test_check_negotiate_without_connection_info);
+    tcase_add_test(tc, test_check_user_negotiate_without_user_id);
+    tcase_add_test(tc, test_check_wrong_hub);
+    tcase_add_test(tc, test_check_function_json_not_json);
+    tcase_add_test(tc, test_check_wrong_worker_runtime);
+    tcase_add_test(tc, test_check_bad_connection_string);
+    tcase_add_test(tc, test_check_settings_from_the_environment);
+    tcase_add_test(tc, test_check_missing_library);
+    tcase_add_test(tc, test_check_bundled_library_resolves);
+    tcase_add_test(tc, test_check_app_root_from_environment_and_cwd);
+    tcase_add_test(tc, test_check_bad_arguments);
+    suite_add_tcase(s, tc);
+    return s;
+}

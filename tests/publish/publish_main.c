@@ -1,0 +1,12 @@
+/*
+ * publish_main.c - the publish runner: `handler --check` on broken app
+ * copies (check_preflight.c), then the dist/ bundle built by
+ * scripts/publish.sh, in a glibc-only root and a Debian 12 minbase root
+ * (check_bundle.c).
+ */
+#include "runner.h"
+
+Suite *preflight_suite(void);
+Suite *bundle_suite(void);
+
+RUNNER_MAIN(preflight_suite, bundle_suite)
