@@ -168,7 +168,8 @@ static int parse_value(const struct field_info *fi, const char *s, size_t n,
     return 0;
 }
 
-/* Parse a step "n" (1..max) of s[0..n). */
+/* Parse a step of s[0..n): 1 to 9999 (a step past the range keeps only
+ * the first value, as in NCrontab). */
 static int parse_step(const struct field_info *fi, const char *s, size_t n,
                       int *out, char *err, size_t errlen)
 {
