@@ -453,6 +453,8 @@ static enum MHD_Result act(struct server *s, struct req *r,
     struct hub *h = registry_hub(s->reg, hubname, 1);
     free(hubname);
     struct conn *c = rt->conn ? hub_conn_find(h, rt->conn) : NULL;
+    if (c && c->state != CONN_OPEN)
+        c = NULL; /* ended this turn, not yet reaped */
     switch (rt->op) {
     case REST_SEND_ALL:
     case REST_SEND_USER:

@@ -96,10 +96,12 @@ static int wait_exit(pid_t pid)
     return -1;
 }
 
-static void emu_start(struct emu *e, const char *extra1, const char *extra2)
+/* Start with up to four extra arguments (NULL-terminated early). */
+static void emu_start4(struct emu *e, const char *a1, const char *a2,
+                       const char *a3, const char *a4)
 {
     char *argv[] = {(char *)bin_path(), (char *)"--port", (char *)"0",
-                    (char *)extra1, (char *)extra2, NULL};
+                    (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL};
     e->pid = spawn(argv, &e->out_fd, &e->err_fd);
     char out[2048] = "";
     ck_assert_msg(read_until(e->out_fd, out, sizeof out, "listening on ") ==
@@ -112,6 +114,11 @@ static void emu_start(struct emu *e, const char *extra1, const char *extra2)
     ck_assert_int_gt(e->port, 0);
     snprintf(e->first_line, sizeof e->first_line, "%.*s",
              (int)strcspn(out, "\n"), out);
+}
+
+static void emu_start(struct emu *e, const char *a1, const char *a2)
+{
+    emu_start4(e, a1, a2, NULL, NULL);
 }
 
 static int emu_stop(struct emu *e)
@@ -453,16 +460,77 @@ START_TEST(test_rest_errors_and_existence)
 }
 END_TEST
 
+struct chunk_src {
+    const char *p;
+    size_t left;
+};
+
+static size_t read_chunk(char *out, size_t sz, size_t n, void *ud)
+{
+    struct chunk_src *c = ud;
+    size_t take = c->left < 7 ? c->left : 7; /* small pieces */
+    if (take > sz * n)
+        take = sz * n;
+    memcpy(out, c->p, take);
+    c->p += take;
+    c->left -= take;
+    return take;
+}
+
+START_TEST(test_rest_accepts_chunked_body)
+{
+    struct emu e;
+    emu_start(&e, NULL, NULL);
+    char *tok = mint("http://localhost/api/hubs/chat/:send?api-version="
+                     "2022-06-01", "server1");
+    static const char body[] = "{\"Target\":\"newMessage\",\"Arguments\":"
+                               "[\"hello\",{\"n\":1}]}";
+    struct chunk_src src = {body, sizeof body - 1};
+    char url[256], auth[4200];
+    snprintf(url, sizeof url,
+             "http://127.0.0.1:%d/api/hubs/chat/:send?api-version=2022-06-01",
+             e.port);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    h = curl_slist_append(h, "Transfer-Encoding: chunked");
+    h = curl_slist_append(h, "Content-Type: application/json; charset=utf-8");
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_chunk);
+    curl_easy_setopt(c, CURLOPT_READDATA, &src);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)WAIT_MS);
+    ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    ck_assert_int_eq(status, 202);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    free(tok);
+    ck_assert_int_eq(emu_stop(&e), 0);
+}
+END_TEST
+
 START_TEST(test_secondary_key_accepted)
 {
     struct emu e;
     struct resp r;
-    emu_start(&e, "--access-key", "primary-key-0123456789");
+    emu_start4(&e, "--access-key", "primary-key-0123456789", "--access-key",
+               KEY);
+    /* The connection string carries the first key only. */
     ck_assert_ptr_nonnull(strstr(e.first_line,
                                  "AccessKey=primary-key-0123456789;"));
+    ck_assert_ptr_null(strstr(e.first_line, KEY));
     char *tok = mint("http://localhost/client/?hub=chat", NULL);
     req(&e, "POST", "/client/negotiate?hub=chat", tok, NULL, 0, NULL, &r);
-    ck_assert_int_eq(r.status, 401); /* the default key is not configured */
+    ck_assert_int_eq(r.status, 200); /* signed with the secondary key */
+    free(tok);
+    ck_assert_int_eq(emu_stop(&e), 0);
+    emu_start(&e, "--access-key", "primary-key-0123456789");
+    tok = mint("http://localhost/client/?hub=chat", NULL);
+    req(&e, "POST", "/client/negotiate?hub=chat", tok, NULL, 0, NULL, &r);
+    ck_assert_int_eq(r.status, 401); /* that key is not configured here */
     free(tok);
     ck_assert_int_eq(emu_stop(&e), 0);
 }
@@ -479,6 +547,7 @@ Suite *blackbox_suite(void)
     tcase_add_test(tc, test_negotiate_refusals);
     tcase_add_test(tc, test_cors_preflight_echoes_origin);
     tcase_add_test(tc, test_rest_errors_and_existence);
+    tcase_add_test(tc, test_rest_accepts_chunked_body);
     tcase_add_test(tc, test_secondary_key_accepted);
     suite_add_tcase(s, tc);
     return s;
