@@ -198,11 +198,24 @@ static int invoke(struct dispatch *d, const struct app_function *fn,
                  ready == 0 ? " (not ready within 30 s)" : "");
         goto out;
     }
+    /* functionTimeout bounds the invocation; when it passes, the host
+     * restarts the handler process (§1.5). */
     long timeout_ms = d->app->function_timeout_s < 0
                           ? 0
-                          : (d->app->function_timeout_s + 60) * 1000;
-    if (invoker_post(d->invoker, worker_port(d->worker), fn->name, id, body,
-                     len, timeout_ms, &rep, err, errlen) < 0)
+                          : d->app->function_timeout_s * 1000;
+    int pr = invoker_post(d->invoker, worker_port(d->worker), fn->name, id,
+                          body, len, timeout_ms, &rep, err, errlen);
+    if (pr == INVOKER_TIMEOUT) {
+        snprintf(err, errlen, "Timeout value of %ld s exceeded by function "
+                              "'Functions.%s' (Id: '%s')",
+                 d->app->function_timeout_s, fn->name, id);
+        log_error("A function timeout has occurred. Restarting worker "
+                  "process executing invocationId '%s'.",
+                  id);
+        worker_restart(d->worker);
+        goto out;
+    }
+    if (pr < 0)
         goto out;
     if (result_parse(rep.status, rep.content_type, rep.body, rep.len, reply,
                      err, errlen) < 0)

@@ -140,6 +140,8 @@ int invoker_post(struct invoker *iv, int port, const char *fn,
                      errbuf[0] ? errbuf : curl_easy_strerror(cc));
         curl_easy_cleanup(h); /* the connection state is unknown */
         h = NULL;
+        if (cc == CURLE_OPERATION_TIMEDOUT)
+            rc = INVOKER_TIMEOUT;
         goto out;
     }
     char *ct = NULL;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #define INVOKER_HOST_VERSION "4.1036.1.0"
+#define INVOKER_TIMEOUT (-2)
 
 struct invoker;
 
@@ -29,8 +30,9 @@ struct invoker *invoker_new(void);
 void invoker_free(struct invoker *iv);
 
 /* POST body (borrowed) to /fn on 127.0.0.1:port. timeout_ms 0 = none.
- * Returns 0 and fills out (release it), or -1 with the reason in err (no
- * answer, or a reply over LIMIT_INVOKE_REPLY). */
+ * Returns 0 and fills out (release it); -1 with the reason in err (no
+ * answer, or a reply over LIMIT_INVOKE_REPLY); or INVOKER_TIMEOUT when
+ * timeout_ms passed without a full reply. */
 int invoker_post(struct invoker *iv, int port, const char *fn,
                  const char *invocation_id, const char *body, size_t len,
                  long timeout_ms, struct invoker_reply *out, char *err,

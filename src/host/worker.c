@@ -40,6 +40,7 @@ struct worker {
     enum worker_state state;
     int stopping;
     pid_t pid;
+    int restart_requested; /* the next exit is ours: restart, no count */
     time_t failures[WORKER_MAX_FAILURES];
     size_t nfail;
     char last_err[256];
@@ -432,10 +433,16 @@ static void *supervisor_main(void *arg)
         w->pid = 0;
         w->state = W_STARTING;
         stop = w->stopping;
+        int requested = w->restart_requested;
+        w->restart_requested = 0;
         pthread_cond_broadcast(&w->cond);
         pthread_mutex_unlock(&w->lock);
         if (stop)
             break;
+        if (requested) {
+            log_info("handler stopped for a restart; starting it again");
+            continue;
+        }
         if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
             log_error("handler exited with code 0: not restarted (as the "
                       "Functions host does); invocations will fail");
@@ -516,6 +523,17 @@ int worker_wait_ready(struct worker *w, long timeout_ms)
     }
     pthread_mutex_unlock(&w->lock);
     return rc;
+}
+
+void worker_restart(struct worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    if (w->pid > 0 && !w->stopping) {
+        w->restart_requested = 1;
+        w->state = W_STARTING; /* new invocations wait for the new one */
+        kill(w->pid, SIGKILL);
+    }
+    pthread_mutex_unlock(&w->lock);
 }
 
 int worker_failed(struct worker *w)

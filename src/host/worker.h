@@ -46,6 +46,10 @@ int worker_port(const struct worker *w);
  * (gave up, exited with 0, or stopping). */
 int worker_wait_ready(struct worker *w, long timeout_ms);
 
+/* Kill the running process and start a new one, without counting it as a
+ * failure: what the host does after a function timeout (§1.5). */
+void worker_restart(struct worker *w);
+
 /* 1 once the restart limit was exceeded (the host shuts down). */
 int worker_failed(struct worker *w);
 

@@ -497,3 +497,41 @@ test('a handler that keeps crashing: three failures, then exit non-zero', async 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a function timeout fails the invocation and restarts the handler', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'func-local-timeout-'));
+  const cap = path.join(dir, 'capture.jsonl');
+  const rep = path.join(dir, 'replies.json');
+  try {
+    writeFileSync(path.join(dir, 'host.json'), JSON.stringify({
+      functionTimeout: '00:00:01',
+      customHandler: { description: {
+        defaultExecutablePath: 'node', arguments: [path.join(ROOT, 'tests/host/fake_handler.mjs')] } },
+    }));
+    writeFileSync(rep, JSON.stringify({ slow: { delayMs: 10_000, contentType: 'application/json', body: {} } }));
+    for (const fn of ['slow', 'fast']) {
+      mkdirSync(path.join(dir, fn));
+      writeFileSync(path.join(dir, fn, 'function.json'), JSON.stringify({ bindings: [
+        { type: 'httpTrigger', direction: 'in', name: 'req', methods: ['post'] },
+        { type: 'http', direction: 'out', name: 'res' }] }));
+    }
+    const p = start('func-local', ['--app', dir, '--port', '0'], { FAKE_CAPTURE: cap, FAKE_REPLIES: rep });
+    const { url } = await p.ready;
+    const go = async (fn) => {
+      const res = await fetch(`${url}/api/${fn}`, { method: 'POST', signal: AbortSignal.timeout(WAIT_MS) });
+      return { status: res.status, text: await res.text() };
+    };
+    const r = await go('slow');
+    assert.equal(r.status, 500);
+    assert.match(JSON.parse(r.text).error, /Timeout value of 1 s exceeded by function 'Functions\.slow'/);
+    assert.match(p.stderr, /A function timeout has occurred\. Restarting worker process/);
+    assert.equal((await go('fast')).status, 200);
+    const seen = readFileSync(cap, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(seen.length, 2);
+    assert.notEqual(seen[1].env.FUNCTIONS_CUSTOMHANDLER_WORKER_ID, seen[0].env.FUNCTIONS_CUSTOMHANDLER_WORKER_ID);
+    assert.doesNotMatch(p.stderr, /handler exited with code/, 'a requested restart is not a failure');
+    assert.equal((await stop(p)).code, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
