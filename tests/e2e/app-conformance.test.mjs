@@ -182,6 +182,12 @@ test('prints the address and one line per function', () => {
   assert.ok(lines.includes('  statusUpdate: timerTrigger 0 */5 * * * *'));
 });
 
+test('the handler\'s stdout and stderr are forwarded line by line with a prefix', async () => {
+  await eventually(() => /^\[handler\] fake handler listening on \d+$/m.test(host.stderr)
+    && /^\[handler\] fake handler: a line on stderr$/m.test(host.stderr), WAIT_MS, 'forwarded lines');
+  assert.doesNotMatch(host.stdout, /fake handler/, 'stdout is kept for the listening lines');
+});
+
 test('negotiate: the request matches negotiate-request.json', async () => {
   const r = await call('POST', '/api/negotiate?negotiateVersion=1', {
     headers: { 'Content-Length': '0', Origin: 'http://localhost:8080', 'X-Requested-With': 'XMLHttpRequest' },
@@ -531,6 +537,39 @@ test('a function timeout fails the invocation and restarts the handler', async (
     assert.notEqual(seen[1].env.FUNCTIONS_CUSTOMHANDLER_WORKER_ID, seen[0].env.FUNCTIONS_CUSTOMHANDLER_WORKER_ID);
     assert.doesNotMatch(p.stderr, /handler exited with code/, 'a requested restart is not a failure');
     assert.equal((await stop(p)).code, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('timers: runOnStartup fires once at start, then the schedule fires (UTC, every second)', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'func-local-timer-'));
+  const cap = path.join(dir, 'capture.jsonl');
+  try {
+    writeFileSync(path.join(dir, 'host.json'), JSON.stringify({
+      customHandler: { description: {
+        defaultExecutablePath: 'node', arguments: [path.join(ROOT, 'tests/host/fake_handler.mjs')] } },
+    }));
+    mkdirSync(path.join(dir, 'tick'));
+    writeFileSync(path.join(dir, 'tick', 'function.json'), JSON.stringify({ bindings: [
+      { type: 'timerTrigger', direction: 'in', name: 'myTimer', schedule: '* * * * * *', runOnStartup: true }] }));
+    const p = start('func-local', ['--app', dir, '--port', '0'], { FAKE_CAPTURE: cap, FAKE_REPLIES: '/nonexistent' });
+    await p.ready;
+    assert.match(p.stdout, /^ {2}tick: timerTrigger \* \* \* \* \* \*$/m);
+    const seen = await eventually(() => {
+      if (!existsSync(cap)) return null;
+      const all = readFileSync(cap, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      return all.length >= 3 ? all : null;
+    }, WAIT_MS, 'three timer invocations');
+    for (const c of seen) {
+      const env = assertHostRequest(c, 'tick');
+      assert.deepEqual(Object.keys(env.Data.myTimer), ['Schedule', 'ScheduleStatus', 'IsPastDue']);
+      assert.equal(env.Data.myTimer.ScheduleStatus, null);
+      assert.equal(typeof env.Data.myTimer.IsPastDue, 'boolean');
+    }
+    assert.match(p.stderr, /Executing 'Functions\.tick' \(Reason='Timer fired'/);
+    assert.equal((await stop(p)).code, 0);
+    assert.doesNotMatch(p.stderr, /Sanitizer|runtime error/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

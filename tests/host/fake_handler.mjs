@@ -58,5 +58,8 @@ function send(res, r) {
 }
 
 server.keepAliveTimeout = 60_000;
-server.listen(port, '127.0.0.1');
+server.listen(port, '127.0.0.1', () => {
+  console.log(`fake handler listening on ${port}`);
+  console.error('fake handler: a line on stderr');
+});
 process.on('SIGTERM', () => { server.close(); process.exit(0); });
