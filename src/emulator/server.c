@@ -127,6 +127,7 @@ enum MHD_Result server_reply(struct req *r, unsigned status,
     server_cors(r, resp);
     enum MHD_Result ret = MHD_queue_response(r->mhd, status, resp);
     MHD_destroy_response(resp);
+    r->status = status;
     return ret;
 }
 
@@ -155,7 +156,9 @@ enum MHD_Result server_reply_error(struct req *r, unsigned status,
     size_t n = 0;
     const char *s = json_object_to_json_string_length(
         o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-    if (status >= 500)
+    if (r->rest)
+        memcpy(r->error, msg, sizeof r->error);
+    else if (status >= 500)
         log_error("%u %s", status, msg);
     else
         log_info("%u %s", status, msg);
@@ -193,8 +196,12 @@ static enum MHD_Result dispatch(struct server *s, struct req *r,
     if (is_client_path(url))
         return client_handle(s, r, url, method);
     if (strncmp(url, "/api/", 5) == 0) {
+        r->rest = 1;
         enum MHD_Result ret = rest_handle(s, r, url, method);
-        log_info("REST %s %s", method, url);
+        if (r->error[0])
+            log_info("REST %s %s %u: %s", method, url, r->status, r->error);
+        else
+            log_info("REST %s %s %u", method, url, r->status);
         return ret;
     }
     return server_reply_error(r, 404, NULL, "no such endpoint: %s", url);

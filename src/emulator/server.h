@@ -43,6 +43,9 @@ struct req {
     int ended;         /* SSE: end of stream after what is buffered */
     int cors;          /* a /client request: CORS headers on replies */
     char token[32];    /* WebSocket: connectionToken awaiting the upgrade */
+    int rest;          /* an /api request: one log line after the reply */
+    unsigned status;   /* the status queued, for that line */
+    char error[512];   /* the error message sent, for that line */
     struct conn *conn; /* SSE stream / LP poll owner; NULL when gone */
     long long started_ms;
 };
