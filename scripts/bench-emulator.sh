@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# make bench, emulator part: WebSocket fan-out of bin/signalr-emulator
+# against a minimal Node `ws` service (bench/peers/ws-peer.mjs), both driven
+# by the same C load generator (bench/wsload.c) in the same run: clients
+# held, VmRSS, broadcast latency (REST POST -> receipt at every client),
+# delivered messages/s. Writes bench/out/emulator.json (read by
+# bench/report.mjs, "markdown" goes under "Emulator fan-out").
+# BENCH_QUICK=1: fewer clients, broadcasts and seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=bench/out
+mkdir -p "$OUT"
+QUICK=${BENCH_QUICK:-0}
+CLIENTS=1000,10000; BCASTS=20; TPUT_S=4; WINDOW=8
+[ "$QUICK" = 1 ] && { CLIENTS=200,1000; BCASTS=5; TPUT_S=1; }
+KEY=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH
+
+# 10,000 WebSockets per process: take every descriptor we may.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# The load generator: built here like the other bench tools, linking the
+# project's token minting (build/ comes from `make programs`).
+build_wsload() {
+  [ -x "$OUT/wsload" ] && [ "$OUT/wsload" -nt bench/wsload.c ] && return 0
+  [ -f build/proto/token.o ] || make --no-print-directory programs >/dev/null
+  # shellcheck disable=SC2046
+  cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+    -Wvla -Wwrite-strings -Wno-unused-parameter -Isrc \
+    $(pkg-config --cflags json-c libjwt libcurl) -o "$OUT/wsload" bench/wsload.c \
+    build/proto/token.o build/util/jsonx.o build/util/xalloc.o build/util/buf.o \
+    $(pkg-config --libs libcurl json-c libjwt libcrypto) -lwslay
+}
+build_wsload
+
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+
+# start NAME LOG COMMAND... : start a server that prints
+# "listening on http://127.0.0.1:N"; sets SRV_PID and SRV_PORT.
+start() {
+  local name=$1 log=$2; shift 2
+  "$@" > "$OUT/$name.stdout" 2> "$log" &
+  SRV_PID=$!
+  PIDS+=("$SRV_PID")
+  SRV_PORT=
+  for _ in $(seq 1 200); do
+    SRV_PORT=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$OUT/$name.stdout")
+    [ -n "$SRV_PORT" ] && return 0
+    kill -0 "$SRV_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "bench-emulator: $name did not start (see $log)" >&2
+  return 1
+}
+
+stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
+
+# load NAME: drive the server just started; bench/out/emulator-NAME.json.
+load() {
+  local rc=0
+  timeout 300 "$OUT/wsload" --url "http://127.0.0.1:$SRV_PORT" --hub bench --key "$KEY" \
+    --clients "$CLIENTS" --broadcasts "$BCASTS" --throughput-s "$TPUT_S" --window "$WINDOW" \
+    --pid "$SRV_PID" --label "$1" > "$OUT/emulator-$1.json" 2> "$OUT/wsload-$1.log" || rc=$?
+  [ "$rc" = 0 ] || echo "bench-emulator: wsload against $1 exited $rc (see $OUT/wsload-$1.log)" >&2
+  [ -s "$OUT/emulator-$1.json" ] || echo '{"stages":[]}' > "$OUT/emulator-$1.json"
+  stop "$SRV_PID"
+}
+
+echo "bench: emulator fan-out, clients $CLIENTS (ours)"
+start ours "$OUT/emulator.log" bin/signalr-emulator --port 0 --access-key "$KEY"
+load ours
+echo "bench: emulator fan-out, clients $CLIENTS (Node ws peer)"
+start ws "$OUT/ws-peer.log" node bench/peers/ws-peer.mjs --port 0 --key "$KEY"
+load ws
+
+WINDOW=$WINDOW node --input-type=module - "$OUT" <<'JS'
+import fs from 'node:fs';
+const out = process.argv[2];
+const ours = JSON.parse(fs.readFileSync(`${out}/emulator-ours.json`, 'utf8'));
+const ws = JSON.parse(fs.readFileSync(`${out}/emulator-ws.json`, 'utf8'));
+const st = (r, n) => r.stages.find((s) => s.clients === n);
+const counts = [...new Set(ours.stages.map((s) => s.clients))].sort((a, b) => a - b);
+const top = counts.at(-1);
+const o10 = st(ours, 10000), oTop = st(ours, top), wTop = st(ws, top);
+const mb = (kb) => (kb == null || kb < 0 ? null : Math.round(kb / 102.4) / 10);
+const f = (x) => (x == null ? '—' : x.toLocaleString('en-US'));
+const ratio = (a, b) => (a == null || b == null || !a || !b ? '—' : `${(a / b).toFixed(2)}×`);
+const rows = [];
+const row = (name, get, higherBetter) => {
+  for (const n of counts) {
+    const a = get(st(ours, n)), b = get(st(ws, n));
+    rows.push(`| ${name} | ${f(n)} | ${f(a)} | ${f(b)} | ${higherBetter ? ratio(a, b) : ratio(b, a)} |`);
+  }
+};
+row('clients held (after the run)', (s) => s?.held, true);
+row('connect time, negotiate + upgrade + handshake (s)', (s) => s?.connect_s, false);
+row('server RSS with all clients connected (MB)', (s) => mb(s?.rss_kb), false);
+row('server peak RSS in the throughput phase (MB)', (s) => mb(s?.throughput?.peak_rss_kb), false);
+row('one broadcast at a time: p50 POST → receipt (ms)', (s) => s?.latency?.p50_ms, false);
+row('one broadcast at a time: p99 POST → receipt (ms)', (s) => s?.latency?.p99_ms, false);
+row('throughput: delivered messages/s', (s) => s?.throughput?.delivered_per_s, true);
+row('throughput phase: p99 POST → receipt (ms)', (s) => s?.throughput?.p99_ms, false);
+row('server CPU in the throughput phase (s)', (s) => s?.throughput?.cpu_s?.server, false);
+const drops = (r) => r.stages.reduce((a, s) => a + (s.dropped ?? 0), 0) + (r.failed ?? 0);
+const loadCpu = ours.stages.map((s) => `${f(s.clients)}: ${s.throughput?.cpu_s?.wsload} s vs server ${s.throughput?.cpu_s?.server} s over ${s.throughput?.seconds} s`).join('; ');
+const t = (ok) => (ok == null ? 'not measured' : ok ? 'met' : '**missed**');
+const rss10 = mb(o10?.rss_kb), p99 = o10?.latency?.p99_ms;
+const dps = { ours: oTop?.throughput?.delivered_per_s ?? null, ws: wTop?.throughput?.delivered_per_s ?? null };
+let md = `Both servers driven by the same C load generator (\`bench/wsload.c\`, one epoll loop) on this machine, one after the other: `
+  + `clients connect through negotiate (Bearer token) → WebSocket upgrade → JSON handshake; broadcasts are REST \`POST /api/hubs/bench/:send\` `
+  + `carrying the send time; latency is from the POST to the receipt at every client. "One at a time": ${ours.stages[0]?.latency?.broadcasts ?? '—'} broadcasts, each waited for at every client; `
+  + `"throughput": ${ours.stages[0]?.throughput ? `${process.env.WINDOW ?? 8}` : '—'} broadcasts in flight for a few seconds. Ratios: throughput and clients ours ÷ ws, everything else ws ÷ ours (above 1× means ours is better).\n\n`;
+md += '| figure | clients | ours (C emulator) | Node `ws` peer | ratio |\n|---|---|---|---|---|\n' + rows.join('\n') + '\n\n';
+md += `Drops and failed connects: ours ${drops(ours)}, ws ${drops(ws)}. Load generator CPU vs the emulator's (throughput phase): ${loadCpu}.\n\n`;
+md += `Targets: 10,000 clients held with RSS ≤ 300 MB — ${t(o10 ? o10.held >= 10000 && rss10 != null && rss10 <= 300 : null)} (${f(o10?.held)} held, ${f(rss10)} MB); `
+  + `broadcast to 10,000 with p99 ≤ 250 ms — ${t(p99 == null ? null : p99 <= 250)} (${f(p99)} ms); `
+  + `≥ 2× the ws peer's delivered messages/s — ${t(dps.ours && dps.ws ? dps.ours >= 2 * dps.ws : null)} (${ratio(dps.ours, dps.ws)} at ${f(top)} clients).\n`;
+const result = {
+  clients_held: oTop?.held ?? null,
+  rss_mb_at_10k: rss10,
+  broadcast_10k_p99_ms: p99 ?? null,
+  delivered_per_s: dps,
+  delivered_at_clients: top,
+  ws: { clients_held: wTop?.held ?? null, rss_mb_at_10k: mb(st(ws, 10000)?.rss_kb), broadcast_10k_p99_ms: st(ws, 10000)?.latency?.p99_ms ?? null },
+  ratios: {
+    delivered_per_s: dps.ours && dps.ws ? Math.round((100 * dps.ours) / dps.ws) / 100 : null,
+    rss: wTop?.rss_kb && oTop?.rss_kb ? Math.round((100 * wTop.rss_kb) / oTop.rss_kb) / 100 : null,
+    p99: wTop?.latency?.p99_ms && oTop?.latency?.p99_ms ? Math.round((100 * wTop.latency.p99_ms) / oTop.latency.p99_ms) / 100 : null,
+  },
+  runs: { ours, ws },
+  markdown: md,
+};
+fs.writeFileSync(`${out}/emulator.json`, JSON.stringify(result, null, 2) + '\n');
+console.log(md);
+JS
