@@ -212,7 +212,10 @@ int ws_on_readable(struct ws *w)
         return -1;
     if (r != 0 || w->eof)
         return -1;
-    if (ws_closed(w))
+    /* Once the peer's close frame is in, wslay reads no more: end now
+     * (after the reply went into the queue above) rather than spin on a
+     * socket that stays readable. */
+    if (wslay_event_get_close_received(w->ctx))
         return -1;
     return 0;
 }
@@ -234,7 +237,7 @@ size_t ws_queued(const struct ws *w)
 
 int ws_send_frame(struct ws *w, struct msg *frame)
 {
-    if (w->close_queued || w->failed)
+    if (w->close_queued || w->failed || wslay_event_get_close_sent(w->ctx))
         return -1;
     if (frame->len > LIMIT_CONN_SENDBUF - w->queued)
         return -1;

@@ -36,8 +36,9 @@ struct ws *ws_new(int fd, const char *extra, size_t extra_len,
 void ws_free(struct ws *w);
 
 /* Read and dispatch everything available, then write what is queued.
- * Returns 0, or -1 when the peer is gone, broke the protocol or the close
- * handshake is complete: the owner then ends the connection. */
+ * Returns 0, or -1 when the peer is gone, broke the protocol or sent its
+ * close frame (our reply is queued and written if the socket takes it):
+ * the owner then ends the connection. */
 int ws_on_readable(struct ws *w);
 /* Write what is queued. Returns 0, or -1 on a write error. */
 int ws_on_writable(struct ws *w);
