@@ -336,3 +336,61 @@ test('a client that never reads is closed and does not hold up the others', asyn
     await emu.stop();
   }
 });
+
+test('group removal, leave-all and closeConnections act on exactly their targets', async () => {
+  const emu = await startEmulator();
+  const cs = [];
+  try {
+    const u1 = await connect(emu, { user: 'u1' }); cs.push(u1);
+    const u2 = await connect(emu, { user: 'u2', transport: signalR.HttpTransportType.LongPolling }); cs.push(u2);
+    const u3 = await connect(emu, { user: 'u3', transport: signalR.HttpTransportType.ServerSentEvents }); cs.push(u3);
+    const counts = () => cs.map((c) => c.received.length).join();
+    const toGroup = async (g, tag) => assert.equal((await rest(emu, 'POST',
+      `/api/hubs/chat/groups/${g}/:send${API}`, { target: 'newMessage', arguments: [tag] })).status, 202);
+
+    assert.equal((await rest(emu, 'PUT', `/api/hubs/chat/users/u1/groups/g${API}`)).status, 200);
+    assert.equal((await rest(emu, 'PUT', `/api/v1/hubs/chat/groups/g/users/u2`)).status, 202);
+    assert.equal((await rest(emu, 'PUT', `/api/hubs/chat/groups/g/connections/${u3.connectionId}${API}`)).status, 200);
+    assert.equal((await rest(emu, 'PUT', `/api/hubs/chat/users/u1/groups/h${API}`)).status, 200);
+    await toGroup('g', 1);
+    await settle(cs, () => counts() === '1,1,1', 'all three in g');
+
+    // remove by user, by connection, and a user from all groups
+    assert.equal((await rest(emu, 'DELETE', `/api/hubs/chat/users/u2/groups/g${API}`)).status, 204);
+    assert.equal((await rest(emu, 'DELETE', `/api/hubs/chat/groups/g/connections/${u3.connectionId}${API}`)).status, 200);
+    await toGroup('g', 2);
+    await settle(cs, () => counts() === '2,1,1', 'only u1 left in g');
+    assert.equal((await rest(emu, 'DELETE', `/api/hubs/chat/users/u1/groups${API}`)).status, 204);
+    const notin = await rest(emu, 'HEAD', `/api/hubs/chat/users/u1/groups/h${API}`);
+    assert.equal(notin.status, 404);
+    assert.equal(notin.headers.get('x-ms-error-code'), 'Info.User.NotInGroup');
+    const empty = await rest(emu, 'HEAD', `/api/hubs/chat/groups/g${API}`);
+    assert.equal(empty.status, 404);
+    assert.equal(empty.headers.get('x-ms-error-code'), 'Warning.Group.NotExisted');
+
+    // a connection leaves all its groups
+    assert.equal((await rest(emu, 'PUT', `/api/hubs/chat/groups/k/connections/${u2.connectionId}${API}`)).status, 200);
+    assert.equal((await rest(emu, 'DELETE', `/api/hubs/chat/connections/${u2.connectionId}/groups${API}`)).status, 200);
+    await toGroup('k', 3);
+    // application prefix: hub "app_chat" is another hub, nobody there
+    assert.equal((await rest(emu, 'POST', `/api/hubs/chat/:send${API}&application=app`, { target: 'newMessage', arguments: [4] })).status, 202);
+    await toGroup('nobody', 5);
+    assert.equal((await rest(emu, 'POST', `/api/hubs/chat/:send${API}`, { target: 'newMessage', arguments: ['marker'] })).status, 202);
+    await settle(cs, () => counts() === '3,2,2', 'marker only');
+
+    // close a user's connections (Close with allowReconnect, no reconnect policy: closed)
+    const closed = new Promise((resolve) => u3.onclose(resolve));
+    assert.equal((await rest(emu, 'POST', `/api/hubs/chat/users/u3/:closeConnections${API}&reason=bye`)).status, 204);
+    await withTimeout(closed, 'u3 closed');
+    assert.equal(u3.state, signalR.HubConnectionState.Disconnected);
+    // close everyone but u1
+    const closed2 = new Promise((resolve) => u2.onclose(resolve));
+    assert.equal((await rest(emu, 'POST', `/api/hubs/chat/:closeConnections${API}&excluded=${u1.connectionId}`)).status, 204);
+    await withTimeout(closed2, 'u2 closed');
+    assert.equal(u1.state, signalR.HubConnectionState.Connected);
+    assert.equal((await rest(emu, 'HEAD', `/api/hubs/chat/users/u1${API}`)).status, 200);
+  } finally {
+    await Promise.all(cs.map((c) => withTimeout(c.stop(), 'stop').catch(() => {})));
+    await emu.stop();
+  }
+});
