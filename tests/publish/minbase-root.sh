@@ -39,7 +39,7 @@ echo "minbase root: debootstrap --variant=minbase bookworm $tmp (once)" >&2
 if ! timeout 900 debootstrap --variant=minbase bookworm "$tmp" "$mirror" \
      >"$tmp.log" 2>&1; then
   tail -5 "$tmp.log" >&2
-  rm -rf "$tmp"
+  rm -rf "$tmp" "$tmp.log"
   skip "debootstrap could not build the root (no network or mirror?)"
 fi
 rm -f "$tmp.log"
