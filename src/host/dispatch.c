@@ -23,6 +23,7 @@ struct dispatch {
     const struct app *app;
     struct worker *worker;
     struct invoker *invoker;
+    struct curlpool *rest_pool; /* kept-alive connections to SignalR */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int running;  /* spawned runs in flight */
@@ -36,6 +37,7 @@ struct dispatch *dispatch_new(const struct app *app, struct worker *worker,
     d->app = app;
     d->worker = worker;
     d->invoker = invoker;
+    d->rest_pool = curlpool_new();
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->cond, NULL);
     return d;
@@ -45,6 +47,7 @@ void dispatch_free(struct dispatch *d)
 {
     if (!d)
         return;
+    curlpool_free(d->rest_pool);
     pthread_mutex_destroy(&d->lock);
     pthread_cond_destroy(&d->cond);
     free(d);
@@ -140,8 +143,8 @@ static int write_signalr_outputs(struct dispatch *d,
         have_cs = 1;
         for (size_t k = 0; k < plan.n; k++) {
             long st = 0;
-            if (rest_call(&cs, &plan.calls[k], REST_TIMEOUT_MS, &st, berr,
-                          sizeof berr) < 0) {
+            if (rest_call(d->rest_pool, &cs, &plan.calls[k],
+                          REST_TIMEOUT_MS, &st, berr, sizeof berr) < 0) {
                 snprintf(err, errlen, "output %s: item %zu: %s", name, k,
                          berr);
                 goto next;

@@ -1,7 +1,6 @@
 /* invoker.c - host → handler HTTP calls with libcurl (see invoker.h). */
 #include "invoker.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,23 +8,20 @@
 
 #include <curl/curl.h>
 
+#include "host/curlpool.h"
 #include "util/buf.h"
 #include "util/limits.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-#define INVOKER_POOL_MAX 32
-
 struct invoker {
-    pthread_mutex_t lock;
-    CURL *idle[INVOKER_POOL_MAX];
-    size_t nidle;
+    struct curlpool *pool; /* kept-alive connections to the handler */
 };
 
 struct invoker *invoker_new(void)
 {
     struct invoker *iv = xcalloc(1, sizeof *iv);
-    pthread_mutex_init(&iv->lock, NULL);
+    iv->pool = curlpool_new();
     return iv;
 }
 
@@ -33,36 +29,8 @@ void invoker_free(struct invoker *iv)
 {
     if (!iv)
         return;
-    for (size_t i = 0; i < iv->nidle; i++)
-        curl_easy_cleanup(iv->idle[i]);
-    pthread_mutex_destroy(&iv->lock);
+    curlpool_free(iv->pool);
     free(iv);
-}
-
-static CURL *pool_get(struct invoker *iv)
-{
-    CURL *h = NULL;
-    pthread_mutex_lock(&iv->lock);
-    if (iv->nidle)
-        h = iv->idle[--iv->nidle];
-    pthread_mutex_unlock(&iv->lock);
-    if (h)
-        curl_easy_reset(h); /* keeps the live connection */
-    else
-        h = curl_easy_init();
-    return h;
-}
-
-static void pool_put(struct invoker *iv, CURL *h)
-{
-    pthread_mutex_lock(&iv->lock);
-    if (iv->nidle < INVOKER_POOL_MAX) {
-        iv->idle[iv->nidle++] = h;
-        h = NULL;
-    }
-    pthread_mutex_unlock(&iv->lock);
-    if (h)
-        curl_easy_cleanup(h);
 }
 
 struct upload {
@@ -103,7 +71,7 @@ int invoker_post(struct invoker *iv, int port, const char *fn,
     int rc = -1;
     memset(out, 0, sizeof *out);
     buf_init(&reply, LIMIT_INVOKE_REPLY);
-    CURL *h = pool_get(iv);
+    CURL *h = curlpool_get(iv->pool);
     if (!h) {
         snprintf(err, errlen, "curl_easy_init failed");
         goto out;
@@ -151,8 +119,7 @@ int invoker_post(struct invoker *iv, int port, const char *fn,
     out->body = buf_take(&reply, &out->len);
     rc = 0;
 out:
-    if (h)
-        pool_put(iv, h);
+    curlpool_put(iv->pool, h);
     curl_slist_free_all(hdrs);
     buf_release(&reply);
     free(url);

@@ -117,8 +117,9 @@ static const char *exception_name(long status)
     }
 }
 
-int rest_call(const struct connstr *cs, const struct sigout_call *call,
-              long timeout_ms, long *status, char *err, size_t errlen)
+int rest_call(struct curlpool *pool, const struct connstr *cs,
+              const struct sigout_call *call, long timeout_ms, long *status,
+              char *err, size_t errlen)
 {
     CURL *h = NULL;
     struct curl_slist *hdrs = NULL;
@@ -140,7 +141,7 @@ int rest_call(const struct connstr *cs, const struct sigout_call *call,
         goto out;
     }
     auth = xasprintf("Authorization: Bearer %s", tok);
-    h = curl_easy_init();
+    h = curlpool_get(pool);
     if (!h) {
         snprintf(err, errlen, "%s %s: curl_easy_init failed", call->method,
                  call->path);
@@ -185,6 +186,8 @@ int rest_call(const struct connstr *cs, const struct sigout_call *call,
     if (cc != CURLE_OK) {
         snprintf(err, errlen, "%s %s: %s", call->method, call->path,
                  errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        curl_easy_cleanup(h); /* the connection state is unknown */
+        h = NULL;
         goto out;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
@@ -201,11 +204,9 @@ int rest_call(const struct connstr *cs, const struct sigout_call *call,
     }
     snprintf(err, errlen, "%s %s: %s: the service answered %ld%s%s", call->method,
              call->path, exception_name(st), st, code[0] ? " " : "", code);
-    (void)buf_cstr(&reply);
 out:
     curl_slist_free_all(hdrs);
-    if (h)
-        curl_easy_cleanup(h);
+    curlpool_put(pool, h);
     buf_release(&reply);
     free(url);
     free(tok);

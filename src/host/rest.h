@@ -8,13 +8,14 @@
  * allows it; anything else fails with the SDK's exception name.
  *
  * Not the planner (sigout.h). Never logs; err never holds the token.
- * Thread-safe: each call uses its own curl handle.
+ * Thread-safe: each call takes its own handle from the pool.
  */
 #ifndef HOST_REST_H
 #define HOST_REST_H
 
 #include <stddef.h>
 
+#include "host/curlpool.h"
 #include "host/sigout.h"
 #include "proto/connstr.h"
 
@@ -24,11 +25,13 @@
  * Borrowed, static. */
 const char *rest_server_name(void);
 
-/* Perform call against cs. Returns 0 on success, or -1 with a reason naming
+/* Perform call against cs, on a handle from pool (connections are kept
+ * alive between calls). Returns 0 on success, or -1 with a reason naming
  * the method, path and status in err. *status gets the HTTP status (0 when
  * no answer) when status is not NULL. */
-int rest_call(const struct connstr *cs, const struct sigout_call *call,
-              long timeout_ms, long *status, char *err, size_t errlen);
+int rest_call(struct curlpool *pool, const struct connstr *cs,
+              const struct sigout_call *call, long timeout_ms, long *status,
+              char *err, size_t errlen);
 
 /* The Bearer token for a REST request to path (begins with '/', includes
  * the query), valid from now for an hour. New string (caller frees), or

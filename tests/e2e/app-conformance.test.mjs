@@ -106,7 +106,7 @@ before(async () => {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       rest.calls.push({ method: req.method, url: req.url, headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8') });
+        body: Buffer.concat(chunks).toString('utf8'), remotePort: req.socket.remotePort });
       const h = rest.errorCode ? { 'x-ms-error-code': rest.errorCode } : {};
       res.writeHead(rest.status, h).end();
     });
@@ -288,6 +288,19 @@ test('broadcast: Body and Metadata, then the SignalR REST call as the SDK makes 
   const id = headerMap(c.rawHeaders)['x-azure-functions-invocationid'][0];
   await eventually(() => host.stderr.includes(`Functions.broadcast [${id}]: broadcast: queued`),
     WAIT_MS, 'the Logs line');
+});
+
+test('SignalR REST calls reuse kept-alive connections', async () => {
+  rest.calls.length = 0;
+  for (let i = 0; i < 6; i++) {
+    const r = await call('POST', '/api/broadcast', {
+      headers: { 'Content-Type': 'application/json' }, body: '{"message":"x"}',
+    });
+    assert.equal(r.status, 200);
+  }
+  assert.equal(rest.calls.length, 6);
+  const ports = new Set(rest.calls.map((c) => c.remotePort));
+  assert.ok(ports.size < 6, `6 sequential REST calls used ${ports.size} connections`);
 });
 
 test('a failed SignalR REST call fails the invocation with 500', async () => {

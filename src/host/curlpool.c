@@ -1,0 +1,59 @@
+/* curlpool.c - idle libcurl handles for connection reuse (see curlpool.h). */
+#include "curlpool.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "util/xalloc.h"
+#include "util/banned.h"
+
+struct curlpool {
+    pthread_mutex_t lock;
+    CURL *idle[CURLPOOL_MAX];
+    size_t nidle;
+};
+
+struct curlpool *curlpool_new(void)
+{
+    struct curlpool *p = xcalloc(1, sizeof *p);
+    pthread_mutex_init(&p->lock, NULL);
+    return p;
+}
+
+void curlpool_free(struct curlpool *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->nidle; i++)
+        curl_easy_cleanup(p->idle[i]);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+CURL *curlpool_get(struct curlpool *p)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&p->lock);
+    if (p->nidle)
+        h = p->idle[--p->nidle];
+    pthread_mutex_unlock(&p->lock);
+    if (h)
+        curl_easy_reset(h); /* options only: live connections stay */
+    else
+        h = curl_easy_init();
+    return h;
+}
+
+void curlpool_put(struct curlpool *p, CURL *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&p->lock);
+    if (p->nidle < CURLPOOL_MAX) {
+        p->idle[p->nidle++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (h)
+        curl_easy_cleanup(h);
+}

@@ -1,0 +1,31 @@
+/*
+ * curlpool.h - a small, thread-safe stack of idle libcurl easy handles, so
+ * consecutive calls reuse kept-alive connections (to the handler, to the
+ * SignalR service) as .NET's pooled HttpClient does.
+ *
+ * Not a request API: callers set their own options on the handle they get.
+ * The pool owns idle handles; a handle taken with curlpool_get() belongs to
+ * the caller until curlpool_put() (or curl_easy_cleanup() when its
+ * connection state is unknown, e.g. after an error).
+ */
+#ifndef HOST_CURLPOOL_H
+#define HOST_CURLPOOL_H
+
+#include <curl/curl.h>
+
+#define CURLPOOL_MAX 32
+
+struct curlpool;
+
+/* An empty pool. Never NULL. */
+struct curlpool *curlpool_new(void);
+/* Clean up every idle handle and the pool. NULL is a no-op. */
+void curlpool_free(struct curlpool *p);
+
+/* An idle handle with its options reset (connections kept), or a new one;
+ * NULL only when libcurl cannot allocate. */
+CURL *curlpool_get(struct curlpool *p);
+/* Give h back (cleaned up instead when the pool is full). */
+void curlpool_put(struct curlpool *p, CURL *h);
+
+#endif
