@@ -117,6 +117,13 @@ struct worker *worker_new(const struct app *app, char *err, size_t errlen)
         free(path);
         return NULL;
     }
+    if (stat(app->workdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "host.json: customHandler.description."
+                              "workingDirectory: %s is not a folder",
+                 app->workdir);
+        free(path);
+        return NULL;
+    }
     int port = free_port();
     if (port <= 0) {
         snprintf(err, errlen, "cannot find a free port for the handler");

@@ -84,10 +84,40 @@ START_TEST(test_app_environment_wins_over_values)
     ck_assert_str_eq(app_setting(&app, "N"), "5");
     ck_assert_ptr_null(app_setting(&app, "CHECK_HOST_UNSET"));
     ck_assert_int_eq(app.port, 7090);
+    /* CORS "*" without credentials allows any origin as "*". */
+    char allow[128];
+    ck_assert(server_cors_allow(&app, "http://x.example", allow, sizeof allow));
+    ck_assert_str_eq(allow, "*");
     /* A relative root is made absolute, and the workdir defaults to it. */
     ck_assert(app.root[0] == '/');
     ck_assert_str_eq(app.workdir, app.root);
     unsetenv("CHECK_HOST_A");
+    app_release(&app);
+    ht_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_app_route_prefix_timeout_and_workdir)
+{
+    struct app app;
+    char err[512];
+    char *dir = ht_tmpdir();
+    ht_write(dir, "host.json",
+             "{\"functionTimeout\":\"-1\",\"extensions\":{\"http\":"
+             "{\"routePrefix\":\"/v1/\"}},\"customHandler\":{"
+             "\"description\":{\"defaultExecutablePath\":\"h\","
+             "\"workingDirectory\":\"sub\",\"arguments\":[\"-a\",\"%X%\"]}}}");
+    ht_write(dir, "f/function.json", http_fn);
+    ck_assert_msg(app_load(dir, &app, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(app.route_prefix, "v1");
+    ck_assert_int_eq(app.function_timeout_s, -1);
+    ck_assert_uint_eq(app.nargs, 2);
+    ck_assert_str_eq(app.args[1], "%X%");
+    ck_assert(strstr(app.workdir, "/sub") != NULL);
+    /* No local.settings.json: port 7071, no CORS. */
+    ck_assert_int_eq(app.port, 7071);
+    ck_assert_uint_eq(app.ncors, 0);
     app_release(&app);
     ht_rmtree(dir);
     free(dir);
@@ -226,6 +256,7 @@ Suite *app_suite(void)
     tcase_add_test(tc, test_app_loads_the_repository_app);
     tcase_add_test(tc, test_app_loads_the_vectors_app);
     tcase_add_test(tc, test_app_environment_wins_over_values);
+    tcase_add_test(tc, test_app_route_prefix_timeout_and_workdir);
     tcase_add_test(tc, test_app_cors_decision);
     tcase_add_test(tc, test_app_methods_text);
     suite_add_tcase(s, tc);
