@@ -13,11 +13,11 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-static conn_invocation_fn invocation_handler;
+static const struct conn_hooks *hooks;
 
-void conn_set_invocation_handler(conn_invocation_fn fn)
+void conn_set_hooks(const struct conn_hooks *h)
 {
-    invocation_handler = fn;
+    hooks = h;
 }
 
 const char *conn_transport_name(enum conn_transport t)
@@ -325,6 +325,8 @@ void conn_reap_all(struct server *s)
         struct conn *c = s->reap;
         s->reap = c->reap_next;
         unregister(c);
+        if (c->was_open && hooks && hooks->on_disconnected)
+            hooks->on_disconnected(c);
         if (strmap_get(s->by_token, c->token) == c)
             strmap_del(s->by_token, c->token);
         if (c->prev)
@@ -371,10 +373,13 @@ static void handshake(struct conn *c, const char *rec, size_t len)
         return;
     }
     c->registered = 1;
+    c->was_open = 1;
     c->state = CONN_OPEN;
     log_info("client connected hub=%s id=%s user=%s transport=%s", c->hub,
              c->id, c->user ? c->user : "(anonymous)",
              conn_transport_name(c->transport));
+    if (hooks && hooks->on_connected)
+        hooks->on_connected(c);
 }
 
 static void message(struct conn *c, const char *rec, size_t len)
@@ -395,8 +400,8 @@ static void message(struct conn *c, const char *rec, size_t len)
         end_transport(c);
         break;
     case HUBPROTO_INVOCATION:
-        if (invocation_handler)
-            invocation_handler(c, &m, rec, len);
+        if (hooks && hooks->on_invocation)
+            hooks->on_invocation(c, &m, rec, len);
         else
             log_debug("invocation ignored (no upstream) hub=%s id=%s",
                       c->hub, c->id);

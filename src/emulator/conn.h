@@ -57,6 +57,7 @@ struct conn {
     enum conn_state state;
     enum conn_transport transport;
     int registered; /* in the hub's registry */
+    int was_open;   /* passed the handshake once */
     int watching_out;
     long long born_ms, attached_ms, last_in_ms, last_out_ms, closing_ms;
     struct hubproto_reader reader;
@@ -74,14 +75,20 @@ struct conn {
     struct conn *reap_next;
 };
 
-/* Called for each client Invocation once the hub is open: the seam where
- * upstream (a later feature) plugs in. raw is the record without 0x1E. */
-typedef void (*conn_invocation_fn)(struct conn *c,
-                                   const struct hubproto_msg *m,
-                                   const char *raw, size_t len);
-/* Set the invocation handler; NULL (the default) ignores invocations, as
- * the service does without upstream (signalr-service.md §3.6). */
-void conn_set_invocation_handler(conn_invocation_fn fn);
+/* The seam where upstream (a later feature) plugs in. Every hook may be
+ * NULL. on_connected runs after a successful handshake, on_disconnected
+ * once the connection is gone (just before it is freed), on_invocation
+ * for each client Invocation (raw: the record without 0x1E). With no
+ * hooks (the default) client invocations are ignored, as the service does
+ * without upstream (signalr-service.md §3.6). */
+struct conn_hooks {
+    void (*on_connected)(struct conn *c);
+    void (*on_disconnected)(struct conn *c);
+    void (*on_invocation)(struct conn *c, const struct hubproto_msg *m,
+                          const char *raw, size_t len);
+};
+/* Install hooks (borrowed for the process's life), or NULL for none. */
+void conn_set_hooks(const struct conn_hooks *hooks);
 
 /* A negotiated connection for hub (lower-cased here) and user (may be
  * NULL), registered by token in the server; owned by the server. With

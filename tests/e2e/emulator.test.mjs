@@ -119,6 +119,8 @@ for (const [name, transport] of [
     try {
       c = await connect(emu, { transport, user: 'alice' });
       assert.equal(c.state, signalR.HubConnectionState.Connected);
+      // No upstream: client invocations are accepted and ignored.
+      await withTimeout(c.send('newMessage', 'from client'), 'client send');
       const r = await rest(emu, 'POST', `/api/hubs/chat/:send${API}`,
         { Target: 'newMessage', Arguments: ['hello', { n: 1 }] });
       assert.equal(r.status, 202);
