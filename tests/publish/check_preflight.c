@@ -28,8 +28,18 @@ static const char *handler_abs(void)
     return p;
 }
 
+/* A failed assertion ends the forked test without its teardown: remove
+ * the copy at exit too. */
+static void app_remove_at_exit(void)
+{
+    pubtest_rmtree(app);
+}
+
 static void app_setup(void)
 {
+    static int registered;
+    if (!registered && atexit(app_remove_at_exit) == 0)
+        registered = 1;
     pubtest_app_copy(app, sizeof app, handler_abs());
 }
 
