@@ -9,6 +9,7 @@
 #include "runner.h"
 #include "util/jsonx.h"
 #include "util/xalloc.h"
+#include "util/banned.h"
 
 struct json_object *ht_vector(const char *rel)
 {
