@@ -76,10 +76,14 @@ static unsigned worker_threads(void)
 static void usage(FILE *f)
 {
     fputs("usage: handler\n"
+          "       handler --check [--app DIR]\n"
           "  Azure Functions custom handler for the notifications app.\n"
           "  Started by the Functions host with FUNCTIONS_CUSTOMHANDLER_PORT "
           "set;\n"
-          "  listens on 127.0.0.1:$FUNCTIONS_CUSTOMHANDLER_PORT.\n",
+          "  listens on 127.0.0.1:$FUNCTIONS_CUSTOMHANDLER_PORT.\n"
+          "  --check reads the app folder (host.json, function folders,\n"
+          "  settings, shared libraries) and reports what would stop it\n"
+          "  from running in Azure; exit 1 on any problem.\n",
           f);
 }
 
