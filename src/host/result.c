@@ -191,25 +191,50 @@ int result_http(struct json_object *reply, const char *name,
     char perr[128];
     memset(out, 0, sizeof *out);
     out->status = 200;
-    struct json_object *outputs = jsonx_get_ci(reply, "Outputs");
-    if (!outputs) {
-        /* No Outputs at all: the middleware's OkResult, empty body. */
-        out->body = xstrdup("");
-        return 0;
-    }
+    /* An http binding named $return reads ReturnValue, more leniently:
+     * "status" counts too, and a plain string is the body (§3.4). */
+    int is_return = strcmp(name, "$return") == 0;
     struct json_object *res = NULL;
-    if (!json_object_object_get_ex(outputs, name, &res) || !res) {
-        /* Outputs without res: an empty response record, body "{}". */
-        out->content_type = xstrdup("application/json; charset=utf-8");
-        out->body = xstrdup("{}");
-        out->body_len = 2;
-        return 0;
+    if (is_return) {
+        res = jsonx_get_ci(reply, "ReturnValue");
+        if (!res) {
+            out->body = xstrdup("");
+            return 0;
+        }
+        if (!json_object_is_type(res, json_type_object) &&
+            !json_object_is_type(res, json_type_string)) {
+            out->body = to_string(res);
+            out->body_len = strlen(out->body);
+            out->content_type = xstrdup("text/plain; charset=utf-8");
+            return 0;
+        }
+    } else {
+        struct json_object *outputs = jsonx_get_ci(reply, "Outputs");
+        if (!outputs) {
+            /* No Outputs at all: the middleware's OkResult, empty body. */
+            out->body = xstrdup("");
+            return 0;
+        }
+        if (!json_object_object_get_ex(outputs, name, &res) || !res) {
+            /* Outputs without res: an empty response record, body "{}". */
+            out->content_type = xstrdup("application/json; charset=utf-8");
+            out->body = xstrdup("{}");
+            out->body_len = 2;
+            return 0;
+        }
     }
     if (json_object_is_type(res, json_type_string)) {
         const char *s = json_object_get_string(res);
         size_t n = (size_t)json_object_get_string_len(res);
         if (jsonx_parse(s, n, &parsed, perr, sizeof perr) < 0 || !parsed ||
             !json_object_is_type(parsed, json_type_object)) {
+            if (is_return) {
+                json_object_put(parsed);
+                out->body = xstrndup(s, n);
+                out->body_len = n;
+                out->content_type = xstrdup("text/plain; charset=utf-8");
+                return 0;
+            }
             snprintf(err, errlen, "Outputs.%s: Failed while trying to "
                                   "Deserialize to httpOutputBindingResponse. "
                                   "Output is not in expected format",
@@ -224,8 +249,11 @@ int result_http(struct json_object *reply, const char *name,
                  name);
         goto fail;
     }
-    /* Only statusCode is honoured; "status" is ignored (§3.3). */
+    /* Only statusCode is honoured for a named output; "status" is
+     * ignored (§3.3), except for $return. */
     struct json_object *sc = jsonx_get_ci(res, "statusCode");
+    if (!sc && is_return)
+        sc = jsonx_get_ci(res, "status");
     if (sc && (json_object_is_type(sc, json_type_int) ||
                json_object_is_type(sc, json_type_string))) {
         const char *t = json_object_get_string(sc);

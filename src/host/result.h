@@ -48,8 +48,9 @@ struct json_object *result_logs(struct json_object *reply);
 struct json_object *result_output(struct json_object *reply,
                                   const char *name);
 
-/* Map the http output binding named name. Returns 0 and fills out, or -1
- * with the reason in err (out then holds nothing). */
+/* Map the http output binding named name ("$return": ReturnValue, where
+ * "status" also counts and a plain string is the body). Returns 0 and
+ * fills out, or -1 with the reason in err (out then holds nothing). */
 int result_http(struct json_object *reply, const char *name,
                 struct result_http *out, char *err, size_t errlen);
 void result_http_release(struct result_http *out);

@@ -154,6 +154,31 @@ START_TEST(test_result_body_renderings)
 }
 END_TEST
 
+START_TEST(test_result_return_binding_is_lenient)
+{
+    struct json_object *r = reply_of(
+        "{\"Outputs\":{},\"ReturnValue\":{\"status\":202,\"body\":\"ok\"}}");
+    struct result_http out;
+    char err[256];
+    ck_assert_int_eq(result_http(r, "$return", &out, err, sizeof err), 0);
+    ck_assert_int_eq(out.status, 202);
+    ck_assert_str_eq(out.body, "ok");
+    result_http_release(&out);
+    json_object_put(r);
+    r = reply_of("{\"ReturnValue\":\"plain text\"}");
+    ck_assert_int_eq(result_http(r, "$return", &out, err, sizeof err), 0);
+    ck_assert_int_eq(out.status, 200);
+    ck_assert_str_eq(out.body, "plain text");
+    result_http_release(&out);
+    json_object_put(r);
+    r = reply_of("{\"Outputs\":{}}");
+    ck_assert_int_eq(result_http(r, "$return", &out, err, sizeof err), 0);
+    ck_assert_str_eq(out.body, "");
+    result_http_release(&out);
+    json_object_put(r);
+}
+END_TEST
+
 START_TEST(test_result_refusals_never_quote_the_body)
 {
     const char *secret = "{\"accessToken\": \"eyJsecret";
@@ -173,6 +198,7 @@ Suite *result_suite(void)
     tcase_add_test(tc, test_result_every_vector_case);
     tcase_add_test(tc, test_result_no_outputs_gives_empty_200);
     tcase_add_test(tc, test_result_body_renderings);
+    tcase_add_test(tc, test_result_return_binding_is_lenient);
     tcase_add_test(tc, test_result_refusals_never_quote_the_body);
     suite_add_tcase(s, tc);
     return s;
