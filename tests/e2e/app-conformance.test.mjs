@@ -341,6 +341,28 @@ test('group actions become PUT/DELETE calls; a bad item fails the invocation', a
   assert.match(JSON.parse(r.text).error, /ConnectionId and UserId cannot be null or empty together/);
 });
 
+test('404 Error.Connection.NotExisted is success only for adding a connection to a group', async () => {
+  rest.status = 404;
+  rest.errorCode = 'Error.Connection.NotExisted';
+  try {
+    const run = async (action) => {
+      setReplies({ groups: { contentType: 'application/json', body: { Outputs: {
+        signalRGroupActions: [{ action, groupName: 'ops', connectionId: 'gone' }],
+        res: { statusCode: 200, body: 'ok' },
+      } } } });
+      return call('POST', '/api/groups', { body: '{}', headers: { 'Content-Type': 'application/json' } });
+    };
+    assert.equal((await run('add')).status, 200);
+    const r = await run('remove');
+    assert.equal(r.status, 500);
+    assert.match(JSON.parse(r.text).error, /AzureSignalRInaccessibleEndpointException/);
+  } finally {
+    rest.status = 202;
+    rest.errorCode = null;
+    setReplies({});
+  }
+});
+
 test('userNegotiate: the user id comes from the header; without it the handler is not called', async () => {
   const before = captured().filter((c) => c.path === '/userNegotiate').length;
   let r = await call('POST', '/api/user/negotiate');
