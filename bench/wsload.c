@@ -120,7 +120,7 @@ struct xfer {
 };
 
 struct bcast {
-    long long t_us;
+    long long t_us, done_us; /* POST sent; last receipt (0: not all) */
     long expected, received;
     int done;
 };
@@ -691,6 +691,7 @@ static void on_record(struct client *c, const char *p, size_t n)
     struct bcast *b = bcast_by_t(L, t);
     if (b && ++b->received >= b->expected && !b->done) {
         b->done = 1;
+        b->done_us = now;
         L->inflight--;
         L->last_done_us = now;
     }
@@ -950,6 +951,7 @@ static void post_bcast(struct load *L)
     b->expected = L->open;
     b->received = 0;
     b->done = 0;
+    b->done_us = 0;
     struct xfer *x = xcalloc(1, sizeof *x);
     x->kind = X_POST;
     x->bcast = L->nbc++;
@@ -978,64 +980,55 @@ static struct json_object *jnum(double v, int decimals)
     return json_object_new_double_s(strtod(txt, NULL), txt);
 }
 
-static struct json_object *run_stage(struct load *L, long target)
+/* One broadcast at a time, each waited for at every client. */
+static struct json_object *latency_phase(struct load *L)
 {
-    struct json_object *st = json_object_new_object();
-    struct samples lat = {0}, tput = {0};
-    long dropped0 = L->dropped;
-    long long t0 = now_us();
-    fprintf(stderr, "wsload[%s]: connecting %ld clients\n", L->label,
-            target);
-    grow(L, target);
-    double connect_s = (now_us() - t0) / 1e6;
-    json_object_object_add(st, "clients", json_object_new_int64(target));
-    json_object_object_add(st, "connected", json_object_new_int64(L->open));
-    json_object_object_add(st, "failed", json_object_new_int64(L->failed));
-    json_object_object_add(st, "connect_s", jnum(connect_s, 2));
-    if (L->err_first[0])
-        json_object_object_add(st, "first_error",
-                               json_object_new_string(L->err_first));
-    /* Let the server settle, then its resident memory with target held. */
-    long long settle = now_us();
-    while (now_us() - settle < 500000)
-        loop_once(L, 50);
-    json_object_object_add(st, "rss_kb",
-                           json_object_new_int64(L->pid ? rss_kb(L->pid)
-                                                        : -1));
-
-    /* Latency: one broadcast at a time, each waited for at every client. */
+    struct samples lat = {0};
+    struct json_object *lo = json_object_new_object();
+    struct json_object *each = json_object_new_array();
+    int complete = 0, posted = 0;
     fprintf(stderr, "wsload[%s]: %d broadcasts to %ld clients\n", L->label,
             L->broadcasts, L->open);
     L->lat = &lat;
-    int complete = 0;
     for (int i = 0; i < L->broadcasts && L->open > 0; i++) {
         size_t k = L->nbc;
         post_bcast(L);
+        posted++;
         drain(L, BCAST_TIMEOUT_US + 1000000);
-        complete += L->bc[k].received >= L->bc[k].expected;
+        struct bcast *b = &L->bc[k];
+        complete += b->received >= b->expected;
+        /* from the POST to the last receipt of this broadcast */
+        json_object_array_add(
+            each, b->done_us ? jnum((b->done_us - b->t_us) / 1000.0, 1) : NULL);
         long long gap = now_us();
         while (now_us() - gap < 20000)
             loop_once(L, 5);
     }
-    struct json_object *lo = json_object_new_object();
-    json_object_object_add(lo, "broadcasts", json_object_new_int(L->broadcasts));
+    L->lat = NULL;
+    json_object_object_add(lo, "broadcasts", json_object_new_int(posted));
     json_object_object_add(lo, "complete", json_object_new_int(complete));
-    json_object_object_add(lo, "deliveries", json_object_new_int64((long long)lat.n));
+    json_object_object_add(lo, "deliveries",
+                           json_object_new_int64((long long)lat.n));
     json_object_object_add(lo, "p50_ms", jnum(samples_pct(&lat, 0.50), 2));
     json_object_object_add(lo, "p99_ms", jnum(samples_pct(&lat, 0.99), 2));
     json_object_object_add(lo, "max_ms", jnum(samples_pct(&lat, 1.0), 2));
-    json_object_object_add(st, "latency", lo);
+    json_object_object_add(lo, "each_ms", each);
+    free(lat.v);
+    return lo;
+}
 
-    if (L->throughput_s <= 0)
-        goto done;
-    /* Throughput: window broadcasts in flight for throughput_s seconds. */
+/* window broadcasts in flight for throughput_s seconds, then drained. */
+static struct json_object *throughput_phase(struct load *L)
+{
+    struct samples lat = {0};
     fprintf(stderr, "wsload[%s]: throughput for %.1f s, window %d\n",
             L->label, L->throughput_s, L->window);
-    L->lat = &tput;
+    L->lat = &lat;
     long long d0 = L->delivered;
     size_t b0 = L->nbc;
     double cpu0 = self_cpu_s(), scpu0 = L->pid ? proc_cpu_s(L->pid) : -1;
-    long long start = now_us(), stop = start + (long long)(L->throughput_s * 1e6);
+    long long start = now_us();
+    long long stop = start + (long long)(L->throughput_s * 1e6);
     long peak_kb = -1;
     long long last_rss = 0;
     L->last_done_us = start;
@@ -1045,12 +1038,12 @@ static struct json_object *run_stage(struct load *L, long target)
         loop_once(L, 2);
         if (L->pid && now_us() - last_rss > 200000) {
             long kb = rss_kb(L->pid);
-            if (kb > peak_kb)
-                peak_kb = kb;
+            peak_kb = kb > peak_kb ? kb : peak_kb;
             last_rss = now_us();
         }
     }
     drain(L, BCAST_TIMEOUT_US + 1000000);
+    L->lat = NULL;
     double elapsed = (L->last_done_us - start) / 1e6;
     long long delivered = L->delivered - d0;
     double cpu = self_cpu_s() - cpu0;
@@ -1060,29 +1053,54 @@ static struct json_object *run_stage(struct load *L, long target)
         lost += L->bc[i].received < L->bc[i].expected;
     struct json_object *to = json_object_new_object();
     json_object_object_add(to, "seconds", jnum(elapsed, 3));
-    json_object_object_add(to, "broadcasts", json_object_new_int64((long long)(L->nbc - b0)));
+    json_object_object_add(to, "broadcasts",
+                           json_object_new_int64((long long)(L->nbc - b0)));
     json_object_object_add(to, "incomplete", json_object_new_int64(lost));
     json_object_object_add(to, "delivered", json_object_new_int64(delivered));
     json_object_object_add(to, "delivered_per_s",
                            jnum(elapsed > 0 ? delivered / elapsed : 0, 0));
-    json_object_object_add(to, "p50_ms", jnum(samples_pct(&tput, 0.50), 2));
-    json_object_object_add(to, "p99_ms", jnum(samples_pct(&tput, 0.99), 2));
+    json_object_object_add(to, "p50_ms", jnum(samples_pct(&lat, 0.50), 2));
+    json_object_object_add(to, "p99_ms", jnum(samples_pct(&lat, 0.99), 2));
     json_object_object_add(to, "peak_rss_kb", json_object_new_int64(peak_kb));
     struct json_object *co = json_object_new_object();
     json_object_object_add(co, "wsload", jnum(cpu, 3));
     json_object_object_add(co, "server", jnum(scpu, 3));
     json_object_object_add(to, "cpu_s", co);
-    json_object_object_add(st, "throughput", to);
-done:
-    L->lat = NULL;
+    free(lat.v);
+    return to;
+}
+
+/* Grow to target clients, then measure memory, latency, throughput. */
+static struct json_object *run_stage(struct load *L, long target)
+{
+    struct json_object *st = json_object_new_object();
+    long dropped0 = L->dropped;
+    long long t0 = now_us();
+    fprintf(stderr, "wsload[%s]: connecting %ld clients\n", L->label,
+            target);
+    grow(L, target);
+    json_object_object_add(st, "clients", json_object_new_int64(target));
+    json_object_object_add(st, "connected", json_object_new_int64(L->open));
+    json_object_object_add(st, "failed", json_object_new_int64(L->failed));
+    json_object_object_add(st, "connect_s", jnum((now_us() - t0) / 1e6, 2));
+    if (L->err_first[0])
+        json_object_object_add(st, "first_error",
+                               json_object_new_string(L->err_first));
+    /* Let the server settle, then its resident memory with target held. */
+    long long settle = now_us();
+    while (now_us() - settle < 500000)
+        loop_once(L, 50);
+    json_object_object_add(
+        st, "rss_kb", json_object_new_int64(L->pid ? rss_kb(L->pid) : -1));
+    json_object_object_add(st, "latency", latency_phase(L));
+    if (L->throughput_s > 0)
+        json_object_object_add(st, "throughput", throughput_phase(L));
     json_object_object_add(st, "held", json_object_new_int64(L->open));
     json_object_object_add(st, "dropped",
                            json_object_new_int64(L->dropped - dropped0));
-    json_object_object_add(st, "rss_kb_after",
-                           json_object_new_int64(L->pid ? rss_kb(L->pid)
-                                                        : -1));
-    free(lat.v);
-    free(tput.v);
+    json_object_object_add(
+        st, "rss_kb_after",
+        json_object_new_int64(L->pid ? rss_kb(L->pid) : -1));
     return st;
 }
 

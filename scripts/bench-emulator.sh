@@ -107,9 +107,13 @@ row('one broadcast at a time: p50 POST → receipt (ms)', (s) => s?.latency?.p50
 row('one broadcast at a time: p99 POST → receipt (ms)', (s) => s?.latency?.p99_ms, false);
 row('throughput: delivered messages/s', (s) => s?.throughput?.delivered_per_s, true);
 row('throughput phase: p99 POST → receipt (ms)', (s) => s?.throughput?.p99_ms, false);
-row('server CPU in the throughput phase (s)', (s) => s?.throughput?.cpu_s?.server, false);
+const perMsg = (s) => (s?.throughput?.delivered ? Math.round((1e7 * s.throughput.cpu_s.server) / s.throughput.delivered) / 10 : null);
+row('server CPU per delivered message, throughput phase (µs)', perMsg, false);
 const drops = (r) => r.stages.reduce((a, s) => a + (s.dropped ?? 0), 0) + (r.failed ?? 0);
-const loadCpu = ours.stages.map((s) => `${f(s.clients)}: ${s.throughput?.cpu_s?.wsload} s vs server ${s.throughput?.cpu_s?.server} s over ${s.throughput?.seconds} s`).join('; ');
+// The load generator must not be the limit: flag a phase where it used
+// more than 90% of a core.
+const share = (s) => (s?.throughput?.seconds ? s.throughput.cpu_s.wsload / s.throughput.seconds : 0);
+const loadCpu = (r) => r.stages.map((s) => `${f(s.clients)} clients: wsload ${Math.round(100 * share(s))}% of a core, server ${Math.round((100 * (s.throughput?.cpu_s?.server ?? 0)) / (s.throughput?.seconds || 1))}%${share(s) > 0.9 ? ' (**load-generator bound**: that figure is a floor)' : ''}`).join('; ');
 const t = (ok) => (ok == null ? 'not measured' : ok ? 'met' : '**missed**');
 const rss10 = mb(o10?.rss_kb), p99 = o10?.latency?.p99_ms;
 const dps = { ours: oTop?.throughput?.delivered_per_s ?? null, ws: wTop?.throughput?.delivered_per_s ?? null };
@@ -118,7 +122,7 @@ let md = `Both servers driven by the same C load generator (\`bench/wsload.c\`, 
   + `carrying the send time; latency is from the POST to the receipt at every client. "One at a time": ${ours.stages[0]?.latency?.broadcasts ?? '—'} broadcasts, each waited for at every client; `
   + `"throughput": ${ours.stages[0]?.throughput ? `${process.env.WINDOW ?? 8}` : '—'} broadcasts in flight for a few seconds. Ratios: throughput and clients ours ÷ ws, everything else ws ÷ ours (above 1× means ours is better).\n\n`;
 md += '| figure | clients | ours (C emulator) | Node `ws` peer | ratio |\n|---|---|---|---|---|\n' + rows.join('\n') + '\n\n';
-md += `Drops and failed connects: ours ${drops(ours)}, ws ${drops(ws)}. Load generator CPU vs the emulator's (throughput phase): ${loadCpu}.\n\n`;
+md += `Drops and failed connects: ours ${drops(ours)}, ws ${drops(ws)}. CPU in the throughput phase — ours: ${loadCpu(ours)}; ws: ${loadCpu(ws)}.\n\n`;
 md += `Targets: 10,000 clients held with RSS ≤ 300 MB — ${t(o10 ? o10.held >= 10000 && rss10 != null && rss10 <= 300 : null)} (${f(o10?.held)} held, ${f(rss10)} MB); `
   + `broadcast to 10,000 with p99 ≤ 250 ms — ${t(p99 == null ? null : p99 <= 250)} (${f(p99)} ms); `
   + `≥ 2× the ws peer's delivered messages/s — ${t(dps.ours && dps.ws ? dps.ours >= 2 * dps.ws : null)} (${ratio(dps.ours, dps.ws)} at ${f(top)} clients).\n`;
