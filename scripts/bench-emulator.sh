@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 OUT=bench/out
 mkdir -p "$OUT"
 QUICK=${BENCH_QUICK:-0}
-CLIENTS=1000,10000; BCASTS=20; TPUT_S=4; WINDOW=8
+CLIENTS=1000,10000; BCASTS=20; TPUT_S=4; WINDOW=8; BATCH_US=500
 [ "$QUICK" = 1 ] && { CLIENTS=200,1000; BCASTS=5; TPUT_S=1; }
 KEY=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH
 
@@ -67,7 +67,7 @@ load() {
   local rc=0
   timeout 300 "$OUT/wsload" --url "http://127.0.0.1:$SRV_PORT" --hub bench --key "$KEY" \
     --clients "$CLIENTS" --broadcasts "$BCASTS" --throughput-s "$TPUT_S" --window "$WINDOW" \
-    --pid "$SRV_PID" --label "$1" > "$OUT/emulator-$1.json" 2> "$OUT/wsload-$1.log" || rc=$?
+    --batch-us "$BATCH_US" --pid "$SRV_PID" --label "$1" > "$OUT/emulator-$1.json" 2> "$OUT/wsload-$1.log" || rc=$?
   [ "$rc" = 0 ] || echo "bench-emulator: wsload against $1 exited $rc (see $OUT/wsload-$1.log)" >&2
   [ -s "$OUT/emulator-$1.json" ] || echo '{"stages":[]}' > "$OUT/emulator-$1.json"
   stop "$SRV_PID"
@@ -80,7 +80,7 @@ echo "bench: emulator fan-out, clients $CLIENTS (Node ws peer)"
 start ws "$OUT/ws-peer.log" node bench/peers/ws-peer.mjs --port 0 --key "$KEY"
 load ws
 
-WINDOW=$WINDOW node --input-type=module - "$OUT" <<'JS'
+WINDOW=$WINDOW BATCH_US=$BATCH_US node --input-type=module - "$OUT" <<'JS'
 import fs from 'node:fs';
 const out = process.argv[2];
 const ours = JSON.parse(fs.readFileSync(`${out}/emulator-ours.json`, 'utf8'));
@@ -120,7 +120,7 @@ const dps = { ours: oTop?.throughput?.delivered_per_s ?? null, ws: wTop?.through
 let md = `Both servers driven by the same C load generator (\`bench/wsload.c\`, one epoll loop) on this machine, one after the other: `
   + `clients connect through negotiate (Bearer token) → WebSocket upgrade → JSON handshake; broadcasts are REST \`POST /api/hubs/bench/:send\` `
   + `carrying the send time; latency is from the POST to the receipt at every client. "One at a time": ${ours.stages[0]?.latency?.broadcasts ?? '—'} broadcasts, each waited for at every client; `
-  + `"throughput": ${ours.stages[0]?.throughput ? `${process.env.WINDOW ?? 8}` : '—'} broadcasts in flight for a few seconds. Ratios: throughput and clients ours ÷ ws, everything else ws ÷ ours (above 1× means ours is better).\n\n`;
+  + `"throughput": ${ours.stages[0]?.throughput ? `${process.env.WINDOW ?? 8}` : '—'} broadcasts in flight for ${ours.stages[0]?.throughput?.seconds ?? '—'} s (the generator pauses ${process.env.BATCH_US ?? 0} µs before each epoll_wait there, so its reads take several frames). Ratios: throughput and clients ours ÷ ws, everything else ws ÷ ours (above 1× means ours is better).\n\n`;
 md += '| figure | clients | ours (C emulator) | Node `ws` peer | ratio |\n|---|---|---|---|---|\n' + rows.join('\n') + '\n\n';
 md += `Drops and failed connects: ours ${drops(ours)}, ws ${drops(ws)}. CPU in the throughput phase — ours: ${loadCpu(ours)}; ws: ${loadCpu(ws)}.\n\n`;
 md += `Targets: 10,000 clients held with RSS ≤ 300 MB — ${t(o10 ? o10.held >= 10000 && rss10 != null && rss10 <= 300 : null)} (${f(o10?.held)} held, ${f(rss10)} MB); `
