@@ -74,11 +74,19 @@ load() {
 }
 
 echo "bench: emulator fan-out, clients $CLIENTS (ours)"
-start ours "$OUT/emulator.log" bin/signalr-emulator --port 0 --access-key "$KEY"
-load ours
+# A server that does not start leaves its side of the table empty; the run
+# goes on so the rest of `make bench` still reports.
+if start ours "$OUT/emulator.log" bin/signalr-emulator --port 0 --access-key "$KEY"; then
+  load ours
+else
+  echo '{"stages":[],"error":"bin/signalr-emulator did not start"}' > "$OUT/emulator-ours.json"
+fi
 echo "bench: emulator fan-out, clients $CLIENTS (Node ws peer)"
-start ws "$OUT/ws-peer.log" node bench/peers/ws-peer.mjs --port 0 --key "$KEY"
-load ws
+if start ws "$OUT/ws-peer.log" node bench/peers/ws-peer.mjs --port 0 --key "$KEY"; then
+  load ws
+else
+  echo '{"stages":[],"error":"the ws peer did not start"}' > "$OUT/emulator-ws.json"
+fi
 
 WINDOW=$WINDOW BATCH_US=$BATCH_US node --input-type=module - "$OUT" <<'JS'
 import fs from 'node:fs';
@@ -86,7 +94,7 @@ const out = process.argv[2];
 const ours = JSON.parse(fs.readFileSync(`${out}/emulator-ours.json`, 'utf8'));
 const ws = JSON.parse(fs.readFileSync(`${out}/emulator-ws.json`, 'utf8'));
 const st = (r, n) => r.stages.find((s) => s.clients === n);
-const counts = [...new Set(ours.stages.map((s) => s.clients))].sort((a, b) => a - b);
+const counts = [...new Set([...ours.stages, ...ws.stages].map((s) => s.clients))].sort((a, b) => a - b);
 const top = counts.at(-1);
 const o10 = st(ours, 10000), oTop = st(ours, top), wTop = st(ws, top);
 const mb = (kb) => (kb == null || kb < 0 ? null : Math.round(kb / 102.4) / 10);
@@ -122,6 +130,7 @@ let md = `Both servers driven by the same C load generator (\`bench/wsload.c\`, 
   + `carrying the send time; latency is from the POST to the receipt at every client. "One at a time": ${ours.stages[0]?.latency?.broadcasts ?? '—'} broadcasts, each waited for at every client; `
   + `"throughput": ${ours.stages[0]?.throughput ? `${process.env.WINDOW ?? 8}` : '—'} broadcasts in flight for ${ours.stages[0]?.throughput?.seconds ?? '—'} s (the generator pauses ${process.env.BATCH_US ?? 0} µs before each epoll_wait there, so its reads take several frames). Ratios: throughput and clients ours ÷ ws, everything else ws ÷ ours (above 1× means ours is better).\n\n`;
 md += '| figure | clients | ours (C emulator) | Node `ws` peer | ratio |\n|---|---|---|---|---|\n' + rows.join('\n') + '\n\n';
+for (const [n, r] of [['ours', ours], ['ws', ws]]) if (r.error) md += `Not measured for ${n}: ${r.error}.\n\n`;
 md += `Drops and failed connects: ours ${drops(ours)}, ws ${drops(ws)}. CPU in the throughput phase — ours: ${loadCpu(ours)}; ws: ${loadCpu(ws)}.\n\n`;
 md += `Targets: 10,000 clients held with RSS ≤ 300 MB — ${t(o10 ? o10.held >= 10000 && rss10 != null && rss10 <= 300 : null)} (${f(o10?.held)} held, ${f(rss10)} MB); `
   + `broadcast to 10,000 with p99 ≤ 250 ms — ${t(p99 == null ? null : p99 <= 250)} (${f(p99)} ms); `
