@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -56,4 +57,14 @@ void curlpool_put(struct curlpool *p, CURL *h)
     pthread_mutex_unlock(&p->lock);
     if (h)
         curl_easy_cleanup(h);
+}
+
+size_t curlpool_read_body(char *dst, size_t size, size_t n, void *body)
+{
+    struct curlpool_body *b = body;
+    size_t k = size * n < b->left ? size * n : b->left;
+    memcpy(dst, b->p, k);
+    b->p += k;
+    b->left -= k;
+    return k;
 }

@@ -11,6 +11,8 @@
 #ifndef HOST_CURLPOOL_H
 #define HOST_CURLPOOL_H
 
+#include <stddef.h>
+
 #include <curl/curl.h>
 
 #define CURLPOOL_MAX 32
@@ -27,5 +29,15 @@ void curlpool_free(struct curlpool *p);
 CURL *curlpool_get(struct curlpool *p);
 /* Give h back (cleaned up instead when the pool is full). */
 void curlpool_put(struct curlpool *p, CURL *h);
+
+/* A request body streamed from memory: CURLOPT_READFUNCTION =
+ * curlpool_read_body, CURLOPT_READDATA = a struct curlpool_body whose bytes
+ * stay valid for the transfer. With no Content-Length set, libcurl sends
+ * it chunked, as the host and the SDK do. */
+struct curlpool_body {
+    const char *p;
+    size_t left;
+};
+size_t curlpool_read_body(char *dst, size_t size, size_t n, void *body);
 
 #endif

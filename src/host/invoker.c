@@ -33,21 +33,6 @@ void invoker_free(struct invoker *iv)
     free(iv);
 }
 
-struct upload {
-    const char *p;
-    size_t left;
-};
-
-static size_t read_cb(char *dst, size_t size, size_t n, void *ud)
-{
-    struct upload *u = ud;
-    size_t k = size * n < u->left ? size * n : u->left;
-    memcpy(dst, u->p, k);
-    u->p += k;
-    u->left -= k;
-    return k;
-}
-
 static size_t write_cb(char *p, size_t size, size_t n, void *ud)
 {
     struct buf *b = ud;
@@ -66,7 +51,7 @@ int invoker_post(struct invoker *iv, int port, const char *fn,
     char *idh = xasprintf("X-Azure-Functions-InvocationId: %s",
                           invocation_id);
     char errbuf[CURL_ERROR_SIZE] = "";
-    struct upload up = {body, len};
+    struct curlpool_body up = {body, len};
     struct buf reply;
     int rc = -1;
     memset(out, 0, sizeof *out);
@@ -90,7 +75,7 @@ int invoker_post(struct invoker *iv, int port, const char *fn,
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, curlpool_read_body);
     curl_easy_setopt(h, CURLOPT_READDATA, &up);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &reply);

@@ -57,21 +57,6 @@ char *rest_token(const struct connstr *cs, const char *path, long now)
     return tok;
 }
 
-struct upload {
-    const char *p;
-    size_t left;
-};
-
-static size_t read_cb(char *dst, size_t size, size_t n, void *ud)
-{
-    struct upload *u = ud;
-    size_t k = size * n < u->left ? size * n : u->left;
-    memcpy(dst, u->p, k);
-    u->p += k;
-    u->left -= k;
-    return k;
-}
-
 static size_t write_cb(char *p, size_t size, size_t n, void *ud)
 {
     struct buf *b = ud;
@@ -127,7 +112,7 @@ int rest_call(struct curlpool *pool, const struct connstr *cs,
     char errbuf[CURL_ERROR_SIZE] = "";
     char code[64] = "";
     struct buf reply;
-    struct upload up = {0};
+    struct curlpool_body up = {0};
     long st = 0;
     int rc = -1;
     buf_init(&reply, 4096);
@@ -169,7 +154,7 @@ int rest_call(struct curlpool *pool, const struct connstr *cs,
                                        "charset=utf-8");
         hdrs = curl_slist_append(hdrs, "Transfer-Encoding: chunked");
         curl_easy_setopt(h, CURLOPT_POST, 1L);
-        curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, curlpool_read_body);
         curl_easy_setopt(h, CURLOPT_READDATA, &up);
         if (strcmp(call->method, "POST") != 0)
             curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call->method);

@@ -46,6 +46,30 @@ char *upstream_signature_header(const char *const *keys, size_t nkeys,
     return buf_take(&b, NULL);
 }
 
+/* Walk a comma-separated list: *p is the cursor; each call yields the next
+ * item trimmed of white space in (*item, *len) and returns 1, or 0 at the
+ * end. */
+static int next_item(const char **p, const char **item, size_t *len)
+{
+    if (!**p)
+        return 0;
+    size_t n = strcspn(*p, ",");
+    const char *s = *p;
+    size_t m = n;
+    while (m && isspace((unsigned char)*s)) {
+        s++;
+        m--;
+    }
+    while (m && isspace((unsigned char)s[m - 1]))
+        m--;
+    *p += n;
+    if (**p == ',')
+        (*p)++;
+    *item = s;
+    *len = m;
+    return 1;
+}
+
 int upstream_signature_valid(const char *header, const char *const *keys,
                              size_t nkeys, const char *connection_id)
 {
@@ -55,26 +79,16 @@ int upstream_signature_valid(const char *header, const char *const *keys,
     for (size_t k = 0; k < nkeys; k++) {
         char want[UPSTREAM_SIG_LEN];
         upstream_signature(keys[k], connection_id, want);
-        for (const char *p = header; *p;) {
-            size_t n = strcspn(p, ",");
-            const char *s = p;
-            size_t m = n;
-            while (m && isspace((unsigned char)*s)) {
-                s++;
-                m--;
-            }
-            while (m && isspace((unsigned char)s[m - 1]))
-                m--;
-            if (m == UPSTREAM_SIG_LEN - 1 && strncasecmp(s, "sha256=", 7) == 0) {
-                char got[UPSTREAM_SIG_LEN];
-                for (size_t i = 0; i < m; i++)
-                    got[i] = (char)toupper((unsigned char)s[i]);
-                memcpy(got, "sha256=", 7);
-                ok |= CRYPTO_memcmp(got, want, m) == 0;
-            }
-            p += n;
-            if (*p == ',')
-                p++;
+        const char *p = header, *s;
+        size_t m;
+        while (next_item(&p, &s, &m)) {
+            if (m != UPSTREAM_SIG_LEN - 1 || strncasecmp(s, "sha256=", 7) != 0)
+                continue;
+            char got[UPSTREAM_SIG_LEN];
+            for (size_t i = 0; i < m; i++)
+                got[i] = (char)toupper((unsigned char)s[i]);
+            memcpy(got, "sha256=", 7);
+            ok |= CRYPTO_memcmp(got, want, m) == 0;
         }
     }
     return ok;
@@ -83,25 +97,15 @@ int upstream_signature_valid(const char *header, const char *const *keys,
 int upstream_pattern_match(const char *pattern, const char *name,
                            int case_insensitive)
 {
-    for (const char *p = pattern; *p;) {
-        size_t n = strcspn(p, ",");
-        const char *s = p;
-        size_t m = n;
-        while (m && isspace((unsigned char)*s)) {
-            s++;
-            m--;
-        }
-        while (m && isspace((unsigned char)s[m - 1]))
-            m--;
+    const char *p = pattern, *s;
+    size_t m;
+    while (next_item(&p, &s, &m)) {
         if (m == 1 && *s == '*')
             return 1;
         if (m == strlen(name) &&
-            (case_insensitive ? strncasecmp(s, name, m) : strncmp(s, name, m)) ==
-                0)
+            (case_insensitive ? strncasecmp(s, name, m)
+                              : strncmp(s, name, m)) == 0)
             return 1;
-        p += n;
-        if (*p == ',')
-            p++;
     }
     return 0;
 }
