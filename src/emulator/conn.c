@@ -2,8 +2,11 @@
 #include "conn.h"
 
 #include <stdlib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -142,11 +145,28 @@ int conn_attach_ws(struct conn *c, int fd, const char *extra,
 {
     if (attach(c, CONN_WS) < 0)
         return -1;
-    c->urh = urh;
-    c->ws = ws_new(fd, extra, extra_len, on_ws_message, c);
-    c->watch.fd = fd;
+    struct server *s = server_get();
+    /* Our own descriptor of the socket, so that libmicrohttpd can free its
+     * connection and memory pool now rather than when the client leaves.
+     * Its UPGRADE_ACTION_CLOSE (non-TLS) closes its descriptor without
+     * shutting the socket down, so ours keeps working. Without a
+     * duplicate, keep libmicrohttpd's socket and handle until the reap. */
+    int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (nfd < 0) {
+        log_warn("dup of a WebSocket failed (%s): libmicrohttpd keeps it "
+                 "id=%s", strerror(errno), c->id);
+        c->urh = urh;
+        nfd = fd;
+    }
+    /* ws_new copies extra (libmicrohttpd's buffer) before it is freed. */
+    c->ws = ws_new(nfd, extra, extra_len, on_ws_message, c);
+    if (!c->urh) {
+        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+        s->resumed = 1; /* MHD frees the connection on its next run */
+    }
+    c->watch.fd = nfd;
     c->watch.on_event = on_ws_event;
-    if (server_watch(server_get(), &c->watch, 0) < 0) {
+    if (server_watch(s, &c->watch, 0) < 0) {
         conn_abort(c, "cannot watch the socket");
         return 0;
     }
@@ -188,14 +208,22 @@ static int send_raw(struct conn *c, const char *rec, size_t n,
     int rc = 0;
     switch (c->transport) {
     case CONN_WS:
+        /* Queued only: conn_flush_all writes each socket once per turn. */
         if (frame) {
             if (!*frame)
                 *frame = ws_frame_text(rec, n);
-            rc = ws_send_frame(c->ws, *frame);
+            rc = ws_queue_frame(c->ws, *frame);
         } else {
-            rc = ws_send_text(c->ws, rec, n);
+            rc = ws_queue_text(c->ws, rec, n);
         }
-        update_watch(c);
+        if (rc == 0 && !c->dirty) {
+            if (s->ndirty == s->dirty_cap) {
+                s->dirty_cap = s->dirty_cap ? s->dirty_cap * 2 : 64;
+                s->dirty = xrealloc(s->dirty, s->dirty_cap * sizeof *s->dirty);
+            }
+            s->dirty[s->ndirty++] = c;
+            c->dirty = 1;
+        }
         break;
     case CONN_SSE:
         /* SSE framing (ASP.NET Core ServerSentEventsMessageFormatter):
@@ -300,6 +328,8 @@ void conn_abort(struct conn *c, const char *why)
     c->state = CONN_DEAD;
     if (c->transport == CONN_WS && c->watch.fd >= 0) {
         server_unwatch(s, &c->watch);
+        if (!c->urh)
+            close(c->watch.fd); /* ours (the dup); else MHD's, closed at reap */
         c->watch.fd = -1;
     }
     if (c->stream) {
@@ -319,8 +349,32 @@ void conn_abort(struct conn *c, const char *why)
     s->reap = c;
 }
 
+void conn_flush_all(struct server *s)
+{
+    /* Nothing below queues a frame, so the list does not grow meanwhile;
+     * the index is re-read anyway. */
+    for (size_t i = 0; i < s->ndirty; i++) {
+        struct conn *c = s->dirty[i];
+        c->dirty = 0;
+        if (c->state == CONN_DEAD)
+            continue;
+        if (ws_on_writable(c->ws) < 0) {
+            conn_abort(c, "write failed");
+            continue;
+        }
+        if (c->state == CONN_CLOSING && ws_closed(c->ws)) {
+            conn_abort(c, "closed");
+            continue;
+        }
+        update_watch(c);
+    }
+    s->ndirty = 0;
+}
+
 void conn_reap_all(struct server *s)
 {
+    /* Empty the dirty list first: it must never hold a freed connection. */
+    conn_flush_all(s);
     while (s->reap) {
         struct conn *c = s->reap;
         s->reap = c->reap_next;

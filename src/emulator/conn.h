@@ -59,9 +59,13 @@ struct conn {
     int registered; /* in the hub's registry */
     int was_open;   /* passed the handshake once */
     int watching_out;
+    int dirty;      /* on server->dirty: frames queued this loop turn */
     long long born_ms, attached_ms, last_in_ms, last_out_ms, closing_ms;
     struct hubproto_reader reader;
-    /* WebSockets */
+    /* WebSockets. watch.fd is our dup of the upgraded socket, owned here
+     * and closed by conn_abort; libmicrohttpd let go of its own at the
+     * upgrade (urh NULL). Only when the dup failed is urh set: the socket
+     * is then libmicrohttpd's, closed by MHD_upgrade_action at the reap. */
     struct ws *ws;
     struct MHD_UpgradeResponseHandle *urh;
     /* SSE and long polling: bytes waiting for the stream or the next poll */
@@ -100,8 +104,11 @@ struct conn *conn_new(struct server *s, const char *hub, const char *user,
 struct conn *conn_by_token(struct server *s, const char *token);
 
 /* Give the connection its transport. For WebSockets fd and urh come from
- * the upgrade (extra: bytes read past the HTTP request). Return 0, or -1
- * when already attached. */
+ * the upgrade (extra: bytes read past the HTTP request, copied): the
+ * connection takes a duplicate of fd and hands urh back to libmicrohttpd
+ * at once (MHD_UPGRADE_ACTION_CLOSE), so neither fd nor urh is used after
+ * it returns 0. Return 0, or -1 when already attached (then the caller
+ * still owns urh). */
 int conn_attach_ws(struct conn *c, int fd, const char *extra,
                    size_t extra_len, struct MHD_UpgradeResponseHandle *urh);
 int conn_attach_sse(struct conn *c, struct req *stream);
@@ -115,7 +122,9 @@ void conn_input(struct conn *c, const char *p, size_t n);
  * not NULL, caches the WebSocket frame of these records across the
  * recipients of one fan-out (built on first use; the caller unrefs it).
  * A client whose queue would pass LIMIT_CONN_SENDBUF is aborted. Returns
- * 0 when queued, -1 when the connection is not open or was aborted. */
+ * 0 when queued, -1 when the connection is not open or was aborted.
+ * WebSocket frames are only queued and the connection marked dirty: the
+ * loop writes them with conn_flush_all before it sleeps again. */
 int conn_send(struct conn *c, const char *records, size_t n,
               struct msg **frame);
 
@@ -125,7 +134,12 @@ void conn_close(struct conn *c, const char *error, int allow_reconnect);
 /* End at once (peer gone, protocol error, queue full). why is logged. */
 void conn_abort(struct conn *c, const char *why);
 
-/* Loop hooks: timers once a second; free what ended this turn. */
+/* Loop hooks, once per turn after every event and MHD_run: write what
+ * each WebSocket queued this turn (one writev per socket; a write error
+ * aborts that client; dead ones are skipped), timers once a second, free
+ * what ended this turn. conn_reap_all flushes first, so no connection on
+ * the dirty list is ever freed. */
+void conn_flush_all(struct server *s);
 void conn_sweep(struct server *s);
 void conn_reap_all(struct server *s);
 

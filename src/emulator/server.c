@@ -31,9 +31,9 @@
 /* High enough for 10,000+ WebSockets; the real bound is RLIMIT_NOFILE. */
 #define SERVER_CONN_LIMIT 200000
 #define SERVER_HTTP_TIMEOUT_S 120
-/* Per-connection memory of libmicrohttpd (headers + I/O buffers). It stays
- * allocated while a WebSocket lives, so it sets the per-client cost; it
- * must hold LIMIT_REST_HEADERS of request headers. */
+/* Per-connection memory of libmicrohttpd (headers + I/O buffers); it must
+ * hold LIMIT_REST_HEADERS of request headers. A WebSocket gives it back at
+ * the upgrade (conn_attach_ws), so only HTTP requests in flight hold it. */
 #define SERVER_CONN_MEMORY (LIMIT_REST_HEADERS + 4u * 1024u)
 
 static struct server *the_server;
@@ -378,12 +378,14 @@ int server_run(struct server *s)
             s->resumed = 0;
             MHD_run(s->mhd);
         }
+        /* Everything this turn queued on WebSockets: one writev each. */
+        conn_flush_all(s);
         if (s->now_ms - s->last_sweep_ms >= SERVER_SWEEP_MS) {
             s->last_sweep_ms = s->now_ms;
             conn_sweep(s);
             registry_expire(s->reg, server_wall_s());
         }
-        conn_reap_all(s);
+        conn_reap_all(s); /* flushes what the sweep queued (pings, Close) */
         if (s->stopping) {
             int open = 0;
             for (struct conn *c = s->all; c; c = c->next)
@@ -408,6 +410,9 @@ void server_stop(struct server *s)
     s->mhd = NULL;
     msg_unref(s->ping_frame);
     s->ping_frame = NULL;
+    free(s->dirty);
+    s->dirty = NULL;
+    s->ndirty = s->dirty_cap = 0;
     registry_free(s->reg);
     s->reg = NULL;
     strmap_free(s->by_token);

@@ -79,6 +79,8 @@ struct server {
     struct strmap *by_token; /* connectionToken -> struct conn (owned) */
     struct conn *all;        /* every live conn, for the timer sweep */
     struct conn *reap;       /* conns ended this turn, freed after it */
+    struct conn **dirty;     /* WebSockets with frames queued this turn */
+    size_t ndirty, dirty_cap;
     long long now_ms;        /* monotonic, updated every loop turn */
     long long last_sweep_ms;
     int stopping;

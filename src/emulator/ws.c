@@ -235,13 +235,20 @@ size_t ws_queued(const struct ws *w)
     return w->queued;
 }
 
-int ws_send_frame(struct ws *w, struct msg *frame)
+int ws_queue_frame(struct ws *w, struct msg *frame)
 {
     if (w->close_queued || w->failed || wslay_event_get_close_sent(w->ctx))
         return -1;
     if (frame->len > LIMIT_CONN_SENDBUF - w->queued)
         return -1;
     q_push(w, msg_ref(frame));
+    return 0;
+}
+
+int ws_send_frame(struct ws *w, struct msg *frame)
+{
+    if (ws_queue_frame(w, frame) < 0)
+        return -1;
     return write_queue(w);
 }
 
@@ -249,6 +256,14 @@ int ws_send_text(struct ws *w, const char *p, size_t n)
 {
     struct msg *f = ws_frame_text(p, n);
     int rc = ws_send_frame(w, f);
+    msg_unref(f);
+    return rc;
+}
+
+int ws_queue_text(struct ws *w, const char *p, size_t n)
+{
+    struct msg *f = ws_frame_text(p, n);
+    int rc = ws_queue_frame(w, f);
     msg_unref(f);
     return rc;
 }

@@ -13,7 +13,10 @@
  * owner closes that client, and nobody else waits for it.
  * Not an event loop: the owner calls ws_on_readable/ws_on_writable when
  * epoll says so, and ws_want_write to know whether to watch EPOLLOUT.
- * Does not close the socket (libmicrohttpd owns it).
+ * ws_send_* write at once; ws_queue_* only queue, for an owner that writes
+ * each socket once per loop turn (ws_on_writable) whatever it queued.
+ * Does not own the socket: never closes it (the caller of ws_new does,
+ * after ws_free or before; ws never touches fd outside its calls).
  */
 #ifndef EMULATOR_WS_H
 #define EMULATOR_WS_H
@@ -50,6 +53,10 @@ int ws_want_write(const struct ws *w);
 int ws_send_frame(struct ws *w, struct msg *frame);
 /* Build and queue a text frame holding n bytes of p. Same returns. */
 int ws_send_text(struct ws *w, const char *p, size_t n);
+/* As ws_send_frame/ws_send_text (same checks, same returns), but only
+ * queue: nothing is written until ws_on_writable or ws_on_readable. */
+int ws_queue_frame(struct ws *w, struct msg *frame);
+int ws_queue_text(struct ws *w, const char *p, size_t n);
 /* Queue a close frame with code (e.g. 1000) and then nothing else. */
 void ws_close(struct ws *w, uint16_t code, const char *reason);
 /* 1 once our close frame is written and the peer's arrived (or the peer
