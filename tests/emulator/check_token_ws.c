@@ -3,7 +3,10 @@
  * and WebSocket frame building (src/emulator/ws.c). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -11,6 +14,7 @@
 #include "emulator_suites.h"
 #include "proto/token.h"
 #include "runner.h"
+#include "util/limits.h"
 
 #define KEY "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 #define VEC_NOW 1700000100L /* inside the vectors' lifetime */
@@ -152,6 +156,77 @@ START_TEST(test_ws_accept_key_rfc6455)
 }
 END_TEST
 
+static void ignore_message(void *owner, const char *p, size_t n)
+{
+}
+
+/* Bytes readable on fd right now (non-blocking read), into out. */
+static ssize_t read_now(int fd, char *out, size_t cap)
+{
+    ssize_t r = recv(fd, out, cap, MSG_DONTWAIT);
+    return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : r;
+}
+
+/* ws_queue_frame writes nothing; ws_on_writable writes every queued frame
+ * in order, and the socket is still open after ws_free (not ours). */
+START_TEST(test_ws_queue_frame_writes_only_on_writable)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct ws *w = ws_new(sv[0], NULL, 0, ignore_message, NULL);
+    struct msg *a = ws_frame_text("{}\x1e", 3);
+    ck_assert_int_eq(ws_queue_frame(w, a), 0);
+    ck_assert_int_eq(ws_queue_text(w, "ab\x1e", 3), 0);
+    ck_assert_int_eq(ws_want_write(w), 1);
+    ck_assert_uint_eq(ws_queued(w), 10);
+    char got[64];
+    ck_assert_int_eq(read_now(sv[1], got, sizeof got), 0);
+    ck_assert_int_eq(ws_on_writable(w), 0);
+    ck_assert_int_eq(ws_want_write(w), 0);
+    ck_assert_uint_eq(ws_queued(w), 0);
+    ck_assert_int_eq(read_now(sv[1], got, sizeof got), 10);
+    ck_assert_int_eq(memcmp(got, "\x81\x03{}\x1e\x81\x03" "ab\x1e", 10), 0);
+    /* ws_send_frame still writes at once. */
+    ck_assert_int_eq(ws_send_frame(w, a), 0);
+    ck_assert_int_eq(read_now(sv[1], got, sizeof got), 5);
+    ws_free(w);
+    msg_unref(a);
+    ck_assert_int_eq(write(sv[0], "x", 1), 1); /* ws_free left fd open */
+    close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
+/* Same refusals as ws_send_frame: over LIMIT_CONN_SENDBUF, after a close. */
+START_TEST(test_ws_queue_frame_cap_and_close)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct ws *w = ws_new(sv[0], NULL, 0, ignore_message, NULL);
+    size_t n = 256 * 1024;
+    char *big = malloc(n);
+    memset(big, 'x', n);
+    struct msg *f = ws_frame_text(big, n);
+    size_t fit = LIMIT_CONN_SENDBUF / f->len;
+    for (size_t i = 0; i < fit; i++)
+        ck_assert_int_eq(ws_queue_frame(w, f), 0);
+    ck_assert_uint_eq(ws_queued(w), fit * f->len);
+    ck_assert_int_eq(ws_queue_frame(w, f), -1); /* nothing written: full */
+    ck_assert_uint_eq(ws_queued(w), fit * f->len);
+    ws_free(w);
+
+    w = ws_new(sv[0], NULL, 0, ignore_message, NULL);
+    ws_close(w, 1000, NULL);
+    ck_assert_int_eq(ws_queue_frame(w, f), -1);
+    ck_assert_int_eq(ws_queue_text(w, "{}\x1e", 3), -1);
+    ws_free(w);
+    msg_unref(f);
+    free(big);
+    close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
 Suite *token_vectors_suite(void)
 {
     Suite *s = suite_create("token_vectors");
@@ -169,6 +244,10 @@ Suite *ws_suite(void)
     TCase *tc = tcase_create("frames");
     tcase_add_test(tc, test_ws_frame_headers);
     tcase_add_test(tc, test_ws_accept_key_rfc6455);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("queue");
+    tcase_add_test(tc, test_ws_queue_frame_writes_only_on_writable);
+    tcase_add_test(tc, test_ws_queue_frame_cap_and_close);
     suite_add_tcase(s, tc);
     return s;
 }
