@@ -209,13 +209,15 @@ static int send_raw(struct conn *c, const char *rec, size_t n,
     switch (c->transport) {
     case CONN_WS:
         /* Queued only: conn_flush_all writes each socket once per turn. */
-        if (frame) {
-            if (!*frame)
-                *frame = ws_frame_text(rec, n);
-            rc = ws_queue_frame(c->ws, *frame);
-        } else {
-            rc = ws_queue_text(c->ws, rec, n);
-        }
+        if (frame && !*frame)
+            *frame = ws_frame_text(rec, n);
+        rc = frame ? ws_queue_frame(c->ws, *frame) : ws_queue_text(c->ws, rec, n);
+        /* Full of this turn's frames: write what the socket takes now and
+         * try once more, so that batching never drops a client that the
+         * kernel's buffer would have kept (the cap is on what waits). */
+        if (rc < 0 && ws_want_write(c->ws) && ws_on_writable(c->ws) == 0)
+            rc = frame ? ws_queue_frame(c->ws, *frame)
+                       : ws_queue_text(c->ws, rec, n);
         if (rc == 0 && !c->dirty) {
             if (s->ndirty == s->dirty_cap) {
                 s->dirty_cap = s->dirty_cap ? s->dirty_cap * 2 : 64;

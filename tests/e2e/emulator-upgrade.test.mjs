@@ -3,7 +3,8 @@
 // free its connection at once; these tests catch libmicrohttpd shutting the
 // shared socket down (traffic stops after the upgrade), a descriptor kept
 // or leaked per client (/proc/<pid>/fd does not return to its baseline),
-// and frames left unwritten by the per-turn batching (every wait bounded).
+// frames left unwritten by the per-turn batching, and batching that drops
+// a client which reads (every wait bounded).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -198,6 +199,23 @@ test('descriptors: one per WebSocket, back to the baseline after connect/disconn
     assert.equal(code, 0);
     assert.equal(await withTimeout(last.ws.closed, 'close at shutdown'), 1000);
     assert.equal(last.ws.frames.at(-1), `{"type":7,"error":"Service is shutting down.","allowReconnect":true}${RS}`);
+  } finally {
+    await emu.stop();
+  }
+});
+
+test('large sends arriving together reach a reading client (batching never drops it)', async () => {
+  const emu = await startEmulator();
+  try {
+    const a = await client(emu);
+    // Eight 900 KB broadcasts at once: together over the 4 MiB queue cap
+    // if they land in one loop turn; a client that reads keeps them all.
+    const big = 'x'.repeat(900 * 1024);
+    const statuses = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+      rest(emu, 'POST', '/api/hubs/chat/:send', { target: 'big', arguments: [i, big] })));
+    assert.deepEqual(statuses, Array(8).fill(202));
+    await until(() => invocations(a.ws).length === 8, 'eight large messages');
+    assert.doesNotMatch(emu.stderr(), /send buffer full/);
   } finally {
     await emu.stop();
   }
