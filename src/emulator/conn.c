@@ -211,7 +211,8 @@ static int send_raw(struct conn *c, const char *rec, size_t n,
         /* Queued only: conn_flush_all writes each socket once per turn. */
         if (frame && !*frame)
             *frame = ws_frame_text(rec, n);
-        rc = frame ? ws_queue_frame(c->ws, *frame) : ws_queue_text(c->ws, rec, n);
+        rc = frame ? ws_queue_frame(c->ws, *frame)
+                   : ws_queue_text(c->ws, rec, n);
         /* Full of this turn's frames: write what the socket takes now and
          * try once more, so that batching never drops a client that the
          * kernel's buffer would have kept (the cap is on what waits). */
@@ -331,7 +332,7 @@ void conn_abort(struct conn *c, const char *why)
     if (c->transport == CONN_WS && c->watch.fd >= 0) {
         server_unwatch(s, &c->watch);
         if (!c->urh)
-            close(c->watch.fd); /* ours (the dup); else MHD's, closed at reap */
+            close(c->watch.fd); /* our dup; MHD's is closed at the reap */
         c->watch.fd = -1;
     }
     if (c->stream) {
