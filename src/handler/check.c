@@ -340,8 +340,9 @@ static void describe_route(const struct route *r, struct buf *b)
 {
     char outs[128];
     int signalr = is_negotiate(r);
-    buf_printf(b, "%s '%s' in", r->trigger,
-               strcmp(r->trigger, "timerTrigger") == 0 ? "myTimer" : "req");
+    buf_printf(b, "%s '%s' in", r->trigger, r->trigger_name);
+    if (r->category)
+        buf_printf(b, " (category '%s', event '%s')", r->category, r->event);
     if (is_negotiate(r))
         buf_puts(b, ", signalRConnectionInfo 'connectionInfo' in");
     snprintf(outs, sizeof outs, "%s", r->outputs);
@@ -395,9 +396,24 @@ static void check_function(struct check *c, const char *name,
                        why.len ? "; " : "", i + 1);
     }
 
-    want_binding(bindings,
-                 strcmp(r->trigger, "timerTrigger") == 0 ? "myTimer" : "req",
-                 r->trigger, "in", &why);
+    want_binding(bindings, r->trigger_name, r->trigger, "in", &why);
+    if (r->category) {
+        /* The service's upstream call reaches this function only when its
+         * trigger names the same category and event (case-insensitive). */
+        struct json_object *tb = binding(bindings, r->trigger_name);
+        const char *cat = jsonx_str(tb, "category");
+        const char *ev = jsonx_str(tb, "event");
+        if (tb && (!cat || strcasecmp(cat, r->category) != 0))
+            buf_printf(&why, "%sbinding '%s' has category '%.40s', the "
+                             "handler handles '%s'",
+                       why.len ? "; " : "", r->trigger_name,
+                       cat ? cat : "(none)", r->category);
+        if (tb && (!ev || strcasecmp(ev, r->event) != 0))
+            buf_printf(&why, "%sbinding '%s' has event '%.40s', the "
+                             "handler handles '%s'",
+                       why.len ? "; " : "", r->trigger_name,
+                       ev ? ev : "(none)", r->event);
+    }
     snprintf(outs, sizeof outs, "%s", r->outputs);
     for (char *save = NULL, *o = strtok_r(outs, " ", &save); o;
          o = strtok_r(NULL, " ", &save))

@@ -85,3 +85,41 @@ int fn_known_fields(struct json_object *body, const char *const *allowed,
     }
     return 0;
 }
+
+int fn_invocation_context(struct fn_ctx *ctx, struct json_object *env,
+                          struct json_object **ic, const char **from)
+{
+    *ic = invoke_data(env, "invocation");
+    if (!*ic || !json_object_is_type(*ic, json_type_object)) {
+        snprintf(ctx->err, sizeof ctx->err,
+                 "Data.invocation is missing or not an object");
+        return -1;
+    }
+    const char *cid = jsonx_str(*ic, "ConnectionId");
+    if (!cid || !*cid) {
+        snprintf(ctx->err, sizeof ctx->err,
+                 "Data.invocation.ConnectionId is missing");
+        return -1;
+    }
+    const char *uid = jsonx_str(*ic, "UserId");
+    *from = uid && *uid ? uid : cid;
+    return 0;
+}
+
+int fn_fail_invocation(struct fn_ctx *ctx, struct json_object *resp,
+                       const char *fname, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
+    va_end(ap);
+    invoke_resp_log(resp, "%s: failed: %s", fname, ctx->err);
+    return FN_FAILED;
+}
+
+void fn_iso_time(time_t t, char *out, size_t outlen)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

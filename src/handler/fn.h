@@ -12,6 +12,13 @@
  *   output and returns 0, so the host still processes Outputs and Logs;
  * - an envelope the host could never have sent (no Data.req, wrong types)
  *   returns -1 with a message in ctx->err; the server answers 400 and logs.
+ *
+ * A trigger without an HTTP caller has no res to carry a mistake. When the
+ * caller must still learn of it (a SignalR invocation with a bad argument)
+ * the function fails the invocation: it returns FN_FAILED with the reason
+ * in ctx->err (fn_fail_invocation), the server answers 500 {"error"} and
+ * the host fails the invocation, which the SignalR extension reports to the
+ * caller as a Completion with an error; no output is written.
  */
 #ifndef HANDLER_FN_H
 #define HANDLER_FN_H
@@ -22,6 +29,10 @@
 #include <json-c/json.h>
 
 #define FN_HUB "notifications"
+/* Return value of a function that failed its invocation (see above). */
+#define FN_FAILED 1
+/* A chat message (sendMessage) is at most this many bytes of UTF-8. */
+#define FN_MESSAGE_MAX 2000
 
 struct stats;
 
@@ -48,6 +59,26 @@ int fn_status_update(struct fn_ctx *ctx, struct json_object *env,
                      struct json_object *resp);
 int fn_index(struct fn_ctx *ctx, struct json_object *env,
              struct json_object *resp);
+int fn_send_message(struct fn_ctx *ctx, struct json_object *env,
+                    struct json_object *resp);
+int fn_presence(struct fn_ctx *ctx, struct json_object *env,
+                struct json_object *resp);
+
+/* Shared by the signalRTrigger functions: Data.invocation (the
+ * extension's InvocationContext object) with a non-empty ConnectionId, and
+ * who sent it (UserId when set, else ConnectionId; borrowed). -1 with
+ * ctx->err set when the envelope has none. */
+int fn_invocation_context(struct fn_ctx *ctx, struct json_object *env,
+                          struct json_object **ic, const char **from);
+
+/* Fail the invocation: ctx->err gets the message, Logs a line. Returns
+ * FN_FAILED so a function can `return fn_fail_invocation(...)`. */
+int fn_fail_invocation(struct fn_ctx *ctx, struct json_object *resp,
+                       const char *fname, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* t as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out. */
+void fn_iso_time(time_t t, char *out, size_t outlen);
 
 /* Shared by the HTTP functions: Data.req as an object, or -1 with ctx->err
  * set when the envelope has none. */

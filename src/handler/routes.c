@@ -7,12 +7,22 @@
 #include "util/banned.h"
 
 static const struct route table[] = {
-    {"negotiate", fn_negotiate, "httpTrigger", "res"},
-    {"userNegotiate", fn_user_negotiate, "httpTrigger", "res"},
-    {"broadcast", fn_broadcast, "httpTrigger", "res signalRMessages"},
-    {"groups", fn_groups, "httpTrigger", "res signalRGroupActions"},
-    {"statusUpdate", fn_status_update, "timerTrigger", "signalRMessages"},
-    {"index", fn_index, "httpTrigger", "res"},
+    {"negotiate", fn_negotiate, "httpTrigger", "req", "res", NULL, NULL},
+    {"userNegotiate", fn_user_negotiate, "httpTrigger", "req", "res", NULL,
+     NULL},
+    {"broadcast", fn_broadcast, "httpTrigger", "req", "res signalRMessages",
+     NULL, NULL},
+    {"groups", fn_groups, "httpTrigger", "req", "res signalRGroupActions",
+     NULL, NULL},
+    {"statusUpdate", fn_status_update, "timerTrigger", "myTimer",
+     "signalRMessages", NULL, NULL},
+    {"index", fn_index, "httpTrigger", "req", "res", NULL, NULL},
+    {"sendMessage", fn_send_message, "signalRTrigger", "invocation",
+     "signalRMessages", "messages", "sendMessage"},
+    {"onConnected", fn_presence, "signalRTrigger", "invocation",
+     "signalRMessages", "connections", "connected"},
+    {"onDisconnected", fn_presence, "signalRTrigger", "invocation",
+     "signalRMessages", "connections", "disconnected"},
 };
 
 #define NROUTES (sizeof table / sizeof table[0])

@@ -17,7 +17,11 @@ struct route {
     const char *name;    /* function folder name, case as on disk */
     fn_handler fn;
     const char *trigger; /* binding type of its trigger */
+    const char *trigger_name; /* the trigger binding's name it reads */
     const char *outputs; /* output binding names it fills, space-separated */
+    /* signalRTrigger only (else NULL): the category and event it handles */
+    const char *category;
+    const char *event;
 };
 
 /* The row for name (exact match first, then ASCII case-insensitive), or

@@ -132,10 +132,17 @@ char *server_dispatch(struct stats *stats, const char *www_root,
                          .now = time(NULL)};
     ctx.err[0] = '\0';
     resp = invoke_resp_new();
-    if (r->fn(&ctx, env, resp) < 0) {
+    int frc = r->fn(&ctx, env, resp);
+    if (frc < 0) {
         *status = 400;
         log_warn("%s: malformed invocation envelope: %s", r->name, ctx.err);
         out = error_body("malformed invocation envelope: %s", ctx.err);
+        goto done;
+    }
+    if (frc == FN_FAILED) {
+        /* The host fails the invocation on a non-2xx reply (§3.7). */
+        *status = 500;
+        out = error_body("%s", ctx.err);
         goto done;
     }
     *status = 200;

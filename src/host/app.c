@@ -355,6 +355,72 @@ static const char *resolve_percent(const struct app *app, const char *v,
     return v;
 }
 
+/* A signalRTrigger binding, checked as the extension does when it maps
+ * the function (SignalRTriggerDispatcher.Map): category connections
+ * (events connected, disconnected) or messages, parameterNames strings,
+ * and one function per (hub, category, event). */
+static int load_signalr_trigger(struct app *app, struct app_function *fn,
+                                struct json_object *b, size_t i,
+                                const char *file, char *err, size_t errlen)
+{
+    const char *cat = jsonx_str(b, "category");
+    const char *ev = jsonx_str(b, "event");
+    if (!cat || (strcasecmp(cat, "connections") && strcasecmp(cat, "messages"))) {
+        snprintf(err, errlen, "%s: bindings[%zu].category: must be "
+                              "\"connections\" or \"messages\"",
+                 file, i);
+        return -1;
+    }
+    if (!ev || !*ev) {
+        snprintf(err, errlen, "%s: bindings[%zu].event: missing", file, i);
+        return -1;
+    }
+    if (!strcasecmp(cat, "connections") && strcasecmp(ev, "connected") &&
+        strcasecmp(ev, "disconnected")) {
+        snprintf(err, errlen, "%s: bindings[%zu].event: Event %.64s is not "
+                              "supported in connections (connected or "
+                              "disconnected)",
+                 file, i, ev);
+        return -1;
+    }
+    struct json_object *pn = jsonx_get_ci(b, "parameterNames");
+    if (pn && !json_object_is_type(pn, json_type_array)) {
+        snprintf(err, errlen, "%s: bindings[%zu].parameterNames: must be an "
+                              "array of names",
+                 file, i);
+        return -1;
+    }
+    for (size_t k = 0; pn && k < json_object_array_length(pn); k++) {
+        struct json_object *n = json_object_array_get_idx(pn, k);
+        if (!json_object_is_type(n, json_type_string) ||
+            json_object_get_string_len(n) == 0) {
+            snprintf(err, errlen, "%s: bindings[%zu].parameterNames[%zu]: "
+                                  "must be a non-empty string",
+                     file, i, k);
+            return -1;
+        }
+    }
+    const char *hub = jsonx_str(b, "hubName");
+    for (size_t k = 0; k < app->nfns; k++) {
+        const struct app_function *o = &app->fns[k];
+        if (o == fn || o->kind != APP_FN_SIGNALR || !o->sr_hub)
+            continue;
+        if (!strcasecmp(o->sr_hub, hub) && !strcasecmp(o->sr_category, cat) &&
+            !strcasecmp(o->sr_event, ev)) {
+            snprintf(err, errlen, "%s: bindings[%zu]: Duplicated key "
+                                  "parameter hub: %s, category: %s, event: "
+                                  "%s (also function %s)",
+                     file, i, hub, cat, ev, o->name);
+            return -1;
+        }
+    }
+    fn->sr_hub = hub;
+    fn->sr_category = cat;
+    fn->sr_event = ev;
+    fn->sr_binding = b;
+    return 0;
+}
+
 static int load_binding(struct app *app, struct app_function *fn,
                         struct json_object *b, size_t i, const char *file,
                         char *err, size_t errlen)
@@ -508,6 +574,8 @@ static int load_binding(struct app *app, struct app_function *fn,
         fn->use_monitor = um ? json_object_get_boolean(um) : 1;
     } else if (!strcasecmp(type, "signalRTrigger")) {
         fn->kind = APP_FN_SIGNALR;
+        if (load_signalr_trigger(app, fn, b, i, file, err, errlen) < 0)
+            return -1;
     } else if (!strcasecmp(type, "http") && !fn->http_out) {
         fn->http_out = xstrdup(name);
     }

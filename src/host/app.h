@@ -44,6 +44,12 @@ struct app_function {
     char *schedule;
     int run_on_startup;
     int use_monitor;
+    /* signalRTrigger: hubName, category, event and the binding itself,
+     * borrowed from bindings */
+    const char *sr_hub;
+    const char *sr_category;
+    const char *sr_event;
+    struct json_object *sr_binding;
     /* every binding, as read (a new reference owned here) */
     struct json_object *bindings;
 };

@@ -295,6 +295,127 @@ out:
     return rc;
 }
 
+static void set_response(struct result_http *out, int status,
+                         const char *ct, char *body, size_t len)
+{
+    memset(out, 0, sizeof *out);
+    out->status = status;
+    out->content_type = ct ? xstrdup(ct) : NULL;
+    out->body = body ? body : xstrdup("");
+    out->body_len = body ? len : 0;
+}
+
+static void refuse(struct result_http *out, int status, const char *msg)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "error", json_object_new_string(msg));
+    set_response(out, status, "application/json; charset=utf-8",
+                 xstrdup(jsonx_compact(o)), strlen(jsonx_compact(o)));
+    json_object_put(o);
+    log_warn("POST " SIGTRIGGER_PATH ": %d %s", status, msg);
+}
+
+/* The access key of the connection string the trigger names (one key: a
+ * connection string holds one). Returns 0, or -1 with the reason. */
+static int trigger_key(struct dispatch *d, const struct app_function *fn,
+                       struct connstr *cs, char *err, size_t errlen)
+{
+    char berr[DISPATCH_ERR / 2];
+    const char *setting = conninfo_setting_name(fn->sr_binding);
+    const char *cstr = app_setting(d->app, setting);
+    if (!cstr || !*cstr) {
+        snprintf(err, errlen, "app setting %s is not set: no key to check "
+                              "X-ASRS-Signature with",
+                 setting);
+        return -1;
+    }
+    if (connstr_parse(cstr, cs, berr, sizeof berr) < 0) {
+        snprintf(err, errlen, "app setting %s: %s", setting, berr);
+        return -1;
+    }
+    return 0;
+}
+
+int dispatch_upstream(struct dispatch *d, const struct sigtrigger_req *req,
+                      struct result_http *out)
+{
+    char id[37], err[DISPATCH_ERR] = "";
+    struct sigtrigger_msg m;
+    struct json_object *reply = NULL, *md = NULL;
+    struct connstr cs;
+    long long t0 = mono_ms();
+    int rc = -1, st;
+    memset(out, 0, sizeof *out);
+    if ((st = sigtrigger_route(req, &m, err, sizeof err)) != 0) {
+        refuse(out, st, err);
+        return -1;
+    }
+    const struct app_function *fn =
+        sigtrigger_find(d->app, m.hub, m.category, m.event);
+    if (!fn) {
+        snprintf(err, sizeof err, "no function has a signalRTrigger for hub "
+                                  "'%.64s', category '%.32s', event '%.64s'",
+                 m.hub, m.category, m.event);
+        refuse(out, 404, err);
+        return -1;
+    }
+    if (trigger_key(d, fn, &cs, err, sizeof err) < 0) {
+        refuse(out, 500, err);
+        return -1;
+    }
+    const char *keys[1] = {cs.access_key};
+    st = sigtrigger_verify(req, keys, 1, m.connection_id, err, sizeof err);
+    connstr_release(&cs);
+    if (st < 0) {
+        refuse(out, 401, err);
+        return -1;
+    }
+    if (sigtrigger_parse_body(req, &m, err, sizeof err) < 0) {
+        refuse(out, 400, err);
+        return -1;
+    }
+
+    payload_guid(id);
+    log_info("Executing 'Functions.%s' (Reason='SignalR %s/%s from %s', "
+             "Id=%s)",
+             fn->name, m.category, m.event, m.connection_id, id);
+    struct json_object *sys = payload_sys(fn->name, now_ns());
+    if (sigtrigger_metadata(fn->sr_binding, &m, sys, &md, err, sizeof err) <
+        0)
+        goto done;
+    struct json_object *data = json_object_new_object();
+    json_object_object_add(data, fn->trigger_name,
+                           sigtrigger_context(req, &m));
+    if (invoke(d, fn, id, data, md, NULL, NULL, &reply, err, sizeof err) <
+        0)
+        goto done;
+    rc = 0;
+done:
+    if (rc < 0)
+        log_error("Executed 'Functions.%s' (Failed, Id=%s, Duration=%lldms): "
+                  "%s",
+                  fn->name, id, mono_ms() - t0, err);
+    else
+        log_info("Executed 'Functions.%s' (Succeeded, Id=%s, "
+                 "Duration=%lldms)",
+                 fn->name, id, mono_ms() - t0);
+    if (m.invocation_id) {
+        size_t len;
+        char *rec = sigtrigger_completion(
+            m.invocation_id, rc < 0 ? NULL : jsonx_get_ci(reply, "ReturnValue"),
+            rc < 0 ? (err[0] ? err : "Method execution failed.") : NULL, &len);
+        set_response(out, 200, "application/json", rec, len);
+    } else if (rc < 0 && strcasecmp(m.event, "connected") == 0 &&
+               strcasecmp(m.category, "connections") == 0) {
+        set_response(out, 403, NULL, NULL, 0);
+    } else {
+        set_response(out, 200, NULL, NULL, 0);
+    }
+    json_object_put(reply);
+    sigtrigger_msg_release(&m);
+    return rc;
+}
+
 int dispatch_run(struct dispatch *d, const struct app_function *fn,
                  int past_due, const char *input)
 {

@@ -20,6 +20,7 @@
 #include "host/invoker.h"
 #include "host/payload.h"
 #include "host/result.h"
+#include "host/sigtrigger.h"
 #include "host/worker.h"
 
 struct dispatch;
@@ -35,6 +36,18 @@ void dispatch_free(struct dispatch *d);
 int dispatch_http(struct dispatch *d, const struct app_function *fn,
                   const struct payload_http *req, struct json_object *params,
                   struct result_http *out);
+
+/* One upstream request from SignalR Service (POST
+ * /runtime/webhooks/signalr), as the extension's trigger dispatcher
+ * handles it: 415 content type, 400 routing headers, 404 no matching
+ * signalRTrigger, 401 signature, 400 body; then the invocation. out gets
+ * what the service receives: for an invocation with an id, 200 and a
+ * Completion record (the ReturnValue, or the failure as "error"); for
+ * other messages and disconnections 200 with no body; for connected, 200,
+ * or 403 when the function failed. Returns 0, or -1 when the request was
+ * refused or the invocation failed. */
+int dispatch_upstream(struct dispatch *d, const struct sigtrigger_req *req,
+                      struct result_http *out);
 
 /* Run a non-HTTP function now on the calling thread (timer: TimerInfo with
  * past_due; others: the admin input, may be NULL). Returns 0 or -1. */

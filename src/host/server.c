@@ -317,6 +317,37 @@ static enum MHD_Result http_function(struct server *s,
     return r;
 }
 
+/* The SignalR extension's webhook: the service's upstream calls. The
+ * system key in ?code= is accepted and not checked (as with Core Tools,
+ * no keys are enforced locally). */
+static enum MHD_Result signalr_webhook(struct server *s,
+                                       struct MHD_Connection *con,
+                                       struct req *rq, const char *method,
+                                       const char *url)
+{
+    if (strcmp(method, "POST") != 0)
+        return send_error(s, con, method, url, 405,
+                          "the SignalR webhook takes POST only");
+    struct kvs h = {0};
+    MHD_get_connection_values(con, MHD_HEADER_KIND, collect_cb, &h);
+    struct sigtrigger_req sr = {
+        .content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+                                                    "Content-Type"),
+        .headers = h.v,
+        .nheaders = h.n,
+        .body = rq->body.data ? rq->body.data : "",
+        .body_len = rq->body.len,
+    };
+    struct result_http out;
+    dispatch_upstream(s->d, &sr, &out);
+    enum MHD_Result r =
+        send_buf(s, con, out.status, out.content_type, out.body,
+                 out.body_len, out.headers, out.nheaders);
+    result_http_release(&out);
+    kvs_release(&h);
+    return r;
+}
+
 static enum MHD_Result route_request(struct server *s,
                                      struct MHD_Connection *con,
                                      struct req *rq, const char *method,
@@ -340,6 +371,8 @@ static enum MHD_Result route_request(struct server *s,
         return send_buf(s, con, 200, "application/json; charset=utf-8", st,
                         sizeof st - 1, NULL, 0);
     }
+    if (strcasecmp(url, SIGTRIGGER_PATH) == 0)
+        return signalr_webhook(s, con, rq, method, url);
     if (strncmp(url, "/admin/functions/", 17) == 0 && url[17])
         return admin_function(s, con, rq, method, url, url + 17);
     if (pl == 0)

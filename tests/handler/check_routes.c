@@ -51,10 +51,18 @@ START_TEST(test_routes_match_function_folders)
                 trigger_ok = 1;
         }
         ck_assert_msg(trigger_ok, "%s: no %s binding", e->d_name, r->trigger);
-        if (strcmp(r->trigger, "httpTrigger") == 0)
-            ck_assert_ptr_nonnull(binding(fj, "req"));
-        else
-            ck_assert_ptr_nonnull(binding(fj, "myTimer"));
+        struct json_object *tb = binding(fj, r->trigger_name);
+        ck_assert_msg(tb != NULL, "%s: no binding named %s", e->d_name,
+                      r->trigger_name);
+        ck_assert_str_eq(jsonx_str(tb, "type"), r->trigger);
+        /* A signalRTrigger is matched on category and event. */
+        ck_assert_int_eq(r->category != NULL,
+                         strcmp(r->trigger, "signalRTrigger") == 0);
+        if (r->category) {
+            ck_assert_str_eq(jsonx_str(tb, "category"), r->category);
+            ck_assert_str_eq(jsonx_str(tb, "event"), r->event);
+            ck_assert_str_eq(jsonx_str(tb, "hubName"), "notifications");
+        }
         /* Each output the function fills is declared with its type. */
         char outs[128];
         snprintf(outs, sizeof outs, "%s", r->outputs);
