@@ -13,6 +13,7 @@
 #include <check.h>
 #include <json-c/json.h>
 
+#include "handler/fn.h"
 #include "handler/server.h"
 #include "handler/stats.h"
 #include "runner.h"
@@ -478,6 +479,193 @@ START_TEST(test_fn_malformed_envelopes_and_unknown_functions)
 }
 END_TEST
 
+
+/* The envelope func-local (and the extension) sends for a signalRTrigger:
+ * Data.invocation is the InvocationContext object, Metadata maps
+ * parameterNames (tests/host/check_sigtrigger.c checks that shape). */
+static struct json_object *trigger_env(const char *event, const char *user,
+                                       const char *args_json)
+{
+    char text[8192];
+    snprintf(text, sizeof text,
+             "{\"Data\":{\"invocation\":{\"Arguments\":%s,\"Error\":null,"
+             "\"Category\":\"%s\",\"Event\":\"%s\",\"Hub\":\"notifications\","
+             "\"ConnectionId\":\"conn-1\",\"UserId\":%s%s%s,\"Headers\":{},"
+             "\"Query\":{\"hub\":\"notifications\"},\"Claims\":null}},"
+             "\"Metadata\":{\"sys\":{\"MethodName\":\"x\"}}}",
+             args_json, strcmp(event, "sendMessage") ? "connections"
+                                                     : "messages",
+             event, user ? "\"" : "", user ? user : "null", user ? "\"" : "");
+    struct json_object *env = json_tokener_parse(text);
+    ck_assert_msg(env != NULL, "bad envelope %s", text);
+    return env;
+}
+
+START_TEST(test_fn_send_message_broadcasts_and_acknowledges)
+{
+    struct stats *st = stats_new();
+    struct json_object *env = trigger_env("sendMessage", NULL, "[\"hi all\"]");
+    int status = 0;
+    struct json_object *r = run(st, "sendMessage", env, &status);
+    ck_assert_int_eq(status, 200);
+    struct json_object *msgs = path(r, "Outputs", "signalRMessages", NULL);
+    ck_assert_int_eq(json_object_array_length(msgs), 1);
+    struct json_object *m = json_object_array_get_idx(msgs, 0);
+    ck_assert_str_eq(jsonx_str(m, "target"), "newMessage");
+    struct json_object *args = json_object_object_get(m, "arguments");
+    ck_assert_int_eq(json_object_array_length(args), 1);
+    struct json_object *a = json_object_array_get_idx(args, 0);
+    ck_assert_str_eq(jsonx_str(a, "from"), "conn-1");
+    ck_assert_str_eq(jsonx_str(a, "message"), "hi all");
+    regex_t re;
+    ck_assert_int_eq(regcomp(&re,
+                             "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
+                             "[0-9]{2}Z$",
+                             REG_EXTENDED | REG_NOSUB),
+                     0);
+    ck_assert_int_eq(regexec(&re, jsonx_str(a, "at"), 0, NULL, 0), 0);
+    regfree(&re);
+    struct json_object *ack = json_object_object_get(r, "ReturnValue");
+    ck_assert(json_object_get_boolean(json_object_object_get(ack, "ok")));
+    ck_assert_str_eq(jsonx_str(ack, "at"), jsonx_str(a, "at"));
+    ck_assert_ptr_null(json_object_object_get(json_object_object_get(r,
+                                                                     "Outputs"),
+                                              "res"));
+    json_object_put(r);
+    json_object_put(env);
+    /* A signed-in caller is named by its user id. */
+    env = trigger_env("sendMessage", "alice", "[\"from alice\"]");
+    r = run(st, "sendMessage", env, &status);
+    a = json_object_array_get_idx(
+        json_object_object_get(
+            json_object_array_get_idx(path(r, "Outputs", "signalRMessages",
+                                           NULL),
+                                      0),
+            "arguments"),
+        0);
+    ck_assert_str_eq(jsonx_str(a, "from"), "alice");
+    json_object_put(r);
+    json_object_put(env);
+    stats_free(st);
+}
+END_TEST
+
+START_TEST(test_fn_send_message_bad_messages_fail_the_invocation)
+{
+    struct stats *st = stats_new();
+    char big[FN_MESSAGE_MAX + 8];
+    memset(big, 'x', sizeof big);
+    big[0] = '[';
+    big[1] = '"';
+    big[FN_MESSAGE_MAX + 3] = '"';
+    big[FN_MESSAGE_MAX + 4] = ']';
+    big[FN_MESSAGE_MAX + 5] = '\0';
+    struct {
+        const char *args, *why;
+    } cases[] = {
+        {"[42]", "must be a string"},
+        {"[{\"text\":\"x\"}]", "must be a string"},
+        {"[null]", "must be a string"},
+        {"[\"\"]", "empty"},
+        {"[\" \\t\\n \"]", "empty"},
+        {"[\"a\\u0000b\"]", "NUL"},
+        {"[]", "one argument"},
+        {"[\"a\",\"b\"]", "one argument"},
+        {big, "over the 2000 byte limit"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct json_object *env = trigger_env("sendMessage", NULL,
+                                              cases[i].args);
+        int status = 0;
+        const char *text = jsonx_compact(env);
+        char *out = server_dispatch(st, www, CONNSTR, "sendMessage", text,
+                                    strlen(text), "id", &status);
+        /* A non-2xx reply fails the invocation in the host: no output is
+         * written, the caller gets a Completion error. */
+        ck_assert_msg(status == 500, "case %zu: %d %s", i, status, out);
+        struct json_object *r = json_tokener_parse(out);
+        ck_assert_msg(strstr(jsonx_str(r, "error"), cases[i].why),
+                      "case %zu: %s", i, out);
+        ck_assert_ptr_null(json_object_object_get(r, "Outputs"));
+        json_object_put(r);
+        free(out);
+        json_object_put(env);
+    }
+    /* Exactly FN_MESSAGE_MAX bytes is fine. */
+    big[FN_MESSAGE_MAX + 2] = '"';
+    big[FN_MESSAGE_MAX + 3] = ']';
+    big[FN_MESSAGE_MAX + 4] = '\0';
+    struct json_object *env = trigger_env("sendMessage", NULL, big);
+    int status = 0;
+    struct json_object *r = run(st, "sendMessage", env, &status);
+    ck_assert_int_eq(status, 200);
+    json_object_put(r);
+    json_object_put(env);
+    stats_free(st);
+}
+END_TEST
+
+START_TEST(test_fn_presence_events)
+{
+    struct stats *st = stats_new();
+    static const char *const events[] = {"connected", "disconnected"};
+    static const char *const fns[] = {"onConnected", "onDisconnected"};
+    for (int i = 0; i < 2; i++) {
+        for (int u = 0; u < 2; u++) {
+            struct json_object *env =
+                trigger_env(events[i], u ? "bob" : NULL, "null");
+            int status = 0;
+            struct json_object *r = run(st, fns[i], env, &status);
+            ck_assert_int_eq(status, 200);
+            struct json_object *m = json_object_array_get_idx(
+                path(r, "Outputs", "signalRMessages", NULL), 0);
+            ck_assert_str_eq(jsonx_str(m, "target"), "presence");
+            struct json_object *p = json_object_array_get_idx(
+                json_object_object_get(m, "arguments"), 0);
+            ck_assert_str_eq(jsonx_str(p, "connectionId"), "conn-1");
+            ck_assert_str_eq(jsonx_str(p, "event"), events[i]);
+            ck_assert(json_object_object_get_ex(p, "userId", NULL));
+            if (u)
+                ck_assert_str_eq(jsonx_str(p, "userId"), "bob");
+            else
+                ck_assert_ptr_null(json_object_object_get(p, "userId"));
+            ck_assert_ptr_null(json_object_object_get(r, "ReturnValue"));
+            json_object_put(r);
+            json_object_put(env);
+        }
+    }
+    stats_free(st);
+}
+END_TEST
+
+START_TEST(test_fn_trigger_envelopes_the_host_never_sends)
+{
+    struct stats *st = stats_new();
+    struct {
+        const char *fn, *body;
+    } cases[] = {
+        {"sendMessage", "{\"Data\":{}}"},
+        {"sendMessage", "{\"Data\":{\"invocation\":\"x\"}}"},
+        {"sendMessage", "{\"Data\":{\"invocation\":{\"Arguments\":[\"a\"]}}}"},
+        {"sendMessage", "{\"Data\":{\"invocation\":{\"ConnectionId\":\"c\","
+                        "\"Arguments\":\"a\"}}}"},
+        {"onConnected", "{\"Data\":{\"invocation\":{\"ConnectionId\":\"c\"}}}"},
+        {"onDisconnected", "{\"Data\":{\"invocation\":{\"ConnectionId\":\"c\","
+                           "\"Event\":\"other\"}}}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int status = 0;
+        char *out = server_dispatch(st, www, CONNSTR, cases[i].fn,
+                                    cases[i].body, strlen(cases[i].body),
+                                    NULL, &status);
+        ck_assert_msg(status == 400, "case %zu: %d", i, status);
+        ck_assert_msg(strstr(out, "Data.invocation"), "case %zu: %s", i, out);
+        free(out);
+    }
+    stats_free(st);
+}
+END_TEST
+
 Suite *fn_suite(void)
 {
     Suite *s = suite_create("fn");
@@ -492,11 +680,15 @@ Suite *fn_suite(void)
     tcase_add_test(tc, test_fn_status_update_vector_and_honest_values);
     tcase_add_test(tc, test_fn_status_update_reports_a_failed_self_check);
     tcase_add_test(tc, test_fn_index_serves_files_with_types);
+    tcase_add_test(tc, test_fn_send_message_broadcasts_and_acknowledges);
+    tcase_add_test(tc, test_fn_presence_events);
     suite_add_tcase(s, tc);
     tc = tcase_create("bad input");
     tcase_add_checked_fixture(tc, make_www, drop_www);
     tcase_add_test(tc, test_fn_bad_input_table);
     tcase_add_test(tc, test_fn_malformed_envelopes_and_unknown_functions);
+    tcase_add_test(tc, test_fn_send_message_bad_messages_fail_the_invocation);
+    tcase_add_test(tc, test_fn_trigger_envelopes_the_host_never_sends);
     suite_add_tcase(s, tc);
     return s;
 }
