@@ -1,18 +1,23 @@
 // The demo page: one SignalR connection through the app's negotiate
-// function, the notifications and status updates it receives, and forms
-// that call the broadcast and groups functions. Untrusted text only ever
-// goes into the page through textContent.
+// function, the notifications and status updates it receives, forms that
+// call the broadcast and groups functions, and a chat: invoke("sendMessage")
+// goes through the service's upstream to the sendMessage function, which
+// broadcasts newMessage and returns an acknowledgement; presence events
+// from onConnected/onDisconnected keep the online list. Untrusted text only
+// ever goes into the page through textContent.
 'use strict';
 
 (function () {
   const API = '/api';
   const MAX_NOTES = 100;
+  const MAX_CHAT = 2000; // bytes, as the sendMessage function allows
   const $ = (id) => document.getElementById(id);
 
   let connection = null;
   let generation = 0; // a replaced connection's events are ignored
   let userId = null;
   const joined = new Set();
+  const online = new Map(); // connection id -> user id or null
 
   // --- connection state ----------------------------------------------------
 
@@ -64,6 +69,12 @@
     c.on('statusUpdate', (status) => {
       if (mine === generation) showStatus(status);
     });
+    c.on('newMessage', (m) => {
+      if (mine === generation) addChat(m, c.connectionId);
+    });
+    c.on('presence', (p) => {
+      if (mine === generation) presence(p, c.connectionId);
+    });
     c.onreconnecting((err) => {
       if (mine !== generation) return;
       setState('reconnecting', err ? String(err.message || err) : '');
@@ -72,6 +83,7 @@
       if (mine !== generation) return;
       setState('connected');
       setConnectionId(c.connectionId);
+      resetOnline(c.connectionId);
       // A new connection id: groups joined by connection id are gone.
       if (!userId) {
         joined.clear();
@@ -82,6 +94,7 @@
       if (mine !== generation) return;
       setState('closed', err ? String(err.message || err) : '');
       setConnectionId(null);
+      resetOnline(null);
     });
     connection = c;
     try {
@@ -95,6 +108,7 @@
     if (mine !== generation) return;
     setState('connected');
     setConnectionId(c.connectionId);
+    resetOnline(c.connectionId);
   }
 
   // --- what arrives ---------------------------------------------------------
@@ -154,6 +168,104 @@
     void box.offsetWidth; // restart the highlight
     box.classList.add('flash');
   }
+
+  // --- chat and presence ----------------------------------------------------
+
+  function addChat(m, me) {
+    const ok = m && typeof m === 'object';
+    const li = document.createElement('li');
+    li.className = 'note chat-msg';
+    const time = document.createElement('time');
+    const at = ok && typeof m.at === 'string' ? m.at : new Date().toISOString();
+    time.dateTime = at;
+    time.textContent = at.length >= 19 ? at.slice(11, 19) + 'Z' : at;
+    li.appendChild(time);
+    const body = document.createElement('span');
+    body.className = 'text';
+    const from = document.createElement('span');
+    from.className = 'from';
+    const who = ok && typeof m.from === 'string' ? m.from : '?';
+    from.textContent = who;
+    if (who === me || (userId && who === userId)) li.classList.add('mine');
+    const text = document.createElement('span');
+    text.className = 'msg';
+    text.textContent = ok && typeof m.message === 'string' ? m.message : JSON.stringify(m);
+    body.appendChild(from);
+    body.appendChild(text);
+    li.appendChild(body);
+    const list = $('chat-messages');
+    list.appendChild(li);
+    while (list.children.length > MAX_NOTES) list.removeChild(list.firstChild);
+    list.scrollTop = list.scrollHeight;
+    $('chat-empty').hidden = true;
+    const count = $('chat-count');
+    count.textContent = String(Number(count.textContent) + 1);
+  }
+
+  function drawOnline(me) {
+    const ul = $('online');
+    ul.textContent = '';
+    for (const [id, user] of online) {
+      const li = document.createElement('li');
+      li.dataset.connectionId = id;
+      li.textContent = (user ? user + ' ' : '') + '(' + id + ')' + (id === me ? ' - you' : '');
+      if (id === me) li.className = 'me';
+      ul.appendChild(li);
+    }
+    $('online-count').textContent = String(online.size);
+  }
+
+  // A new connection of ours: the list starts again with just us.
+  function resetOnline(me) {
+    online.clear();
+    if (me) online.set(me, userId);
+    drawOnline(me);
+  }
+
+  function presence(p, me) {
+    if (!p || typeof p !== 'object' || typeof p.connectionId !== 'string') return;
+    if (p.event === 'connected') {
+      online.set(p.connectionId, typeof p.userId === 'string' ? p.userId : null);
+    } else if (p.event === 'disconnected' && p.connectionId !== me) {
+      online.delete(p.connectionId);
+    }
+    drawOnline(me);
+  }
+
+  function chatResult(ok, text) {
+    const out = $('chat-result');
+    out.hidden = false;
+    out.className = ok ? 'result good' : 'result bad';
+    out.textContent = text;
+  }
+
+  $('chat-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const input = $('chat-text');
+    const text = input.value;
+    if (!text.trim()) {
+      chatResult(false, 'type a message first');
+      return;
+    }
+    if (new TextEncoder().encode(text).length > MAX_CHAT) {
+      chatResult(false, 'the message is over ' + MAX_CHAT + ' bytes');
+      return;
+    }
+    const c = connection;
+    if (!c || c.state !== signalR.HubConnectionState.Connected) {
+      chatResult(false, 'not connected');
+      return;
+    }
+    chatResult(true, 'sending…');
+    try {
+      const ack = await c.invoke('sendMessage', text);
+      const at = ack && typeof ack.at === 'string' ? ' at ' + ack.at : '';
+      chatResult(true, (ack && ack.ok ? 'delivered' : 'sent') + at);
+      input.value = '';
+    } catch (err) {
+      chatResult(false, 'failed: ' + String(err.message || err));
+    }
+  });
 
   // --- calls to the functions ----------------------------------------------
 
