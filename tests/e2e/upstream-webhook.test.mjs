@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import * as signalR from '@microsoft/signalr';
-import { BINDIR, KEY, ROOT, start, stopAll, eventually } from '../host/procs.mjs';
+import { BINDIR, KEY, ROOT, start, stop, stopAll, eventually } from '../host/procs.mjs';
 
 const WAIT_MS = 15_000;
 const OTHER_KEY = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
@@ -181,4 +181,13 @@ test('refusals: 415, 400, 404, 401 (tampered, missing, wrong key), 405, with a J
   assert.equal((await invoke(['still up'])).status, 200);
   assert.ok(!host.stderr.includes(KEY));
   assert.ok(!host.stderr.includes(sign('conn-up-1').slice(7)));
+});
+
+test('func-local stops cleanly: exit 0, no sanitizer report, no key or token logged', async () => {
+  await client.stop();
+  const { code } = await stop(host);
+  assert.equal(code, 0);
+  assert.doesNotMatch(host.stderr, /Sanitizer|runtime error/);
+  assert.ok(!host.stderr.includes(KEY), 'access key logged');
+  assert.ok(!/eyJ[\w-]+\.[\w-]+\.[\w-]+/.test(host.stderr), 'token logged');
 });
