@@ -4,16 +4,20 @@
 // broadcasts sent with plain HTTP POSTs (as curl would) appear, exercises
 // the page's own forms (send, connect as user, join a group), receives a
 // status update from the timer function run through the admin endpoint,
-// saves a screenshot, and then follows the page through an emulator
-// restart (automatic reconnect) and an outage (closed, Reconnect button).
+// has two pages chat with each other (invoke("sendMessage") through the
+// emulator's upstream to func-local's webhook and the handler; newMessage
+// and presence back), saves a screenshot, and then follows the page
+// through an emulator restart (automatic reconnect) and an outage (closed,
+// Reconnect button).
 //
 // The screenshot goes to $SCREENSHOT, by default build/e2e/screenshot.png,
 // so that a test run never rewrites a tracked file. To refresh the README's:
 //   SCREENSHOT=docs/screenshot.png node --test tests/e2e/browser.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +31,12 @@ const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 const START_MS = 30_000; // a program must print "listening on" within this
 const WAIT_MS = 15_000; // any one thing the page must show
 const STOP_MS = 5_000; // after SIGTERM, before SIGKILL
+
+// The chat needs the emulator's --upstream; without it that test is
+// skipped, visibly.
+const emuHelp = spawnSync(path.join(BINDIR, 'signalr-emulator'), ['--help'],
+  { encoding: 'utf8', timeout: 5000 });
+const UPSTREAM = /--upstream/.test(`${emuHelp.stdout}${emuHelp.stderr}`);
 
 const procs = [];
 let context = null;
@@ -72,6 +82,23 @@ function start(name, args, env) {
   });
 }
 
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function startEmulator(port) {
+  const args = ['--port', String(port)];
+  if (UPSTREAM) args.push('--upstream', `${base}/runtime/webhooks/signalr`);
+  return start('signalr-emulator', args, {});
+}
+
 async function stop(proc) {
   if (proc.exited) return;
   const gone = new Promise((resolve) => proc.child.once('exit', resolve));
@@ -101,6 +128,17 @@ async function seeNotification(needle) {
   return note.first();
 }
 
+// Wait until locator matches exactly n elements.
+async function eventuallyCount(locator, n) {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const c = await locator.count();
+    if (c === n) return;
+    if (Date.now() > deadline) throw new Error(`${c} elements, want ${n}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function waitState(state) {
   await page.locator(`#state[data-state="${state}"]`).waitFor({ timeout: WAIT_MS });
 }
@@ -111,11 +149,14 @@ before(async () => {
   }
   assert.ok(existsSync(path.join(ROOT, 'www/lib/signalr.min.js')),
     'www/lib/signalr.min.js is missing: run make www-lib');
-  emulator = await start('signalr-emulator', ['--port', '0'], {});
-  const conn = `Endpoint=http://localhost;Port=${emulator.port};AccessKey=${KEY};Version=1.0;`;
+  // The emulator's port first, then func-local pointing at it, then the
+  // emulator with func-local as its upstream.
+  const emuPort = await freePort();
+  const conn = `Endpoint=http://localhost;Port=${emuPort};AccessKey=${KEY};Version=1.0;`;
   const host = await start('func-local', ['--app', ROOT, '--port', '0'],
     { AzureSignalRConnectionString: conn });
   base = host.url;
+  emulator = await startEmulator(emuPort);
 
   userDataDir = mkdtempSync(path.join(tmpdir(), 'browser-test-'));
   context = await chromium.launchPersistentContext(userDataDir, {
@@ -241,6 +282,57 @@ test('a status update from the timer function shows as the latest status', { tim
   assert.match(await page.locator('#status-users').textContent(), /^\d+$/);
 }));
 
+test('two pages chat: each sees the other\'s message, the sender its ack, and who is online',
+  { timeout: 60_000, skip: !UPSTREAM && 'bin/signalr-emulator has no --upstream option' },
+  withLogs(async () => {
+    const me = (await page.locator('#connection-id').textContent()).trim();
+    await page.locator(`#online li[data-connection-id="${me}"]`).waitFor({ timeout: WAIT_MS });
+    const other = await context.newPage();
+    other.on('pageerror', (e) => browserLog.push(`page 2 error: ${e.message}`));
+    try {
+      await other.goto(`${base}/api/index/`, { timeout: WAIT_MS });
+      await other.locator('#state[data-state="connected"]').waitFor({ timeout: WAIT_MS });
+      const otherId = (await other.locator('#connection-id').textContent()).trim();
+      // The first page sees the second one come online.
+      await page.locator(`#online li[data-connection-id="${otherId}"]`).waitFor({ timeout: WAIT_MS });
+
+      const hello = 'Hi from the second page <b>not bold</b>';
+      await other.fill('#chat-text', hello);
+      await other.click('#chat-send');
+      await other.locator('#chat-result.good', { hasText: /delivered at \d{4}-/ })
+        .waitFor({ timeout: WAIT_MS });
+      const got = page.locator('#chat-messages li', { hasText: hello });
+      await got.waitFor({ timeout: WAIT_MS });
+      assert.equal((await got.locator('.from').textContent()).trim(), otherId);
+      assert.equal(await page.locator('#chat-messages b').count(), 0);
+      await other.locator('#chat-messages li', { hasText: hello }).waitFor({ timeout: WAIT_MS });
+      assert.equal(await other.inputValue('#chat-text'), '');
+
+      const reply = 'Hello back from alice';
+      await page.fill('#chat-text', reply);
+      await page.click('#chat-send');
+      await page.locator('#chat-result.good', { hasText: 'delivered' }).waitFor({ timeout: WAIT_MS });
+      const back = other.locator('#chat-messages li', { hasText: reply });
+      await back.waitFor({ timeout: WAIT_MS });
+      assert.equal((await back.locator('.from').textContent()).trim(), 'alice');
+
+      // Blank text never leaves the page; the function's own refusal (a
+      // NUL in the text) comes back as an error.
+      await other.fill('#chat-text', '   ');
+      await other.click('#chat-send');
+      await other.locator('#chat-result.bad', { hasText: 'type a message' }).waitFor({ timeout: WAIT_MS });
+      await other.evaluate(() => { document.getElementById('chat-text').value = 'a\u0000b'; });
+      await other.click('#chat-send');
+      await other.locator('#chat-result.bad', { hasText: 'failed' }).waitFor({ timeout: WAIT_MS });
+    } finally {
+      await other.close();
+    }
+    // The first page sees the second one go.
+    const gone = page.locator('#online li', { hasText: '- you' });
+    await gone.waitFor({ timeout: WAIT_MS });
+    await eventuallyCount(page.locator('#online li'), 1);
+  }));
+
 test('screenshot, and the layout fits a phone-sized screen', { timeout: 60_000 }, withLogs(async () => {
   const text = 'Build 1234 deployed to production';
   const r = await post('/api/broadcast', { message: text });
@@ -260,7 +352,7 @@ test('the page reconnects by itself after the emulator restarts', { timeout: 60_
   const before = (await page.locator('#connection-id').textContent()).trim();
   await stop(emulator.proc);
   await waitState('reconnecting');
-  emulator = await start('signalr-emulator', ['--port', String(emulator.port)], {});
+  emulator = await startEmulator(emulator.port);
   // withAutomaticReconnect retries after 0, 2, 10 and 30 s.
   await page.locator('#state[data-state="connected"]').waitFor({ timeout: 30_000 });
   const id = (await page.locator('#connection-id').textContent()).trim();
@@ -281,7 +373,7 @@ test('with the service down the page shows closed, and Reconnect recovers', { ti
   assert.equal((await page.locator('#connection-id').textContent()).trim(), '-');
   assert.match(await page.locator('#conn-error').textContent(), /Could not connect/);
 
-  emulator = await start('signalr-emulator', ['--port', String(emulator.port)], {});
+  emulator = await startEmulator(emulator.port);
   await page.click('#reconnect');
   await waitState('connected');
   assert.equal(await page.locator('#reconnect').isVisible(), false);
