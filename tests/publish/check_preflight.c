@@ -266,6 +266,29 @@ START_TEST(test_check_wrong_trigger_type)
 }
 END_TEST
 
+/* The service's upstream call reaches sendMessage only when its trigger
+ * names the event the handler handles. */
+START_TEST(test_check_signalr_trigger_event_and_name)
+{
+    set_binding("sendMessage", "invocation", "event",
+                json_object_new_string("send"));
+    EXPECT_ONE_FAIL("function sendMessage:",
+                    "binding 'invocation' has event 'send', the handler "
+                    "handles 'sendMessage'",
+                    "category 'messages', event 'sendMessage'");
+}
+END_TEST
+
+START_TEST(test_check_signalr_trigger_renamed)
+{
+    set_binding("onDisconnected", "invocation", "name",
+                json_object_new_string("context"));
+    EXPECT_ONE_FAIL("function onDisconnected:",
+                    "no in binding named 'invocation' (the handler reads "
+                    "Data.invocation)");
+}
+END_TEST
+
 START_TEST(test_check_negotiate_without_connection_info)
 {
     set_binding("negotiate", "connectionInfo", "name",
@@ -472,6 +495,8 @@ Suite *preflight_suite(void)
     tcase_add_test(tc, test_check_wrong_binding_name);
     tcase_add_test(tc, test_check_wrong_binding_type);
     tcase_add_test(tc, test_check_wrong_trigger_type);
+    tcase_add_test(tc, test_check_signalr_trigger_event_and_name);
+    tcase_add_test(tc, test_check_signalr_trigger_renamed);
     tcase_add_test(tc, test_check_negotiate_without_connection_info);
     tcase_add_test(tc, test_check_user_negotiate_without_user_id);
     tcase_add_test(tc, test_check_wrong_hub);
