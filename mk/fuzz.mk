@@ -24,7 +24,8 @@ FZ_HANDLER := $(patsubst $(B)/%,$(FZ)/obj/%,\
     $(filter-out $(B)/handler/main.o $(PROTO_OBJ) $(UTIL_OBJ),$(HANDLER_OBJ)))
 
 FUZZERS := $(FZ)/fuzz_envelope $(FZ)/fuzz_connstr $(FZ)/fuzz_token \
-           $(FZ)/fuzz_jsonx $(FZ)/fuzz_ncrontab
+           $(FZ)/fuzz_jsonx $(FZ)/fuzz_ncrontab $(FZ)/fuzz_hubproto \
+           $(FZ)/fuzz_rest_route $(FZ)/fuzz_app
 
 $(FZ)/fuzz_envelope: $(FZ)/obj/fuzz/fuzz_envelope.o $(FZ_HANDLER) $(FZ_PROTO) $(FZ_UTIL)
 	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_MHD) $(LIB_JSON) -lpthread
@@ -36,6 +37,17 @@ $(FZ)/fuzz_jsonx: $(FZ)/obj/fuzz/fuzz_jsonx.o $(FZ_PROTO) $(FZ_UTIL)
 	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_JSON) -lpthread
 $(FZ)/fuzz_ncrontab: $(FZ)/obj/fuzz/fuzz_ncrontab.o $(FZ)/obj/host/ncrontab.o
 	$(FZ_CC) $(FZ_LD) -o $@ $^
+
+$(FZ)/fuzz_hubproto: $(FZ)/obj/fuzz/fuzz_hubproto.o $(FZ)/obj/proto/hubproto.o $(FZ_UTIL)
+	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_JSON) -lpthread
+# rest_route_parse is pure, but rest.o is linked with the rest of the
+# emulator's library objects (rest_handle needs them).
+FZ_EMU := $(patsubst $(B)/%,$(FZ)/obj/%,$(EMU_LIB_OBJ))
+$(FZ)/fuzz_rest_route: $(FZ)/obj/fuzz/fuzz_rest_route.o $(FZ_EMU)
+	$(FZ_CC) $(FZ_LD) -o $@ $^ $(EMU_LIBS) -lpthread
+$(FZ)/fuzz_app: $(FZ)/obj/fuzz/fuzz_app.o $(FZ)/obj/host/app.o \
+    $(FZ)/obj/host/route.o $(FZ)/obj/host/ncrontab.o $(FZ_UTIL)
+	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_JSON) -lpthread
 
 .PHONY: fuzzers fuzz
 fuzzers: $(FUZZERS)

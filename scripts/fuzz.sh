@@ -37,6 +37,33 @@ seed() { # seed NAME: fill $FZ/corpus/NAME
                '0 0 12 29 2 *' '0 0 0 1 jan-mar mon,wed' '5 4 * * sun' '0 0 0 30 2 *'; do
         printf '%s' "$e" > "$d/n$i"; i=$((i + 1))
       done ;;
+    fuzz_hubproto)
+      # every {...} line of the hub message and handshake vectors, ended by
+      # 0x1E; the first byte is the harness's piece size / cap selector
+      local i=0
+      grep -hE '^\s*\{' "$SPEC"/vectors-signalr/hub-messages.txt "$SPEC"/vectors-signalr/handshake.txt \
+        | sed -e 's/<RS>//g' -e 's/^\s*//' | while IFS= read -r l; do
+          { printf '\007%s\036' "$l"; } > "$d/h$i"; i=$((i + 1))
+        done
+      printf '\003{"protocol":"json","version":1}\036{"type":6}\036{"type":1,"target":"send","arguments":["a"]}\036' > "$d/multi" ;;
+    fuzz_rest_route)
+      # the API paths of the spec, each under every method selector
+      local i=0
+      grep -ohE '/api/[A-Za-z0-9_{}/:.%-]+' "$SPEC"/signalr-service.md "$SPEC"/vectors-signalr/rest-publish.txt \
+        | sed -e 's/{[^}]*}/x/g' | sort -u | while IFS= read -r l; do
+          for m in '\000' '\002' '\003' '\004'; do
+            { printf "$m"; printf '%s' "$l"; } > "$d/r$i"; i=$((i + 1))
+          done
+        done ;;
+    fuzz_app)
+      # host.json NUL function.json NUL local.settings.json, from the app's
+      # own folders and the spec's sample app
+      local i=0
+      for f in */function.json "$SPEC"/vectors/app/*/function.json; do
+        [ -f "$f" ] || continue
+        { cat host.json; printf '\000'; cat "$f"; printf '\000'; cat local.settings.json 2>/dev/null; } > "$d/a$i"
+        i=$((i + 1))
+      done ;;
   esac
 }
 
