@@ -1,14 +1,17 @@
 # bin/signalr-emulator: the local Azure SignalR Service (serverless mode).
-# One thread: epoll + libmicrohttpd (external poll) + wslay.
+# One thread: epoll + libmicrohttpd (external poll) + wslay, and libcurl's
+# multi interface for upstream calls.
 EMU_LIB_OBJ := $(B)/emulator/strmap.o $(B)/emulator/hub.o \
                $(B)/emulator/msg.o $(B)/emulator/ws.o \
                $(B)/emulator/conn.o $(B)/emulator/auth.o \
                $(B)/emulator/client.o $(B)/emulator/rest.o \
-               $(B)/emulator/server.o \
+               $(B)/emulator/server.o $(B)/emulator/upconf.o \
+               $(B)/emulator/upmsg.o $(B)/emulator/upstream.o \
                $(B)/proto/hubproto.o $(B)/util/url.o \
                $(PROTO_OBJ) $(TOKEN_OBJ) $(UTIL_OBJ)
 EMU_OBJ := $(B)/emulator/main.o $(EMU_LIB_OBJ)
-EMU_LIBS := $(LIB_MHD) $(LIB_WSLAY) $(LIB_JWT) $(LIB_SSL) $(LIB_JSON)
+EMU_LIBS := $(LIB_MHD) $(LIB_WSLAY) $(LIB_JWT) $(LIB_SSL) $(LIB_JSON) \
+            $(LIB_CURL)
 
 PROGRAMS += $(BIN)/signalr-emulator
 
@@ -22,6 +25,6 @@ EMU_TEST_OBJ := $(patsubst tests/%.c,$(B)/tests/%.o,\
 
 $(B)/tests/check_emulator: $(EMU_TEST_OBJ) $(EMU_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CHECK) $(LIB_CURL) $(EMU_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CHECK) $(EMU_LIBS) -lpthread
 
 TEST_RUNNERS += $(B)/tests/check_emulator

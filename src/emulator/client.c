@@ -10,7 +10,9 @@
 
 #include "emulator/auth.h"
 #include "emulator/conn.h"
+#include "emulator/upmsg.h"
 #include "proto/names.h"
+#include "util/limits.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -242,6 +244,28 @@ static enum MHD_Result send_post(struct req *r, struct conn *c)
     return server_reply(r, 200, "text/plain", "", 0, NULL);
 }
 
+static enum MHD_Result query_param(void *cls, enum MHD_ValueKind kind,
+                                   const char *key, const char *value)
+{
+    upmsg_query_add(cls, key, value);
+    return MHD_YES;
+}
+
+/* What upstream calls will say about the client: its token's claims and
+ * the connect request's query (raw, without access_token). */
+static void remember_client(struct req *r, struct conn *c,
+                            const struct token_claims *claims)
+{
+    struct buf q;
+    buf_init(&q, LIMIT_REST_HEADERS);
+    MHD_get_connection_values(r->mhd, MHD_GET_ARGUMENT_KIND, query_param, &q);
+    free(c->query);
+    c->query = q.len ? buf_take(&q, NULL) : NULL;
+    buf_release(&q);
+    free(c->claims);
+    c->claims = upmsg_claims(claims->all);
+}
+
 static enum MHD_Result connect_req(struct server *s, struct req *r,
                                    const char *method)
 {
@@ -273,6 +297,8 @@ static enum MHD_Result connect_req(struct server *s, struct req *r,
             MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Accept");
         int is_ws = up && strcasecmp(up, "websocket") == 0;
         int is_sse = acc && strstr(acc, "text/event-stream");
+        if (c->state == CONN_NEGOTIATED)
+            remember_client(r, c, &claims);
         if ((is_ws || is_sse) && c->state != CONN_NEGOTIATED) {
             ret = server_reply_error(r, 409, NULL,
                                      "connection %s already has a transport",

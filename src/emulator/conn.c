@@ -305,6 +305,8 @@ void conn_close(struct conn *c, const char *error, int allow_reconnect)
         return;
     }
     unregister(c);
+    if (error && !c->error && !server_get()->stopping)
+        c->error = xstrdup(error);
     if (c->state == CONN_OPEN) {
         struct buf b;
         buf_init(&b, LIMIT_CONN_SENDBUF);
@@ -401,6 +403,9 @@ void conn_reap_all(struct server *s)
         buf_release(&c->out);
         free(c->hub);
         free(c->user);
+        free(c->claims);
+        free(c->query);
+        free(c->error);
         free(c);
     }
 }

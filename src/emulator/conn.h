@@ -47,6 +47,7 @@ enum conn_state {
 enum conn_transport { CONN_NONE, CONN_WS, CONN_SSE, CONN_LP };
 
 struct req;
+struct upconn;
 
 struct conn {
     struct watch watch; /* first: the loop dispatches on it (WS only) */
@@ -74,6 +75,12 @@ struct conn {
     struct req *poll;    /* LP: the poll being held, or NULL */
     int polled;          /* LP: the first (immediate) poll was answered */
     long long poll_end_ms; /* LP: when the last poll was answered */
+    /* upstream (upstream.h): what the X-ASRS-* headers say about this
+     * connection, set at the connect request; owned, may be NULL */
+    char *claims;  /* X-ASRS-User-Claims */
+    char *query;   /* X-ASRS-Client-Query, without access_token */
+    char *error;   /* why the service closed it, for disconnected */
+    struct upconn *up; /* upstream.c's state; that module clears it */
     /* lists */
     struct conn *prev, *next; /* server->all */
     struct conn *reap_next;
@@ -129,7 +136,8 @@ int conn_send(struct conn *c, const char *records, size_t n,
               struct msg **frame);
 
 /* End gracefully: Close message (error may be NULL), then the transport's
- * close (WebSocket 1000). Leaves the hub at once. */
+ * close (WebSocket 1000). Leaves the hub at once. error (unless the
+ * service is stopping) is kept for the upstream disconnected event. */
 void conn_close(struct conn *c, const char *error, int allow_reconnect);
 /* End at once (peer gone, protocol error, queue full). why is logged. */
 void conn_abort(struct conn *c, const char *why);

@@ -1,12 +1,16 @@
 /*
  * main.c - bin/signalr-emulator: a local Azure SignalR Service (serverless).
  *
- *   signalr-emulator [--port N] [--bind ADDR] [--access-key KEY]... [--verbose]
+ *   signalr-emulator [--port N] [--bind ADDR] [--access-key KEY]...
+ *                    [--upstream URL-TEMPLATE|default]... [--settings FILE]
+ *                    [--upstream-timeout-ms N] [--verbose]
  *
  * Prints the connection string and the listening address on stdout, then
- * serves until SIGTERM/SIGINT (exit 0). A bad option or a port in use is
- * one stderr line and exit 1. The access key is printed only in the
- * connection string, never in a log line.
+ * serves until SIGTERM/SIGINT (exit 0). A bad option, a bad settings file
+ * or a port in use is one stderr line and exit 1. The access key is
+ * printed only in the connection string, never in a log line.
+ * Without --upstream or --settings nothing is sent upstream: client
+ * invocations get a Completion error, sends are dropped (upstream.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +19,9 @@
 #include <sys/resource.h>
 
 #include "emulator/server.h"
+#include "emulator/upconf.h"
+#include "emulator/upmsg.h"
+#include "emulator/upstream.h"
 #include "util/log.h"
 #include "util/banned.h"
 
@@ -23,8 +30,45 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: signalr-emulator [--port N] [--bind ADDR] "
-               "[--access-key KEY]... [--verbose]\n");
+    fprintf(f,
+            "usage: signalr-emulator [--port N] [--bind ADDR] "
+            "[--access-key KEY]...\n"
+            "                        [--upstream URL-TEMPLATE|default]... "
+            "[--settings FILE]\n"
+            "                        [--upstream-timeout-ms N] [--verbose]\n"
+            "\n"
+            "  --port N              port to listen on (default %d; 0 picks "
+            "a free one)\n"
+            "  --bind ADDR           IPv4 address to listen on (default "
+            "127.0.0.1)\n"
+            "  --access-key KEY      access key (repeat for a secondary "
+            "key);\n"
+            "                        default: the official emulator's key\n"
+            "  --upstream URL        send client events and invocations to "
+            "URL, a template\n"
+            "                        that may hold {hub}, {category} and "
+            "{event}; 'default' is\n"
+            "                        %s\n"
+            "                        (the local Functions host). Repeatable; "
+            "the first\n"
+            "                        matching template wins.\n"
+            "  --settings FILE       the official emulator's settings.json: "
+            "its\n"
+            "                        UpstreamSettings.Templates (UrlTemplate, "
+            "HubPattern,\n"
+            "                        CategoryPattern, EventPattern; patterns "
+            "'*', 'a,b' or\n"
+            "                        a name, case-sensitive), tried after "
+            "--upstream ones\n"
+            "  --upstream-timeout-ms N  bound on one upstream call (default "
+            "%d)\n"
+            "  --verbose             debug log lines\n"
+            "\n"
+            "Without --upstream or --settings nothing is sent upstream: a "
+            "client's invoke()\n"
+            "gets the error \"%s\" and send() is dropped.\n",
+            DEFAULT_PORT, UPCONF_DEFAULT_URL, UPSTREAM_TIMEOUT_MS,
+            UPMSG_NO_UPSTREAM);
 }
 
 /* 10,000 WebSockets need 10,000 descriptors: take all we may. */
@@ -39,8 +83,16 @@ static void raise_nofile(void)
     }
 }
 
-static int parse_args(int argc, char **argv, struct server_config *cfg)
+struct options {
+    struct upconf up;
+    const char *settings;
+    long timeout_ms;
+};
+
+static int parse_args(int argc, char **argv, struct server_config *cfg,
+                      struct options *o)
 {
+    char err[512];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -60,6 +112,27 @@ static int parse_args(int argc, char **argv, struct server_config *cfg)
         } else if (strcmp(a, "--bind") == 0 && v) {
             cfg->bind = v;
             i++;
+        } else if (strcmp(a, "--upstream") == 0 && v) {
+            const char *url = strcmp(v, "default") == 0 ? UPCONF_DEFAULT_URL
+                                                        : v;
+            if (upconf_add(&o->up, url, NULL, NULL, NULL, err, sizeof err) <
+                0)
+                return log_error("--upstream: %s", err);
+            i++;
+        } else if (strcmp(a, "--settings") == 0 && v) {
+            if (o->settings)
+                return log_error("--settings: give one file");
+            o->settings = v;
+            i++;
+        } else if (strcmp(a, "--upstream-timeout-ms") == 0 && v) {
+            char *end = NULL;
+            errno = 0;
+            long t = strtol(v, &end, 10);
+            if (errno || !*v || *end || t < 1 || t > 600000)
+                return log_error("--upstream-timeout-ms %s: want 1..600000",
+                                 v);
+            o->timeout_ms = t;
+            i++;
         } else if (strcmp(a, "--access-key") == 0 && v) {
             if (!*v)
                 return log_error("--access-key needs a non-empty key");
@@ -75,29 +148,60 @@ static int parse_args(int argc, char **argv, struct server_config *cfg)
     return 0;
 }
 
+/* Log where upstream calls go; URLs without their query (a key). */
+static void log_upstream(const struct upconf *up, long timeout_ms)
+{
+    if (!up->n) {
+        log_info("no upstream: invocations get \"%s\"", UPMSG_NO_UPSTREAM);
+        return;
+    }
+    for (size_t i = 0; i < up->n; i++) {
+        char *u = upconf_loggable(up->t[i].url);
+        log_info("upstream %s hub=%s category=%s event=%s timeout=%ldms", u,
+                 up->t[i].hub, up->t[i].category, up->t[i].event,
+                 timeout_ms);
+        free(u);
+    }
+}
+
 int main(int argc, char **argv)
 {
     struct server_config cfg = {.bind = "127.0.0.1", .port = DEFAULT_PORT};
+    struct options o = {.timeout_ms = UPSTREAM_TIMEOUT_MS};
     struct server s;
+    char err[512];
+    int rc = 1;
     log_set_program("emulator");
-    if (parse_args(argc, argv, &cfg) < 0)
-        return 1;
+    upconf_init(&o.up);
+    if (parse_args(argc, argv, &cfg, &o) < 0)
+        goto out;
+    if (o.settings &&
+        upconf_load_file(&o.up, o.settings, err, sizeof err) < 0) {
+        log_error("--settings %s", err);
+        goto out;
+    }
     if (!cfg.nkeys)
         cfg.keys[cfg.nkeys++] = DEFAULT_KEY;
     if (cfg.verbose)
         log_set_level(LOG_DEBUG);
     raise_nofile();
-    if (server_start(&s, &cfg) < 0) {
+    if (server_start(&s, &cfg) < 0 ||
+        upstream_start(&s, &o.up, o.timeout_ms) < 0) {
+        upstream_stop();
         server_stop(&s);
-        return 1;
+        goto out;
     }
+    log_upstream(&o.up, o.timeout_ms);
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("Endpoint=http://localhost;Port=%d;AccessKey=%s;Version=1.0;\n",
            s.port, cfg.keys[0]);
     printf("listening on http://%s:%d\n", cfg.bind, s.port);
     fflush(stdout);
-    int rc = server_run(&s);
+    rc = server_run(&s) < 0 ? 1 : 0;
+    upstream_stop();
     server_stop(&s);
     log_info("stopped");
-    return rc < 0 ? 1 : 0;
+out:
+    upconf_release(&o.up);
+    return rc;
 }

@@ -74,6 +74,34 @@ void server_unwatch(struct server *s, struct watch *w)
     epoll_ctl(s->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 }
 
+int server_watch_events(struct server *s, struct watch *w, uint32_t events,
+                        int modify)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = w};
+    return epoll_ctl(s->epfd, modify ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, w->fd,
+                     &ev);
+}
+
+int server_timer_add(struct server *s, struct server_timer *t)
+{
+    if (s->ntimers == SERVER_MAX_TIMERS)
+        return -1;
+    s->timers[s->ntimers++] = t;
+    return 0;
+}
+
+/* Fire the timers that are due (each disarmed before it runs). */
+static void run_timers(struct server *s)
+{
+    for (size_t i = 0; i < s->ntimers; i++) {
+        struct server_timer *t = s->timers[i];
+        if (t->due_ms >= 0 && t->due_ms <= s->now_ms) {
+            t->due_ms = -1;
+            t->on_timer(t);
+        }
+    }
+}
+
 void req_suspend(struct req *r)
 {
     if (!r->suspended) {
@@ -357,6 +385,11 @@ static int next_timeout(struct server *s)
     if (MHD_get_timeout(s->mhd, &mt) == MHD_YES &&
         (long long)mt < until_sweep)
         until_sweep = (long long)mt;
+    for (size_t i = 0; i < s->ntimers; i++) {
+        long long due = s->timers[i]->due_ms;
+        if (due >= 0 && due - s->now_ms < until_sweep)
+            until_sweep = due > s->now_ms ? due - s->now_ms : 0;
+    }
     return (int)until_sweep;
 }
 
@@ -372,6 +405,7 @@ int server_run(struct server *s)
             struct watch *w = evs[i].data.ptr;
             w->on_event(w, evs[i].events);
         }
+        run_timers(s);
         MHD_run(s->mhd);
         /* A resume inside MHD_run is only acted on by the next one. */
         for (int i = 0; s->resumed && i < 8; i++) {

@@ -60,6 +60,16 @@ struct watch {
     int fd;
 };
 
+/* A timer on the loop: on_timer runs once due_ms (monotonic) is reached,
+ * after the turn's events; due_ms < 0 when not armed. Embedded in its
+ * owner, registered once with server_timer_add. */
+struct server_timer {
+    long long due_ms;
+    void (*on_timer)(struct server_timer *t);
+};
+
+#define SERVER_MAX_TIMERS 4
+
 struct server_config {
     const char *bind;   /* default "127.0.0.1" */
     int port;           /* 0 picks a free port */
@@ -88,6 +98,8 @@ struct server {
                               * close): run it again at once */
     long long stop_deadline_ms;
     struct msg *ping_frame;  /* shared WebSocket frame of {"type":6} */
+    struct server_timer *timers[SERVER_MAX_TIMERS]; /* borrowed */
+    size_t ntimers;
 };
 
 /* The server of this process (set by server_start); borrowed. */
@@ -106,6 +118,13 @@ void server_stop(struct server *s);
 int server_watch(struct server *s, struct watch *w, int want_out);
 int server_watch_mod(struct server *s, struct watch *w, int want_out);
 void server_unwatch(struct server *s, struct watch *w);
+/* Watch fd for exactly events (EPOLLIN and/or EPOLLOUT; 0 keeps it in
+ * the set but asleep): added when !modify, else changed. */
+int server_watch_events(struct server *s, struct watch *w, uint32_t events,
+                        int modify);
+/* Register a timer (borrowed for the server's life). Returns 0, or -1
+ * when SERVER_MAX_TIMERS are taken. */
+int server_timer_add(struct server *s, struct server_timer *t);
 
 /* Replies. Each queues a response on r's connection (adding the CORS
  * headers on /client requests) and returns what MHD_queue_response did.

@@ -1,0 +1,57 @@
+/*
+ * upstream.h - the emulator's upstream client: client events and
+ * invocations POSTed to the function app (signalr-service.md §5).
+ *
+ * Hooked into conn.c through conn_set_hooks: after a client's handshake
+ * it sends connections/connected, for each client Invocation (type 1
+ * only) messages/<target>, and once the connection is gone
+ * connections/disconnected, each to the URL of the first matching
+ * template (upconf.h) with the X-ASRS-* headers and bodies of upmsg.h.
+ * Calls of one connection go one at a time, in the order they arose, so
+ * connected comes before its first message and disconnected after its
+ * last; different connections' calls run in parallel.
+ *
+ * HTTP: libcurl's multi interface driven from the emulator's one epoll
+ * thread (CURLMOPT_SOCKETFUNCTION → server_watch_events, TIMERFUNCTION →
+ * a server_timer), so nothing blocks the loop; keep-alive connections to
+ * the upstream are reused; every call is bounded by the timeout.
+ *
+ * Answers (upmsg_answer): an invocation with an id gets the upstream's
+ * records, a void Completion, or a Completion error ("Invocation failed,
+ * status code N"; a failed call or a timeout counts as 500, as in the
+ * official emulator); a send (no id) only gets a log line. With no
+ * template for an invocation, the invoke gets the Completion error
+ * UPMSG_NO_UPSTREAM at once (the official emulator drops it and the
+ * client's promise never settles); a send is dropped. Failed connection
+ * events are only logged: unlike the official emulator, a client whose
+ * connected call fails is not closed (a function app that is not up yet
+ * must not cut every client off). One log line per call: category/event,
+ * hub, connection id, status or failure, duration; never the signature,
+ * the client's token or the URL's query (an Azure function key).
+ * One instance per process; not thread-safe (the loop's thread only).
+ */
+#ifndef EMULATOR_UPSTREAM_H
+#define EMULATOR_UPSTREAM_H
+
+#include "emulator/server.h"
+#include "emulator/upconf.h"
+
+/* Default bound on one upstream call, milliseconds. */
+#define UPSTREAM_TIMEOUT_MS 10000
+/* Calls waiting behind a connection's call in flight; past this an
+ * invocation is refused (Completion error) and a send dropped. */
+#define UPSTREAM_MAX_QUEUED 256
+/* Parallel connections to one upstream host (more calls wait in curl). */
+#define UPSTREAM_MAX_HOST_CONNS 64
+
+/* Install the hooks. conf (borrowed for the process's life) may hold no
+ * template: then invocations get UPMSG_NO_UPSTREAM and nothing is sent.
+ * The signature uses every key of s->cfg. Returns 0, or -1 after logging
+ * when libcurl cannot start. */
+int upstream_start(struct server *s, const struct upconf *conf,
+                   long timeout_ms);
+/* Drop the calls still queued or in flight and release everything; call
+ * after server_run and before server_stop. */
+void upstream_stop(void);
+
+#endif
