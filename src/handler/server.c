@@ -247,7 +247,12 @@ struct server *server_start(const struct server_config *cfg, char *err,
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads ? cfg->threads : 1,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+        /* The host's requests carry a few headers and a streamed body:
+         * 8 KiB per connection is plenty, and libmicrohttpd clears the
+         * pool on every request (a 32 KiB default cost ~13% of an
+         * invocation, measured with callgrind). */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "libmicrohttpd could not start");
         stats_free(s->stats);
