@@ -15,7 +15,7 @@
 //   SCREENSHOT=docs/screenshot.png node --test tests/e2e/browser.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -31,12 +31,6 @@ const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 const START_MS = 30_000; // a program must print "listening on" within this
 const WAIT_MS = 15_000; // any one thing the page must show
 const STOP_MS = 5_000; // after SIGTERM, before SIGKILL
-
-// The chat needs the emulator's --upstream; without it that test is
-// skipped, visibly.
-const emuHelp = spawnSync(path.join(BINDIR, 'signalr-emulator'), ['--help'],
-  { encoding: 'utf8', timeout: 5000 });
-const UPSTREAM = /--upstream/.test(`${emuHelp.stdout}${emuHelp.stderr}`);
 
 const procs = [];
 let context = null;
@@ -94,9 +88,8 @@ function freePort() {
 }
 
 function startEmulator(port) {
-  const args = ['--port', String(port)];
-  if (UPSTREAM) args.push('--upstream', `${base}/runtime/webhooks/signalr`);
-  return start('signalr-emulator', args, {});
+  return start('signalr-emulator', ['--port', String(port),
+    '--upstream', `${base}/runtime/webhooks/signalr`], {});
 }
 
 async function stop(proc) {
@@ -283,7 +276,7 @@ test('a status update from the timer function shows as the latest status', { tim
 }));
 
 test('two pages chat: each sees the other\'s message, the sender its ack, and who is online',
-  { timeout: 60_000, skip: !UPSTREAM && 'bin/signalr-emulator has no --upstream option' },
+  { timeout: 60_000 },
   withLogs(async () => {
     const me = (await page.locator('#connection-id').textContent()).trim();
     await page.locator(`#online li[data-connection-id="${me}"]`).waitFor({ timeout: WAIT_MS });

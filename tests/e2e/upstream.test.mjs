@@ -14,17 +14,12 @@
 // starts on it with --upstream pointing at func-local.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import * as signalR from '@microsoft/signalr';
 import { BINDIR, KEY, ROOT, start, stop, stopAll, eventually } from '../host/procs.mjs';
 
 const WAIT_MS = 15_000;
-// Until bin/signalr-emulator has --upstream this file is skipped, visibly.
-const help = spawnSync(path.join(BINDIR, 'signalr-emulator'), ['--help'], { encoding: 'utf8', timeout: 5000 });
-const SKIP = /--upstream/.test(`${help.stdout}${help.stderr}`)
-  ? false : 'bin/signalr-emulator has no --upstream option';
 let base;
 let host;
 const clients = [];
@@ -77,7 +72,6 @@ function within(p, ms, what) {
 }
 
 before(async () => {
-  if (SKIP) return;
   const emuPort = await freePort();
   const env = { AzureSignalRConnectionString: `Endpoint=http://localhost;Port=${emuPort};AccessKey=${KEY};Version=1.0;` };
   if (process.env.BINDIR) env.FUNC_LOCAL_HANDLER = path.join(BINDIR, 'handler');
@@ -93,7 +87,7 @@ after(async () => {
   await stopAll();
 });
 
-test('invoke sendMessage: every client gets newMessage, the caller gets the ack', { skip: SKIP }, async () => {
+test('invoke sendMessage: every client gets newMessage, the caller gets the ack', async () => {
   const a = await connect('a');
   const b = await connect('b');
   const ack = await within(a.conn.invoke('sendMessage', 'hello, chat'), WAIT_MS, 'invoke');
@@ -104,7 +98,7 @@ test('invoke sendMessage: every client gets newMessage, the caller gets the ack'
   assert.deepEqual(await a.waitFor('newMessage', (m) => m.message === 'hello, chat', 'own newMessage'), want);
 });
 
-test('a signed-in caller is named by its user id; send (no result) is delivered too', { skip: SKIP }, async () => {
+test('a signed-in caller is named by its user id; send (no result) is delivered too', async () => {
   const alice = await connect('alice', 'alice');
   const b = await connect('b2');
   await within(alice.conn.invoke('sendMessage', 'from alice'), WAIT_MS, 'invoke');
@@ -114,7 +108,7 @@ test('a signed-in caller is named by its user id; send (no result) is delivered 
   await b.waitFor('newMessage', (x) => x.message === 'sent, not invoked', 'send');
 });
 
-test('a bad message rejects the invoke and is not broadcast', { skip: SKIP }, async () => {
+test('a bad message rejects the invoke and is not broadcast', async () => {
   const a = await connect('bad-a');
   const b = await connect('bad-b');
   for (const bad of ['', '   ', 42, { text: 'x' }, 'x'.repeat(2001)]) {
@@ -131,7 +125,7 @@ test('a bad message rejects the invoke and is not broadcast', { skip: SKIP }, as
     || m.message.length > 2000 || m.message === 'a'));
 });
 
-test('connect and disconnect produce presence for everyone', { skip: SKIP }, async () => {
+test('connect and disconnect produce presence for everyone', async () => {
   const watcher = await connect('watcher');
   const anon = await connect('anon');
   await watcher.waitFor('presence', (p) => p.connectionId === anon.id && p.event === 'connected', 'connected');
@@ -147,7 +141,7 @@ test('connect and disconnect produce presence for everyone', { skip: SKIP }, asy
   assert.deepEqual(gone, { connectionId: bobId, userId: 'bob', event: 'disconnected' });
 });
 
-test('with func-local down, invoke fails with an error instead of hanging', { skip: SKIP }, async () => {
+test('with func-local down, invoke fails with an error instead of hanging', async () => {
   const a = await connect('down');
   await stop(host);
   await assert.rejects(within(a.conn.invoke('sendMessage', 'nobody home'), 30_000, 'invoke'),
