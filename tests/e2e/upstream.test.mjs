@@ -143,7 +143,10 @@ test('connect and disconnect produce presence for everyone', async () => {
 
 test('with func-local down, invoke fails with an error instead of hanging', async () => {
   const a = await connect('down');
-  await stop(host);
+  const { code } = await stop(host);
+  assert.equal(code, 0);
+  assert.doesNotMatch(host.stderr, /Sanitizer|runtime error/);
+  assert.ok(!host.stderr.includes(KEY), 'access key logged');
   await assert.rejects(within(a.conn.invoke('sendMessage', 'nobody home'), 30_000, 'invoke'),
     (err) => err instanceof Error && !/no answer/.test(err.message));
 });
