@@ -79,6 +79,6 @@ for h in "$@"; do
     tail -30 "$FZ/$name.log"
     status=1
   fi
-  grep -E 'stat::number_of_executed_units' "$FZ/$name.log" | sed "s/^/  /"
+  grep -aE 'stat::number_of_executed_units' "$FZ/$name.log" | sed "s/^/  /"
 done
 exit $status
