@@ -95,13 +95,31 @@ www-lib:
 	@cp node_modules/@microsoft/signalr/dist/browser/signalr.min.js www/lib/ 2>/dev/null || true
 
 # --- tests -------------------------------------------------------------------
-.PHONY: test
-test: deps-check
+# `make test` (what CI runs): every test on the normal build, then again on
+# the ASan+UBSan build, then each fuzzer for FUZZ_TEST_SECONDS.
+# `make check`: the normal build's tests only (the quick loop).
+# `make test SAN=1`: the sanitizer build's tests only.
+FUZZ_TEST_SECONDS ?= 5
+
+.PHONY: test check
+ifeq ($(SAN),1)
+test: check
+else
+test: check
+	@echo "== sanitizer build (ASan + UBSan)"
+	@$(MAKE) --no-print-directory SAN=1 check
+	@echo "== fuzzers ($(FUZZ_TEST_SECONDS) s each)"
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
+endif
+
+check: deps-check
 	@$(MAKE) --no-print-directory programs test-runners www-lib
 	@BUILD=$(B) BINDIR=$(BIN) scripts/test.sh
 
-.PHONY: check
-check: test
+.PHONY: memcheck
+memcheck: deps-check
+	@$(MAKE) --no-print-directory programs test-runners www-lib
+	@scripts/memcheck.sh
 
 .PHONY: bench
 bench: deps-check
