@@ -4,7 +4,7 @@
 # leaves its input in build-fuzz/crashes/ (turn it into a regression test).
 FZ        := build-fuzz
 FZ_CC     := clang
-FZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Itests \
+FZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Itests -MMD -MP \
              -fsanitize=fuzzer-no-link,address,undefined \
              $(CFL_JSON) $(CFL_MHD) $(CFL_JWT) $(CFL_SSL)
 FZ_LD     := -fsanitize=fuzzer,address,undefined
@@ -56,3 +56,5 @@ fuzz: fuzzers
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZERS)
 
 CLEAN_EXTRA += $(FZ)
+
+-include $(shell find $(FZ) -name '*.d' 2>/dev/null)
