@@ -90,7 +90,9 @@ soak() {
 # sigterm_under_load NAME PID URL SCRIPT
 sigterm_under_load() {
   local name=$1 pid=$2 url=$3 script=$4
-  wrk -t2 -c"$C" -d4s --timeout 5s -s "$script" "$url" > "$TMP/$name-term.txt" 2>&1 &
+  # wrk keeps sending for longer than the bound, so an exit inside it is
+  # the program's doing, not the load ending.
+  wrk -t2 -c"$C" -d8s --timeout 5s -s "$script" "$url" > "$TMP/$name-term.txt" 2>&1 &
   local w=$!
   sleep 1.5
   local t0; t0=$(date +%s%N)

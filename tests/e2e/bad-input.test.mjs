@@ -9,11 +9,12 @@
 //
 // Case fields: name, method, path, headers {}, body (string; may hold
 // \u0000) | bodyHex | bodyFill {prefix, fill, count, suffix} (huge bodies),
-// headerFill {name, count} (an oversized header), token (emulator REST and
+// headerFill {name, count} (an oversized header), asrsSign (func-local's
+// SignalR webhook: add the X-ASRS-Signature of the connection id), token (emulator REST and
 // client endpoints: omitted = a valid token for the path; "none" = no
 // Authorization; {key, alg, lifetime, nbf, aud, tamper, raw, scheme,
-// claims}), status, error (substring of the JSON error, case-insensitive),
-// json: false when the reply is libmicrohttpd's own (not JSON), todo: a
+// claims}; {expired-client-token} in a path becomes one), status, error (substring of the JSON error, case-insensitive),
+// errorExact: the error must be exactly that, json: false when the reply is libmicrohttpd's own (not JSON), todo: a
 // known bug (the case still runs, reported as todo). With PROBE=1 the
 // driver writes what each program answers to $PROBE_OUT instead of
 // asserting.
@@ -102,8 +103,16 @@ function decodeChunked(b) {
 
 export function raw(port, c, { auth = false } = {}) {
   const payload = body(c);
-  const lines = [`${c.method} ${c.path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Connection: close'];
+  const target = c.path.replace('{expired-client-token}',
+    () => mint({ aud: 'http://localhost/client/?hub=chat' }, { lifetime: -3600 }));
+  const lines = [`${c.method} ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Connection: close'];
   for (const [k, v] of Object.entries(c.headers || {})) lines.push(`${k}: ${v}`);
+  if (c.asrsSign) {
+    // The upstream signature of func-local's SignalR webhook: HMAC-SHA256
+    // of the connection id keyed with the access key, hex, "sha256=".
+    const id = c.headers['X-ASRS-Connection-Id'];
+    lines.push(`X-ASRS-Signature: sha256=${createHmac('sha256', Buffer.from(KEY, 'utf8')).update(id).digest('hex')}`);
+  }
   if (c.headerFill) lines.push(`${c.headerFill.name}: ${'h'.repeat(c.headerFill.count)}`);
   if (auth) {
     const a = authHeader(c);
@@ -164,8 +173,11 @@ function runTable(program, setup) {
             let j;
             assert.doesNotThrow(() => { j = JSON.parse(r.text); }, `${c.name}: JSON body, got ${r.text.slice(0, 200)}`);
             assert.equal(typeof j.error, 'string', `${c.name}: an "error" string`);
-            assert.ok(j.error.toLowerCase().includes(c.error.toLowerCase()),
-              `${c.name}: error "${j.error}" names "${c.error}"`);
+            if (c.errorExact) assert.equal(j.error, c.error, `${c.name}: the whole error`);
+            else {
+              assert.ok(j.error.toLowerCase().includes(c.error.toLowerCase()),
+                `${c.name}: error "${j.error}" names "${c.error}"`);
+            }
             assert.match(r.head, /\r\ncontent-type: application\/json/i, `${c.name}: content type`);
           }
         }
