@@ -9,12 +9,14 @@
 #   warm-up and the end of the run (func-local: its RSS plus its handler's);
 #   3. SIGTERM to each under load: exit 0 within 3 s (2 s to drain, 1 s to
 #      stop; func-local also stops its handler).
-#   SOAK_SECONDS (60), WARMUP_SECONDS (5), SOAK_CONNS (32), BINDIR (bin).
+#   SOAK_SECONDS (60), WARMUP_SECONDS (15: func-local's RSS settles in about
+#   that, its 38 threads' malloc arenas growing to their working size, then
+#   stays flat), SOAK_CONNS (32), BINDIR (bin).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BINDIR=${BINDIR:-bin}
 S=${SOAK_SECONDS:-60}
-W=${WARMUP_SECONDS:-5}
+W=${WARMUP_SECONDS:-15}
 C=${SOAK_CONNS:-32}
 SPEC=${SPEC_DIR:-../shared/spec}
 KEY=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH

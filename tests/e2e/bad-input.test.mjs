@@ -186,9 +186,12 @@ function runTable(program, setup) {
         assert.ok(g.status >= 200 && g.status < 300, `good request after ${c.name}: ${g.status} ${g.text}`);
       });
     }
-    test('the program is still running, and logged no key or token', async () => {
+    test('still running; SIGTERM exits 0; no sanitizer report, key or token in the log', async () => {
       assert.equal(ctx.proc.exited, false);
+      await ctx.stop();
       for (const p of ctx.procs) {
+        assert.equal(p.code, 0, `${p.name}: exit code`);
+        assert.doesNotMatch(p.stderr, /Sanitizer|runtime error/, `${p.name}: sanitizer report`);
         assert.ok(!p.stderr.includes(KEY), `${p.name}: access key logged`);
         assert.doesNotMatch(p.stderr, /eyJ[\w-]+\.[\w-]+\.[\w-]*/, `${p.name}: token logged`);
       }

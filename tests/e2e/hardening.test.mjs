@@ -7,6 +7,8 @@
 //   a 500 to the caller within a bound, a log line naming the problem.
 // - 1,000 slowloris connections held open against each program while good
 //   requests keep being answered.
+// - SIGTERM with an invocation in flight: it completes, then exit 0 (the
+//   same under saturation, and RSS over a 60 s soak: scripts/soak.sh).
 // - a full end-to-end run with --verbose: no access key, no token, no
 //   token signature in any log line of the three programs.
 // Covered elsewhere, not repeated here: emulator restart with automatic
@@ -312,4 +314,26 @@ test('a full --verbose run of the three programs logs no access key, token or si
       assert.ok(!text.includes(`${h}.${p}`), `${who}: a token logged`);
     }
   }
+});
+
+// ---- SIGTERM --------------------------------------------------------------
+test('SIGTERM with an invocation in flight: it completes, then exit 0', async () => {
+  const dir = tempApp({ customHandler: { description: {
+    defaultExecutablePath: 'node', arguments: [path.join(ROOT, 'tests/host/fake_handler.mjs')] } } },
+  ['slow', 'fast']);
+  const cap = path.join(dir, 'capture.jsonl');
+  const rep = path.join(dir, 'replies.json');
+  writeFileSync(rep, JSON.stringify({ slow: { delayMs: 1000, contentType: 'application/json',
+    body: { Outputs: { res: { statusCode: 200, body: 'done' } }, Logs: [] } } }));
+  const host = start('func-local', ['--app', dir, '--port', '0'], { FAKE_CAPTURE: cap, FAKE_REPLIES: rep });
+  const { url } = await host.ready;
+  const inFlight = call(url, 'POST', '/api/slow');
+  await eventually(() => existsSync(cap) && readFileSync(cap, 'utf8').includes('"/slow"'), WAIT_MS, 'the slow invocation');
+  process.kill(-host.child.pid, 'SIGTERM');
+  const r = await inFlight;
+  assert.equal(r.status, 200);
+  assert.equal(r.text, 'done');
+  const { code } = await eventually(() => host.exited && { code: host.code }, 5000, 'the exit');
+  assert.equal(code, 0);
+  assert.doesNotMatch(host.stderr, /Sanitizer|runtime error/);
 });
