@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Bring the local stack up (what `make run` runs after building):
-#   1. bin/signalr-emulator on port 8888, unless AzureSignalRConnectionString
-#      (environment first, then local.settings.json's Values) points anywhere
-#      but localhost:8888, e.g. at a real Azure SignalR Service;
-#   2. bin/func-local, the local Functions host, which starts bin/handler.
+#   1. bin/func-local, the local Functions host, which starts bin/handler;
+#   2. bin/signalr-emulator on port 8888 with func-local's SignalR webhook
+#      as its upstream (client invocations and connect/disconnect events go
+#      there), unless AzureSignalRConnectionString (environment first, then
+#      local.settings.json's Values) points anywhere but localhost:8888,
+#      e.g. at a real Azure SignalR Service.
 # Prints the page URL, a curl command that broadcasts, and the connection
 # string (its AccessKey masked unless it is the emulator's well-known one).
 # Ctrl-C or SIGTERM stops everything and exits 0.
@@ -164,20 +166,14 @@ if command -v stdbuf >/dev/null; then
 fi
 
 conn=$(connection_string)
+use_emulator=0
 if is_local_emulator "$conn"; then
   [ -x "$BINDIR/signalr-emulator" ] || die "$BINDIR/signalr-emulator is missing: run make first"
-  say "starting the SignalR emulator on port $EMULATOR_PORT"
-  "${line_buffered[@]}" "$BINDIR/signalr-emulator" --port "$EMULATOR_PORT" \
-    > >(trap "" INT; tee "$work/emulator.out" | sed -u 's/^/emulator  | /') 2>&1 &
-  emulator_pid=$!
-  wait_listening "$work/emulator.out" "$emulator_pid" "$EMULATOR_WAIT" "signalr-emulator"
-  shown_conn=$(grep -m1 '^Endpoint=' "$work/emulator.out" || true)
-  [ -n "$shown_conn" ] || shown_conn=$conn
-else
-  say "AzureSignalRConnectionString points elsewhere: not starting the emulator"
-  shown_conn=$(masked "$conn")
+  use_emulator=1
 fi
 
+# func-local first: the emulator's upstream is func-local's SignalR webhook,
+# and func-local calls the service only while running a function.
 say "starting the local Functions host"
 "${line_buffered[@]}" "$BINDIR/func-local" --app . \
   > >(trap "" INT; tee "$work/host.out" | sed -u 's/^/func-local| /') 2>&1 &
@@ -186,6 +182,21 @@ wait_listening "$work/host.out" "$host_pid" "$HOST_WAIT" "func-local"
 base=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$work/host.out" | head -n1)
 base=${base%/}
 [ -n "$base" ] || base="http://127.0.0.1:7071"
+
+if [ "$use_emulator" = 1 ]; then
+  say "starting the SignalR emulator on port $EMULATOR_PORT (upstream: $base/runtime/webhooks/signalr)"
+  "${line_buffered[@]}" "$BINDIR/signalr-emulator" --port "$EMULATOR_PORT" \
+    --upstream "$base/runtime/webhooks/signalr" \
+    > >(trap "" INT; tee "$work/emulator.out" | sed -u 's/^/emulator  | /') 2>&1 &
+  emulator_pid=$!
+  wait_listening "$work/emulator.out" "$emulator_pid" "$EMULATOR_WAIT" "signalr-emulator"
+  shown_conn=$(grep -m1 '^Endpoint=' "$work/emulator.out" || true)
+  [ -n "$shown_conn" ] || shown_conn=$conn
+else
+  say "AzureSignalRConnectionString points elsewhere: not starting the emulator"
+  say "(set its upstream URL to <function app>/runtime/webhooks/signalr?code=<signalr_extension key>)"
+  shown_conn=$(masked "$conn")
+fi
 
 cat <<EOF
 
