@@ -12,5 +12,6 @@ Suite *rest_route_suite(void);
 Suite *token_vectors_suite(void);
 Suite *ws_suite(void);
 Suite *blackbox_suite(void);
+Suite *upstream_emu_suite(void);
 
 #endif
