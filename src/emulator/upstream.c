@@ -452,9 +452,11 @@ static void hook_invocation(struct conn *c, const struct hubproto_msg *m,
     if (!U.conf->n) {
         if (id)
             complete_error_to(c, id, UPMSG_NO_UPSTREAM);
-        log_info("invocation %s %s hub=%s id=%s: no upstream is configured",
-                 m->target, id ? "answered with an error" : "dropped",
-                 c->hub, c->id);
+        /* debug: a client sending in a loop must not flood the log */
+        log_debug("invocation %s %s hub=%s id=%s: no upstream is "
+                  "configured",
+                  m->target, id ? "answered with an error" : "dropped",
+                  c->hub, c->id);
         return;
     }
     struct upconn *u = upconn_of(c);

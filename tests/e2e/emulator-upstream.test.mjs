@@ -326,6 +326,12 @@ test('slow upstream: the call times out (--upstream-timeout-ms) into an error, a
     assert.deepEqual(await withTimeout(c.invoke('fast', 1), 'fast invoke'), [1]);
     assert.match(emu.stderr(), /upstream messages\/slow hub=chat id=\S+ failed: .*duration=\d+ms/);
     assert.deepEqual(events(up).slice(0, 3), ['connections/connected', 'messages/slow', 'messages/fast']);
+    // stopped with a call in flight: exits at once, 0, nothing leaked
+    // (withStack checks the exit code; under SAN=1 a leak fails it)
+    const pending = c.invoke('slow').catch((e) => e);
+    await until(() => up.inflight() >= 1 && events(up).length >= 4, 'slow call in flight');
+    assert.equal(await emu.stop(), 0);
+    assert.ok((await withTimeout(pending, 'pending invoke')) instanceof Error);
   });
 });
 
