@@ -500,6 +500,10 @@ int upstream_start(struct server *s, const struct upconf *conf,
     curl_multi_setopt(U.multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(U.multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                       (long)UPSTREAM_MAX_HOST_CONNS);
+    /* Keep that many idle connections for reuse (the default, four per
+     * handle added at the time, closes most of them between calls). */
+    curl_multi_setopt(U.multi, CURLMOPT_MAXCONNECTS,
+                      (long)UPSTREAM_MAX_HOST_CONNS);
     if (server_timer_add(s, &U.timer) < 0)
         return log_error("upstream: no timer slot left");
     conn_set_hooks(&hooks);

@@ -82,6 +82,7 @@ async function startUpstream(answer) {
       (answer || defaultAnswer)(rec, res);
     });
   });
+  srv.on('connection', () => { stats.tcpConnections = (stats.tcpConnections || 0) + 1; });
   servers.add(srv);
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
   const { port } = srv.address();
@@ -282,6 +283,9 @@ test('calls of one connection go one at a time, in order, even when invoked toge
     const seq = up.reqs.filter((r) => r.json && r.json.target === 'seq').map((r) => r.json.arguments[0]);
     assert.deepEqual(seq, [0, 1, 2, 3, 4]);
     assert.equal(up.stats.maxInflightPerConn, 1);
+    // keep-alive: six calls one after the other, over one TCP connection
+    // (two allowed, should the first ever be closed in between)
+    assert.ok(up.stats.tcpConnections <= 2, `${up.stats.tcpConnections} connections for 6 calls`);
     assert.equal(events(up)[0], 'connections/connected');
   });
 });
