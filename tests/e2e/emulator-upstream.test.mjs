@@ -430,7 +430,7 @@ test('--settings: the official settings.json, first matching template wins, case
   }
 });
 
-test('a client closed by the service for a protocol error: disconnected carries the error', async () => {
+test('only Invocations go upstream; a client closed for a protocol error: disconnected carries the error', async () => {
   await withStack({}, async ({ up, emu }) => {
     // a raw WebSocket client: negotiate, connect, handshake, then garbage
     const token = mint({ aud: 'http://localhost/client/?hub=chat' });
@@ -444,9 +444,16 @@ test('a client closed by the service for a protocol error: disconnected carries 
       await withTimeout(new Promise((r, j) => { ws.on('open', r); ws.on('error', j); }), 'ws open');
       ws.send(`{"protocol":"json","version":1}${RS}`);
       await until(() => up.reqs.length >= 1, 'connected');
+      // only Invocations (type 1) go upstream: a StreamInvocation, a
+      // Completion, a CancelInvocation and a Ping do not
+      ws.send(`{"type":4,"invocationId":"1","target":"stream","arguments":[]}${RS}`
+        + `{"type":3,"invocationId":"9","result":1}${RS}{"type":5,"invocationId":"1"}${RS}`
+        + `{"type":6}${RS}{"type":1,"target":"only","arguments":[1]}${RS}`);
+      await until(() => up.reqs.length >= 2, 'the invocation');
       ws.send(`{"type":"nope"}${RS}`);
-      await until(() => up.reqs.length >= 2, 'disconnected');
-      const d = up.reqs[1];
+      await until(() => up.reqs.length >= 3, 'disconnected');
+      assert.deepEqual(events(up), ['connections/connected', 'messages/only', 'connections/disconnected']);
+      const d = up.reqs[2];
       assert.equal(d.headers['x-asrs-event'], 'disconnected');
       assert.equal(d.headers['x-asrs-connection-id'], connectionId);
       assert.deepEqual(d.json, { type: 11, error: 'Connection closed with an error.' });
