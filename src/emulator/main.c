@@ -149,9 +149,10 @@ static int parse_args(int argc, char **argv, struct server_config *cfg,
 }
 
 /* Log where upstream calls go; URLs without their query (a key). */
-static void log_upstream(const struct upconf *up, long timeout_ms)
+static void log_upstream(const struct upconf *up, const char *settings,
+                         long timeout_ms)
 {
-    if (!up->n) {
+    if (!up->n && !settings) {
         log_info("no upstream: invocations get \"%s\"", UPMSG_NO_UPSTREAM);
         return;
     }
@@ -169,29 +170,24 @@ int main(int argc, char **argv)
     struct server_config cfg = {.bind = "127.0.0.1", .port = DEFAULT_PORT};
     struct options o = {.timeout_ms = UPSTREAM_TIMEOUT_MS};
     struct server s;
-    char err[512];
     int rc = 1;
     log_set_program("emulator");
     upconf_init(&o.up);
     if (parse_args(argc, argv, &cfg, &o) < 0)
         goto out;
-    if (o.settings &&
-        upconf_load_file(&o.up, o.settings, err, sizeof err) < 0) {
-        log_error("--settings %s", err);
-        goto out;
-    }
+
     if (!cfg.nkeys)
         cfg.keys[cfg.nkeys++] = DEFAULT_KEY;
     if (cfg.verbose)
         log_set_level(LOG_DEBUG);
     raise_nofile();
     if (server_start(&s, &cfg) < 0 ||
-        upstream_start(&s, &o.up, o.timeout_ms) < 0) {
+        upstream_start(&s, &o.up, o.settings, o.timeout_ms) < 0) {
         upstream_stop();
         server_stop(&s);
         goto out;
     }
-    log_upstream(&o.up, o.timeout_ms);
+    log_upstream(&o.up, o.settings, o.timeout_ms);
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("Endpoint=http://localhost;Port=%d;AccessKey=%s;Version=1.0;\n",
            s.port, cfg.keys[0]);

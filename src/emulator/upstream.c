@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 
@@ -58,7 +59,11 @@ struct upsock {
 
 static struct {
     struct server *s;
-    const struct upconf *conf;
+    const struct upconf *cli;  /* --upstream templates, borrowed */
+    struct upconf file;        /* --settings templates, owned */
+    const char *settings;      /* --settings path, borrowed; or NULL */
+    struct stat file_st;       /* the version loaded */
+    struct server_timer reload; /* checks the file once a second */
     long timeout_ms;
     CURLM *multi;
     struct server_timer timer; /* libcurl's timeout, and the dead list */
@@ -193,7 +198,9 @@ static void pump(struct upconn *u)
             u->tail = NULL;
         u->queued--;
         k->next = NULL;
-        char *url = upconf_url(U.conf, u->hub, k->category, k->event);
+        char *url = upconf_url(U.cli, u->hub, k->category, k->event);
+        if (!url)
+            url = upconf_url(&U.file, u->hub, k->category, k->event);
         if (!url) {
             if (k->invocation_id)
                 complete_error(u, k->invocation_id, UPMSG_NO_UPSTREAM);
@@ -423,9 +430,72 @@ static void on_timer(struct server_timer *t)
     arm_timer();
 }
 
+/* Any template at all? */
+static int configured(void)
+{
+    return U.cli->n + U.file.n > 0;
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
+           a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+           a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* (Re)load --settings. A bad file at start is fatal (-1); later it is a
+ * warning and the templates in force stay. */
+static int load_settings(int at_start)
+{
+    struct stat st;
+    struct upconf fresh;
+    char err[512];
+    if (stat(U.settings, &st) < 0) {
+        if (at_start)
+            return log_error("--settings %s: no such file", U.settings);
+        if (U.file_st.st_ino) {
+            log_warn("--settings %s is gone: keeping its %zu template(s)",
+                     U.settings, U.file.n);
+            memset(&U.file_st, 0, sizeof U.file_st);
+        }
+        return 0;
+    }
+    if (!at_start && same_file(&st, &U.file_st))
+        return 0;
+    U.file_st = st;
+    upconf_init(&fresh);
+    if (upconf_load_file(&fresh, U.settings, err, sizeof err) < 0) {
+        upconf_release(&fresh);
+        if (at_start)
+            return log_error("--settings %s", err);
+        log_warn("--settings %s: keeping the %zu template(s) in force",
+                 err, U.file.n);
+        return 0;
+    }
+    upconf_release(&U.file);
+    U.file = fresh;
+    for (size_t i = 0; i < U.file.n; i++) {
+        char *url = upconf_loggable(U.file.t[i].url);
+        log_info("upstream %s hub=%s category=%s event=%s (%s%s)", url,
+                 U.file.t[i].hub, U.file.t[i].category, U.file.t[i].event,
+                 at_start ? "" : "reloaded from ", U.settings);
+        free(url);
+    }
+    if (!at_start && !U.file.n)
+        log_info("--settings %s reloaded: no template", U.settings);
+    return 0;
+}
+
+static void on_reload_timer(struct server_timer *t)
+{
+    load_settings(0);
+    t->due_ms = U.s->now_ms + 1000;
+}
+
 static void hook_connected(struct conn *c)
 {
-    if (!U.conf->n)
+    if (!configured())
         return;
     struct upconn *u = upconn_of(c);
     enqueue(u, CAT_CONNECTIONS, "connected", NULL, upmsg_body_connected(),
@@ -435,7 +505,7 @@ static void hook_connected(struct conn *c)
 static void hook_disconnected(struct conn *c)
 {
     struct upconn *u = c->up;
-    if (!U.conf->n && !u)
+    if (!configured() && !u)
         return;
     if (!u)
         u = upconn_of(c);
@@ -449,7 +519,7 @@ static void hook_invocation(struct conn *c, const struct hubproto_msg *m,
                             const char *raw, size_t len)
 {
     const char *id = m->invocation_id;
-    if (!U.conf->n) {
+    if (!configured()) {
         if (id)
             complete_error_to(c, id, UPMSG_NO_UPSTREAM);
         /* debug: a client sending in a loop must not flood the log */
@@ -482,11 +552,22 @@ static const struct conn_hooks hooks = {
 };
 
 int upstream_start(struct server *s, const struct upconf *conf,
-                   long timeout_ms)
+                   const char *settings, long timeout_ms)
 {
     memset(&U, 0, sizeof U);
     U.s = s;
-    U.conf = conf;
+    U.cli = conf;
+    upconf_init(&U.file);
+    U.settings = settings;
+    U.reload.due_ms = -1;
+    U.reload.on_timer = on_reload_timer;
+    if (settings) {
+        if (load_settings(1) < 0)
+            return -1;
+        U.reload.due_ms = s->now_ms + 1000;
+        if (server_timer_add(s, &U.reload) < 0)
+            return log_error("upstream: no timer slot left");
+    }
     U.timeout_ms = timeout_ms > 0 ? timeout_ms : UPSTREAM_TIMEOUT_MS;
     U.curl_due_ms = -1;
     U.timer.due_ms = -1;
@@ -512,6 +593,7 @@ int upstream_start(struct server *s, const struct upconf *conf,
 
 void upstream_stop(void)
 {
+    upconf_release(&U.file);
     if (!U.multi)
         return;
     conn_set_hooks(NULL);

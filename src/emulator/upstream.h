@@ -44,12 +44,16 @@
 /* Parallel connections to one upstream host (more calls wait in curl). */
 #define UPSTREAM_MAX_HOST_CONNS 64
 
-/* Install the hooks. conf (borrowed for the process's life) may hold no
- * template: then invocations get UPMSG_NO_UPSTREAM and nothing is sent.
+/* Install the hooks. conf (the --upstream templates, borrowed for the
+ * process's life) comes first; then, when settings is not NULL, the
+ * templates of that settings.json file, re-read when the file changes
+ * (checked once a second, like the official emulator's hot reload; a bad
+ * new version is a warning and the templates in force stay). With no
+ * template at all, invocations get UPMSG_NO_UPSTREAM and nothing is sent.
  * The signature uses every key of s->cfg. Returns 0, or -1 after logging
- * when libcurl cannot start. */
+ * when the settings file is bad or libcurl cannot start. */
 int upstream_start(struct server *s, const struct upconf *conf,
-                   long timeout_ms);
+                   const char *settings, long timeout_ms);
 /* Drop the calls still queued or in flight and release everything; call
  * after server_run and before server_stop. */
 void upstream_stop(void);

@@ -9,7 +9,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync, renameSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -425,6 +425,32 @@ test('--settings: the official settings.json, first matching template wins, case
     });
     assert.equal(res.code, 1);
     assert.match(res.err, /--settings .*bad\.json: UpstreamSettings\.Templates\[0\]: .*not an absolute/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--settings is re-read when the file changes; a bad new version keeps the old templates', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'emu-settings-'));
+  const file = path.join(dir, 'settings.json');
+  const write = (text) => { writeFileSync(`${file}.new`, text); renameSync(`${file}.new`, file); };
+  const settings = (url) => JSON.stringify({ UpstreamSettings: { Templates: [{ UrlTemplate: url }] } });
+  try {
+    await withStack({
+      args: (up) => { write(settings(`${up.url}/first/{event}`)); return ['--settings', file]; },
+    }, async ({ up, emu, clients }) => {
+      const c = await connect(emu, {});
+      clients.push(c);
+      assert.deepEqual(await withTimeout(c.invoke('one', 1), 'invoke'), [1]);
+      write(settings(`${up.url}/second-version/{event}`));
+      await until(() => /reloaded from .*settings\.json/.test(emu.stderr()), 'reload');
+      assert.deepEqual(await withTimeout(c.invoke('two', 2), 'invoke'), [2]);
+      write('{"UpstreamSettings":');
+      await until(() => /keeping the 1 template\(s\) in force/.test(emu.stderr()), 'bad version refused');
+      assert.deepEqual(await withTimeout(c.invoke('three', 3), 'invoke'), [3]);
+      assert.deepEqual(up.reqs.filter((r) => r.json && r.json.type === 1).map((r) => r.url),
+        ['/first/one', '/second-version/two', '/second-version/three']);
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
