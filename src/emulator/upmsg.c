@@ -11,6 +11,27 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
+/* Append s with control characters as spaces (one header line). */
+static void put_clean(struct buf *b, const char *s)
+{
+    size_t start = b->len;
+    buf_puts(b, s);
+    for (size_t i = start; i < b->len; i++)
+        if ((unsigned char)b->data[i] < ' ' || b->data[i] == 0x7f)
+            b->data[i] = ' ';
+}
+
+/* "Name: value", the value made one line whatever it holds. */
+static char *header_line(const char *name, const char *value)
+{
+    struct buf b;
+    buf_init(&b, (size_t)-1);
+    buf_puts(&b, name);
+    buf_puts(&b, ": ");
+    put_clean(&b, value);
+    return buf_take(&b, NULL);
+}
+
 char **upmsg_headers(const struct upmsg_conn *c, const char *category,
                      const char *event, const char *const *keys,
                      size_t nkeys)
@@ -18,21 +39,29 @@ char **upmsg_headers(const struct upmsg_conn *c, const char *category,
     char **h = xcalloc(12, sizeof *h);
     size_t n = 0;
     char *sig = upstream_signature_header(keys, nkeys, c->id);
-    h[n++] = xasprintf("X-ASRS-Connection-Id: %s", c->id);
-    h[n++] = xasprintf("X-ASRS-Hub: %s", c->hub);
-    h[n++] = xasprintf("X-ASRS-Category: %s", category);
-    h[n++] = xasprintf("X-ASRS-Event: %s", event);
+    h[n++] = header_line("X-ASRS-Connection-Id", c->id);
+    h[n++] = header_line("X-ASRS-Hub", c->hub);
+    h[n++] = header_line("X-ASRS-Category", category);
+    h[n++] = header_line("X-ASRS-Event", event);
     if (c->user && *c->user)
-        h[n++] = xasprintf("X-ASRS-User-Id: %s", c->user);
+        h[n++] = header_line("X-ASRS-User-Id", c->user);
     if (c->claims && *c->claims)
-        h[n++] = xasprintf("X-ASRS-User-Claims: %s", c->claims);
+        h[n++] = header_line("X-ASRS-User-Claims", c->claims);
     if (c->query && *c->query)
-        h[n++] = xasprintf("X-ASRS-Client-Query: %s", c->query);
-    h[n++] = xasprintf("X-ASRS-Signature: %s", sig);
+        h[n++] = header_line("X-ASRS-Client-Query", c->query);
+    h[n++] = header_line("X-ASRS-Signature", sig);
     h[n++] = xstrdup("Content-Type: application/json");
     h[n] = NULL;
     free(sig);
     return h;
+}
+
+int upmsg_header_safe(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < ' ' || *s == 0x7f)
+            return 0;
+    return 1;
 }
 
 void upmsg_headers_free(char **h)
@@ -72,16 +101,6 @@ char *upmsg_body_invocation(const struct hubproto_msg *m, size_t *len)
     if (b.len && b.data[b.len - 1] == HUBPROTO_RS)
         b.data[--b.len] = '\0';
     return buf_take(&b, len);
-}
-
-/* Append s with control characters as spaces (one header line). */
-static void put_clean(struct buf *b, const char *s)
-{
-    size_t start = b->len;
-    buf_puts(b, s);
-    for (size_t i = start; i < b->len; i++)
-        if ((unsigned char)b->data[i] < ' ' || b->data[i] == 0x7f)
-            b->data[i] = ' ';
 }
 
 static void put_claim(struct buf *b, const char *type, struct json_object *v)
@@ -167,4 +186,20 @@ int upmsg_answer(struct buf *out, const char *invocation_id, long status,
     snprintf(err, sizeof err, "Invocation failed, status code %ld",
              status ? status : 500L);
     return completion(out, invocation_id, err);
+}
+
+char *upmsg_loggable(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    int cut = n > max;
+    char *out = xmalloc((cut ? max : n) + 4);
+    size_t i;
+    for (i = 0; i < n && i < max; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = c < ' ' || c >= 0x7f ? '?' : (char)c;
+    }
+    if (cut)
+        memcpy(out + i, "...", 3), i += 3;
+    out[i] = '\0';
+    return out;
 }

@@ -30,11 +30,14 @@ struct upmsg_conn {
 };
 
 /* The header lines of one call ("Name: value"), NULL-terminated; free
- * with upmsg_headers_free. The signature holds one sha256= per key. */
+ * with upmsg_headers_free. The signature holds one sha256= per key.
+ * Control characters in a value become spaces: one line per header. */
 char **upmsg_headers(const struct upmsg_conn *c, const char *category,
                      const char *event, const char *const *keys,
                      size_t nkeys);
 void upmsg_headers_free(char **h);
+/* 1 when s holds no control character (fit for a header as it is). */
+int upmsg_header_safe(const char *s);
 
 /* Bodies, new strings (caller frees). error may be NULL. */
 char *upmsg_body_connected(void);
@@ -71,6 +74,11 @@ void upmsg_query_add(struct buf *q, const char *key, const char *value);
  * Returns 0, or -1 when out's cap is reached. */
 int upmsg_answer(struct buf *out, const char *invocation_id, long status,
                  const char *body, size_t len);
+
+/* s for a log line: control characters and non-ASCII bytes as '?', cut
+ * at max bytes with "..." (a client names its targets; it must not be able
+ * to forge log lines). New string, caller frees. */
+char *upmsg_loggable(const char *s, size_t max);
 
 /* The Completion error for an invocation that went nowhere: no upstream
  * configured, or none whose patterns match. */

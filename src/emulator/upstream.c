@@ -19,12 +19,15 @@
 
 #define CAT_CONNECTIONS "connections"
 #define CAT_MESSAGES "messages"
+/* Bytes of a client's target shown in a log line. */
+#define UPSTREAM_LOG_EVENT_MAX 128
 
 /* One call waiting for its turn or in flight. */
 struct upcall {
     struct upcall *next;
     const char *category;  /* static */
     char *event;
+    char *shown;           /* event for log lines (upmsg_loggable) */
     char *invocation_id;   /* an invocation with an id; else NULL */
     char *body;
     size_t body_len;
@@ -95,6 +98,7 @@ static void call_free(struct upcall *k)
     curl_slist_free_all(k->headers);
     buf_release(&k->reply);
     free(k->event);
+    free(k->shown);
     free(k->invocation_id);
     free(k->body);
     free(k);
@@ -205,7 +209,7 @@ static void pump(struct upconn *u)
             if (k->invocation_id)
                 complete_error(u, k->invocation_id, UPMSG_NO_UPSTREAM);
             log_debug("upstream %s/%s hub=%s id=%s: no upstream template",
-                      k->category, k->event, u->hub, u->id);
+                      k->category, k->shown, u->hub, u->id);
             call_free(k);
             continue;
         }
@@ -224,7 +228,7 @@ static void pump(struct upconn *u)
         CURL *e = k->easy;
         if (!e || !k->headers) {
             log_error("upstream %s/%s hub=%s id=%s: libcurl out of memory",
-                      k->category, k->event, u->hub, u->id);
+                      k->category, k->shown, u->hub, u->id);
             if (k->invocation_id)
                 complete_error(u, k->invocation_id,
                                "Invocation failed, status code 500");
@@ -251,7 +255,7 @@ static void pump(struct upconn *u)
         if (curl_multi_add_handle(U.multi, e) != CURLM_OK) {
             log_error("upstream %s/%s hub=%s id=%s: libcurl refused the "
                       "call",
-                      k->category, k->event, u->hub, u->id);
+                      k->category, k->shown, u->hub, u->id);
             u->inflight = NULL;
             curl_easy_cleanup(e);
             k->easy = NULL;
@@ -273,6 +277,7 @@ static void enqueue(struct upconn *u, const char *category, const char *event,
     struct upcall *k = xcalloc(1, sizeof *k);
     k->category = category;
     k->event = xstrdup(event);
+    k->shown = upmsg_loggable(event, UPSTREAM_LOG_EVENT_MAX);
     k->invocation_id = invocation_id ? xstrdup(invocation_id) : NULL;
     k->body = body;
     k->body_len = len;
@@ -302,15 +307,15 @@ static void done(CURLMsg *m)
         status = -1;
     if (status > 0)
         log_info("upstream %s/%s hub=%s id=%s status=%ld duration=%lldms",
-                 k->category, k->event, u->hub, u->id, status, ms);
+                 k->category, k->shown, u->hub, u->id, status, ms);
     else if (status < 0)
         log_warn("upstream %s/%s hub=%s id=%s failed: answer over %u bytes "
                  "duration=%lldms",
-                 k->category, k->event, u->hub, u->id, LIMIT_UPSTREAM_REPLY,
+                 k->category, k->shown, u->hub, u->id, LIMIT_UPSTREAM_REPLY,
                  ms);
     else
         log_warn("upstream %s/%s hub=%s id=%s failed: %s duration=%lldms",
-                 k->category, k->event, u->hub, u->id,
+                 k->category, k->shown, u->hub, u->id,
                  k->errbuf[0] ? k->errbuf : curl_easy_strerror(rc), ms);
     if (k->invocation_id) {
         struct buf b;
@@ -321,7 +326,7 @@ static void done(CURLMsg *m)
         buf_release(&b);
     } else if (status > 0 && status != 200 && status != 204) {
         log_warn("upstream %s/%s hub=%s id=%s: unexpected status %ld",
-                 k->category, k->event, u->hub, u->id, status);
+                 k->category, k->shown, u->hub, u->id, status);
     }
     u->inflight = NULL;
     call_free(k);
@@ -523,10 +528,25 @@ static void hook_invocation(struct conn *c, const struct hubproto_msg *m,
         if (id)
             complete_error_to(c, id, UPMSG_NO_UPSTREAM);
         /* debug: a client sending in a loop must not flood the log */
-        log_debug("invocation %s %s hub=%s id=%s: no upstream is "
-                  "configured",
-                  m->target, id ? "answered with an error" : "dropped",
-                  c->hub, c->id);
+        if (log_enabled(LOG_DEBUG)) {
+            char *shown = upmsg_loggable(m->target, UPSTREAM_LOG_EVENT_MAX);
+            log_debug("invocation %s %s hub=%s id=%s: no upstream is "
+                      "configured",
+                      shown, id ? "answered with an error" : "dropped",
+                      c->hub, c->id);
+            free(shown);
+        }
+        return;
+    }
+    if (!upmsg_header_safe(m->target)) {
+        /* X-ASRS-Event could not carry it (the official emulator's
+         * HttpClient throws, and the client is closed) */
+        if (id)
+            complete_error_to(c, id, "Invocation failed, the target holds "
+                                     "control characters");
+        log_warn("upstream messages hub=%s id=%s: a target with control "
+                 "characters, %s",
+                 c->hub, c->id, id ? "refused" : "dropped");
         return;
     }
     struct upconn *u = upconn_of(c);
@@ -534,10 +554,12 @@ static void hook_invocation(struct conn *c, const struct hubproto_msg *m,
         if (id)
             complete_error(u, id, "Invocation failed, too many calls "
                                   "waiting for the upstream");
+        char *shown = upmsg_loggable(m->target, UPSTREAM_LOG_EVENT_MAX);
         log_warn("upstream messages/%s hub=%s id=%s: %u calls already "
                  "waiting, %s",
-                 m->target, c->hub, c->id, UPSTREAM_MAX_QUEUED,
+                 shown, c->hub, c->id, UPSTREAM_MAX_QUEUED,
                  id ? "refused" : "dropped");
+        free(shown);
         return;
     }
     size_t n = 0;

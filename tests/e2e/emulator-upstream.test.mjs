@@ -357,6 +357,14 @@ test('send without an id: the answer is ignored, whatever it is', async () => {
     // a barrier: by the time this invoke is answered both sends were
     assert.deepEqual(await withTimeout(c.invoke('after', 3), 'invoke'), [3]);
     assert.deepEqual(events(up), ['connections/connected', 'messages/fire', 'messages/bad', 'messages/after']);
+    // a target that cannot be a header value goes nowhere, and says so
+    await assert.rejects(withTimeout(c.invoke('x\r\nX-Evil: 1'), 'invoke'),
+      /^Error: Invocation failed, the target holds control characters$/);
+    await withTimeout(c.send('y\nz', 1), 'send');
+    assert.deepEqual(await withTimeout(c.invoke('last', 4), 'invoke'), [4]);
+    assert.equal(up.reqs.length, 5);
+    assert.ok(!up.reqs.some((r) => 'x-evil' in r.headers));
+    assert.doesNotMatch(emu.stderr(), /X-Evil/);
     assert.equal(c.state, signalR.HubConnectionState.Connected);
     assert.match(emu.stderr(), /upstream messages\/bad hub=chat id=\S+ status=500/);
   });

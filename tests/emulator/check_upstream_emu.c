@@ -219,6 +219,42 @@ START_TEST(test_headers)
 }
 END_TEST
 
+START_TEST(test_header_values_stay_one_line)
+{
+    static const char *const keys[] = {KEY};
+    struct upmsg_conn c = {.id = CID, .hub = "chat", .user = "eve\r\nX-Evil: 1",
+                           .query = "?a=\n"};
+    char **h = upmsg_headers(&c, "messages", "t\r\nX-Evil: 2", keys, 1);
+    for (char **p = h; *p; p++) {
+        ck_assert_ptr_null(strchr(*p, '\r'));
+        ck_assert_ptr_null(strchr(*p, '\n'));
+    }
+    ck_assert_ptr_null(header(h, "X-Evil"));
+    ck_assert_str_eq(header(h, "X-ASRS-User-Id"), "eve  X-Evil: 1");
+    ck_assert_str_eq(header(h, "X-ASRS-Event"), "t  X-Evil: 2");
+    upmsg_headers_free(h);
+    ck_assert(upmsg_header_safe("sendMessage"));
+    ck_assert(upmsg_header_safe("caf\xc3\xa9 ok"));
+    ck_assert(!upmsg_header_safe("a\nb"));
+    ck_assert(!upmsg_header_safe("a\x7f"));
+    ck_assert(!upmsg_header_safe("\t"));
+}
+END_TEST
+
+START_TEST(test_loggable)
+{
+    char *s = upmsg_loggable("fake\n2026 emulator info: forged\x1b[31m", 100);
+    ck_assert_str_eq(s, "fake?2026 emulator info: forged?[31m");
+    free(s);
+    s = upmsg_loggable("abcdef", 3);
+    ck_assert_str_eq(s, "abc...");
+    free(s);
+    s = upmsg_loggable("caf\xc3\xa9", 10);
+    ck_assert_str_eq(s, "caf??");
+    free(s);
+}
+END_TEST
+
 START_TEST(test_bodies)
 {
     char *s = upmsg_body_connected();
@@ -355,6 +391,8 @@ Suite *upstream_emu_suite(void)
     suite_add_tcase(s, t);
     t = tcase_create("upmsg");
     tcase_add_test(t, test_headers);
+    tcase_add_test(t, test_header_values_stay_one_line);
+    tcase_add_test(t, test_loggable);
     tcase_add_test(t, test_bodies);
     tcase_add_test(t, test_claims);
     tcase_add_test(t, test_query_without_access_token);
