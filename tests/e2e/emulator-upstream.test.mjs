@@ -166,6 +166,7 @@ const events = (up) => up.reqs.map((r) => `${r.headers['x-asrs-category']}/${r.h
 
 for (const [name, transport] of [
   ['WebSockets', signalR.HttpTransportType.WebSockets],
+  ['ServerSentEvents', signalR.HttpTransportType.ServerSentEvents],
   ['LongPolling', signalR.HttpTransportType.LongPolling],
 ]) {
   test(`${name}: connected → messages → disconnected, headers, bodies and signature as the spec says`, async () => {
