@@ -1,9 +1,9 @@
 /* upconf.c - the emulator's upstream templates (see upconf.h). */
 #include "upconf.h"
 
-#include <stdlib.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -81,16 +81,17 @@ int upconf_add(struct upconf *c, const char *url, const char *hub,
 }
 
 /* A pattern member: absent → "*" (*out NULL); else it must be a string. */
-static int pattern(struct json_object *item, const char *name,
-                   const char **out, size_t index, char *err, size_t errlen)
+static int pattern(struct json_object *item, const char *name, const char **out,
+                   size_t index, char *err, size_t errlen)
 {
     *out = NULL;
     if (!jsonx_has_ci(item, name))
         return 0;
     struct json_object *v = jsonx_get_ci(item, name);
     if (!v || !json_object_is_type(v, json_type_string)) {
-        snprintf(err, errlen, "UpstreamSettings.Templates[%zu].%s must be a "
-                              "string",
+        snprintf(err, errlen,
+                 "UpstreamSettings.Templates[%zu].%s must be a "
+                 "string",
                  index, name);
         return -1;
     }
@@ -98,8 +99,8 @@ static int pattern(struct json_object *item, const char *name,
     return 0;
 }
 
-int upconf_load_json(struct upconf *c, const char *text, size_t len,
-                     char *err, size_t errlen)
+int upconf_load_json(struct upconf *c, const char *text, size_t len, char *err,
+                     size_t errlen)
 {
     struct json_object *root = NULL;
     struct upconf add;
@@ -115,8 +116,9 @@ int upconf_load_json(struct upconf *c, const char *text, size_t len,
     if (!json_object_is_type(root, json_type_object) ||
         !json_object_is_type(us, json_type_object) ||
         !json_object_is_type(ts, json_type_array)) {
-        snprintf(err, errlen, "want {\"UpstreamSettings\":{\"Templates\":"
-                              "[...]}}");
+        snprintf(err, errlen,
+                 "want {\"UpstreamSettings\":{\"Templates\":"
+                 "[...]}}");
         goto out;
     }
     for (size_t i = 0; i < json_object_array_length(ts); i++) {
@@ -189,8 +191,8 @@ out:
     return rc;
 }
 
-char *upconf_url(const struct upconf *c, const char *hub,
-                 const char *category, const char *event)
+char *upconf_url(const struct upconf *c, const char *hub, const char *category,
+                 const char *event)
 {
     for (size_t i = 0; i < c->n; i++) {
         const struct upconf_template *t = &c->t[i];

@@ -45,16 +45,16 @@ int upconf_add(struct upconf *c, const char *url, const char *hub,
 
 /* Append the templates of a settings.json text (len bytes). Returns 0, or
  * -1 with a reason in err (nothing appended then). */
-int upconf_load_json(struct upconf *c, const char *text, size_t len,
-                     char *err, size_t errlen);
+int upconf_load_json(struct upconf *c, const char *text, size_t len, char *err,
+                     size_t errlen);
 /* The same from a file. */
 int upconf_load_file(struct upconf *c, const char *path, char *err,
                      size_t errlen);
 
 /* The expanded URL of the first matching template for (hub, category,
  * event): a new string (caller frees), or NULL when none matches. */
-char *upconf_url(const struct upconf *c, const char *hub,
-                 const char *category, const char *event);
+char *upconf_url(const struct upconf *c, const char *hub, const char *category,
+                 const char *event);
 
 /* url without its query and fragment, for log lines (an Azure function
  * URL carries its key in ?code=). New string, caller frees. */

@@ -33,8 +33,7 @@ static char *header_line(const char *name, const char *value)
 }
 
 char **upmsg_headers(const struct upmsg_conn *c, const char *category,
-                     const char *event, const char *const *keys,
-                     size_t nkeys)
+                     const char *event, const char *const *keys, size_t nkeys)
 {
     char **h = xcalloc(12, sizeof *h);
     size_t n = 0;

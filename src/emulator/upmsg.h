@@ -33,8 +33,7 @@ struct upmsg_conn {
  * with upmsg_headers_free. The signature holds one sha256= per key.
  * Control characters in a value become spaces: one line per header. */
 char **upmsg_headers(const struct upmsg_conn *c, const char *category,
-                     const char *event, const char *const *keys,
-                     size_t nkeys);
+                     const char *event, const char *const *keys, size_t nkeys);
 void upmsg_headers_free(char **h);
 /* 1 when s holds no control character (fit for a header as it is). */
 int upmsg_header_safe(const char *s);

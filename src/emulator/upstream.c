@@ -1,8 +1,8 @@
 /* upstream.c - the emulator's upstream client (see upstream.h). */
 #include "upstream.h"
 
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
@@ -25,10 +25,10 @@
 /* One call waiting for its turn or in flight. */
 struct upcall {
     struct upcall *next;
-    const char *category;  /* static */
+    const char *category; /* static */
     char *event;
-    char *shown;           /* event for log lines (upmsg_loggable) */
-    char *invocation_id;   /* an invocation with an id; else NULL */
+    char *shown;         /* event for log lines (upmsg_loggable) */
+    char *invocation_id; /* an invocation with an id; else NULL */
     char *body;
     size_t body_len;
     /* in flight */
@@ -62,17 +62,17 @@ struct upsock {
 
 static struct {
     struct server *s;
-    const struct upconf *cli;  /* --upstream templates, borrowed */
-    struct upconf file;        /* --settings templates, owned */
-    const char *settings;      /* --settings path, borrowed; or NULL */
-    struct stat file_st;       /* the version loaded */
+    const struct upconf *cli;   /* --upstream templates, borrowed */
+    struct upconf file;         /* --settings templates, owned */
+    const char *settings;       /* --settings path, borrowed; or NULL */
+    struct stat file_st;        /* the version loaded */
     struct server_timer reload; /* checks the file once a second */
     long timeout_ms;
     CURLM *multi;
     struct server_timer timer; /* libcurl's timeout, and the dead list */
     long long curl_due_ms;     /* < 0: libcurl wants no timeout */
-    struct upsock *socks; /* watched for libcurl */
-    struct upsock *dead;  /* removed this turn, freed by on_timer */
+    struct upsock *socks;      /* watched for libcurl */
+    struct upsock *dead;       /* removed this turn, freed by on_timer */
     int stopping;
     /* every upconn with a call queued or in flight, for upstream_stop */
     struct upconn **live;
@@ -163,8 +163,7 @@ static void to_client(struct upconn *u, const struct buf *b)
 }
 
 /* A Completion error to c (NULL: the client is gone). */
-static void complete_error_to(struct conn *c, const char *id,
-                              const char *error)
+static void complete_error_to(struct conn *c, const char *id, const char *error)
 {
     struct buf b;
     if (!c)
@@ -175,8 +174,7 @@ static void complete_error_to(struct conn *c, const char *id,
     buf_release(&b);
 }
 
-static void complete_error(struct upconn *u, const char *id,
-                           const char *error)
+static void complete_error(struct upconn *u, const char *id, const char *error)
 {
     complete_error_to(u->conn, id, error);
 }
@@ -213,10 +211,13 @@ static void pump(struct upconn *u)
             call_free(k);
             continue;
         }
-        struct upmsg_conn mc = {.id = u->id, .hub = u->hub, .user = u->user,
-                                .claims = u->claims, .query = u->query};
-        char **hs = upmsg_headers(&mc, k->category, k->event,
-                                  U.s->cfg.keys, U.s->cfg.nkeys);
+        struct upmsg_conn mc = {.id = u->id,
+                                .hub = u->hub,
+                                .user = u->user,
+                                .claims = u->claims,
+                                .query = u->query};
+        char **hs = upmsg_headers(&mc, k->category, k->event, U.s->cfg.keys,
+                                  U.s->cfg.nkeys);
         for (char **h = hs; *h; h++)
             k->headers = curl_slist_append(k->headers, *h);
         k->headers = curl_slist_append(k->headers, "Expect:");
@@ -320,8 +321,7 @@ static void done(CURLMsg *m)
     if (k->invocation_id) {
         struct buf b;
         buf_init(&b, LIMIT_UPSTREAM_REPLY + 4096);
-        upmsg_answer(&b, k->invocation_id, status, k->reply.data,
-                     k->reply.len);
+        upmsg_answer(&b, k->invocation_id, status, k->reply.data, k->reply.len);
         to_client(u, &b);
         buf_release(&b);
     } else if (status > 0 && status != 200 && status != 204) {
@@ -444,8 +444,7 @@ static int configured(void)
 static int same_file(const struct stat *a, const struct stat *b)
 {
     return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
-           a->st_size == b->st_size &&
-           a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+           a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
            a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
@@ -474,8 +473,8 @@ static int load_settings(int at_start)
         upconf_release(&fresh);
         if (at_start)
             return log_error("--settings %s", err);
-        log_warn("--settings %s: keeping the %zu template(s) in force",
-                 err, U.file.n);
+        log_warn("--settings %s: keeping the %zu template(s) in force", err,
+                 U.file.n);
         return 0;
     }
     upconf_release(&U.file);
@@ -532,8 +531,8 @@ static void hook_invocation(struct conn *c, const struct hubproto_msg *m,
             char *shown = upmsg_loggable(m->target, UPSTREAM_LOG_EVENT_MAX);
             log_debug("invocation %s %s hub=%s id=%s: no upstream is "
                       "configured",
-                      shown, id ? "answered with an error" : "dropped",
-                      c->hub, c->id);
+                      shown, id ? "answered with an error" : "dropped", c->hub,
+                      c->id);
             free(shown);
         }
         return;
@@ -542,8 +541,9 @@ static void hook_invocation(struct conn *c, const struct hubproto_msg *m,
         /* X-ASRS-Event could not carry it (the official emulator's
          * HttpClient throws, and the client is closed) */
         if (id)
-            complete_error_to(c, id, "Invocation failed, the target holds "
-                                     "control characters");
+            complete_error_to(c, id,
+                              "Invocation failed, the target holds "
+                              "control characters");
         log_warn("upstream messages hub=%s id=%s: a target with control "
                  "characters, %s",
                  c->hub, c->id, id ? "refused" : "dropped");
@@ -552,8 +552,9 @@ static void hook_invocation(struct conn *c, const struct hubproto_msg *m,
     struct upconn *u = upconn_of(c);
     if (u->queued >= UPSTREAM_MAX_QUEUED) {
         if (id)
-            complete_error(u, id, "Invocation failed, too many calls "
-                                  "waiting for the upstream");
+            complete_error(u, id,
+                           "Invocation failed, too many calls "
+                           "waiting for the upstream");
         char *shown = upmsg_loggable(m->target, UPSTREAM_LOG_EVENT_MAX);
         log_warn("upstream messages/%s hub=%s id=%s: %u calls already "
                  "waiting, %s",

@@ -79,8 +79,7 @@ START_TEST(test_settings_order_patterns_and_expansion)
     /* second: connected only */
     url_is(&c, "chat", "connections", "connected",
            "http://b.example/conn?e=connected");
-    url_is(&c, "chat", "connections", "disconnected",
-           "http://d.example/last");
+    url_is(&c, "chat", "connections", "disconnected", "http://d.example/last");
     /* an empty pattern matches nothing: the third never wins */
     url_is(&c, "other", "messages", "m", "http://d.example/last");
     upconf_release(&c);
@@ -95,9 +94,9 @@ START_TEST(test_no_match_and_add)
              "\"http://x/\",\"HubPattern\":\"chat\"}]}}");
     url_is(&c, "other", "messages", "m", NULL);
     /* --upstream templates match everything */
-    ck_assert_int_eq(upconf_add(&c, UPCONF_DEFAULT_URL, NULL, NULL, NULL,
-                                err, sizeof err),
-                     0);
+    ck_assert_int_eq(
+        upconf_add(&c, UPCONF_DEFAULT_URL, NULL, NULL, NULL, err, sizeof err),
+        0);
     url_is(&c, "other", "messages", "m", UPCONF_DEFAULT_URL);
     url_is(&c, "chat", "messages", "m", "http://x/");
     upconf_release(&c);
@@ -133,9 +132,9 @@ START_TEST(test_settings_errors)
         struct upconf c;
         char err[256] = "";
         upconf_init(&c);
-        ck_assert_msg(upconf_load_json(&c, bad[i], strlen(bad[i]), err,
-                                       sizeof err) < 0,
-                      "accepted %s", bad[i]);
+        ck_assert_msg(
+            upconf_load_json(&c, bad[i], strlen(bad[i]), err, sizeof err) < 0,
+            "accepted %s", bad[i]);
         ck_assert_msg(err[0], "no reason for %s", bad[i]);
         ck_assert_uint_eq(c.n, 0);
         upconf_release(&c);
@@ -185,7 +184,9 @@ static const char *header(char **h, const char *name)
 START_TEST(test_headers)
 {
     static const char *const keys[] = {KEY, KEY2};
-    struct upmsg_conn c = {.id = CID, .hub = "chat", .user = "user1",
+    struct upmsg_conn c = {.id = CID,
+                           .hub = "chat",
+                           .user = "user1",
                            .claims = "nameid: user1",
                            .query = "?hub=chat&id=jXZGpRctm8Tm-PBzFVhbhg"};
     char **h = upmsg_headers(&c, "connections", "connected", keys, 2);
@@ -222,8 +223,8 @@ END_TEST
 START_TEST(test_header_values_stay_one_line)
 {
     static const char *const keys[] = {KEY};
-    struct upmsg_conn c = {.id = CID, .hub = "chat", .user = "eve\r\nX-Evil: 1",
-                           .query = "?a=\n"};
+    struct upmsg_conn c = {
+        .id = CID, .hub = "chat", .user = "eve\r\nX-Evil: 1", .query = "?a=\n"};
     char **h = upmsg_headers(&c, "messages", "t\r\nX-Evil: 2", keys, 1);
     for (char **p = h; *p; p++) {
         ck_assert_ptr_null(strchr(*p, '\r'));
@@ -280,9 +281,9 @@ START_TEST(test_bodies)
     for (size_t i = 0; i < 2; i++) {
         struct hubproto_msg m;
         char err[128];
-        ck_assert_int_eq(hubproto_parse(recs[i][0], strlen(recs[i][0]), &m,
-                                        err, sizeof err),
-                         0);
+        ck_assert_int_eq(
+            hubproto_parse(recs[i][0], strlen(recs[i][0]), &m, err, sizeof err),
+            0);
         size_t len = 0;
         s = upmsg_body_invocation(&m, &len);
         ck_assert_str_eq(s, recs[i][1]);
@@ -342,7 +343,7 @@ static void answer_is(long status, const char *body, size_t len,
     buf_release(&b);
 }
 
-#define ANSWER(status, body, want)                                           \
+#define ANSWER(status, body, want)                                             \
     answer_is(status, body, sizeof body - 1, want, sizeof want - 1)
 
 START_TEST(test_answer_mapping)
@@ -351,8 +352,9 @@ START_TEST(test_answer_mapping)
     ANSWER(200, "{\"type\":3,\"invocationId\":\"7\",\"result\":\"ok\"}\x1e",
            "{\"type\":3,\"invocationId\":\"7\",\"result\":\"ok\"}\x1e");
     /* several records, verbatim */
-    ANSWER(200, "{\"type\":1,\"target\":\"t\",\"arguments\":[]}\x1e"
-                "{\"type\":3,\"invocationId\":\"7\"}\x1e",
+    ANSWER(200,
+           "{\"type\":1,\"target\":\"t\",\"arguments\":[]}\x1e"
+           "{\"type\":3,\"invocationId\":\"7\"}\x1e",
            "{\"type\":1,\"target\":\"t\",\"arguments\":[]}\x1e"
            "{\"type\":3,\"invocationId\":\"7\"}\x1e");
     ANSWER(200, "", "{\"type\":3,\"invocationId\":\"7\"}\x1e");
@@ -360,16 +362,19 @@ START_TEST(test_answer_mapping)
     ANSWER(404, "no such function",
            "{\"type\":3,\"invocationId\":\"7\",\"error\":"
            "\"Invocation failed, status code 404\"}\x1e");
-    ANSWER(401, "", "{\"type\":3,\"invocationId\":\"7\",\"error\":"
-                    "\"Invocation failed, status code 401\"}\x1e");
+    ANSWER(401, "",
+           "{\"type\":3,\"invocationId\":\"7\",\"error\":"
+           "\"Invocation failed, status code 401\"}\x1e");
     ANSWER(201, "{\"type\":3,\"invocationId\":\"7\"}\x1e",
            "{\"type\":3,\"invocationId\":\"7\",\"error\":"
            "\"Invocation failed, status code 201\"}\x1e");
     /* the call failed (refused, timeout): as a 500, like the official one */
-    ANSWER(0, "", "{\"type\":3,\"invocationId\":\"7\",\"error\":"
-                  "\"Invocation failed, status code 500\"}\x1e");
-    ANSWER(-1, "", "{\"type\":3,\"invocationId\":\"7\",\"error\":"
-                   "\"Invocation failed, response too large.\"}\x1e");
+    ANSWER(0, "",
+           "{\"type\":3,\"invocationId\":\"7\",\"error\":"
+           "\"Invocation failed, status code 500\"}\x1e");
+    ANSWER(-1, "",
+           "{\"type\":3,\"invocationId\":\"7\",\"error\":"
+           "\"Invocation failed, response too large.\"}\x1e");
     /* not hub records: refused rather than garbling the client's stream */
     ANSWER(200, "{\"result\":1}",
            "{\"type\":3,\"invocationId\":\"7\",\"error\":"
