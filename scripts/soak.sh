@@ -76,15 +76,24 @@ EOF
 # soak NAME PID URL SCRIPT
 soak() {
   local name=$1 pid=$2 url=$3 script=$4
-  wrk_run "$W" "$url" "$script" > "$TMP/$name-warm.txt"
-  local before; before=$(rss_tree "$pid")
-  local r; r=$(wrk_run "$S" "$url" "$script")
-  local after; after=$(rss_tree "$pid")
+  # One wrk run of warm-up + soak on the same connections; RSS is sampled
+  # under load at the end of the warm-up and at the end of the run, so both
+  # samples see the same threads and buffers. Every second is kept for the
+  # report.
+  wrk_run $((W + S)) "$url" "$script" > "$TMP/$name-wrk.txt" &
+  local w=$! i
+  : > "$TMP/$name-rss.txt"
+  for i in $(seq 1 $((W + S - 1))); do sleep 1; rss_tree "$pid" >> "$TMP/$name-rss.txt"; done
+  wait $w
+  local r; r=$(cat "$TMP/$name-wrk.txt")
+  local before after
+  before=$(sed -n "${W}p" "$TMP/$name-rss.txt")
+  after=$(tail -1 "$TMP/$name-rss.txt")
   [ -n "$r" ] || { fail "$name: wrk printed no result"; return; }
   local req err growth
   req=$(field "$r" requests); err=$(field "$r" errors)
   growth=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.2f", (b - a) * 100 / a }')
-  echo "soak: $name: ${S}s, $req requests ($(field "$r" rps)/s, p99 $(field "$r" p99_us) us), $err errors, RSS ${before} -> ${after} kB (${growth}%)"
+  echo "soak: $name: ${W}s warm-up + ${S}s, $req requests ($(field "$r" rps)/s, p99 $(field "$r" p99_us) us), $err errors, RSS ${before} -> ${after} kB (${growth}%), peak $(sort -n "$TMP/$name-rss.txt" | tail -1) kB"
   [ "$err" = 0 ] || fail "$name: $err errors (non-2xx: $(field "$r" non2xx))"
   awk -v g="$growth" 'BEGIN { exit !(g < 5) }' || fail "$name: RSS grew ${growth}% (limit 5%)"
 }
