@@ -12,6 +12,7 @@
 #include "proto/upstream.h"
 #include "util/buf.h"
 #include "util/jsonx.h"
+#include "util/limits.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -99,15 +100,53 @@ static int pattern(struct json_object *item, const char *name, const char **out,
     return 0;
 }
 
-int upconf_load_json(struct upconf *c, const char *text, size_t len, char *err,
-                     size_t errlen)
+/* settings.json as .NET configuration reads it: an optional UTF-8 BOM,
+ * comments and trailing commas allowed (json-c's non-strict mode, depth
+ * capped), nothing but white space after the value. */
+static struct json_object *parse_lenient(const char *text, size_t len,
+                                         char *err, size_t errlen)
+{
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        text += 3;
+        len -= 3;
+    }
+    if (len > UPCONF_FILE_MAX || memchr(text, '\0', len)) {
+        snprintf(err, errlen, "not a JSON text");
+        return NULL;
+    }
+    struct json_tokener *tok = json_tokener_new_ex(LIMIT_JSON_DEPTH);
+    json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
+    struct json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+    enum json_tokener_error e = json_tokener_get_error(tok);
+    size_t end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (!o || e != json_tokener_success) {
+        snprintf(err, errlen, "%s",
+                 e == json_tokener_continue ? "unexpected end of the text"
+                                            : json_tokener_error_desc(e));
+        json_object_put(o);
+        return NULL;
+    }
+    for (; end < len; end++) {
+        if (!strchr(" \t\r\n", text[end])) {
+            snprintf(err, errlen, "unexpected text after the JSON value");
+            json_object_put(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+int upconf_load_json(struct upconf *c, const char *text, size_t len,
+                     char *err, size_t errlen)
 {
     struct json_object *root = NULL;
     struct upconf add;
     int rc = -1;
     char why[200];
     upconf_init(&add);
-    if (jsonx_parse(text, len, &root, why, sizeof why) < 0) {
+    root = parse_lenient(text, len, why, sizeof why);
+    if (!root) {
         snprintf(err, errlen, "not valid JSON: %s", why);
         goto out;
     }

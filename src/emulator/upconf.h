@@ -6,7 +6,8 @@
  * official emulator's settings.json
  *   {"UpstreamSettings":{"Templates":[{"UrlTemplate":..., "HubPattern":...,
  *    "CategoryPattern":..., "EventPattern":...}]}}
- * (property names matched case-insensitively, as .NET configuration does;
+ * (read as .NET configuration reads it: property names matched
+ * case-insensitively, a UTF-8 BOM, comments and trailing commas allowed;
  * a missing pattern is "*"; an empty one matches nothing). The first
  * template whose three patterns match gets the call (signalr-service.md
  * §5.1). Patterns are "*", "a,b,c" or an exact name, compared

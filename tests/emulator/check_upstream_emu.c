@@ -86,6 +86,19 @@ START_TEST(test_settings_order_patterns_and_expansion)
 }
 END_TEST
 
+START_TEST(test_settings_as_dotnet_reads_it)
+{
+    /* a BOM, comments and trailing commas, as .NET configuration allows */
+    struct upconf c;
+    load(&c, "\xEF\xBB\xBF{\n  // written by hand\n  \"UpstreamSettings\": {"
+             "\"Templates\": [ /* one */ {\"UrlTemplate\": \"http://h/{event}\","
+             "},],},\n}\n");
+    ck_assert_uint_eq(c.n, 1);
+    url_is(&c, "chat", "messages", "e", "http://h/e");
+    upconf_release(&c);
+}
+END_TEST
+
 START_TEST(test_no_match_and_add)
 {
     struct upconf c;
@@ -127,6 +140,11 @@ START_TEST(test_settings_errors)
         /* the second is bad: nothing of the first is kept */
         "{\"UpstreamSettings\":{\"Templates\":[{\"UrlTemplate\":\"http://x\"},"
         "{\"UrlTemplate\":null}]}}",
+        "{\"UpstreamSettings\":{\"Templates\":[]}} trailing",
+        "{\"UpstreamSettings\":{\"Templates\":[]}}{}",
+        "{\"UpstreamSettings\":{\"Templates\":[",
+        "{\"UpstreamSettings\":{\"Templates\":[{\"UrlTemplate\":"
+        "\"http://x/\xff\"}]}}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct upconf c;
@@ -389,6 +407,7 @@ Suite *upstream_emu_suite(void)
     TCase *t = tcase_create("upconf");
     tcase_add_test(t, test_settings_default_file);
     tcase_add_test(t, test_settings_order_patterns_and_expansion);
+    tcase_add_test(t, test_settings_as_dotnet_reads_it);
     tcase_add_test(t, test_no_match_and_add);
     tcase_add_test(t, test_settings_errors);
     tcase_add_test(t, test_settings_file);
