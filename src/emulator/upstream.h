@@ -28,7 +28,10 @@
  * must not cut every client off). One log line per call: category/event,
  * hub, connection id, status or failure, duration; never the signature,
  * the client's token or the URL's query (an Azure function key).
- * One instance per process; not thread-safe (the loop's thread only).
+ * At shutdown, calls still queued or in flight (the disconnected events
+ * of the clients the shutdown closes, mostly) are dropped with one log
+ * line. A client may queue UPSTREAM_MAX_QUEUED calls behind the one in
+ * flight. One instance per process; not thread-safe (the loop's thread).
  */
 #ifndef EMULATOR_UPSTREAM_H
 #define EMULATOR_UPSTREAM_H
