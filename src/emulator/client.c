@@ -58,6 +58,12 @@ static enum MHD_Result negotiate(struct server *s, struct req *r)
     char err[256];
     enum MHD_Result ret;
     memset(&claims, 0, sizeof claims);
+    if (s->stopping) {
+        /* A connection made now would outlive the loop that frees it;
+         * reconnecting clients retry elsewhere or later. */
+        ret = server_reply_error(r, 503, NULL, "the service is stopping");
+        goto out;
+    }
     if (!hub) {
         ret = server_reply_error(r, 400, NULL, "negotiate needs ?hub=");
         goto out;

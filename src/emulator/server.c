@@ -434,6 +434,10 @@ int server_run(struct server *s)
     conn_reap_all(s);
     for (int i = 0; i < 3; i++)
         MHD_run(s->mhd);
+    /* Those last runs may have ended requests that held connections. */
+    for (struct conn *c = s->all; c; c = c->next)
+        conn_abort(c, "service stopped");
+    conn_reap_all(s);
     return 0;
 }
 
