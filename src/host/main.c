@@ -30,7 +30,7 @@
 #include "util/log.h"
 #include "util/banned.h"
 
-#define DRAIN_MS 10000L
+#define DRAIN_MS 2000L /* requests in flight get this long at SIGTERM */
 
 static void usage(FILE *f)
 {

@@ -36,6 +36,7 @@ struct server {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int inflight;
+    int stopping; /* under lock: new requests are refused with 503 */
 };
 
 /* Per request: born in the URI callback, dies in the completed callback. */
@@ -45,7 +46,10 @@ struct req {
     struct buf body;
     int seen;     /* the first access callback has run */
     int too_big;  /* over LIMIT_USER_BODY: the rest is read and dropped */
+    int refused;  /* arrived while stopping: answered 503, not counted */
 };
+
+#define STOPPING_BODY "{\"error\":\"the host is stopping\"}"
 
 /* --- request collection ---------------------------------------------- */
 
@@ -202,7 +206,7 @@ static enum MHD_Result admin_function(struct server *s,
                                       const char *url, const char *name)
 {
     struct json_object *body = NULL;
-    char err[200];
+    char err[200] = "";
     enum MHD_Result r;
     if (strcmp(method, "POST") != 0)
         return send_error(s, con, method, url, 405,
@@ -217,14 +221,14 @@ static enum MHD_Result admin_function(struct server *s,
                           fn->name, s->app->route_prefix, fn->route);
     const char *input = NULL;
     if (rq->body.len > 0) {
-        if (jsonx_parse(rq->body.data, rq->body.len, &body, err, sizeof err) <
-                0 ||
-            !json_object_is_type(body, json_type_object)) {
+        int bad = jsonx_parse(rq->body.data, rq->body.len, &body, err,
+                              sizeof err) < 0;
+        if (bad || !json_object_is_type(body, json_type_object)) {
             json_object_put(body);
             return send_error(s, con, method, url, 400,
                               "the body must be a JSON object "
                               "{\"input\": \"...\"}%s%s",
-                              body ? "" : ": ", body ? "" : err);
+                              bad ? ": " : "", bad ? err : "");
         }
         struct json_object *in = jsonx_get_ci(body, "input");
         if (in && !json_object_is_type(in, json_type_string)) {
@@ -395,7 +399,9 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
     rq->uri = xstrdup(uri ? uri : "/");
     buf_init(&rq->body, LIMIT_USER_BODY);
     pthread_mutex_lock(&s->lock);
-    s->inflight++;
+    rq->refused = s->stopping;
+    if (!rq->refused)
+        s->inflight++;
     pthread_mutex_unlock(&s->lock);
     return rq;
 }
@@ -409,10 +415,13 @@ static void completed_cb(void *cls, struct MHD_Connection *con,
     (void)toe;
     if (!rq)
         return;
+    int counted = !rq->refused;
     buf_release(&rq->body);
     free(rq->uri);
     free(rq);
     *req_cls = NULL;
+    if (!counted)
+        return;
     pthread_mutex_lock(&s->lock);
     s->inflight--;
     pthread_cond_broadcast(&s->cond);
@@ -427,6 +436,21 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
     struct server *s = cls;
     struct req *rq = *req_cls;
     (void)version;
+    if (rq->refused) {
+        /* Stopping: a keep-alive client's next request is not started,
+         * and its connection is closed after this answer. */
+        struct MHD_Response *r = MHD_create_response_from_buffer(
+            sizeof STOPPING_BODY - 1, (void *)STOPPING_BODY,
+            MHD_RESPMEM_PERSISTENT);
+        if (!r)
+            return MHD_NO;
+        MHD_add_response_header(r, "Content-Type", "application/json");
+        MHD_add_response_header(r, "Connection", "close");
+        enum MHD_Result ok =
+            MHD_queue_response(con, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+        MHD_destroy_response(r);
+        return ok;
+    }
     if (!rq->seen) {
         rq->seen = 1;
         const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
@@ -500,6 +524,9 @@ void server_stop(struct server *s, long drain_ms)
     struct timespec ts;
     if (!s)
         return;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = 1;
+    pthread_mutex_unlock(&s->lock);
     MHD_socket fd = MHD_quiesce_daemon(s->mhd);
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += drain_ms / 1000;
