@@ -11,7 +11,8 @@ Suite *fn_suite(void);
 Suite *routes_suite(void);
 Suite *stats_suite(void);
 Suite *upstream_suite(void);
+Suite *utf8_suite(void);
 
 RUNNER_MAIN(buf_suite, jsonx_suite, connstr_suite, names_suite, token_suite,
             invoke_suite, fn_suite, routes_suite, stats_suite,
-            upstream_suite)
+            upstream_suite, utf8_suite)

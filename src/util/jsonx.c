@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "limits.h"
+#include "utf8.h"
 #include "banned.h"
 
 /* One tokener per thread, reset for each text: creating one costs about a
@@ -49,6 +50,11 @@ int jsonx_parse(const char *s, size_t len, struct json_object **out,
     }
     if (memchr(s, '\0', len)) {
         snprintf(err, errlen, "JSON text contains a NUL byte");
+        return -1;
+    }
+    size_t bad = 0;
+    if (!utf8_valid(s, len, &bad)) {
+        snprintf(err, errlen, "invalid UTF-8 at byte %zu", bad);
         return -1;
     }
     if (len > (size_t)0x7fffffff) {
