@@ -359,6 +359,15 @@ static enum MHD_Result route_request(struct server *s,
 {
     const char *pfx = s->app->route_prefix;
     size_t pl = strlen(pfx);
+    /* libmicrohttpd decodes the path in place, so an encoded NUL would cut
+     * it short ("/api/index/index.html%00.txt" → index.html): refuse it
+     * from the raw request line instead. */
+    size_t rawlen = strcspn(rq->uri, "?");
+    for (size_t i = 0; i + 2 < rawlen; i++)
+        if (rq->uri[i] == '%' && rq->uri[i + 1] == '0' &&
+            rq->uri[i + 2] == '0')
+            return send_error(s, con, method, url, 400,
+                              "the path holds an encoded NUL byte (%%00)");
     if (strcmp(method, "OPTIONS") == 0 &&
         MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin") &&
         MHD_lookup_connection_value(con, MHD_HEADER_KIND,
