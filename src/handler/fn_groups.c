@@ -28,10 +28,13 @@ static int string_field(struct json_object *body, const char *key,
     *out = NULL;
     if (!json_object_object_get_ex(body, key, &v))
         return 0;
-    if (!v || !json_object_is_type(v, json_type_string) ||
-        strlen(json_object_get_string(v)) !=
-            (size_t)json_object_get_string_len(v)) {
+    if (!v || !json_object_is_type(v, json_type_string)) {
         fn_fail(resp, "groups", 400, "field '%s' must be a string", key);
+        return -1;
+    }
+    if (strlen(json_object_get_string(v)) !=
+        (size_t)json_object_get_string_len(v)) {
+        fn_fail(resp, "groups", 400, "field '%s' must not contain NUL", key);
         return -1;
     }
     *out = json_object_get_string(v);
