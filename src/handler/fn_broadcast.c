@@ -80,10 +80,14 @@ int fn_broadcast(struct fn_ctx *ctx, struct json_object *env,
                     recipients[i].key);
             goto out;
         }
+        if (strlen(json_object_get_string(v)) !=
+            (size_t)json_object_get_string_len(v)) {
+            fn_fail(resp, fname, 400, "field '%s' must not contain NUL",
+                    recipients[i].key);
+            goto out;
+        }
         if (recipients[i].check(json_object_get_string(v), err,
-                                sizeof err) < 0 ||
-            strlen(json_object_get_string(v)) !=
-                (size_t)json_object_get_string_len(v)) {
+                                sizeof err) < 0) {
             fn_fail(resp, fname, 400, "field '%s': %s", recipients[i].key,
                     err);
             goto out;
