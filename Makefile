@@ -96,7 +96,8 @@ www-lib:
 
 # --- tests -------------------------------------------------------------------
 # `make test` (what CI runs): every test on the normal build, then again on
-# the ASan+UBSan build, then each fuzzer for FUZZ_TEST_SECONDS.
+# the ASan+UBSan build, then each fuzzer for FUZZ_TEST_SECONDS, then the
+# black-box and end-to-end tests under valgrind, then the 60 s soaks.
 # `make check`: the normal build's tests only (the quick loop).
 # `make test SAN=1`: the sanitizer build's tests only.
 FUZZ_TEST_SECONDS ?= 5
@@ -110,6 +111,10 @@ test: check
 	@$(MAKE) --no-print-directory SAN=1 check
 	@echo "== fuzzers ($(FUZZ_TEST_SECONDS) s each)"
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
+	@echo "== valgrind memcheck"
+	@scripts/memcheck.sh
+	@echo "== soak: 60 s at saturation, then SIGTERM under load"
+	@scripts/soak.sh
 endif
 
 check: deps-check

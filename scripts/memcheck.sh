@@ -29,7 +29,9 @@ for r in build/tests/check_handler_http build/tests/check_emulator build/tests/c
 done
 echo "== node e2e (programs under valgrind)"
 env "$HANDLER_ENV" node --test --test-concurrency=1 --test-timeout=300000 \
-  tests/e2e/emulator.test.mjs tests/e2e/app.test.mjs || status=1
+  tests/e2e/emulator.test.mjs tests/e2e/emulator-upgrade.test.mjs \
+  tests/e2e/emulator-upstream.test.mjs tests/e2e/app.test.mjs \
+  tests/e2e/upstream.test.mjs tests/e2e/bad-input.test.mjs || status=1
 node --test --test-concurrency=1 --test-timeout=300000 \
   tests/e2e/app-conformance.test.mjs || status=1
 
