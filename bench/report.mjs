@@ -21,6 +21,7 @@ try {
 } catch { /* not measured */ }
 
 const emu = read('emulator.json');
+const invoke = read('invoke.json');
 const e2e = read('e2e.json');
 const results = {
   date, machine,
@@ -44,6 +45,7 @@ const results = {
   },
   emulator: emu ?? { clients_held: null, rss_mb_at_10k: null, broadcast_10k_p99_ms: null, delivered_per_s: { ours: null, ws: null } },
   e2e: e2e ?? { p50_ms: null, p99_ms: null },
+  invoke: invoke ?? { p50_ms: null, p99_ms: null },
 };
 fs.writeFileSync('bench/results.json', JSON.stringify(results, null, 2) + '\n');
 
@@ -74,5 +76,6 @@ if (emu) {
   md += '\n## Emulator fan-out\n\nNot measured in this run.\n';
 }
 if (e2e) md += `\n## End to end\n\n\`POST /api/broadcast\` on func-local → receipt at ${e2e.clients ?? 1000} clients: p50 ${e2e.p50_ms} ms, p99 ${e2e.p99_ms} ms.\n`;
+if (invoke) md += `\nClient \`invoke("sendMessage")\` → acknowledgement, through the emulator's upstream, func-local and the handler (including the function's broadcast REST call), ${invoke.calls} sequential calls: p50 ${invoke.p50_ms} ms, p99 ${invoke.p99_ms} ms.\n`;
 fs.writeFileSync('bench/results.md', md);
 console.log(md);

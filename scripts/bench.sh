@@ -71,4 +71,7 @@ for s in scripts/bench-*.sh; do
   [ -x "$s" ] && { echo "bench: $s"; "$s"; }
 done
 
+echo "bench: client invoke → ack through emulator, func-local and handler"
+node bench/invoke-latency.mjs $([ "$QUICK" = 1 ] && echo 50 || echo 300)
+
 node bench/report.mjs

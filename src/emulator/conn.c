@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -158,6 +160,11 @@ int conn_attach_ws(struct conn *c, int fd, const char *extra,
         c->urh = urh;
         nfd = fd;
     }
+    /* Frames are whole messages written once per loop turn: Nagle would
+     * only hold a small frame (a Completion right after a broadcast)
+     * until the client's delayed ACK, ~40 ms. */
+    int one = 1;
+    setsockopt(nfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     /* ws_new copies extra (libmicrohttpd's buffer) before it is freed. */
     c->ws = ws_new(nfd, extra, extra_len, on_ws_message, c);
     if (!c->urh) {
