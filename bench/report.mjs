@@ -38,7 +38,7 @@ const results = {
     rss_load_kb: Object.fromEntries(['ours', 'node', 'go'].map((k) => [k, h[k]?.rss_load_kb ?? null])),
     invocation_us: invocationUs,
     binary_bytes: {
-      ours: fs.existsSync('bin/handler') ? fs.statSync('bin/handler').size : null,
+      ours: fs.existsSync(`${out}/handler.stripped`) ? fs.statSync(`${out}/handler.stripped`).size : null,
       go: fs.existsSync(`${out}/go-handler`) ? fs.statSync(`${out}/go-handler`).size : null,
       node: fs.statSync('bench/peers/node-handler.mjs').size + fs.statSync(process.execPath).size,
     },
@@ -60,7 +60,7 @@ const rows = [
   ['cold start, exec → first 200 (ms)', H.cold_start_ms.ours, H.cold_start_ms.node, H.cold_start_ms.go, true],
   ['RSS idle (KiB)', H.rss_idle_kb.ours, H.rss_idle_kb.node, H.rss_idle_kb.go, true],
   ['RSS under 64-conn load (KiB)', H.rss_load_kb.ours, H.rss_load_kb.node, H.rss_load_kb.go, true],
-  ['binary / bundle (bytes)', H.binary_bytes.ours, H.binary_bytes.node, H.binary_bytes.go, true],
+  ['binary, stripped / Node runtime + script (bytes)', H.binary_bytes.ours, H.binary_bytes.node, H.binary_bytes.go, true],
 ];
 let md = `# Benchmarks\n\n${date} · ${machine} · everything in one run on this machine (loopback; \`wrk\` shares the 2 cores with the server).\n\n`;
 md += '## Handler (custom-handler invocations: the broadcast envelope, chunked, keep-alive)\n\n';
