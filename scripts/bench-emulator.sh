@@ -15,50 +15,10 @@ CLIENTS=1000,10000; BCASTS=20; TPUT_S=4; WINDOW=8; BATCH_US=500
 [ "$QUICK" = 1 ] && { CLIENTS=200,1000; BCASTS=5; TPUT_S=1; }
 KEY=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH
 
-# 10,000 WebSockets per process: take every descriptor we may.
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-# The load generator: built here like the other bench tools, linking the
-# project's token minting (build/ comes from `make programs`).
-build_wsload() {
-  [ -x "$OUT/wsload" ] && [ "$OUT/wsload" -nt bench/wsload.c ] && return 0
-  [ -f build/proto/token.o ] || make --no-print-directory programs >/dev/null
-  # shellcheck disable=SC2046
-  cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-    -Wvla -Wwrite-strings -Wno-unused-parameter -Isrc \
-    $(pkg-config --cflags json-c libjwt libcurl) -o "$OUT/wsload" bench/wsload.c \
-    build/proto/token.o build/util/jsonx.o build/util/xalloc.o build/util/buf.o \
-    $(pkg-config --libs libcurl json-c libjwt libcrypto) -lwslay
-}
+BENCH_NAME=bench-emulator
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 build_wsload
-
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
-
-# start NAME LOG COMMAND... : start a server that prints
-# "listening on http://127.0.0.1:N"; sets SRV_PID and SRV_PORT.
-start() {
-  local name=$1 log=$2; shift 2
-  "$@" > "$OUT/$name.stdout" 2> "$log" &
-  SRV_PID=$!
-  PIDS+=("$SRV_PID")
-  SRV_PORT=
-  for _ in $(seq 1 200); do
-    SRV_PORT=$(sed -n 's|^listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$OUT/$name.stdout")
-    [ -n "$SRV_PORT" ] && return 0
-    kill -0 "$SRV_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "bench-emulator: $name did not start (see $log)" >&2
-  return 1
-}
 
 stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; }
 
@@ -76,13 +36,13 @@ load() {
 echo "bench: emulator fan-out, clients $CLIENTS (ours)"
 # A server that does not start leaves its side of the table empty; the run
 # goes on so the rest of `make bench` still reports.
-if start ours "$OUT/emulator.log" bin/signalr-emulator --port 0 --access-key "$KEY"; then
+if start ours "$OUT/emulator.log" 10 bin/signalr-emulator --port 0 --access-key "$KEY"; then
   load ours
 else
   echo '{"stages":[],"error":"bin/signalr-emulator did not start"}' > "$OUT/emulator-ours.json"
 fi
 echo "bench: emulator fan-out, clients $CLIENTS (Node ws peer)"
-if start ws "$OUT/ws-peer.log" node bench/peers/ws-peer.mjs --port 0 --key "$KEY"; then
+if start ws "$OUT/ws-peer.log" 10 node bench/peers/ws-peer.mjs --port 0 --key "$KEY"; then
   load ws
 else
   echo '{"stages":[],"error":"the ws peer did not start"}' > "$OUT/emulator-ws.json"
