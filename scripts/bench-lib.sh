@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/bench-emulator.sh and scripts/bench-e2e.sh: the load
 # generator's build, process bookkeeping, and starting a server that prints
 # "listening on http://127.0.0.1:N". Expects OUT and BENCH_NAME set.

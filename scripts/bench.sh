@@ -12,6 +12,7 @@ D1=5; D64=10; RUNS=21
 [ "$QUICK" = 1 ] && { D1=1; D64=2; RUNS=5; }
 
 CFLAGS_MHD=$(pkg-config --cflags --libs libmicrohttpd)
+# shellcheck disable=SC2086 # pkg-config output is a word list
 cc -O2 -o "$OUT/ceiling" bench/peers/ceiling.c $CFLAGS_MHD
 cc -O2 -o "$OUT/coldstart" bench/coldstart.c
 strip -o "$OUT/handler.stripped" bin/handler   # the size Azure ships
@@ -73,6 +74,7 @@ for s in scripts/bench-*.sh; do
 done
 
 echo "bench: client invoke → ack through emulator, func-local and handler"
-node bench/invoke-latency.mjs $([ "$QUICK" = 1 ] && echo 50 || echo 300)
+CALLS=300; [ "$QUICK" = 1 ] && CALLS=50
+node bench/invoke-latency.mjs "$CALLS"
 
 node bench/report.mjs

@@ -4,7 +4,7 @@
 # build-fuzz/crashes/<harness>/).
 #   scripts/fuzz.sh build-fuzz/fuzz_x ...
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 SPEC=${SPEC_DIR:-../shared/spec}
 SECS=${FUZZ_SECONDS:-10}
 FZ=build-fuzz

@@ -5,7 +5,7 @@
 # any memcheck error or definite/indirect leak, and the run fails when any
 # valgrind log reports one.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 OUT=build/memcheck
 rm -rf "$OUT" && mkdir -p "$OUT/bin" "$OUT/logs"
 for p in handler signalr-emulator func-local; do

@@ -13,7 +13,7 @@
 #   that, its 38 threads' malloc arenas growing to their working size, then
 #   stays flat), SOAK_CONNS (32), BINDIR (bin).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BINDIR=${BINDIR:-bin}
 S=${SOAK_SECONDS:-60}
 W=${WARMUP_SECONDS:-15}
