@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(gcc make pkg-config libmicrohttpd-dev libjson-c-dev libjwt-dev
       libcurl4-openssl-dev libwslay-dev check libssl-dev chromium curl
-      clang libclang-rt-14-dev valgrind debootstrap wrk)
+      clang libclang-rt-14-dev valgrind debootstrap wrk fonts-liberation)
 if_missing=0
 for a in "$@"; do
   case "$a" in
