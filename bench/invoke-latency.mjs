@@ -2,23 +2,15 @@
 // (client → emulator → func-local → handler → back), N sequential calls.
 // Not a test: a measurement tool (node bench/invoke-latency.mjs [N]; writes bench/out/invoke.json).
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import * as signalR from '@microsoft/signalr';
-import { BINDIR, KEY, ROOT, start, stopAll } from '../tests/host/procs.mjs';
+import { ROOT, start, stopAll, freePort, hostEnv, appConnection } from '../tests/e2e/lib.mjs';
 
 const N = Number(process.argv[2] || 100);
-const freePort = () => new Promise((resolve) => {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
 const emuPort = await freePort();
-const env = { AzureSignalRConnectionString: `Endpoint=http://localhost;Port=${emuPort};AccessKey=${KEY};Version=1.0;` };
-if (process.env.BINDIR) env.FUNC_LOCAL_HANDLER = path.join(BINDIR, 'handler');
-const host = start('func-local', ['--app', ROOT, '--port', '0'], env);
+const host = start('func-local', ['--app', ROOT, '--port', '0'], hostEnv(emuPort));
 const base = (await host.ready).url;
 await start('signalr-emulator', ['--port', String(emuPort), '--upstream', `${base}/runtime/webhooks/signalr`], {}).ready;
-const conn = new signalR.HubConnectionBuilder().withUrl(`${base}/api`).configureLogging(signalR.LogLevel.None).build();
+const conn = appConnection(base);
 await conn.start();
 const t = [];
 for (let i = 0; i < N; i++) {

@@ -15,8 +15,8 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, copyFileSy
   existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, BINDIR, KEY, start, stop, stopAll, eventually, exitWithin, decodeJwt }
-  from '../host/procs.mjs';
+import { ROOT, BINDIR, KEY, FAKE_HANDLER, start, stop, stopAll, eventually, exitWithin, decodeJwt }
+  from './lib.mjs';
 
 const WAIT_MS = 15_000;
 const specDir = existsSync(path.join(ROOT, '../shared/spec'))
@@ -124,7 +124,7 @@ before(async () => {
     customHandler: {
       description: {
         defaultExecutablePath: 'node',
-        arguments: [path.join(ROOT, 'tests/host/fake_handler.mjs')],
+        arguments: [FAKE_HANDLER],
       },
       enableForwardingHttpRequest: false,
     },
@@ -547,7 +547,7 @@ test('a function timeout fails the invocation and restarts the handler', async (
     writeFileSync(path.join(dir, 'host.json'), JSON.stringify({
       functionTimeout: '00:00:01',
       customHandler: { description: {
-        defaultExecutablePath: 'node', arguments: [path.join(ROOT, 'tests/host/fake_handler.mjs')] } },
+        defaultExecutablePath: 'node', arguments: [FAKE_HANDLER] } },
     }));
     writeFileSync(rep, JSON.stringify({ slow: { delayMs: 10_000, contentType: 'application/json', body: {} } }));
     for (const fn of ['slow', 'fast']) {
@@ -583,7 +583,7 @@ test('timers: runOnStartup fires once at start, then the schedule fires (UTC, ev
   try {
     writeFileSync(path.join(dir, 'host.json'), JSON.stringify({
       customHandler: { description: {
-        defaultExecutablePath: 'node', arguments: [path.join(ROOT, 'tests/host/fake_handler.mjs')] } },
+        defaultExecutablePath: 'node', arguments: [FAKE_HANDLER] } },
     }));
     mkdirSync(path.join(dir, 'tick'));
     writeFileSync(path.join(dir, 'tick', 'function.json'), JSON.stringify({ bindings: [

@@ -14,7 +14,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as signalR from '@microsoft/signalr';
-import { BINDIR, KEY, ROOT, start, stop, stopAll, eventually, decodeJwt } from '../host/procs.mjs';
+import { BINDIR, ROOT, KEY, start, stop, stopAll, eventually, decodeJwt, hostEnv, postJson,
+  appConnection, Recorder } from './lib.mjs';
 
 const WAIT_MS = 15_000;
 let emulator;
@@ -23,49 +24,16 @@ let host;
 let base;
 const clients = [];
 
-class Client {
-  constructor(conn, name) {
-    this.conn = conn;
-    this.name = name;
-    this.got = { newNotification: [], statusUpdate: [] };
-    conn.on('newNotification', (m) => this.got.newNotification.push(m));
-    conn.on('statusUpdate', (m) => this.got.statusUpdate.push(m));
-  }
-
-  has(target, pred) {
-    return this.got[target].some(pred);
-  }
-
-  waitFor(target, pred, what) {
-    return eventually(() => this.has(target, pred), WAIT_MS, `${this.name}: ${what}`);
-  }
-}
-
 async function connect(name, { user, retry } = {}) {
-  const opts = { logger: signalR.LogLevel.None };
-  let url = `${base}/api`;
-  if (user) {
-    url = `${base}/api/user`;
-    opts.headers = { 'x-ms-client-principal-id': user };
-  }
-  let b = new signalR.HubConnectionBuilder().withUrl(url, opts).configureLogging(signalR.LogLevel.None);
-  if (retry) b = b.withAutomaticReconnect({ nextRetryDelayInMilliseconds: (ctx) => (ctx.elapsedMilliseconds < 30_000 ? 200 : null) });
-  const conn = b.build();
-  const c = new Client(conn, name);
+  const reconnect = retry && { nextRetryDelayInMilliseconds: (ctx) => (ctx.elapsedMilliseconds < 30_000 ? 200 : null) };
+  const conn = appConnection(base, { user, reconnect });
+  const c = new Recorder(conn, name, ['newNotification', 'statusUpdate'], WAIT_MS);
   clients.push(c);
   await conn.start();
   return c;
 }
 
-async function post(pathname, body) {
-  const res = await fetch(base + pathname, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(WAIT_MS),
-  });
-  return { status: res.status, text: await res.text() };
-}
+const post = (pathname, body) => postJson(base + pathname, body, WAIT_MS);
 
 let barrierN = 0;
 // Broadcast a marker to everyone and wait until each of cs has it.
@@ -81,11 +49,7 @@ before(async () => {
   }
   emulator = start('signalr-emulator', ['--port', '0'], {});
   emuPort = (await emulator.ready).port;
-  const conn = `Endpoint=http://localhost;Port=${emuPort};AccessKey=${KEY};Version=1.0;`;
-  // FUNC_LOCAL_HANDLER lets the sanitizer build run its own handler.
-  const env = { AzureSignalRConnectionString: conn };
-  if (process.env.BINDIR) env.FUNC_LOCAL_HANDLER = path.join(BINDIR, 'handler');
-  host = start('func-local', ['--app', ROOT, '--port', '0'], env);
+  host = start('func-local', ['--app', ROOT, '--port', '0'], hostEnv(emuPort));
   base = (await host.ready).url;
 });
 

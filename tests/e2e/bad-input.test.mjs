@@ -21,35 +21,17 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { createHmac } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, BINDIR, KEY, start, stop, eventually } from '../host/procs.mjs';
+import { ROOT, BINDIR, KEY, start, stop, eventually, freePort, hostEnv, connectionString, b64u, mint,
+  clientToken, restAudience, asrsSignature } from './lib.mjs';
 
 const WAIT_MS = 10_000;
 const PROBE = process.env.PROBE === '1';
 const fixture = (name) => JSON.parse(readFileSync(
   path.join(ROOT, 'tests/fixtures/bad-input', `${name}.json`), 'utf8'));
 
-// ---- tokens, minted here with node:crypto -----------------------------------
-const b64u = (o) => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)).toString('base64url');
-
-export function mint(claims, { key = KEY, alg = 'HS256', lifetime = 3600, nbf = 0 } = {}) {
-  const now = Math.floor(Date.now() / 1000);
-  const body = { nbf: now + nbf, iat: now, exp: now + lifetime, ...claims };
-  const input = `${b64u({ alg, typ: 'JWT' })}.${b64u(body)}`;
-  if (alg === 'none') return `${input}.`;
-  const h = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' }[alg];
-  return `${input}.${createHmac(h, Buffer.from(key, 'utf8')).update(input).digest('base64url')}`;
-}
-
-// The audience the Management SDK signs: no port, the api-version query kept.
-function restAudience(p) {
-  const [pathname, q] = p.split('?');
-  const v = (q || '').split('&').filter((kv) => kv.startsWith('api-version=')).join('&');
-  return `http://localhost${pathname}${v ? `?${v}` : ''}`;
-}
-
+// ---- tokens (minted with node:crypto by lib.mjs) ------------------------------
 function authHeader(c) {
   const t = c.token;
   if (t === 'none') return null;
@@ -104,14 +86,14 @@ function decodeChunked(b) {
 export function raw(port, c, { auth = false } = {}) {
   const payload = body(c);
   const target = c.path.replace('{expired-client-token}',
-    () => mint({ aud: 'http://localhost/client/?hub=chat' }, { lifetime: -3600 }));
+    () => clientToken('chat', undefined, { lifetime: -3600 }));
   const lines = [`${c.method} ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Connection: close'];
   for (const [k, v] of Object.entries(c.headers || {})) lines.push(`${k}: ${v}`);
   if (c.asrsSign) {
     // The upstream signature of func-local's SignalR webhook: HMAC-SHA256
     // of the connection id keyed with the access key, hex, "sha256=".
     const id = c.headers['X-ASRS-Connection-Id'];
-    lines.push(`X-ASRS-Signature: sha256=${createHmac('sha256', Buffer.from(KEY, 'utf8')).update(id).digest('hex')}`);
+    lines.push(`X-ASRS-Signature: ${asrsSignature(id).toLowerCase()}`);
   }
   if (c.headerFill) lines.push(`${c.headerFill.name}: ${'h'.repeat(c.headerFill.count)}`);
   if (auth) {
@@ -199,14 +181,6 @@ function runTable(program, setup) {
   });
 }
 
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 for (const p of ['signalr-emulator', 'func-local', 'handler']) {
   assert.ok(existsSync(path.join(BINDIR, p)), `${BINDIR}/${p} is missing: run make`);
 }
@@ -220,11 +194,7 @@ runTable('emulator', async () => {
 runTable('func-local', async () => {
   const emu = start('signalr-emulator', ['--port', '0']);
   const emuPort = (await emu.ready).port;
-  const env = {
-    AzureSignalRConnectionString: `Endpoint=http://localhost;Port=${emuPort};AccessKey=${KEY};Version=1.0;`,
-  };
-  if (process.env.BINDIR) env.FUNC_LOCAL_HANDLER = path.join(BINDIR, 'handler');
-  const host = start('func-local', ['--app', ROOT, '--port', '0', '--verbose'], env);
+  const host = start('func-local', ['--app', ROOT, '--port', '0', '--verbose'], hostEnv(emuPort));
   const { port } = await host.ready;
   return {
     port, proc: host, procs: [host, emu],
@@ -239,7 +209,7 @@ runTable('handler-http', async () => {
     h = start('handler', [], {
       FUNCTIONS_CUSTOMHANDLER_PORT: String(port),
       FUNCTIONS_APP_ROOT_PATH: ROOT,
-      AzureSignalRConnectionString: `Endpoint=http://localhost;Port=8888;AccessKey=${KEY};Version=1.0;`,
+      AzureSignalRConnectionString: connectionString(8888),
     });
     const ok = await eventually(async () => {
       if (h.exited) return 'exited';

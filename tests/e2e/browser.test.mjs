@@ -15,24 +15,18 @@
 //   SCREENSHOT=docs/screenshot.png node --test tests/e2e/browser.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { ROOT, BINDIR, start, stop, stopAll, freePort, connectionString, postJson } from './lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BINDIR = path.resolve(ROOT, process.env.BINDIR || 'bin');
 const SCREENSHOT = path.resolve(ROOT, process.env.SCREENSHOT || 'build/e2e/screenshot.png');
 const CHROMIUM = '/usr/bin/chromium';
-const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
-const START_MS = 30_000; // a program must print "listening on" within this
+const START_MS = 30_000; // the browser must start within this
 const WAIT_MS = 15_000; // any one thing the page must show
-const STOP_MS = 5_000; // after SIGTERM, before SIGKILL
 
-const procs = [];
+const procs = []; // what started, in order, for the logs of a failure
 let context = null;
 let page = null;
 let userDataDir = null;
@@ -42,77 +36,19 @@ let connected = false; // later tests fail at once if the page never did
 const browserLog = [];
 let logsShown = false;
 
-// Start a program in its own process group; resolve with the first match
-// of `ready` on its stdout. Rejects if it exits or stays silent too long.
-function start(name, args, env) {
-  const child = spawn(path.join(BINDIR, name), args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const proc = { name, child, output: '', exited: false };
+// Start a program and resolve, once it listens, with { url, port, proc }.
+async function startReady(name, args, env) {
+  const proc = start(name, args, env);
   procs.push(proc);
-  child.on('exit', () => { proc.exited = true; });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`${name} printed no 'listening on' line in ${START_MS} ms`));
-    }, START_MS);
-    const seen = (chunk) => {
-      proc.output += chunk;
-      const m = /listening on (http:\/\/[^\s]+?):(\d+)/.exec(proc.output);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: `${m[1]}:${m[2]}`, port: Number(m[2]), proc });
-      }
-    };
-    child.stdout.setEncoding('utf8').on('data', seen);
-    child.stderr.setEncoding('utf8').on('data', (c) => { proc.output += c; });
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited (${signal || code}) before it was ready:\n${proc.output}`));
-    });
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
+  return { ...(await proc.ready), proc };
 }
 
 function startEmulator(port) {
-  return start('signalr-emulator', ['--port', String(port),
+  return startReady('signalr-emulator', ['--port', String(port),
     '--upstream', `${base}/runtime/webhooks/signalr`], {});
 }
 
-async function stop(proc) {
-  if (proc.exited) return;
-  const gone = new Promise((resolve) => proc.child.once('exit', resolve));
-  try { process.kill(-proc.child.pid, 'SIGTERM'); } catch { return; }
-  const timer = setTimeout(() => {
-    try { process.kill(-proc.child.pid, 'SIGKILL'); } catch { /* gone */ }
-  }, STOP_MS);
-  await gone;
-  clearTimeout(timer);
-}
-
-async function post(pathname, body) {
-  const res = await fetch(base + pathname, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(WAIT_MS),
-  });
-  const text = await res.text();
-  return { status: res.status, text };
-}
+const post = (pathname, body) => postJson(base + pathname, body, WAIT_MS);
 
 // Wait until a notification whose text contains `needle` is on the page.
 async function seeNotification(needle) {
@@ -145,9 +81,8 @@ before(async () => {
   // The emulator's port first, then func-local pointing at it, then the
   // emulator with func-local as its upstream.
   const emuPort = await freePort();
-  const conn = `Endpoint=http://localhost;Port=${emuPort};AccessKey=${KEY};Version=1.0;`;
-  const host = await start('func-local', ['--app', ROOT, '--port', '0'],
-    { AzureSignalRConnectionString: conn });
+  const host = await startReady('func-local', ['--app', ROOT, '--port', '0'],
+    { AzureSignalRConnectionString: connectionString(emuPort) });
   base = host.url;
   emulator = await startEmulator(emuPort);
 
@@ -170,7 +105,7 @@ before(async () => {
 
 after(async () => {
   if (context) await context.close().catch(() => {});
-  await Promise.all(procs.map(stop));
+  await stopAll();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
 

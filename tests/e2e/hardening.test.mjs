@@ -20,12 +20,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as signalR from '@microsoft/signalr';
-import { ROOT, BINDIR, KEY, start, stop, stopAll, eventually } from '../host/procs.mjs';
+import { ROOT, KEY, FAKE_HANDLER, start, stop, stopAll, eventually, freePort, connectionString, hostEnv,
+  restToken, appConnection } from './lib.mjs';
 
 const WAIT_MS = 15_000;
 const dirs = [];
@@ -52,22 +51,9 @@ async function call(base, method, pathname, { body, headers = {}, ms = WAIT_MS }
   return { status: res.status, text: await res.text() };
 }
 
-const b64u = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-function mint(aud, { lifetime = 3600 } = {}) {
-  const now = Math.floor(Date.now() / 1000);
-  const input = `${b64u({ alg: 'HS256', typ: 'JWT' })}.${b64u({ aud, nbf: now, iat: now, exp: now + lifetime })}`;
-  return `${input}.${createHmac('sha256', KEY).update(input).digest('base64url')}`;
-}
-
-function signalRApp(emuPort) {
-  const env = { AzureSignalRConnectionString: `Endpoint=http://localhost;Port=${emuPort};AccessKey=${KEY};Version=1.0;` };
-  if (process.env.BINDIR) env.FUNC_LOCAL_HANDLER = path.join(BINDIR, 'handler');
-  return env;
-}
-
 test('kill -9 of the handler: the invocation in flight gets a 500, the handler is restarted, the next ones succeed', async () => {
   const dir = tempApp({ customHandler: { description: {
-    defaultExecutablePath: 'node', arguments: [path.join(ROOT, 'tests/host/fake_handler.mjs')] } } },
+    defaultExecutablePath: 'node', arguments: [FAKE_HANDLER] } } },
   ['slow', 'fast']);
   const cap = path.join(dir, 'capture.jsonl');
   const rep = path.join(dir, 'replies.json');
@@ -117,11 +103,8 @@ test('a handler that exits 0 is not restarted; invocations then fail with 500', 
 });
 
 test('SignalR service down: a SignalR output fails the invocation with 500 and a log line, quickly', async () => {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const closedPort = srv.address().port;
-  await new Promise((r) => srv.close(r));
-  const host = start('func-local', ['--app', ROOT, '--port', '0'], signalRApp(closedPort));
+  const closedPort = await freePort();
+  const host = start('func-local', ['--app', ROOT, '--port', '0'], hostEnv(closedPort));
   const { url } = await host.ready;
   const r = await call(url, 'POST', '/api/broadcast', {
     body: JSON.stringify({ message: 'x' }), headers: { 'Content-Type': 'application/json' } });
@@ -138,7 +121,7 @@ test('SignalR service slow (accepts, never answers): 500 after the REST timeout,
   const hole = net.createServer((s) => { held.add(s); s.on('error', () => {}); s.on('close', () => held.delete(s)); });
   await new Promise((r) => hole.listen(0, '127.0.0.1', r));
   try {
-    const host = start('func-local', ['--app', ROOT, '--port', '0'], signalRApp(hole.address().port));
+    const host = start('func-local', ['--app', ROOT, '--port', '0'], hostEnv(hole.address().port));
     const { url } = await host.ready;
     // The bound: func-local's REST timeout is 10 s; the caller waits 25 s.
     const r = await call(url, 'POST', '/api/broadcast', {
@@ -199,7 +182,7 @@ test('1,000 slowloris connections do not stop the emulator serving', async () =>
   const send = `/api/hubs/chat/:send?api-version=2022-06-01`;
   const alive = await goodWhileHeld(port, () => call(url, 'POST', send, {
     body: JSON.stringify({ target: 't', arguments: [] }),
-    headers: { Authorization: `Bearer ${mint(`http://localhost${send}`)}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${restToken(send)}`, 'Content-Type': 'application/json' },
     ms: 5000 }));
   console.log(`# slowloris: emulator held ${alive} of ${SLOW} slow connections`);
   assert.equal(emu.exited, false);
@@ -209,7 +192,7 @@ test('1,000 slowloris connections do not stop the emulator serving', async () =>
 test('1,000 slowloris connections do not stop func-local serving', async () => {
   const emu = start('signalr-emulator', ['--port', '0']);
   const emuPort = (await emu.ready).port;
-  const host = start('func-local', ['--app', ROOT, '--port', '0'], signalRApp(emuPort));
+  const host = start('func-local', ['--app', ROOT, '--port', '0'], hostEnv(emuPort));
   const { url, port } = await host.ready;
   const alive = await goodWhileHeld(port, () => call(url, 'POST', '/api/broadcast', {
     body: JSON.stringify({ message: 'x' }), headers: { 'Content-Type': 'application/json' }, ms: 5000 }));
@@ -220,13 +203,10 @@ test('1,000 slowloris connections do not stop func-local serving', async () => {
 });
 
 test('1,000 slowloris connections do not stop the handler serving', async () => {
-  const srv = net.createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const port = srv.address().port;
-  await new Promise((r) => srv.close(r));
+  const port = await freePort();
   const h = start('handler', [], {
     FUNCTIONS_CUSTOMHANDLER_PORT: String(port), FUNCTIONS_APP_ROOT_PATH: ROOT,
-    AzureSignalRConnectionString: `Endpoint=http://localhost;Port=8888;AccessKey=${KEY};Version=1.0;`,
+    AzureSignalRConnectionString: connectionString(8888),
   });
   const url = `http://127.0.0.1:${port}`;
   await eventually(async () => (await call(url, 'GET', '/', { ms: 1000 }).catch(() => ({}))).status === 200,
@@ -241,7 +221,7 @@ test('1,000 slowloris connections do not stop the handler serving', async () => 
 test('a full --verbose run of the three programs logs no access key, token or signature', async () => {
   const emu = start('signalr-emulator', ['--port', '0', '--verbose']);
   const emuPort = (await emu.ready).port;
-  const host = start('func-local', ['--app', ROOT, '--port', '0', '--verbose'], signalRApp(emuPort));
+  const host = start('func-local', ['--app', ROOT, '--port', '0', '--verbose'], hostEnv(emuPort));
   const { url } = await host.ready;
   const tokens = [];
   const json = { 'Content-Type': 'application/json' };
@@ -256,11 +236,7 @@ test('a full --verbose run of the three programs logs no access key, token or si
   const conns = [];
   try {
     for (const user of [null, 'alice']) {
-      const opts = { logger: signalR.LogLevel.None };
-      if (user) opts.headers = { 'x-ms-client-principal-id': user };
-      opts.accessTokenFactory = undefined;
-      const c = new signalR.HubConnectionBuilder().withUrl(user ? `${url}/api/user` : `${url}/api`, opts)
-        .configureLogging(signalR.LogLevel.None).build();
+      const c = appConnection(url, { user });
       c.on('newNotification', (m) => got.push(m));
       c.on('statusUpdate', (m) => got.push(m));
       await c.start();
@@ -277,8 +253,8 @@ test('a full --verbose run of the three programs logs no access key, token or si
       WAIT_MS, 'the messages');
     // REST straight to the emulator: a good token and a refused one.
     const send = '/api/hubs/notifications/:send?api-version=2022-06-01';
-    const good = mint(`http://localhost${send}`);
-    const expired = mint(`http://localhost${send}`, { lifetime: -3600 });
+    const good = restToken(send);
+    const expired = restToken(send, { lifetime: -3600 });
     tokens.push(good, expired);
     const emuUrl = `http://127.0.0.1:${emuPort}`;
     let r = await call(emuUrl, 'POST', send, { body: '{"target":"newNotification","arguments":["rest"]}',
@@ -319,7 +295,7 @@ test('a full --verbose run of the three programs logs no access key, token or si
 // ---- SIGTERM --------------------------------------------------------------
 test('SIGTERM with an invocation in flight: it completes, then exit 0', async () => {
   const dir = tempApp({ customHandler: { description: {
-    defaultExecutablePath: 'node', arguments: [path.join(ROOT, 'tests/host/fake_handler.mjs')] } } },
+    defaultExecutablePath: 'node', arguments: [FAKE_HANDLER] } } },
   ['slow', 'fast']);
   const cap = path.join(dir, 'capture.jsonl');
   const rep = path.join(dir, 'replies.json');

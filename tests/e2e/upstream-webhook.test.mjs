@@ -7,10 +7,8 @@
 // refusal (401, 415, 404, 400, 405) is checked with its JSON error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
-import path from 'node:path';
-import * as signalR from '@microsoft/signalr';
-import { BINDIR, KEY, ROOT, start, stop, stopAll, eventually } from '../host/procs.mjs';
+import { KEY, ROOT, start, stop, stopAll, eventually, hostEnv, appConnection, asrsSignature }
+  from './lib.mjs';
 
 const WAIT_MS = 15_000;
 const OTHER_KEY = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
@@ -18,11 +16,6 @@ let base;
 let host;
 let client;
 const got = { newMessage: [], presence: [] };
-
-function sign(connectionId, key = KEY) {
-  return 'sha256=' + crypto.createHmac('sha256', Buffer.from(key, 'utf8'))
-    .update(Buffer.from(connectionId, 'utf8')).digest('hex').toUpperCase();
-}
 
 // One upstream call as the service makes it; overrides replace or (with
 // null) remove headers.
@@ -36,7 +29,7 @@ async function upstream({ connectionId = 'conn-up-1', category = 'messages', eve
     'X-ASRS-Event': event,
     'X-ASRS-Client-Query': '?hub=notifications&id=abc',
     'X-ASRS-User-Claims': 'nameid: x, role: tester',
-    'X-ASRS-Signature': `${sign(connectionId, OTHER_KEY)},${sign(connectionId)}`,
+    'X-ASRS-Signature': `${asrsSignature(connectionId, OTHER_KEY)},${asrsSignature(connectionId)}`,
   };
   for (const [k, v] of Object.entries(headers)) {
     if (v === null) delete h[k]; else h[k] = v;
@@ -71,12 +64,9 @@ async function barrier() {
 before(async () => {
   const emulator = start('signalr-emulator', ['--port', '0'], {});
   const emuPort = (await emulator.ready).port;
-  const env = { AzureSignalRConnectionString: `Endpoint=http://localhost;Port=${emuPort};AccessKey=${KEY};Version=1.0;` };
-  if (process.env.BINDIR) env.FUNC_LOCAL_HANDLER = path.join(BINDIR, 'handler');
-  host = start('func-local', ['--app', ROOT, '--port', '0'], env);
+  host = start('func-local', ['--app', ROOT, '--port', '0'], hostEnv(emuPort));
   base = (await host.ready).url;
-  client = new signalR.HubConnectionBuilder().withUrl(`${base}/api`)
-    .configureLogging(signalR.LogLevel.None).build();
+  client = appConnection(base);
   client.on('newMessage', (m) => got.newMessage.push(m));
   client.on('presence', (p) => got.presence.push(p));
   await client.start();
@@ -161,9 +151,9 @@ test('refusals: 415, 400, 404, 401 (tampered, missing, wrong key), 405, with a J
     [{ event: 'noSuchMethod' }, 404, /noSuchMethod/],
     [{ headers: { 'X-ASRS-Hub': 'chat' } }, 404, /hub 'chat'/],
     [{ category: 'connections', event: 'sendMessage' }, 404, /connections/],
-    [{ headers: { 'X-ASRS-Signature': sign('conn-up-1').replace(/.$/, (d) => (d === '0' ? '1' : '0')) } }, 401, /X-ASRS-Signature/],
-    [{ headers: { 'X-ASRS-Signature': sign('conn-up-1', OTHER_KEY) } }, 401, /X-ASRS-Signature/],
-    [{ headers: { 'X-ASRS-Signature': sign('someone-else') } }, 401, /X-ASRS-Signature/],
+    [{ headers: { 'X-ASRS-Signature': asrsSignature('conn-up-1').replace(/.$/, (d) => (d === '0' ? '1' : '0')) } }, 401, /X-ASRS-Signature/],
+    [{ headers: { 'X-ASRS-Signature': asrsSignature('conn-up-1', OTHER_KEY) } }, 401, /X-ASRS-Signature/],
+    [{ headers: { 'X-ASRS-Signature': asrsSignature('someone-else') } }, 401, /X-ASRS-Signature/],
     [{ headers: { 'X-ASRS-Signature': null } }, 401, /missing/],
     [{ body: '{"type":1,"target":"sendMessage"' }, 400, /JSON/],
     [{ body: { type: 1, invocationId: '0', target: 'other', arguments: [] } }, 400, /target/],
@@ -180,7 +170,7 @@ test('refusals: 415, 400, 404, 401 (tampered, missing, wrong key), 405, with a J
   // Still serving, and no key or signature in the log.
   assert.equal((await invoke(['still up'])).status, 200);
   assert.ok(!host.stderr.includes(KEY));
-  assert.ok(!host.stderr.includes(sign('conn-up-1').slice(7)));
+  assert.ok(!host.stderr.includes(asrsSignature('conn-up-1').slice(7)));
 });
 
 test('func-local stops cleanly: exit 0, no sanitizer report, no key or token logged', async () => {

@@ -14,68 +14,26 @@
 // starts on it with --upstream pointing at func-local.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import path from 'node:path';
 import * as signalR from '@microsoft/signalr';
-import { BINDIR, KEY, ROOT, start, stop, stopAll, eventually } from '../host/procs.mjs';
+import { ROOT, KEY, start, stop, stopAll, withTimeout, freePort, hostEnv, appConnection, Recorder }
+  from './lib.mjs';
 
 const WAIT_MS = 15_000;
 let base;
 let host;
 const clients = [];
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-class Client {
-  constructor(conn, name) {
-    this.conn = conn;
-    this.name = name;
-    this.got = { newMessage: [], presence: [] };
-    conn.on('newMessage', (m) => this.got.newMessage.push(m));
-    conn.on('presence', (p) => this.got.presence.push(p));
-  }
-
-  get id() { return this.conn.connectionId; }
-
-  waitFor(target, pred, what) {
-    return eventually(() => this.got[target].find(pred), WAIT_MS, `${this.name}: ${what}`);
-  }
-}
-
 async function connect(name, user) {
-  const opts = { logger: signalR.LogLevel.None };
-  if (user) opts.headers = { 'x-ms-client-principal-id': user };
-  const conn = new signalR.HubConnectionBuilder()
-    .withUrl(user ? `${base}/api/user` : `${base}/api`, opts)
-    .configureLogging(signalR.LogLevel.None).build();
-  const c = new Client(conn, name);
+  const conn = appConnection(base, { user });
+  const c = new Recorder(conn, name, ['newMessage', 'presence'], WAIT_MS);
   clients.push(c);
   await conn.start();
   return c;
 }
 
-// Reject if p has not settled within ms: an invoke must never hang.
-function within(p, ms, what) {
-  let timer;
-  return Promise.race([p, new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
-  })]).finally(() => clearTimeout(timer));
-}
-
 before(async () => {
   const emuPort = await freePort();
-  const env = { AzureSignalRConnectionString: `Endpoint=http://localhost;Port=${emuPort};AccessKey=${KEY};Version=1.0;` };
-  if (process.env.BINDIR) env.FUNC_LOCAL_HANDLER = path.join(BINDIR, 'handler');
-  host = start('func-local', ['--app', ROOT, '--port', '0'], env);
+  host = start('func-local', ['--app', ROOT, '--port', '0'], hostEnv(emuPort));
   base = (await host.ready).url;
   const emulator = start('signalr-emulator', ['--port', String(emuPort),
     '--upstream', `${base}/runtime/webhooks/signalr`], {});
@@ -90,7 +48,7 @@ after(async () => {
 test('invoke sendMessage: every client gets newMessage, the caller gets the ack', async () => {
   const a = await connect('a');
   const b = await connect('b');
-  const ack = await within(a.conn.invoke('sendMessage', 'hello, chat'), WAIT_MS, 'invoke');
+  const ack = await withTimeout(a.conn.invoke('sendMessage', 'hello, chat'), 'invoke', WAIT_MS);
   assert.equal(ack.ok, true);
   assert.match(ack.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   const want = { from: a.id, message: 'hello, chat', at: ack.at };
@@ -101,7 +59,7 @@ test('invoke sendMessage: every client gets newMessage, the caller gets the ack'
 test('a signed-in caller is named by its user id; send (no result) is delivered too', async () => {
   const alice = await connect('alice', 'alice');
   const b = await connect('b2');
-  await within(alice.conn.invoke('sendMessage', 'from alice'), WAIT_MS, 'invoke');
+  await withTimeout(alice.conn.invoke('sendMessage', 'from alice'), 'invoke', WAIT_MS);
   const m = await b.waitFor('newMessage', (x) => x.message === 'from alice', 'newMessage');
   assert.equal(m.from, 'alice');
   await alice.conn.send('sendMessage', 'sent, not invoked');
@@ -112,14 +70,14 @@ test('a bad message rejects the invoke and is not broadcast', async () => {
   const a = await connect('bad-a');
   const b = await connect('bad-b');
   for (const bad of ['', '   ', 42, { text: 'x' }, 'x'.repeat(2001)]) {
-    await assert.rejects(within(a.conn.invoke('sendMessage', bad), WAIT_MS, 'invoke'),
+    await assert.rejects(withTimeout(a.conn.invoke('sendMessage', bad), 'invoke', WAIT_MS),
       (err) => err instanceof Error && !/no answer/.test(err.message), JSON.stringify(bad).slice(0, 20));
   }
-  await assert.rejects(within(a.conn.invoke('sendMessage', 'a', 'b'), WAIT_MS, 'invoke'),
+  await assert.rejects(withTimeout(a.conn.invoke('sendMessage', 'a', 'b'), 'invoke', WAIT_MS),
     /The function accept 1 arguments but message provided 2\./);
   // Barrier: a good message after the bad ones; once b has it, the bad
   // ones would have arrived before it.
-  await within(a.conn.invoke('sendMessage', 'after the bad ones'), WAIT_MS, 'invoke');
+  await withTimeout(a.conn.invoke('sendMessage', 'after the bad ones'), 'invoke', WAIT_MS);
   await b.waitFor('newMessage', (m) => m.message === 'after the bad ones', 'barrier');
   assert.ok(!b.got.newMessage.some((m) => typeof m.message !== 'string' || m.message.trim() === ''
     || m.message.length > 2000 || m.message === 'a'));
@@ -147,6 +105,6 @@ test('with func-local down, invoke fails with an error instead of hanging', asyn
   assert.equal(code, 0);
   assert.doesNotMatch(host.stderr, /Sanitizer|runtime error/);
   assert.ok(!host.stderr.includes(KEY), 'access key logged');
-  await assert.rejects(within(a.conn.invoke('sendMessage', 'nobody home'), 30_000, 'invoke'),
+  await assert.rejects(withTimeout(a.conn.invoke('sendMessage', 'nobody home'), 'invoke', 30_000),
     (err) => err instanceof Error && !/no answer/.test(err.message));
 });
