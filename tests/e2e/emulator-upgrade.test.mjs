@@ -7,76 +7,28 @@
 // a client which reads (every wait bounded).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import path from 'node:path';
+import { KEY, killAll, startEmulator, withTimeout, eventually, clientToken, restToken }
+  from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const WebSocket = require('ws');
 
-const BIN = path.join(process.env.BINDIR || 'bin', 'signalr-emulator');
-const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 const WAIT_MS = 10000;
+const POLL_MS = 20;
 const API = '?api-version=2022-06-01';
 const RS = '\x1e';
-const procs = new Set();
 const sockets = new Set();
 
 after(() => {
   for (const s of sockets) s.terminate();
-  for (const p of procs) p.kill('SIGKILL');
+  killAll();
 });
 
-const b64u = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-function mint(claims) {
-  const now = Math.floor(Date.now() / 1000);
-  const input = `${b64u({ alg: 'HS256', typ: 'JWT' })}.${b64u({ nbf: now, exp: now + 3600, ...claims })}`;
-  return `${input}.${createHmac('sha256', KEY).update(input).digest('base64url')}`;
-}
-
-function withTimeout(promise, what, ms = WAIT_MS) {
-  let t;
-  return Promise.race([
-    promise,
-    new Promise((_, rej) => { t = setTimeout(() => rej(new Error(`timed out: ${what}`)), ms); }),
-  ]).finally(() => clearTimeout(t));
-}
-
-async function until(predicate, what, ms = WAIT_MS) {
-  const t0 = Date.now();
-  while (!predicate()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function startEmulator() {
-  const p = spawn(BIN, ['--port', '0', '--access-key', KEY], { stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.add(p);
-  let out = '';
-  let err = '';
-  p.stderr.on('data', (d) => { err += d; });
-  const exited = new Promise((r) => p.once('exit', (code) => r(code)));
-  const port = await withTimeout(new Promise((resolve, reject) => {
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    p.on('exit', (code) => reject(new Error(`emulator exited ${code}: ${err}`)));
-  }), 'emulator start');
-  const stop = async () => {
-    if (p.exitCode === null) p.kill('SIGTERM');
-    const code = await withTimeout(exited, 'emulator exit').catch(() => { p.kill('SIGKILL'); return -1; });
-    procs.delete(p);
-    return code;
-  };
-  const fds = () => readdirSync(`/proc/${p.pid}/fd`).length;
-  return { port, pid: p.pid, stop, fds, stderr: () => err, base: `http://127.0.0.1:${port}` };
-}
+// How many descriptors the emulator holds open.
+const fds = (emu) => readdirSync(`/proc/${emu.child.pid}/fd`).length;
 
 // One HTTP request on its own connection (no keep-alive), so the
 // emulator's descriptor count depends only on the WebSockets open.
@@ -93,14 +45,13 @@ function request(url, method, headers, body) {
 }
 
 async function rest(emu, method, p, body) {
-  const aud = `http://localhost${p}?api-version=2022-06-01`;
   const res = await request(`${emu.base}${p}${API}`, method,
-    { Authorization: `Bearer ${mint({ aud })}`, 'Content-Type': 'application/json' },
+    { Authorization: `Bearer ${restToken(`${p}${API}`)}`, 'Content-Type': 'application/json' },
     body === undefined ? undefined : JSON.stringify(body));
   return res.status;
 }
 
-const token = mint({ aud: 'http://localhost/client/?hub=chat' });
+const token = clientToken('chat');
 
 // negotiate + WebSocket + handshake with the `ws` package: { ws, id }.
 async function client(emu) {
@@ -120,7 +71,7 @@ async function client(emu) {
     ws.once('unexpected-response', (_, res) => reject(new Error(`status ${res.statusCode}`)));
   }), 'ws open');
   ws.send(`{"protocol":"json","version":1}${RS}`);
-  await until(() => ws.frames.length === 1, 'handshake reply');
+  await eventually(() => ws.frames.length === 1, WAIT_MS, 'handshake reply', POLL_MS);
   assert.equal(ws.frames[0], `{}${RS}`);
   return { ws, id: connectionId };
 }
@@ -128,7 +79,7 @@ async function client(emu) {
 const invocations = (ws) => ws.frames.filter((f) => f.startsWith('{"type":1,'));
 
 test('a WebSocket keeps working both ways long after the upgrade', async () => {
-  const emu = await startEmulator();
+  const emu = await startEmulator(['--access-key', KEY]);
   try {
     const a = await client(emu);
     const b = await client(emu);
@@ -138,8 +89,8 @@ test('a WebSocket keeps working both ways long after the upgrade', async () => {
       a.ws.send(`{"type":6}${RS}`); // client -> server keeps the connection alive
       assert.equal(await rest(emu, 'POST', '/api/hubs/chat/:send', { target: 'tick', arguments: [i] }), 202);
       assert.equal(await rest(emu, 'POST', `/api/hubs/chat/connections/${b.id}/:send`, { target: 'only', arguments: [i] }), 202);
-      await until(() => invocations(a.ws).length === i + 1 && invocations(b.ws).length === 2 * (i + 1),
-        `broadcast ${i} delivered`);
+      await eventually(() => invocations(a.ws).length === i + 1 && invocations(b.ws).length === 2 * (i + 1),
+        WAIT_MS, `broadcast ${i} delivered`, POLL_MS);
       if (i % 10 === 9) await new Promise((r) => setTimeout(r, 300));
     }
     assert.equal(invocations(a.ws).at(-1), `{"type":1,"target":"tick","arguments":[29]}${RS}`);
@@ -157,17 +108,17 @@ test('a WebSocket keeps working both ways long after the upgrade', async () => {
 });
 
 test('descriptors: one per WebSocket, back to the baseline after connect/disconnect cycles', async () => {
-  const emu = await startEmulator();
+  const emu = await startEmulator(['--access-key', KEY]);
   try {
     const settleFds = async (n, what) => {
       try {
-        await until(() => emu.fds() === n, what);
+        await eventually(() => fds(emu) === n, WAIT_MS, what, POLL_MS);
       } catch (e) {
-        throw new Error(`${e.message}: ${emu.fds()} open, expected ${n}`);
+        throw new Error(`${e.message}: ${fds(emu)} open, expected ${n}`);
       }
     };
     // Baseline: listening socket, epoll, signalfd, stdio, libmicrohttpd's own.
-    const base = emu.fds();
+    const base = fds(emu);
     const N = 20;
     for (let cycle = 0; cycle < 6; cycle++) {
       const cs = [];
@@ -175,7 +126,7 @@ test('descriptors: one per WebSocket, back to the baseline after connect/disconn
       // libmicrohttpd holds none of them: exactly one descriptor each.
       await settleFds(base + N, `one fd per client, cycle ${cycle}`);
       assert.equal(await rest(emu, 'POST', '/api/hubs/chat/:send', { target: 'c', arguments: [cycle] }), 202);
-      await until(() => cs.every((c) => invocations(c.ws).length === 1), 'broadcast to all');
+      await eventually(() => cs.every((c) => invocations(c.ws).length === 1), WAIT_MS, 'broadcast to all', POLL_MS);
       // Every way a WebSocket ends: client close handshake, abrupt
       // terminate, Close message, REST close (server close handshake).
       for (let i = 0; i < N; i++) {
@@ -193,7 +144,7 @@ test('descriptors: one per WebSocket, back to the baseline after connect/disconn
     // Still serving: nothing of ours was closed twice.
     const last = await client(emu);
     assert.equal(await rest(emu, 'POST', '/api/hubs/chat/:send', { target: 'end', arguments: [] }), 202);
-    await until(() => invocations(last.ws).length === 1, 'last broadcast');
+    await eventually(() => invocations(last.ws).length === 1, WAIT_MS, 'last broadcast', POLL_MS);
     // SIGTERM with a WebSocket open: Close with allowReconnect, close 1000, exit 0.
     const code = await emu.stop();
     assert.equal(code, 0);
@@ -205,7 +156,7 @@ test('descriptors: one per WebSocket, back to the baseline after connect/disconn
 });
 
 test('large sends arriving together reach a reading client (batching never drops it)', async () => {
-  const emu = await startEmulator();
+  const emu = await startEmulator(['--access-key', KEY]);
   try {
     const a = await client(emu);
     // Eight 900 KB broadcasts at once: together over the 4 MiB queue cap
@@ -214,8 +165,8 @@ test('large sends arriving together reach a reading client (batching never drops
     const statuses = await Promise.all(Array.from({ length: 8 }, (_, i) =>
       rest(emu, 'POST', '/api/hubs/chat/:send', { target: 'big', arguments: [i, big] })));
     assert.deepEqual(statuses, Array(8).fill(202));
-    await until(() => invocations(a.ws).length === 8, 'eight large messages');
-    assert.doesNotMatch(emu.stderr(), /send buffer full/);
+    await eventually(() => invocations(a.ws).length === 8, WAIT_MS, 'eight large messages', POLL_MS);
+    assert.doesNotMatch(emu.stderr, /send buffer full/);
   } finally {
     await emu.stop();
   }

@@ -7,56 +7,24 @@
 // test stops its emulator and server even on failure; every wait is bounded.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { writeFileSync, mkdtempSync, rmSync, renameSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as signalR from '@microsoft/signalr';
+import { KEY, killAll, startEmulator, run, freePort, withTimeout, eventually, clientToken,
+  asrsSignature } from './lib.mjs';
 
-const BIN = path.join(process.env.BINDIR || 'bin', 'signalr-emulator');
-const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 const KEY2 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
 const WAIT_MS = 10000;
+const POLL_MS = 10;
 const RS = '\x1e';
-const procs = new Set();
 const servers = new Set();
 
 after(() => {
-  for (const p of procs) p.kill('SIGKILL');
+  killAll();
   for (const s of servers) s.closeAllConnections?.(), s.close();
 });
-
-function b64u(o) { return Buffer.from(JSON.stringify(o)).toString('base64url'); }
-
-function mint(claims, key = KEY) {
-  const now = Math.floor(Date.now() / 1000);
-  const input = `${b64u({ alg: 'HS256', typ: 'JWT' })}.${b64u({ nbf: now, iat: now, exp: now + 3600, ...claims })}`;
-  return `${input}.${createHmac('sha256', Buffer.from(key, 'utf8')).update(input).digest('base64url')}`;
-}
-
-// signalr-service.md §5.3: "sha256=" + HEX(HMAC-SHA256(UTF-8 key, UTF-8 connection id)).
-function signature(key, connectionId) {
-  return `sha256=${createHmac('sha256', Buffer.from(key, 'utf8')).update(connectionId, 'utf8').digest('hex').toUpperCase()}`;
-}
-
-function withTimeout(promise, what, ms = WAIT_MS) {
-  let t;
-  return Promise.race([
-    promise,
-    new Promise((_, rej) => { t = setTimeout(() => rej(new Error(`timed out: ${what}`)), ms); }),
-  ]).finally(() => clearTimeout(t));
-}
-
-async function until(pred, what, ms = WAIT_MS) {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 // The upstream: records requests; answer(rec, res) decides each reply.
 // By default: 200 empty for events, and for invocations with an id a
@@ -107,35 +75,10 @@ function defaultAnswer(rec, res) {
   res.end();
 }
 
-async function startEmulator(args = []) {
-  const p = spawn(BIN, ['--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.add(p);
-  let out = '';
-  let err = '';
-  p.stderr.on('data', (d) => { err += d; });
-  const exited = new Promise((r) => p.once('exit', (code) => r(code)));
-  const port = await withTimeout(new Promise((resolve, reject) => {
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    p.on('exit', (code) => reject(new Error(`emulator exited ${code}: ${err}`)));
-  }), 'emulator start');
-  const stop = async () => {
-    if (p.exitCode !== null) { procs.delete(p); return p.exitCode; }
-    p.kill('SIGTERM');
-    const code = await withTimeout(exited, 'emulator exit').catch(() => { p.kill('SIGKILL'); return -1; });
-    procs.delete(p);
-    return code;
-  };
-  return { port, stop, stderr: () => err, base: `http://127.0.0.1:${port}` };
-}
-
 // A client whose token rides in the query (as browsers send it), so the
 // test can see that X-ASRS-Client-Query leaves it out.
 async function connect(emu, { hub = 'chat', user, transport = signalR.HttpTransportType.WebSockets, extra = 'tag=t1' } = {}) {
-  const token = mint({ aud: `http://localhost/client/?hub=${hub}`, ...(user ? { nameid: user } : {}) });
+  const token = clientToken(hub, user);
   const c = new signalR.HubConnectionBuilder()
     .withUrl(`${emu.base}/client/?hub=${hub}&${extra}&access_token=${token}`, { transport })
     .configureLogging(signalR.LogLevel.None).build();
@@ -180,9 +123,9 @@ for (const [name, transport] of [
       const result = await withTimeout(c.invoke('echo', 'x', 2, { k: [true, null] }), 'invoke');
       assert.deepEqual(result, ['x', 2, { k: [true, null] }]);
       await withTimeout(c.send('fire', 'and forget'), 'send');
-      await until(() => up.reqs.length >= 3, 'three upstream calls');
+      await eventually(() => up.reqs.length >= 3, WAIT_MS, 'three upstream calls', POLL_MS);
       await withTimeout(c.stop(), 'client stop');
-      await until(() => up.reqs.length >= 4, 'disconnected');
+      await eventually(() => up.reqs.length >= 4, WAIT_MS, 'disconnected', POLL_MS);
       assert.deepEqual(events(up), ['connections/connected', 'messages/echo', 'messages/fire',
         'connections/disconnected']);
       for (const r of up.reqs) {
@@ -198,7 +141,7 @@ for (const [name, transport] of [
         assert.match(q, /[?&]id=[^&]+/);
         assert.doesNotMatch(q, /access_token/i);
         assert.ok(!q.includes(c.token) && !r.headers['x-asrs-user-claims'].includes(c.token));
-        assert.equal(r.headers['x-asrs-signature'], `${signature(KEY, id)},${signature(KEY2, id)}`);
+        assert.equal(r.headers['x-asrs-signature'], `${asrsSignature(id, KEY)},${asrsSignature(id, KEY2)}`);
         assert.equal(r.headers['content-type'], 'application/json');
       }
       assert.equal(up.reqs[0].body, '{"type":10}');
@@ -207,10 +150,10 @@ for (const [name, transport] of [
       assert.equal(up.reqs[3].body, '{"type":11}');
       assert.equal(up.stats.maxInflightPerConn, 1);
       // never the signature or the client's token in a log line
-      const log = emu.stderr();
+      const log = emu.stderr;
       assert.match(log, /upstream messages\/echo hub=chat id=\S+ status=200 duration=\d+ms/);
       assert.ok(!log.includes(c.token), 'no token in the log');
-      assert.ok(!log.includes(signature(KEY, id).slice(7)), 'no signature in the log');
+      assert.ok(!log.includes(asrsSignature(id, KEY).slice(7)), 'no signature in the log');
     });
   });
 }
@@ -219,12 +162,12 @@ test('an anonymous client: no X-ASRS-User-Id; the signature matches the spec vec
   await withStack({}, async ({ up, emu, clients }) => {
     const c = await connect(emu, {});
     clients.push(c);
-    await until(() => up.reqs.length >= 1, 'connected');
+    await eventually(() => up.reqs.length >= 1, WAIT_MS, 'connected', POLL_MS);
     const h = up.reqs[0].headers;
     assert.equal(h['x-asrs-user-id'], undefined);
-    assert.equal(h['x-asrs-signature'], signature(KEY, c.connectionId));
+    assert.equal(h['x-asrs-signature'], asrsSignature(c.connectionId, KEY));
     // the spec's vector, through the same helper
-    assert.equal(signature(KEY, 'KoT-CpD8FCu_vU0SQ7JSyg'),
+    assert.equal(asrsSignature('KoT-CpD8FCu_vU0SQ7JSyg', KEY),
       'sha256=655E3CBA3C98DECE401D57B17674752A2A77D1C6E9DA9801402B82DA29FE507C');
   });
 });
@@ -293,10 +236,7 @@ test('calls of one connection go one at a time, in order, even when invoked toge
 
 test('upstream down: connected is only logged, invoke gets an error at once, send is dropped', async () => {
   // a port nobody listens on
-  const port = await new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
+  const port = await freePort();
   const emu = await startEmulator(['--upstream', `http://127.0.0.1:${port}/runtime/webhooks/signalr`]);
   let c;
   try {
@@ -304,10 +244,11 @@ test('upstream down: connected is only logged, invoke gets an error at once, sen
     await assert.rejects(withTimeout(c.invoke('sendMessage', 'nobody home'), 'invoke'),
       /Invocation failed, status code 500/);
     await withTimeout(c.send('sendMessage', 'dropped'), 'send');
-    await until(() => /upstream messages\/sendMessage hub=chat id=\S+ failed: .*duration=\d+ms/.test(emu.stderr())
-      && (emu.stderr().match(/upstream messages\/sendMessage .*failed/g) || []).length >= 2, 'the send logged');
+    await eventually(() => /upstream messages\/sendMessage hub=chat id=\S+ failed: .*duration=\d+ms/.test(emu.stderr)
+      && (emu.stderr.match(/upstream messages\/sendMessage .*failed/g) || []).length >= 2,
+    WAIT_MS, 'the send logged', POLL_MS);
     // the official emulator closes a client whose connected call fails; this one does not
-    assert.match(emu.stderr(), /upstream connections\/connected hub=chat id=\S+ failed/);
+    assert.match(emu.stderr, /upstream connections\/connected hub=chat id=\S+ failed/);
     assert.equal(c.state, signalR.HubConnectionState.Connected);
     assert.equal(c.closedWith, undefined);
   } finally {
@@ -329,12 +270,12 @@ test('slow upstream: the call times out (--upstream-timeout-ms) into an error, a
     clients.push(c);
     await assert.rejects(withTimeout(c.invoke('slow'), 'slow invoke'), /Invocation failed, status code 500/);
     assert.deepEqual(await withTimeout(c.invoke('fast', 1), 'fast invoke'), [1]);
-    assert.match(emu.stderr(), /upstream messages\/slow hub=chat id=\S+ failed: .*duration=\d+ms/);
+    assert.match(emu.stderr, /upstream messages\/slow hub=chat id=\S+ failed: .*duration=\d+ms/);
     assert.deepEqual(events(up).slice(0, 3), ['connections/connected', 'messages/slow', 'messages/fast']);
     // stopped with a call in flight: exits at once, 0, nothing leaked
     // (withStack checks the exit code; under SAN=1 a leak fails it)
     const pending = c.invoke('slow').catch((e) => e);
-    await until(() => up.inflight() >= 1 && events(up).length >= 4, 'slow call in flight');
+    await eventually(() => up.inflight() >= 1 && events(up).length >= 4, WAIT_MS, 'slow call in flight', POLL_MS);
     assert.equal(await emu.stop(), 0);
     assert.ok((await withTimeout(pending, 'pending invoke')) instanceof Error);
   });
@@ -365,9 +306,9 @@ test('send without an id: the answer is ignored, whatever it is', async () => {
     assert.deepEqual(await withTimeout(c.invoke('last', 4), 'invoke'), [4]);
     assert.equal(up.reqs.length, 5);
     assert.ok(!up.reqs.some((r) => 'x-evil' in r.headers));
-    assert.doesNotMatch(emu.stderr(), /X-Evil/);
+    assert.doesNotMatch(emu.stderr, /X-Evil/);
     assert.equal(c.state, signalR.HubConnectionState.Connected);
-    assert.match(emu.stderr(), /upstream messages\/bad hub=chat id=\S+ status=500/);
+    assert.match(emu.stderr, /upstream messages\/bad hub=chat id=\S+ status=500/);
   });
 });
 
@@ -381,12 +322,7 @@ test('no upstream configured: invoke gets an error at once, send is dropped', as
     await withTimeout(c.send('sendMessage', 'dropped'), 'send');
     await assert.rejects(withTimeout(c.invoke('again'), 'invoke'), /No upstream is configured/);
     assert.equal(c.state, signalR.HubConnectionState.Connected);
-    const help = await new Promise((resolve) => {
-      const p = spawn(BIN, ['--help'], { stdio: ['ignore', 'pipe', 'ignore'] });
-      let out = '';
-      p.stdout.on('data', (d) => { out += d; });
-      p.on('exit', () => resolve(out));
-    });
+    const help = (await run('signalr-emulator', ['--help'], { ms: WAIT_MS })).stdout;
     assert.match(help, /--upstream URL/);
     assert.match(help, /No upstream is configured for this hub and event/);
   } finally {
@@ -416,7 +352,8 @@ test('--settings: the official settings.json, first matching template wins, case
       // news has no messages template
       await assert.rejects(withTimeout(n.invoke('x'), 'invoke'), /No upstream is configured for this hub and event/);
       await withTimeout(n.stop(), 'stop');
-      await until(() => up.reqs.some((r) => r.url === '/c/connections/disconnected'), 'news disconnected');
+      await eventually(() => up.reqs.some((r) => r.url === '/c/connections/disconnected'),
+        WAIT_MS, 'news disconnected', POLL_MS);
       const urls = up.reqs.map((r) => r.url);
       assert.deepEqual(urls.filter((u) => u.startsWith('/m/')), ['/m/chat/hello%20world']);
       assert.equal(urls.filter((u) => u === '/c/connections/connected').length, 2);
@@ -424,16 +361,9 @@ test('--settings: the official settings.json, first matching template wins, case
     // a bad file: one clear line, exit 1
     const bad = path.join(dir, 'bad.json');
     writeFileSync(bad, '{"UpstreamSettings":{"Templates":[{"UrlTemplate":"not a url"}]}}');
-    const res = await new Promise((resolve) => {
-      const p = spawn(BIN, ['--port', '0', '--settings', bad], { stdio: ['ignore', 'pipe', 'pipe'] });
-      procs.add(p);
-      let err = '';
-      p.stderr.on('data', (d) => { err += d; });
-      const t = setTimeout(() => p.kill('SIGKILL'), WAIT_MS);
-      p.on('exit', (code) => { clearTimeout(t); procs.delete(p); resolve({ code, err }); });
-    });
+    const res = await run('signalr-emulator', ['--port', '0', '--settings', bad], { ms: WAIT_MS });
     assert.equal(res.code, 1);
-    assert.match(res.err, /--settings .*bad\.json: UpstreamSettings\.Templates\[0\]: .*not an absolute/);
+    assert.match(res.stderr, /--settings .*bad\.json: UpstreamSettings\.Templates\[0\]: .*not an absolute/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -452,10 +382,10 @@ test('--settings is re-read when the file changes; a bad new version keeps the o
       clients.push(c);
       assert.deepEqual(await withTimeout(c.invoke('one', 1), 'invoke'), [1]);
       write(settings(`${up.url}/second-version/{event}`));
-      await until(() => /reloaded from .*settings\.json/.test(emu.stderr()), 'reload');
+      await eventually(() => /reloaded from .*settings\.json/.test(emu.stderr), WAIT_MS, 'reload', POLL_MS);
       assert.deepEqual(await withTimeout(c.invoke('two', 2), 'invoke'), [2]);
       write('{"UpstreamSettings":');
-      await until(() => /keeping the 1 template\(s\) in force/.test(emu.stderr()), 'bad version refused');
+      await eventually(() => /keeping the 1 template\(s\) in force/.test(emu.stderr), WAIT_MS, 'bad version refused', POLL_MS);
       assert.deepEqual(await withTimeout(c.invoke('three', 3), 'invoke'), [3]);
       assert.deepEqual(up.reqs.filter((r) => r.json && r.json.type === 1).map((r) => r.url),
         ['/first/one', '/second-version/two', '/second-version/three']);
@@ -468,7 +398,7 @@ test('--settings is re-read when the file changes; a bad new version keeps the o
 test('only Invocations go upstream; a client closed for a protocol error: disconnected carries the error', async () => {
   await withStack({}, async ({ up, emu }) => {
     // a raw WebSocket client: negotiate, connect, handshake, then garbage
-    const token = mint({ aud: 'http://localhost/client/?hub=chat' });
+    const token = clientToken('chat');
     const neg = await fetch(`${emu.base}/client/negotiate?hub=chat&negotiateVersion=1`, {
       method: 'POST', headers: { Authorization: `Bearer ${token}` },
     });
@@ -478,15 +408,15 @@ test('only Invocations go upstream; a client closed for a protocol error: discon
     try {
       await withTimeout(new Promise((r, j) => { ws.on('open', r); ws.on('error', j); }), 'ws open');
       ws.send(`{"protocol":"json","version":1}${RS}`);
-      await until(() => up.reqs.length >= 1, 'connected');
+      await eventually(() => up.reqs.length >= 1, WAIT_MS, 'connected', POLL_MS);
       // only Invocations (type 1) go upstream: a StreamInvocation, a
       // Completion, a CancelInvocation and a Ping do not
       ws.send(`{"type":4,"invocationId":"1","target":"stream","arguments":[]}${RS}`
         + `{"type":3,"invocationId":"9","result":1}${RS}{"type":5,"invocationId":"1"}${RS}`
         + `{"type":6}${RS}{"type":1,"target":"only","arguments":[1]}${RS}`);
-      await until(() => up.reqs.length >= 2, 'the invocation');
+      await eventually(() => up.reqs.length >= 2, WAIT_MS, 'the invocation', POLL_MS);
       ws.send(`{"type":"nope"}${RS}`);
-      await until(() => up.reqs.length >= 3, 'disconnected');
+      await eventually(() => up.reqs.length >= 3, WAIT_MS, 'disconnected', POLL_MS);
       assert.deepEqual(events(up), ['connections/connected', 'messages/only', 'connections/disconnected']);
       const d = up.reqs[2];
       assert.equal(d.headers['x-asrs-event'], 'disconnected');

@@ -3,69 +3,17 @@
 // even on failure; every wait is bounded.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
-import path from 'node:path';
+import { KEY, killAll, startEmulator, withTimeout, eventually, mint, clientToken, restToken }
+  from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const signalR = require('@microsoft/signalr');
 
-const BIN = path.join(process.env.BINDIR || 'bin', 'signalr-emulator');
-const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 const WAIT_MS = 10000;
-const procs = new Set();
+const POLL_MS = 20;
 
-after(() => { for (const p of procs) p.kill('SIGKILL'); });
-
-function b64u(o) { return Buffer.from(JSON.stringify(o)).toString('base64url'); }
-
-export function mint(claims, { key = KEY, alg = 'HS256', lifetime = 3600 } = {}) {
-  const now = Math.floor(Date.now() / 1000);
-  const body = { nbf: now, iat: now, exp: now + lifetime, ...claims };
-  const head = b64u({ alg, typ: 'JWT' });
-  const input = `${head}.${b64u(body)}`;
-  if (alg === 'none') return `${input}.`;
-  const h = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' }[alg];
-  return `${input}.${createHmac(h, Buffer.from(key, 'utf8')).update(input).digest('base64url')}`;
-}
-
-function withTimeout(promise, what, ms = WAIT_MS) {
-  let t;
-  return Promise.race([
-    promise,
-    new Promise((_, rej) => { t = setTimeout(() => rej(new Error(`timed out: ${what}`)), ms); }),
-  ]).finally(() => clearTimeout(t));
-}
-
-async function startEmulator(args = []) {
-  const p = spawn(BIN, ['--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.add(p);
-  let out = '';
-  let err = '';
-  p.stderr.on('data', (d) => { err += d; });
-  const port = await withTimeout(new Promise((resolve, reject) => {
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    p.on('exit', (code) => reject(new Error(`emulator exited ${code}: ${err}`)));
-  }), 'emulator start');
-  const stop = async () => {
-    if (p.exitCode !== null) return p.exitCode;
-    const done = new Promise((r) => p.once('exit', (code) => r(code)));
-    p.kill('SIGTERM');
-    const code = await withTimeout(done, 'emulator exit').catch(() => { p.kill('SIGKILL'); return -1; });
-    procs.delete(p);
-    return code;
-  };
-  return { port, stop, stdout: () => out, stderr: () => err, base: `http://127.0.0.1:${port}` };
-}
-
-function clientToken(hub, user) {
-  return mint({ aud: `http://localhost/client/?hub=${hub}`, ...(user ? { nameid: user } : {}) });
-}
+after(killAll);
 
 async function connect(emu, { hub = 'chat', user, transport = signalR.HttpTransportType.WebSockets,
   reconnect = false, token } = {}) {
@@ -85,25 +33,13 @@ async function connect(emu, { hub = 'chat', user, transport = signalR.HttpTransp
 
 // REST call the way the Management SDK signs it (aud without port, query in aud).
 async function rest(emu, method, pathAndQuery, body, { token } = {}) {
-  const [p, q] = pathAndQuery.split('?');
-  const audQuery = (q || '').split('&').filter((kv) => kv.startsWith('api-version=')).join('&');
-  const aud = `http://localhost${p}${audQuery ? `?${audQuery}` : ''}`;
   const res = await fetch(`${emu.base}${pathAndQuery}`, {
     method,
-    headers: { Authorization: `Bearer ${token ?? mint({ aud })}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${token ?? restToken(pathAndQuery)}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
   return { status: res.status, text, headers: res.headers };
-}
-
-// Wait until every client in `expect` holds its expected count (bounded).
-async function settle(clients, predicate, what) {
-  const t0 = Date.now();
-  while (!predicate()) {
-    if (Date.now() - t0 > WAIT_MS) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const API = '?api-version=2022-06-01';
@@ -124,7 +60,7 @@ for (const [name, transport] of [
       const r = await rest(emu, 'POST', `/api/hubs/chat/:send${API}`,
         { Target: 'newMessage', Arguments: ['hello', { n: 1 }] });
       assert.equal(r.status, 202);
-      await settle([c], () => c.received.length === 1, 'broadcast');
+      await eventually(() => c.received.length === 1, WAIT_MS, 'broadcast', POLL_MS);
       assert.deepEqual(c.received[0], ['hello', { n: 1 }]);
     } finally {
       if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
@@ -145,7 +81,7 @@ test('user, group and connection sends reach exactly their recipients; excluded 
 
     // to a user: both of alice's connections, nobody else
     assert.equal((await rest(emu, 'POST', `/api/hubs/chat/users/alice/:send${API}`, { target: 'newMessage', arguments: ['u'] })).status, 202);
-    await settle(cs, () => counts().join() === '1,1,0,0', 'user send');
+    await eventually(() => counts().join() === '1,1,0,0', WAIT_MS, 'user send', POLL_MS);
 
     // user added to a group before connecting is in it when connecting
     assert.equal((await rest(emu, 'PUT', `/api/hubs/chat/users/carol/groups/room%201${API}`)).status, 200);
@@ -153,20 +89,20 @@ test('user, group and connection sends reach exactly their recipients; excluded 
     // bob joins the group by connection id (v1 path form)
     assert.equal((await rest(emu, 'PUT', `/api/v1/hubs/chat/groups/room%201/connections/${b.connectionId}`)).status, 200);
     assert.equal((await rest(emu, 'POST', `/api/hubs/chat/groups/room%201/:send${API}`, { target: 'newMessage', arguments: ['g'] })).status, 202);
-    await settle(cs, () => counts().join() === '1,1,1,0,1', 'group send');
+    await eventually(() => counts().join() === '1,1,1,0,1', WAIT_MS, 'group send', POLL_MS);
     assert.deepEqual(carol.received[0], ['g']);
 
     // to one connection
     assert.equal((await rest(emu, 'POST', `/api/hubs/chat/connections/${anon.connectionId}/:send${API}`, { target: 'newMessage', arguments: ['c'] })).status, 202);
-    await settle(cs, () => counts().join() === '1,1,1,1,1', 'connection send');
+    await eventually(() => counts().join() === '1,1,1,1,1', WAIT_MS, 'connection send', POLL_MS);
 
     // broadcast with two connections excluded (repeated query parameter)
     const ex = `&excluded=${a1.connectionId}&excluded=${carol.connectionId}`;
     assert.equal((await rest(emu, 'POST', `/api/hubs/chat/:send${API}${ex}`, { target: 'newMessage', arguments: ['all'] })).status, 202);
-    await settle(cs, () => counts().join() === '1,2,2,2,1', 'broadcast with excluded');
+    await eventually(() => counts().join() === '1,2,2,2,1', WAIT_MS, 'broadcast with excluded', POLL_MS);
     // a last marker to everyone proves the excluded ones got nothing late
     assert.equal((await rest(emu, 'POST', `/api/v1/hubs/chat`, { target: 'newMessage', arguments: ['end'] })).status, 202);
-    await settle(cs, () => counts().join() === '2,3,3,3,2', 'final broadcast');
+    await eventually(() => counts().join() === '2,3,3,3,2', WAIT_MS, 'final broadcast', POLL_MS);
     assert.deepEqual(a1.received.map((m) => m[0]), ['u', 'end']);
 
     // existence checks
@@ -202,7 +138,7 @@ test('a connection closed by REST comes back with withAutomaticReconnect', async
     assert.equal(gone.status, 404);
     assert.equal(gone.headers.get('x-ms-error-code'), 'Warning.Connection.NotExisted');
     assert.equal((await rest(emu, 'POST', `/api/hubs/chat/users/dave/:send${API}`, { target: 'newMessage', arguments: ['again'] })).status, 202);
-    await settle([c], () => c.received.length === 1, 'message after reconnect');
+    await eventually(() => c.received.length === 1, WAIT_MS, 'message after reconnect', POLL_MS);
   } finally {
     if (c) await withTimeout(c.stop(), 'stop').catch(() => {});
     await emu.stop();
@@ -235,8 +171,8 @@ test('bad tokens are refused with 401 and a JSON error', async () => {
     const r = await rest(emu, 'POST', `/api/hubs/chat/:send${API}`, { target: 'x', arguments: [] }, { token: mint({ aud }) });
     assert.equal(r.status, 401);
     assert.match(JSON.parse(r.text).error, /audience/);
-    assert.doesNotMatch(emu.stderr(), /eyJ/, 'no token in the logs');
-    assert.doesNotMatch(emu.stderr(), new RegExp(KEY), 'no key in the logs');
+    assert.doesNotMatch(emu.stderr, /eyJ/, 'no token in the logs');
+    assert.doesNotMatch(emu.stderr, new RegExp(KEY), 'no key in the logs');
   } finally {
     await emu.stop();
   }
@@ -291,7 +227,7 @@ test('hub protocol: handshake error, several records per frame, bad record close
     ws = await rawSocket(emu, n.connectionToken, token);
     ws.send('{"protocol":"js');
     ws.send('on","version":1}\x1e{"type":6}\x1e{"type":42}\x1e');
-    await settle([], () => ws.frames.length === 1, 'handshake reply');
+    await eventually(() => ws.frames.length === 1, WAIT_MS, 'handshake reply', POLL_MS);
     assert.equal(ws.frames[0], '{}\x1e');
     // A second socket for the same id is refused.
     await assert.rejects(rawSocket(emu, n.connectionToken, token), /409/);
@@ -316,7 +252,7 @@ test('a client that never reads is closed and does not hold up the others', asyn
     const n = await rawNegotiate(emu, token);
     const slow = await rawSocket(emu, n.connectionToken, token);
     slow.send('{"protocol":"json","version":1}\x1e');
-    await settle([], () => slow.frames.length === 1, 'slow handshake');
+    await eventually(() => slow.frames.length === 1, WAIT_MS, 'slow handshake', POLL_MS);
     slow._socket.pause(); // stop reading: the kernel buffers fill, then ours
     good = await connect(emu, { user: 'fast' });
     const big = 'x'.repeat(900 * 1024);
@@ -330,8 +266,8 @@ test('a client that never reads is closed and does not hold up the others', asyn
     }
     const h = await rest(emu, 'HEAD', `/api/hubs/chat/connections/${n.connectionId}${API}`);
     assert.equal(h.status, 404, 'the slow client was dropped');
-    await settle([good], () => good.received.length === sent, 'fast client got everything');
-    assert.match(emu.stderr(), /send buffer full/);
+    await eventually(() => good.received.length === sent, WAIT_MS, 'fast client got everything', POLL_MS);
+    assert.match(emu.stderr, /send buffer full/);
     slow.terminate();
   } finally {
     if (good) await withTimeout(good.stop(), 'stop').catch(() => {});
@@ -355,13 +291,13 @@ test('group removal, leave-all and closeConnections act on exactly their targets
     assert.equal((await rest(emu, 'PUT', `/api/hubs/chat/groups/g/connections/${u3.connectionId}${API}`)).status, 200);
     assert.equal((await rest(emu, 'PUT', `/api/hubs/chat/users/u1/groups/h${API}`)).status, 200);
     await toGroup('g', 1);
-    await settle(cs, () => counts() === '1,1,1', 'all three in g');
+    await eventually(() => counts() === '1,1,1', WAIT_MS, 'all three in g', POLL_MS);
 
     // remove by user, by connection, and a user from all groups
     assert.equal((await rest(emu, 'DELETE', `/api/hubs/chat/users/u2/groups/g${API}`)).status, 204);
     assert.equal((await rest(emu, 'DELETE', `/api/hubs/chat/groups/g/connections/${u3.connectionId}${API}`)).status, 200);
     await toGroup('g', 2);
-    await settle(cs, () => counts() === '2,1,1', 'only u1 left in g');
+    await eventually(() => counts() === '2,1,1', WAIT_MS, 'only u1 left in g', POLL_MS);
     assert.equal((await rest(emu, 'DELETE', `/api/hubs/chat/users/u1/groups${API}`)).status, 204);
     const notin = await rest(emu, 'HEAD', `/api/hubs/chat/users/u1/groups/h${API}`);
     assert.equal(notin.status, 404);
@@ -378,7 +314,7 @@ test('group removal, leave-all and closeConnections act on exactly their targets
     assert.equal((await rest(emu, 'POST', `/api/hubs/chat/:send${API}&application=app`, { target: 'newMessage', arguments: [4] })).status, 202);
     await toGroup('nobody', 5);
     assert.equal((await rest(emu, 'POST', `/api/hubs/chat/:send${API}`, { target: 'newMessage', arguments: ['marker'] })).status, 202);
-    await settle(cs, () => counts() === '3,2,2', 'marker only');
+    await eventually(() => counts() === '3,2,2', WAIT_MS, 'marker only', POLL_MS);
 
     // close a user's connections (Close with allowReconnect, no reconnect policy: closed)
     const closed = new Promise((resolve) => u3.onclose(resolve));
