@@ -31,7 +31,7 @@ const PROBE = process.env.PROBE === '1';
 const fixture = (name) => JSON.parse(readFileSync(
   path.join(ROOT, 'tests/fixtures/bad-input', `${name}.json`), 'utf8'));
 
-// ---- tokens (minted with node:crypto by lib.mjs) ------------------------------
+// ---- tokens (minted by lib.mjs) ---------------------------------------------
 function authHeader(c) {
   const t = c.token;
   if (t === 'none') return null;
@@ -86,7 +86,7 @@ function decodeChunked(b) {
 export function raw(port, c, { auth = false } = {}) {
   const payload = body(c);
   const target = c.path.replace('{expired-client-token}',
-    () => clientToken('chat', undefined, { lifetime: -3600 }));
+    () => clientToken('chat', null, { lifetime: -3600 }));
   const lines = [`${c.method} ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Connection: close'];
   for (const [k, v] of Object.entries(c.headers || {})) lines.push(`${k}: ${v}`);
   if (c.asrsSign) {

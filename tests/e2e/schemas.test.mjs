@@ -8,11 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Ajv07 from 'ajv';
 import Ajv04 from 'ajv-draft-04';
+import { ROOT } from './lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SCHEMAS = process.env.SPEC_DIR
   ? path.resolve(ROOT, process.env.SPEC_DIR, '..', 'schemas')
   : path.resolve(ROOT, '../shared/schemas');
