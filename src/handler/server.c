@@ -34,11 +34,13 @@ struct server {
     const char *www_root;
     const char *connstr;
     atomic_uint inflight;
+    atomic_int stopping; /* new requests get 503 and are not counted */
 };
 
 struct request {
     struct buf body;
     int too_large;
+    int refused; /* arrived while stopping */
 };
 
 static long long usec_now(void)
@@ -172,6 +174,23 @@ static enum MHD_Result reply(struct MHD_Connection *c, int status,
     return ret;
 }
 
+/* 503 with Connection: close, for requests that arrive while stopping. */
+static enum MHD_Result reply_closing(struct MHD_Connection *c)
+{
+    static const char body[] = "{\"error\":\"the handler is stopping\"}";
+    struct MHD_Response *rsp = MHD_create_response_from_buffer(
+        sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!rsp)
+        return MHD_NO;
+    MHD_add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "application/json");
+    MHD_add_response_header(rsp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret =
+        MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, rsp);
+    MHD_destroy_response(rsp);
+    return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -183,7 +202,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         r = xcalloc(1, sizeof *r);
         buf_init(&r->body, LIMIT_INVOKE_BODY);
         *req_cls = r;
-        atomic_fetch_add(&s->inflight, 1);
+        /* Stopping: a kept-alive connection's next request is not started
+         * (it would keep the drain from ever ending under load). */
+        r->refused = atomic_load(&s->stopping);
+        if (!r->refused)
+            atomic_fetch_add(&s->inflight, 1);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > LIMIT_INVOKE_BODY)
@@ -196,6 +219,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         *upload_size = 0;
         return MHD_YES;
     }
+    if (r->refused)
+        return reply_closing(c);
     if (strcmp(method, "GET") == 0 && strcmp(url, "/") == 0)
         return reply(c, 200, "text/plain", NULL);
     if (r->too_large) {
@@ -227,10 +252,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
     struct request *r = *req_cls;
     if (!r)
         return;
+    int counted = !r->refused;
     buf_release(&r->body);
     free(r);
     *req_cls = NULL;
-    atomic_fetch_sub(&s->inflight, 1);
+    if (counted)
+        atomic_fetch_sub(&s->inflight, 1);
 }
 
 struct server *server_start(const struct server_config *cfg, char *err,
@@ -241,6 +268,7 @@ struct server *server_start(const struct server_config *cfg, char *err,
     s->www_root = cfg->www_root;
     s->connstr = cfg->connstr;
     atomic_init(&s->inflight, 0);
+    atomic_init(&s->stopping, 0);
     s->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, 0,
         NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
@@ -264,6 +292,7 @@ struct server *server_start(const struct server_config *cfg, char *err,
 
 unsigned server_stop(struct server *s, unsigned grace_ms)
 {
+    atomic_store(&s->stopping, 1);
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

@@ -28,7 +28,8 @@ struct server;
 /* Start serving. Returns NULL with a reason in err. */
 struct server *server_start(const struct server_config *cfg, char *err,
                             size_t errlen);
-/* Stop accepting, let requests in flight finish for up to grace_ms, then
+/* Stop accepting (a new request on a kept-alive connection gets 503 with
+ * Connection: close), let requests in flight finish for up to grace_ms, then
  * stop and free everything. Returns the number of requests that were still
  * running when the grace period ended. */
 unsigned server_stop(struct server *s, unsigned grace_ms);

@@ -19,7 +19,7 @@ import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { ROOT, BINDIR, start, stop, stopAll, freePort, connectionString, postJson } from './lib.mjs';
+import { ROOT, BINDIR, start, stop, stopAll, freePort, hostEnv, postJson } from './lib.mjs';
 
 const SCREENSHOT = path.resolve(ROOT, process.env.SCREENSHOT || 'build/e2e/screenshot.png');
 const CHROMIUM = '/usr/bin/chromium';
@@ -82,7 +82,7 @@ before(async () => {
   // emulator with func-local as its upstream.
   const emuPort = await freePort();
   const host = await startReady('func-local', ['--app', ROOT, '--port', '0'],
-    { AzureSignalRConnectionString: connectionString(emuPort) });
+    hostEnv(emuPort));
   base = host.url;
   emulator = await startEmulator(emuPort);
 
