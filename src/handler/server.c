@@ -85,13 +85,9 @@ static void log_invocation(const char *fname, const char *id, int status,
 
 static char *error_body(const char *fmt, const char *detail)
 {
-    struct json_object *o = json_object_new_object();
     char msg[512];
     snprintf(msg, sizeof msg, fmt, detail);
-    json_object_object_add(o, "error", json_object_new_string(msg));
-    char *s = xstrdup(jsonx_compact(o));
-    json_object_put(o);
-    return s;
+    return jsonx_error_text("%s", msg);
 }
 
 char *server_dispatch(struct stats *stats, const char *www_root,

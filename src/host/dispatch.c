@@ -240,16 +240,11 @@ out:
 static void fail_response(struct result_http *out, const char *fn,
                           const char *msg)
 {
-    struct json_object *o = json_object_new_object();
-    char *text = xasprintf("Function '%s' failed: %s", fn, msg);
-    json_object_object_add(o, "error", json_object_new_string(text));
     memset(out, 0, sizeof *out);
     out->status = 500;
     out->content_type = xstrdup("application/json; charset=utf-8");
-    out->body = xstrdup(jsonx_compact(o));
+    out->body = jsonx_error_text("Function '%s' failed: %s", fn, msg);
     out->body_len = strlen(out->body);
-    free(text);
-    json_object_put(o);
 }
 
 int dispatch_http(struct dispatch *d, const struct app_function *fn,
@@ -307,11 +302,9 @@ static void set_response(struct result_http *out, int status,
 
 static void refuse(struct result_http *out, int status, const char *msg)
 {
-    struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "error", json_object_new_string(msg));
-    set_response(out, status, "application/json; charset=utf-8",
-                 xstrdup(jsonx_compact(o)), strlen(jsonx_compact(o)));
-    json_object_put(o);
+    char *body = jsonx_error_text("%s", msg);
+    set_response(out, status, "application/json; charset=utf-8", body,
+                 strlen(body));
     log_warn("POST " SIGTRIGGER_PATH ": %d %s", status, msg);
 }
 

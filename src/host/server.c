@@ -163,13 +163,11 @@ static enum MHD_Result send_error(struct server *s, struct MHD_Connection *con,
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     log_warn("%s %s: %d %s", method, url, status, msg);
-    struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "error", json_object_new_string(msg));
-    const char *text = jsonx_compact(o);
+    char *text = jsonx_error_text("%s", msg);
     enum MHD_Result r = send_buf(s, con, status,
                                  "application/json; charset=utf-8", text,
                                  strlen(text), NULL, 0);
-    json_object_put(o);
+    free(text);
     return r;
 }
 

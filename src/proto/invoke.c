@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../util/jsonx.h"
@@ -127,7 +128,9 @@ struct json_object *invoke_http_error(int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "error", json_object_new_string(msg));
-    return invoke_http_json(status, o);
+    char *body = jsonx_error_text("%s", msg);
+    struct json_object *r =
+        invoke_http_res(status, "application/json", body, strlen(body));
+    free(body);
+    return r;
 }

@@ -2,12 +2,14 @@
 #include "jsonx.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "limits.h"
 #include "utf8.h"
+#include "xalloc.h"
 #include "banned.h"
 
 /* One tokener per thread, reset for each text: creating one costs about a
@@ -148,6 +150,20 @@ struct json_object *jsonx_unwrap(struct json_object *v, int max_layers)
         cur = next;
     }
     return cur;
+}
+
+char *jsonx_error_text(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "error", json_object_new_string(msg));
+    char *s = xstrdup(jsonx_compact(o));
+    json_object_put(o);
+    return s;
 }
 
 const char *jsonx_compact(struct json_object *v)

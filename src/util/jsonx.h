@@ -36,6 +36,11 @@ const char *jsonx_str(struct json_object *obj, const char *key);
  * reference, when no layer could be removed). NULL in → NULL out. */
 struct json_object *jsonx_unwrap(struct json_object *v, int max_layers);
 
+/* The JSON error body every program answers a bad request with:
+ * {"error": "<printf of fmt>"}, compact. New string, caller frees. */
+char *jsonx_error_text(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
 /* Compact serialization of v; borrowed from v (valid until v changes). */
 const char *jsonx_compact(struct json_object *v);
 
