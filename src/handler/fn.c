@@ -65,6 +65,27 @@ int fn_json_body(struct json_object *req, struct json_object *resp,
     return 0;
 }
 
+int fn_string_field(struct json_object *body, const char *key,
+                    struct json_object *resp, const char *fname,
+                    const char **out)
+{
+    struct json_object *v = NULL;
+    *out = NULL;
+    if (!json_object_object_get_ex(body, key, &v))
+        return 0;
+    if (!v || !json_object_is_type(v, json_type_string)) {
+        fn_fail(resp, fname, 400, "field '%s' must be a string", key);
+        return -1;
+    }
+    if (strlen(json_object_get_string(v)) !=
+        (size_t)json_object_get_string_len(v)) {
+        fn_fail(resp, fname, 400, "field '%s' must not contain NUL", key);
+        return -1;
+    }
+    *out = json_object_get_string(v);
+    return 0;
+}
+
 int fn_known_fields(struct json_object *body, const char *const *allowed,
                     struct json_object *resp, const char *fname)
 {

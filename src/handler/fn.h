@@ -97,6 +97,13 @@ int fn_json_body(struct json_object *req, struct json_object *resp,
 int fn_known_fields(struct json_object *body, const char *const *allowed,
                     struct json_object *resp, const char *fname);
 
+/* An optional string member of a caller's body: *out = its value (borrowed)
+ * or NULL when absent. A non-string or a string holding a NUL sets a 400
+ * res naming the field and returns -1; else 0. */
+int fn_string_field(struct json_object *body, const char *key,
+                    struct json_object *resp, const char *fname,
+                    const char **out);
+
 /* Set a 4xx/5xx res {"error": msg} and add msg to Logs. Returns 0 so a
  * function can `return fn_fail(...)`. */
 int fn_fail(struct json_object *resp, const char *fname, int status,

@@ -66,7 +66,8 @@ int fn_broadcast(struct fn_ctx *ctx, struct json_object *env,
     }
     int chosen = -1;
     for (int i = 0; i < 3; i++) {
-        if (!json_object_object_get_ex(body, recipients[i].key, &v))
+        const char *id = NULL;
+        if (!json_object_object_get_ex(body, recipients[i].key, NULL))
             continue;
         if (chosen >= 0) {
             fn_fail(resp, fname, 400,
@@ -75,19 +76,9 @@ int fn_broadcast(struct fn_ctx *ctx, struct json_object *env,
                     recipients[chosen].key, recipients[i].key);
             goto out;
         }
-        if (!v || !json_object_is_type(v, json_type_string)) {
-            fn_fail(resp, fname, 400, "field '%s' must be a string",
-                    recipients[i].key);
+        if (fn_string_field(body, recipients[i].key, resp, fname, &id) < 0)
             goto out;
-        }
-        if (strlen(json_object_get_string(v)) !=
-            (size_t)json_object_get_string_len(v)) {
-            fn_fail(resp, fname, 400, "field '%s' must not contain NUL",
-                    recipients[i].key);
-            goto out;
-        }
-        if (recipients[i].check(json_object_get_string(v), err,
-                                sizeof err) < 0) {
+        if (recipients[i].check(id, err, sizeof err) < 0) {
             fn_fail(resp, fname, 400, "field '%s': %s", recipients[i].key,
                     err);
             goto out;

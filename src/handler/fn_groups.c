@@ -21,26 +21,6 @@ static const char *const fields[] = {"action", "groupName", "userId",
                                      "connectionId", NULL};
 static const char *const actions[] = {"add", "remove", "removeAll"};
 
-static int string_field(struct json_object *body, const char *key,
-                        struct json_object *resp, const char **out)
-{
-    struct json_object *v = NULL;
-    *out = NULL;
-    if (!json_object_object_get_ex(body, key, &v))
-        return 0;
-    if (!v || !json_object_is_type(v, json_type_string)) {
-        fn_fail(resp, "groups", 400, "field '%s' must be a string", key);
-        return -1;
-    }
-    if (strlen(json_object_get_string(v)) !=
-        (size_t)json_object_get_string_len(v)) {
-        fn_fail(resp, "groups", 400, "field '%s' must not contain NUL", key);
-        return -1;
-    }
-    *out = json_object_get_string(v);
-    return 0;
-}
-
 int fn_groups(struct fn_ctx *ctx, struct json_object *env,
               struct json_object *resp)
 {
@@ -53,10 +33,10 @@ int fn_groups(struct fn_ctx *ctx, struct json_object *env,
     if (fn_json_body(req, resp, fname, &body) < 0)
         return 0;
     if (fn_known_fields(body, fields, resp, fname) < 0 ||
-        string_field(body, "action", resp, &action) < 0 ||
-        string_field(body, "groupName", resp, &group) < 0 ||
-        string_field(body, "userId", resp, &user) < 0 ||
-        string_field(body, "connectionId", resp, &conn) < 0)
+        fn_string_field(body, "action", resp, fname, &action) < 0 ||
+        fn_string_field(body, "groupName", resp, fname, &group) < 0 ||
+        fn_string_field(body, "userId", resp, fname, &user) < 0 ||
+        fn_string_field(body, "connectionId", resp, fname, &conn) < 0)
         goto out;
     if (!action) {
         fn_fail(resp, fname, 400,
