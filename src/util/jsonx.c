@@ -34,8 +34,9 @@ static struct json_tokener *thread_tokener(void)
     struct json_tokener *tok = pthread_getspecific(tok_key);
     if (!tok) {
         tok = json_tokener_new_ex(LIMIT_JSON_DEPTH);
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-                                        JSON_TOKENER_VALIDATE_UTF8);
+        /* UTF-8 is checked once, strictly, by utf8_valid before parsing
+         * (json-c's own check would be a weaker second pass). */
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
         pthread_setspecific(tok_key, tok);
     }
     json_tokener_reset(tok);
