@@ -129,7 +129,7 @@ memcheck: deps-check
 .PHONY: bench
 bench: deps-check
 	@scripts/deps.sh --if-missing --bench
-	@$(MAKE) --no-print-directory programs
+	@$(MAKE) --no-print-directory programs publish-handler
 	@scripts/bench.sh
 
 .PHONY: format
@@ -140,4 +140,4 @@ format:
 clean:
 	rm -rf build build-san bin dist $(CLEAN_EXTRA)
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)

@@ -9,8 +9,8 @@ const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.
 const machine = `${os.cpus().length} cores, ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}`;
 const date = new Date().toISOString().slice(0, 10);
 
-const h = Object.fromEntries(['ours', 'node', 'go', 'ceiling'].map((n) => [n, read(`handler-${n}.json`)]));
-const cold = Object.fromEntries(['ours', 'node', 'go'].map((n) => [n, read(`cold-${n}.json`)]));
+const h = Object.fromEntries(['ours', 'published', 'node', 'go', 'ceiling'].map((n) => [n, read(`handler-${n}.json`)]));
+const cold = Object.fromEntries(['ours', 'published', 'node', 'go'].map((n) => [n, read(`cold-${n}.json`)]));
 const r1 = (x, d = 1) => (x == null || Number.isNaN(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
 
 let invocationUs = null;
@@ -34,11 +34,12 @@ const results = {
     p99_ms_1: Object.fromEntries(['ours', 'node', 'go'].map((k) => [k, r1(h[k]?.c1?.p99_us / 1000, 3)])),
     errors: Object.fromEntries(Object.entries(h).map(([k, v]) => [k, (v?.c1?.errors ?? 0) + (v?.c64?.errors ?? 0)])),
     cold_start_ms: Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, r1(v?.median_ms, 2)])),
-    rss_idle_kb: Object.fromEntries(['ours', 'node', 'go'].map((k) => [k, h[k]?.rss_idle_kb ?? null])),
-    rss_load_kb: Object.fromEntries(['ours', 'node', 'go'].map((k) => [k, h[k]?.rss_load_kb ?? null])),
+    rss_idle_kb: Object.fromEntries(['ours', 'published', 'node', 'go'].map((k) => [k, h[k]?.rss_idle_kb ?? null])),
+    rss_load_kb: Object.fromEntries(['ours', 'published', 'node', 'go'].map((k) => [k, h[k]?.rss_load_kb ?? null])),
     invocation_us: invocationUs,
     binary_bytes: {
       ours: fs.existsSync(`${out}/handler.stripped`) ? fs.statSync(`${out}/handler.stripped`).size : null,
+      published: fs.existsSync(`${out}/published.stripped`) ? fs.statSync(`${out}/published.stripped`).size : null,
       go: fs.existsSync(`${out}/go-handler`) ? fs.statSync(`${out}/go-handler`).size : null,
       node: fs.statSync('bench/peers/node-handler.mjs').size + fs.statSync(process.execPath).size,
     },
@@ -70,6 +71,16 @@ md += `\nCeiling (libmicrohttpd answering a fixed 200, same threads): ${f(H.rps_
 if (invocationUs) md += `Time inside the handler per invocation (decode, route, function, encode, log line): p50 ${invocationUs.p50} µs, p99 ${invocationUs.p99} µs over ${invocationUs.n} invocations.\n`;
 md += `Errors during the runs: ${Object.entries(H.errors).map(([k, v]) => `${k} ${v}`).join(', ')}.\n`;
 md += "Ratios: throughput is ours ÷ peer (higher is better for us); latency, start, memory and size are peer ÷ ours (higher means ours is smaller/faster).\n";
+md += '\n## Published handler (static: glibc libc.a, json-c, libmicrohttpd without TLS) vs the development build (dynamic)\n\n';
+md += '| figure | published (static) | development (dynamic) | static ÷ dynamic |\n|---|---|---|---|\n';
+for (const [name, s, d] of [
+  ['throughput, 64 connections (req/s)', H.rps_64.published, H.rps_64.ours],
+  ['throughput, 1 connection (req/s)', H.rps_1.published, H.rps_1.ours],
+  ['cold start, exec → first 200 (ms)', H.cold_start_ms.published, H.cold_start_ms.ours],
+  ['RSS idle (KiB)', H.rss_idle_kb.published, H.rss_idle_kb.ours],
+  ['RSS under 64-conn load (KiB)', H.rss_load_kb.published, H.rss_load_kb.ours],
+  ['binary, stripped (bytes; the dynamic one needs its libraries besides)', H.binary_bytes.published, H.binary_bytes.ours],
+]) md += `| ${name} | ${f(s)} | ${f(d)} | ${ratio(s, d)} |\n`;
 if (emu) {
   md += '\n## Emulator fan-out\n\n' + (emu.markdown || '```json\n' + JSON.stringify(emu, null, 2) + '\n```') + '\n';
 } else {

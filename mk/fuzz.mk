@@ -57,4 +57,4 @@ fuzz: fuzzers
 
 CLEAN_EXTRA += $(FZ)
 
--include $(shell find $(FZ) -name '*.d' 2>/dev/null)
+-include $(shell find $(FZ) -name '*.d' -type f 2>/dev/null)

@@ -1,16 +1,24 @@
 # make publish: dist/, the folder `func azure functionapp publish` ships.
 #
-# The published handler is its own link of the handler's objects, always
-# from the normal (non-sanitizer) build, with an RPATH of $ORIGIN/lib so it
-# finds the libraries scripts/publish.sh bundles in dist/bin/lib. DT_RPATH
-# (--disable-new-dtags), not DT_RUNPATH, because only the executable's RPATH
-# is also searched for the libraries those libraries need (gnutls and the
-# rest under libmicrohttpd); see docs/deploy.md.
+# The published handler is one statically linked executable: it needs
+# nothing from the image but the kernel (no loader, no glibc, no library),
+# so it starts on every Azure Functions Linux image, Debian 11 (glibc 2.31)
+# included. It links the handler's normal objects with glibc's libc.a,
+# Debian's libjson-c.a and a libmicrohttpd.a built without HTTPS from
+# Debian's own source package (scripts/static-mhd.sh, cached in
+# build/static/). The development build (bin/handler) stays dynamic.
 PUBLISH_HANDLER := build/publish/handler
+STATIC_DIR      := build/static
+STATIC_MHD      := $(STATIC_DIR)/lib/libmicrohttpd.a
+# json-c's archive from libjson-c-dev, found where pkg-config says it is.
+STATIC_JSON     := $(shell pkg-config --variable=libdir json-c 2>/dev/null)/libjson-c.a
 
 .PHONY: publish publish-handler
 publish: publish-handler
 	@scripts/publish.sh $(PUBLISH_HANDLER) dist
+
+$(STATIC_MHD):
+	@scripts/static-mhd.sh $(STATIC_DIR)
 
 # With SAN=1 the sanitizer objects are in build-san/: link the published
 # handler from a normal build instead (a separate directory, so no race).
@@ -20,33 +28,20 @@ publish-handler:
 else
 publish-handler: $(PUBLISH_HANDLER)
 
-$(PUBLISH_HANDLER): $(HANDLER_OBJ)
+$(PUBLISH_HANDLER): $(HANDLER_OBJ) $(STATIC_MHD)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -Wl,--disable-new-dtags,-rpath,'$$ORIGIN/lib' \
-	    -o $@ $^ $(LIB_MHD) $(LIB_JSON) -lpthread
+	$(CC) -static -Wl,--gc-sections -o $@ $(HANDLER_OBJ) $(STATIC_MHD) \
+	    $(STATIC_JSON) -lpthread
 endif
 
 # Tests: bin/handler --check on broken copies of the app, and the bundle in
-# a clean Debian 12 root (tests/publish/).
+# an empty root and clean Debian 11 and 12 roots (tests/publish/).
 PUBLISH_TEST_OBJ := $(B)/tests/publish/publish_main.o \
     $(B)/tests/publish/check_preflight.o $(B)/tests/publish/check_bundle.o \
     $(B)/tests/publish/pubtest.o $(B)/tests/integration/proc.o \
     $(B)/tests/runner.o $(UTIL_OBJ)
 
-# An executable that needs a library of its own through $ORIGIN/lib: the
-# "missing library" case of --check (and its passing twin).
-PUBFIX_DIR := $(B)/tests/publish/fixture
-$(PUBFIX_DIR)/lib/libpubfix.so: tests/publish/fixture_lib.c
-	@mkdir -p $(dir $@)
-	$(CC) -O2 -fPIC -shared -Wl,-soname,libpubfix.so -o $@ $<
-
-$(PUBFIX_DIR)/needs-lib: tests/publish/fixture_exe.c \
-    $(PUBFIX_DIR)/lib/libpubfix.so
-	$(CC) -O2 -o $@ $< -L$(PUBFIX_DIR)/lib -lpubfix \
-	    -Wl,--disable-new-dtags,-rpath,'$$ORIGIN/lib'
-
-$(B)/tests/check_publish: $(PUBLISH_TEST_OBJ) $(PUBFIX_DIR)/needs-lib \
-    | publish-handler
+$(B)/tests/check_publish: $(PUBLISH_TEST_OBJ) | publish-handler
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(PUBLISH_TEST_OBJ) $(LIB_CHECK) $(LIB_CURL) \
 	    $(LIB_JSON) -lpthread

@@ -15,7 +15,8 @@ CFLAGS_MHD=$(pkg-config --cflags --libs libmicrohttpd)
 # shellcheck disable=SC2086 # pkg-config output is a word list
 cc -O2 -o "$OUT/ceiling" bench/peers/ceiling.c $CFLAGS_MHD
 cc -O2 -o "$OUT/coldstart" bench/coldstart.c
-strip -o "$OUT/handler.stripped" bin/handler   # the size Azure ships
+strip -o "$OUT/handler.stripped" bin/handler   # the development build, stripped
+strip -o "$OUT/published.stripped" build/publish/handler   # what Azure runs (static)
 (cd bench/peers/go-handler && GO111MODULE=off GOCACHE=/tmp/go-cache go build -o ../../../"$OUT/go-handler" main.go)
 
 SPEC=${SPEC_DIR:-../shared/spec}
@@ -52,6 +53,7 @@ bench_server() {
 
 echo "bench: handler throughput (wrk, loopback, keep-alive, chunked envelopes)"
 bench_server ours bin/handler
+bench_server published build/publish/handler
 bench_server node node bench/peers/node-handler.mjs
 bench_server go "$OUT/go-handler"
 bench_server ceiling "$OUT/ceiling"
@@ -66,6 +68,7 @@ kill -TERM $pid; wait $pid 2>/dev/null || true
 
 echo "bench: cold start (exec to first 200 on GET /, median of $RUNS)"
 "$OUT/coldstart" "$RUNS" bin/handler > "$OUT/cold-ours.json"
+"$OUT/coldstart" "$RUNS" build/publish/handler > "$OUT/cold-published.json"
 "$OUT/coldstart" "$RUNS" node bench/peers/node-handler.mjs > "$OUT/cold-node.json"
 "$OUT/coldstart" "$RUNS" "$OUT/go-handler" > "$OUT/cold-go.json"
 

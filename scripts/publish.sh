@@ -1,34 +1,35 @@
 #!/usr/bin/env bash
 # Build the deployable app folder that `func azure functionapp publish` ships:
 #   host.json, .funcignore, every top-level folder with a function.json,
-#   www/ (with www/lib/signalr.min.js), bin/handler and, in bin/lib, every
-#   shared library it needs beyond glibc (with their copyright files).
-# The handler must be linked with an RPATH of $ORIGIN/lib (mk/publish.mk).
-# Refuses to build a bundle that needs a glibc newer than Debian 12's, the
-# base of the Azure Functions Linux images. Used by `make publish` and the
-# tests (tests/publish/).
+#   www/ (with www/lib/signalr.min.js), bin/handler (one static executable,
+#   mk/publish.mk) and bin/copyright/ (the licences of what it links in).
+# Refuses a bundle that would not start on every Azure Functions Linux image:
+# every ELF file must need glibc <= 2.31 (Debian 11) or none at all, the
+# handler must be static, it must pass its own --check, and it must start
+# and answer a timer invocation in an empty root (only the app folder; as
+# root) and in the cached Debian 11 and 12 minbase roots when they exist
+# (tests/publish/minbase-root.sh makes them; `make test` does).
+# Used by `make publish` and the tests (tests/publish/).
 #   scripts/publish.sh [HANDLER [DIST]]   (defaults: build/publish/handler dist)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 handler=${1:-build/publish/handler}
 dist=${2:-dist}
-GLIBC_MAX=2.36
-# What the image is assumed to have: glibc and nothing else.
-GLIBC_LIBS='^(linux-vdso\.so|libc\.so|libm\.so|libpthread\.so|libdl\.so|librt\.so|ld-linux)'
+GLIBC_FLOOR=2.31
 signalr=node_modules/@microsoft/signalr/dist/browser/signalr.min.js
+mhd_copyright=build/static/copyright/libmicrohttpd
 
 die() { echo "publish: $*" >&2; exit 1; }
 
 [ -x "$handler" ] || die "$handler is missing: run 'make publish'"
-readelf -d "$handler" | grep -q 'RPATH.*\$ORIGIN/lib' \
-  || die "$handler has no RPATH \$ORIGIN/lib: link it as mk/publish.mk does"
 [ -f "$signalr" ] || die "$signalr is missing: run 'make deps'"
+[ -f "$mhd_copyright" ] || die "$mhd_copyright is missing: run 'make publish'"
 
 tmp="$dist.tmp.$$"
 trap 'rm -rf "$tmp"' EXIT
 rm -rf "$tmp"
-mkdir -p "$tmp/bin/lib/copyright"
+mkdir -p "$tmp/bin/copyright"
 
 cp host.json .funcignore "$tmp/"
 nfn=0
@@ -45,39 +46,35 @@ mkdir -p "$tmp/www/lib"
 cp "$signalr" "$tmp/www/lib/signalr.min.js"
 
 install -m 0755 "$handler" "$tmp/bin/handler"
-strip --strip-unneeded "$tmp/bin/handler"
+strip --strip-all "$tmp/bin/handler"
 
-# Every library the loader resolves that is not glibc goes in bin/lib under
-# its soname; the handler's RPATH is searched first, for all of them.
-nlib=0
-while read -r name arrow path _; do
-  [ "$arrow" = "=>" ] || continue
-  [[ $name =~ $GLIBC_LIBS ]] && continue
-  [ "$path" != "not" ] || die "$name is not installed here (make deps)"
-  cp -L "$path" "$tmp/bin/lib/$name"
-  chmod 0644 "$tmp/bin/lib/$name"
-  nlib=$((nlib + 1))
-  real=$(readlink -f "$path")
-  pkg=$(dpkg -S "$real" 2>/dev/null || dpkg -S "${real#/usr}" 2>/dev/null || true)
-  pkg=${pkg%%:*}
-  if [ -n "$pkg" ] && [ -f "/usr/share/doc/$pkg/copyright" ]; then
-    cp "/usr/share/doc/$pkg/copyright" "$tmp/bin/lib/copyright/$pkg"
-  else
-    echo "publish: warning: no copyright file found for $name" >&2
-  fi
-done < <(ldd "$handler")
-
-# No file may need a glibc symbol version newer than the image's.
-for f in "$tmp/bin/handler" "$tmp"/bin/lib/*.so*; do
-  need=$(objdump -T "$f" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' \
-         | sort -uV | tail -1)
-  [ -z "$need" ] && continue
-  newest=$(printf '%s\n%s\n' "$need" "$GLIBC_MAX" | sort -V | tail -1)
-  [ "$newest" = "$GLIBC_MAX" ] \
-    || die "$(basename "$f") needs GLIBC_$need, newer than Debian 12's $GLIBC_MAX"
+# The licences of what is linked in: libmicrohttpd (from its Debian source
+# package), json-c and glibc (from their Debian packages).
+cp "$mhd_copyright" "$tmp/bin/copyright/libmicrohttpd"
+for pair in libjson-c-dev:json-c libc6:glibc; do
+  f=/usr/share/doc/${pair%%:*}/copyright
+  [ -f "$f" ] || die "$f is missing (make deps)"
+  cp "$f" "$tmp/bin/copyright/${pair#*:}"
 done
+chmod 0644 "$tmp"/bin/copyright/*
 
-# The bundle checks itself: its libraries must resolve from bin/lib.
+# The handler is static: no program interpreter, no shared library.
+if readelf -lW "$tmp/bin/handler" | grep -q 'INTERP'; then
+  die "bin/handler is dynamically linked: link it as mk/publish.mk does"
+fi
+
+# No ELF file may need a glibc symbol version newer than Debian 11's.
+while IFS= read -r -d '' f; do
+  [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] || continue
+  need=$(readelf -W --dyn-syms "$f" | { grep -o 'GLIBC_[0-9][0-9.]*' || true; } \
+         | sed 's/GLIBC_//' | sort -uV | tail -1)
+  [ -z "$need" ] && continue
+  newest=$(printf '%s\n%s\n' "$need" "$GLIBC_FLOOR" | sort -V | tail -1)
+  [ "$newest" = "$GLIBC_FLOOR" ] \
+    || die "${f#"$tmp"/} needs GLIBC_$need, newer than Debian 11's $GLIBC_FLOOR"
+done < <(find "$tmp" -type f -print0)
+
+# The bundle checks itself.
 if ! env -u AzureSignalRConnectionString -u FUNCTIONS_APP_ROOT_PATH \
      "$tmp/bin/handler" --check --app "$tmp" >"$tmp.check" 2>&1; then
   cat "$tmp.check" >&2
@@ -86,10 +83,30 @@ if ! env -u AzureSignalRConnectionString -u FUNCTIONS_APP_ROOT_PATH \
 fi
 rm -f "$tmp.check"
 
+# The bundle starts where it will run: alone in an empty root, and in the
+# Debian 11 and 12 roots when they are cached. chroot needs root.
+ran=()
+if [ "$(id -u)" = 0 ]; then
+  empty=$(mktemp -d)
+  scripts/try-bundle.sh "$tmp" "$empty" \
+    || { rm -rf "$empty"; die "the bundle does not start in an empty root"; }
+  rm -rf "$empty"
+  ran+=("an empty root")
+  for suite in bullseye bookworm; do
+    r=${MINBASE_CACHE:-/var/cache/signalr-c}/$suite-minbase
+    [ -f "$r/.minbase-ready" ] || continue
+    scripts/try-bundle.sh "$tmp" "$r" \
+      || die "the bundle does not start in the $suite root $r"
+    ran+=("$suite")
+  done
+else
+  echo "publish: warning: not root: the bundle was not started in a clean root" >&2
+fi
+
 rm -rf "$dist"
 mv "$tmp" "$dist"
 trap - EXIT
-echo "publish: $dist/ ready: $nfn functions, bin/handler" \
-     "($(stat -c %s "$dist/bin/handler") bytes) + $nlib libraries in bin/lib" \
-     "($(du -sk "$dist" | cut -f1) KiB in all)"
+echo "publish: $dist/ ready: $nfn functions, bin/handler static" \
+     "($(stat -c %s "$dist/bin/handler") bytes; $(du -sk "$dist" | cut -f1) KiB in all)"
+[ ${#ran[@]} -eq 0 ] || echo "publish: started and answered in: ${ran[*]}"
 echo "publish: deploy with: cd $dist && func azure functionapp publish <app>"

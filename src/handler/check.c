@@ -2,20 +2,13 @@
 #include "check.h"
 
 #include <dirent.h>
-#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -29,19 +22,13 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-extern char **environ;
 
 #define BUNDLE_ID "Microsoft.Azure.Functions.ExtensionBundle"
 #define CONNSTR_SETTING "AzureSignalRConnectionString"
 /* host.json, function.json and local.settings.json are a few KB; anything
  * this large is not one of them. */
 #define CHECK_MAX_FILE (1024u * 1024u)
-/* What the dynamic loader prints in list mode, and how long it may take. */
-#define CHECK_MAX_LDLIST (64u * 1024u)
-#define CHECK_LDLIST_MS 10000
 #define CHECK_MAX_SETTINGS 8
-/* How glibc's loader names a missing library when it cannot go on. */
-#define LD_CANNOT_LOAD "error while loading shared libraries: "
 
 struct check {
     const char *root; /* canonical app folder */
@@ -166,9 +153,10 @@ static void suggest_exe(const struct check *c, char *hint, size_t len)
     }
 }
 
-/* The executable the host will start. Returns its path (new string) when
- * it exists, so its libraries can be checked, or NULL. */
-static char *check_exe(struct check *c, const char *rel)
+/* The executable the host will start exists and may be run. (What it
+ * needs to start is not checked here: the published handler is one static
+ * executable, and the loader names a missing library itself.) */
+static void check_exe(struct check *c, const char *rel)
 {
     struct stat st;
     char hint[PATH_MAX + 64];
@@ -182,7 +170,7 @@ static char *check_exe(struct check *c, const char *rel)
              "host.json",
              rel, hint);
         free(p);
-        return NULL;
+        return;
     }
     if (!S_ISREG(st.st_mode)) {
         fail(c,
@@ -190,7 +178,7 @@ static char *check_exe(struct check *c, const char *rel)
              "defaultExecutablePath at the handler binary",
              rel);
         free(p);
-        return NULL;
+        return;
     }
     if (access(p, X_OK) < 0) {
         fail(c,
@@ -198,17 +186,17 @@ static char *check_exe(struct check *c, const char *rel)
              "cannot start it; fix: chmod +x %s, and build the zip on Linux "
              "(make publish, then publish from dist/) so it keeps the bit",
              rel, (unsigned)(st.st_mode & 07777), rel);
-        return p;
+        free(p);
+        return;
     }
     pass(c, "executable: %s exists and is executable", rel);
-    return p;
+    free(p);
 }
 
-/* host.json. Returns the executable's path (new string) or NULL. */
-static char *check_host(struct check *c)
+/* host.json, and the executable it names. */
+static void check_host(struct check *c)
 {
     char err[256];
-    char *exe = NULL;
     struct json_object *h = NULL;
     char *path = xasprintf("%s/host.json", c->root);
     int rc = read_json(path, &h, err, sizeof err);
@@ -277,11 +265,10 @@ static char *check_host(struct check *c)
                 "is missing; fix: set it to \"bin/handler\"");
         goto out;
     }
-    exe = check_exe(c, rel);
+    check_exe(c, rel);
 out:
     json_object_put(h);
     free(path);
-    return exe;
 }
 
 /* The binding of fj named name (exact), or NULL. */
@@ -572,204 +559,6 @@ out:
     free(path);
 }
 
-/* The program interpreter (PT_INTERP) of the ELF file at path. Returns 0
- * with it in interp, 1 for an ELF file without one (static), 2 for a file
- * that is not a native ELF executable, -1 with err on a read error. */
-static int elf_interp(const char *path, char *interp, size_t len, char *err,
-                      size_t errlen)
-{
-    Elf64_Ehdr eh;
-    int rc = -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open %.200s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
-        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-        eh.e_phentsize != sizeof(Elf64_Phdr)) {
-        rc = 2;
-        goto out;
-    }
-    rc = 1;
-    for (unsigned i = 0; i < eh.e_phnum && i < 256; i++) {
-        Elf64_Phdr ph;
-        if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) !=
-            (ssize_t)sizeof ph) {
-            snprintf(err, errlen, "truncated ELF program headers");
-            rc = -1;
-            goto out;
-        }
-        if (ph.p_type != PT_INTERP)
-            continue;
-        if (ph.p_filesz == 0 || ph.p_filesz >= len ||
-            pread(fd, interp, ph.p_filesz, (off_t)ph.p_offset) !=
-                (ssize_t)ph.p_filesz) {
-            snprintf(err, errlen, "unreadable ELF interpreter path");
-            rc = -1;
-            goto out;
-        }
-        interp[ph.p_filesz] = '\0';
-        rc = 0;
-        break;
-    }
-out:
-    close(fd);
-    return rc;
-}
-
-static long ms_since(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-/* Run `interp --list exe` (what ldd does) and collect its output, bounded
- * in size and time. Returns the exit status (0-255, 128+signal), or -1 with
- * err. */
-static int ld_list(const char *interp, const char *exe, struct buf *out,
-                   char *err, size_t errlen)
-{
-    int p[2], status = 0;
-    pid_t pid;
-    posix_spawn_file_actions_t fa;
-    char *const argv[] = {(char *)interp, (char *)"--list", (char *)exe,
-                          NULL};
-    if (pipe2(p, O_CLOEXEC) < 0) {
-        snprintf(err, errlen, "pipe: %s", strerror(errno));
-        return -1;
-    }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-    int e = posix_spawn(&pid, interp, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(p[1]);
-    if (e) {
-        close(p[0]);
-        snprintf(err, errlen, "cannot run %.200s: %s", interp, strerror(e));
-        return -1;
-    }
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int timed_out = 0;
-    for (;;) {
-        char chunk[4096];
-        long left = CHECK_LDLIST_MS - ms_since(&t0);
-        struct pollfd pf = {.fd = p[0], .events = POLLIN};
-        if (left <= 0) {
-            timed_out = 1;
-            break;
-        }
-        int r = poll(&pf, 1, (int)left);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            timed_out = r == 0;
-            break;
-        }
-        ssize_t n = read(p[0], chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        buf_append(out, chunk, (size_t)n); /* past the cap: keep the start */
-    }
-    close(p[0]);
-    if (timed_out)
-        kill(pid, SIGKILL);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (timed_out) {
-        snprintf(err, errlen, "%.200s --list did not finish in %d ms", interp,
-                 CHECK_LDLIST_MS);
-        return -1;
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* The shared libraries of the executable resolve here, as `ldd` shows. */
-static void check_libraries(struct check *c, const char *exe)
-{
-    char interp[PATH_MAX], err[256];
-    struct buf out, missing;
-    unsigned total = 0, bundled = 0;
-    int rc = elf_interp(exe, interp, sizeof interp, err, sizeof err);
-    if (rc < 0) {
-        fail(c, "libraries: %s; fix: rebuild the handler", err);
-        return;
-    }
-    if (rc == 2) {
-        fail(c, "libraries: the executable is not a 64-bit ELF program for "
-                "this system; fix: build it on Linux x86-64 (make publish)");
-        return;
-    }
-    if (rc == 1) {
-        pass(c, "libraries: static executable, nothing to resolve");
-        return;
-    }
-    if (access(interp, X_OK) < 0) {
-        fail(c,
-             "libraries: the executable's loader %s is missing here, so it "
-             "cannot start (built for another libc?); fix: build on Debian 12 "
-             "with glibc (make publish)",
-             interp);
-        return;
-    }
-    buf_init(&out, CHECK_MAX_LDLIST);
-    buf_init(&missing, 1024);
-    int status = ld_list(interp, exe, &out, err, sizeof err);
-    if (status < 0) {
-        fail(c, "libraries: %s", err);
-        goto out;
-    }
-    size_t rootlen = strlen(c->root);
-    char *text = xstrdup(buf_cstr(&out));
-    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l;
-         l = strtok_r(NULL, "\n", &save)) {
-        while (*l == ' ' || *l == '\t')
-            l++;
-        const char *arrow = strstr(l, " => ");
-        const char *cannot = strstr(l, LD_CANNOT_LOAD);
-        if (cannot) {
-            /* A library the executable needs itself is missing: the loader
-             * stops at the first one. */
-            cannot += strlen(LD_CANNOT_LOAD);
-            buf_printf(&missing, "%s%.*s", missing.len ? ", " : "",
-                       (int)strcspn(cannot, ":"), cannot);
-        } else if (strstr(l, "not found")) {
-            /* "libx.so.1 => not found", or a symbol version glibc lacks:
-             * "...: version `GLIBC_2.38' not found (required by ...)". */
-            size_t n = arrow ? (size_t)(arrow - l) : strlen(l);
-            buf_printf(&missing, "%s%.*s", missing.len ? ", " : "",
-                       (int)(n > 200 ? 200 : n), l);
-        } else if (arrow) {
-            total++;
-            if (strncmp(arrow + 4, c->root, rootlen) == 0 &&
-                arrow[4 + rootlen] == '/')
-                bundled++;
-        }
-    }
-    free(text);
-    if (missing.len)
-        fail(c,
-             "libraries: not found: %s; fix: bundle them in bin/lib next to "
-             "the handler (make publish does) or install them",
-             buf_cstr(&missing));
-    else if (status != 0)
-        fail(c, "libraries: the dynamic loader failed (status %d): %.200s",
-             status, buf_cstr(&out));
-    else
-        pass(c, "libraries: all %u shared libraries resolve (%u from the app "
-                "folder)",
-             total, bundled);
-out:
-    buf_release(&out);
-    buf_release(&missing);
-}
-
 unsigned check_app(const char *root, FILE *out)
 {
     char real[PATH_MAX];
@@ -781,12 +570,9 @@ unsigned check_app(const char *root, FILE *out)
              root, strerror(errno));
         return c.failed;
     }
-    char *exe = check_host(&c);
+    check_host(&c);
     check_functions(&c);
     check_settings(&c);
-    if (exe)
-        check_libraries(&c, exe);
-    free(exe);
     for (size_t i = 0; i < c.nsettings; i++)
         free(c.settings[i]);
     fprintf(out, "%u passed, %u failed\n", c.passed, c.failed);

@@ -7,8 +7,9 @@
  * customHandler executable present and executable, no raw-request
  * forwarding), the function folders against the handler's route table and
  * the binding names and types the functions read, local.settings.json (the
- * worker runtime, the SignalR connection string, the URL clients will get),
- * and whether the executable's shared libraries resolve.
+ * worker runtime, the SignalR connection string, the URL clients will get).
+ * What the executable needs to start is not its business: the published
+ * handler is one static executable (mk/publish.mk).
  *
  *   ok   host.json: valid JSON, version 2.0
  *   FAIL function broadcast: no out binding named 'signalRMessages'; fix: ...

@@ -82,7 +82,7 @@ static void usage(FILE *f)
           "set;\n"
           "  listens on 127.0.0.1:$FUNCTIONS_CUSTOMHANDLER_PORT.\n"
           "  --check reads the app folder (host.json, function folders,\n"
-          "  settings, shared libraries) and reports what would stop it\n"
+          "  settings) and reports what would stop it\n"
           "  from running in Azure; exit 1 on any problem.\n",
           f);
 }

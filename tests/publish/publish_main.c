@@ -1,7 +1,7 @@
 /*
  * publish_main.c - the publish runner: `handler --check` on broken app
  * copies (check_preflight.c), then the dist/ bundle built by
- * scripts/publish.sh, in a glibc-only root and a Debian 12 minbase root
+ * scripts/publish.sh, in an empty root and bare Debian 11 and 12 roots
  * (check_bundle.c).
  */
 #include "runner.h"
