@@ -21,7 +21,7 @@ $(FZ)/obj/fuzz/%.o: tests/fuzz/%.c
 FZ_UTIL := $(patsubst $(B)/%,$(FZ)/obj/%,$(UTIL_OBJ))
 FZ_PROTO := $(patsubst $(B)/%,$(FZ)/obj/%,$(PROTO_OBJ))
 FZ_HANDLER := $(patsubst $(B)/%,$(FZ)/obj/%,\
-    $(filter-out $(B)/handler/main.o $(PROTO_OBJ) $(UTIL_OBJ),$(HANDLER_OBJ)))
+    $(filter-out $(B)/app/main.o $(PROTO_OBJ) $(UTIL_OBJ),$(HANDLER_OBJ)))
 
 FUZZERS := $(FZ)/fuzz_envelope $(FZ)/fuzz_connstr $(FZ)/fuzz_token \
            $(FZ)/fuzz_jsonx $(FZ)/fuzz_ncrontab $(FZ)/fuzz_hubproto \

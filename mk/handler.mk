@@ -1,16 +1,31 @@
 # bin/handler: the only program Azure runs. Links libmicrohttpd + json-c,
 # never libcurl, libjwt or OpenSSL (its object list proves it).
-HANDLER_OBJ := $(B)/handler/main.o $(B)/handler/server.o \
-               $(B)/handler/routes.o $(B)/handler/stats.o $(B)/handler/fn.o \
-               $(B)/handler/fn_negotiate.o $(B)/handler/fn_broadcast.o \
-               $(B)/handler/fn_groups.o $(B)/handler/fn_status_update.o \
-               $(B)/handler/fn_index.o $(B)/handler/fn_send_message.o \
-               $(B)/handler/fn_presence.o \
-               $(B)/handler/check.o \
-               $(PROTO_OBJ) $(UTIL_OBJ)
+#
+# Two parts, as a reader sees them in src/: the custom-handler runtime
+# (src/azf, also built as build/libazf.a for any C app to link) and this
+# app's functions (src/app: one C file per function, found by pattern, each
+# registering itself; nothing else to edit when adding one).
+AZF_OBJ := $(B)/azf/registry.o $(B)/azf/catalog.o $(B)/azf/inv.o \
+           $(B)/azf/dispatch.o $(B)/azf/server.o $(B)/azf/main.o \
+           $(B)/azf/check.o
+APP_OBJ := $(patsubst src/%.c,$(B)/%.o,$(wildcard src/app/*.c))
+HANDLER_OBJ := $(APP_OBJ) $(AZF_OBJ) $(PROTO_OBJ) $(UTIL_OBJ)
 
-PROGRAMS += $(BIN)/handler
+PROGRAMS += $(BIN)/handler $(B)/libazf.a
 
 $(BIN)/handler: $(HANDLER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_MHD) $(LIB_JSON) -lpthread
+
+# The runtime as a library: the API is src/azf/azf.h; link an app's own
+# objects (its functions register themselves) with -lazf, libmicrohttpd
+# and json-c.
+$(B)/libazf.a: $(AZF_OBJ) $(PROTO_OBJ) $(UTIL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# make function NAME=<name> TRIGGER=<http|timer|queue|signalr>: a new
+# function (folder + C file + test) with a working body.
+.PHONY: function
+function:
+	@scripts/new-function.sh "$(NAME)" "$(TRIGGER)"

@@ -2,12 +2,12 @@
 # scripts/test.sh runs every runner, then the Node end-to-end tests.
 RUNNER_OBJ := $(B)/tests/runner.o
 
-# Unit tests of util/, proto/ and the handler's pure functions.
+# Unit tests of util/, proto/ and the app's functions.
 UNIT_TEST_OBJ := $(patsubst tests/%.c,$(B)/tests/%.o,\
-    $(wildcard tests/util/check_*.c tests/proto/check_*.c \
-               tests/handler/check_*.c)) \
+    $(wildcard tests/util/check_*.c tests/proto/check_*.c tests/app/*.c \
+               )) \
     $(B)/tests/unit_main.o $(RUNNER_OBJ)
-HANDLER_FN_OBJ := $(filter-out $(B)/handler/main.o,\
+HANDLER_FN_OBJ := $(filter-out $(B)/app/main.o,\
                     $(HANDLER_OBJ))
 
 $(B)/tests/check_unit: $(UNIT_TEST_OBJ) $(HANDLER_FN_OBJ) $(TOKEN_OBJ)
@@ -23,7 +23,16 @@ $(B)/tests/check_handler_http: $(HANDLER_IT_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CHECK) $(LIB_CURL) $(LIB_JSON) -lpthread
 
-TEST_RUNNERS += $(B)/tests/check_unit $(B)/tests/check_handler_http
+# The custom-handler runtime with test functions of its own (no app).
+AZF_TEST_OBJ := $(patsubst tests/%.c,$(B)/tests/%.o,\
+    $(wildcard tests/azf/check_*.c)) $(RUNNER_OBJ)
+
+$(B)/tests/check_azf: $(AZF_TEST_OBJ) $(AZF_OBJ) $(PROTO_OBJ) $(UTIL_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CHECK) $(LIB_MHD) $(LIB_JSON) -lpthread
+
+TEST_RUNNERS += $(B)/tests/check_unit $(B)/tests/check_handler_http \
+                $(B)/tests/check_azf
 
 .PHONY: test-runners
 test-runners: $(TEST_RUNNERS)

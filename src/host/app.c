@@ -439,10 +439,13 @@ static int load_binding(struct app *app, struct app_function *fn,
         return -1;
     }
     if (!known_type(type)) {
-        snprintf(err, errlen, "%s: bindings[%zu].type: unknown binding type "
-                              "\"%s\"",
-                 file, i, type);
-        return -1;
+        /* The function is in error; the app still runs. */
+        fn->kind = APP_FN_ERROR;
+        fn->error = xasprintf("bindings[%zu].type: binding type \"%.64s\" "
+                              "is not supported by func-local (it serves "
+                              "HTTP, timer and SignalR bindings)",
+                              i, type);
+        return 0;
     }
     if (!name || !*name) {
         snprintf(err, errlen, "%s: bindings[%zu].name: missing", file, i);
@@ -602,10 +605,16 @@ static int load_function(struct app *app, const char *dirname, char *err,
         goto out;
     }
     fn->bindings = json_object_get(bs);
-    for (size_t i = 0; i < json_object_array_length(bs); i++)
+    for (size_t i = 0; i < json_object_array_length(bs) && !fn->error; i++)
         if (load_binding(app, fn, json_object_array_get_idx(bs, i), i, label,
                          err, errlen) < 0)
             goto out;
+    if (fn->error) {
+        free(fn->route);
+        fn->route = NULL;
+        rc = 0;
+        goto out;
+    }
     if (!fn->trigger_name) {
         snprintf(err, errlen, "%s: bindings: no trigger binding", label);
         goto out;
@@ -706,6 +715,7 @@ void app_release(struct app *app)
     for (size_t i = 0; i < app->nfns; i++) {
         struct app_function *f = &app->fns[i];
         free(f->name);
+        free(f->error);
         free(f->trigger_name);
         free(f->route);
         free(f->http_out);

@@ -19,7 +19,11 @@
 
 #include <json-c/json.h>
 
-enum app_fn_kind { APP_FN_HTTP, APP_FN_TIMER, APP_FN_SIGNALR };
+/* APP_FN_ERROR: a function this host cannot serve (a binding type it does
+ * not implement). As the Functions host does with a function "in error",
+ * it is listed at start with the reason and never invoked; the rest of the
+ * app runs. */
+enum app_fn_kind { APP_FN_HTTP, APP_FN_TIMER, APP_FN_SIGNALR, APP_FN_ERROR };
 
 /* HTTP methods as bits; 0 in app_function.methods means "every method". */
 enum {
@@ -35,6 +39,7 @@ enum {
 struct app_function {
     char *name;          /* folder name, case kept: the handler path /name */
     enum app_fn_kind kind;
+    char *error;         /* APP_FN_ERROR: why it cannot be served */
     char *trigger_name;  /* the trigger binding's name ("req", "myTimer") */
     /* HTTP trigger */
     char *route;         /* route template (function name when unset) */

@@ -140,6 +140,8 @@ static void print_functions(const struct app *app, int port)
                    f->route);
         } else if (f->kind == APP_FN_TIMER) {
             printf("  %s: timerTrigger %s\n", f->name, f->schedule);
+        } else if (f->kind == APP_FN_ERROR) {
+            printf("  %s: in error: %s\n", f->name, f->error);
         } else {
             printf("  %s: signalRTrigger\n", f->name);
         }

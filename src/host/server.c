@@ -213,6 +213,10 @@ static enum MHD_Result admin_function(struct server *s,
     if (!fn)
         return send_error(s, con, method, url, 404,
                           "no function named '%s'", name);
+    if (fn->kind == APP_FN_ERROR) /* the host lists it only among errors */
+        return send_error(s, con, method, url, 404,
+                          "function '%s' is in error: %s", fn->name,
+                          fn->error);
     if (fn->kind == APP_FN_HTTP)
         return send_error(s, con, method, url, 400,
                           "'%s' is HTTP-triggered: call its route /%s/%s",

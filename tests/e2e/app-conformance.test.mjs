@@ -133,6 +133,10 @@ before(async () => {
     mkdirSync(path.join(app, fn));
     copyFileSync(path.join(ROOT, fn, 'function.json'), path.join(app, fn, 'function.json'));
   }
+  // A function func-local cannot serve: listed in error, the rest runs.
+  mkdirSync(path.join(app, 'fromQueue'));
+  writeFileSync(path.join(app, 'fromQueue', 'function.json'), JSON.stringify({ bindings: [
+    { type: 'queueTrigger', direction: 'in', name: 'msg', queueName: 'orders' }] }));
   mkdirSync(path.join(app, 'items'));
   writeFileSync(path.join(app, 'items', 'function.json'), JSON.stringify({ bindings: [
     { type: 'httpTrigger', direction: 'in', name: 'req', methods: ['get', 'post'], route: 'items/{id}' },
@@ -180,6 +184,14 @@ test('prints the address and one line per function', () => {
   assert.ok(lines.includes(`  userNegotiate: [GET,POST] http://127.0.0.1:${port}/api/user/negotiate`));
   assert.ok(lines.includes(`  index: [GET] http://127.0.0.1:${port}/api/index/{*file}`));
   assert.ok(lines.includes('  statusUpdate: timerTrigger 0 */5 * * * *'));
+});
+
+test('a function func-local cannot serve is listed in error and the rest runs', async () => {
+  assert.match(host.stdout, /^ {2}fromQueue: in error: bindings\[0\]\.type: binding type "queueTrigger" is not supported by func-local/m);
+  const r = await call('POST', '/admin/functions/fromQueue', { body: '{}' });
+  assert.equal(r.status, 404);
+  assert.match(r.text, /function 'fromQueue' is in error/);
+  // Every other test of this file runs against the same func-local.
 });
 
 test('the handler\'s stdout and stderr are forwarded line by line with a prefix', async () => {
@@ -512,12 +524,12 @@ test('config errors exit 1 naming the file and the field', () => {
     writeFileSync(path.join(dir, 'host.json'), JSON.stringify({ customHandler: { description: { defaultExecutablePath: 'x' } } }));
     mkdirSync(path.join(dir, 'q'));
     writeFileSync(path.join(dir, 'q', 'function.json'), JSON.stringify({ bindings: [
-      { type: 'queueTrigger', direction: 'in', name: 'm' }] }));
+      { type: 'httpTrigger', direction: 'sideways', name: 'req' }] }));
     const r = spawnSync(path.join(BINDIR, 'func-local'), ['--app', dir, '--port', '0'],
       { encoding: 'utf8', timeout: WAIT_MS });
     assert.equal(r.status, 1);
     assert.doesNotMatch(r.stderr, /Sanitizer|runtime error/);
-    assert.match(r.stderr, /q\/function\.json: bindings\[0\]\.type: unknown binding type "queueTrigger"/);
+    assert.match(r.stderr, /q\/function\.json: bindings\[0\]\.direction: must be "in" or "out"/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -30,7 +30,7 @@ const procs = [];
 
 // ---- programs ---------------------------------------------------------------
 
-// Start BINDIR/name with args (env added to this process's environment; a
+// Start BINDIR/name (or opts.bin) with args (env added to this process's environment; a
 // key set to undefined is removed) in its own process group, cwd ROOT unless
 // opts.cwd. Returns the proc at once: { name, child, stdout, stderr, output
 // (both, as they came), exited, code, signal, exit (promise of { code,
@@ -39,7 +39,7 @@ const procs = [];
 // opts.startMs, default 30 s) }.
 export function start(name, args, env = {}, opts = {}) {
   const startMs = opts.startMs ?? START_MS;
-  const child = spawn(path.join(BINDIR, name), args, {
+  const child = spawn(opts.bin || path.join(BINDIR, name), args, {
     cwd: opts.cwd || ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

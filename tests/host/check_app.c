@@ -171,10 +171,6 @@ static const struct bad_case {
      NULL, NULL, "host.json: functionTimeout"},
     {NULL, "{\"bindings\":[", NULL, "f/function.json: malformed JSON"},
     {NULL, "{\"bindings\":{}}", NULL, "f/function.json: bindings"},
-    {NULL,
-     "{\"bindings\":[{\"type\":\"queueTrigger\",\"direction\":\"in\","
-     "\"name\":\"q\"}]}",
-     NULL, "f/function.json: bindings[0].type: unknown binding type"},
     {NULL, "{\"bindings\":[{\"direction\":\"in\",\"name\":\"q\"}]}", NULL,
      "f/function.json: bindings[0].type"},
     {NULL,
@@ -239,6 +235,35 @@ START_TEST(test_app_refuses_malformed_files)
 }
 END_TEST
 
+/* A function with a binding type func-local does not serve is in error;
+ * the app loads and the other functions are served. */
+START_TEST(test_app_function_in_error_does_not_stop_the_app)
+{
+    struct app app;
+    char err[512] = "";
+    char *dir = ht_tmpdir();
+    ht_write(dir, "host.json", good_host);
+    ht_write(dir, "f/function.json", http_fn);
+    ht_write(dir, "q/function.json",
+             "{\"bindings\":[{\"type\":\"httpTrigger\",\"direction\":"
+             "\"in\",\"name\":\"req\"},{\"type\":\"queue\",\"direction\":"
+             "\"out\",\"name\":\"out\",\"queueName\":\"x\"}]}");
+    int rc = app_load(dir, &app, err, sizeof err);
+    ht_rmtree(dir);
+    free(dir);
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_uint_eq(app.nfns, 2);
+    const struct app_function *q = app_find(&app, "q");
+    ck_assert_int_eq(q->kind, APP_FN_ERROR);
+    ck_assert_ptr_null(q->route); /* never routed */
+    ck_assert_str_eq(q->error, "bindings[1].type: binding type \"queue\" is "
+                               "not supported by func-local (it serves HTTP, "
+                               "timer and SignalR bindings)");
+    ck_assert_int_eq(app_find(&app, "f")->kind, APP_FN_HTTP);
+    app_release(&app);
+}
+END_TEST
+
 START_TEST(test_app_refuses_missing_folder)
 {
     struct app app;
@@ -259,6 +284,7 @@ Suite *app_suite(void)
     tcase_add_test(tc, test_app_route_prefix_timeout_and_workdir);
     tcase_add_test(tc, test_app_cors_decision);
     tcase_add_test(tc, test_app_methods_text);
+    tcase_add_test(tc, test_app_function_in_error_does_not_stop_the_app);
     suite_add_tcase(s, tc);
     tc = tcase_create("malformed");
     tcase_add_loop_test(tc, test_app_refuses_malformed_files, 0,

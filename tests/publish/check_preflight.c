@@ -214,7 +214,7 @@ START_TEST(test_check_wrong_default_executable_path)
 }
 END_TEST
 
-START_TEST(test_check_folder_without_route)
+START_TEST(test_check_folder_without_code)
 {
     char p[PATH_MAX], q[PATH_MAX];
     path_in_app(p, sizeof p, "chat");
@@ -222,38 +222,50 @@ START_TEST(test_check_folder_without_route)
     path_in_app(p, sizeof p, "chat/function.json");
     path_in_app(q, sizeof q, "broadcast/function.json");
     pubtest_copy(q, p, 0644);
-    EXPECT_ONE_FAIL("function chat: no route in the handler",
-                    "POST /chat and get 404");
+    EXPECT_ONE_FAIL("function chat: the handler has no code for it",
+                    "POST /chat and get 404", "AZF_FUNCTION");
 }
 END_TEST
 
-START_TEST(test_check_route_without_folder)
+START_TEST(test_check_code_without_folder)
 {
     char p[PATH_MAX];
     path_in_app(p, sizeof p, "groups");
     pubtest_rmtree(p);
-    EXPECT_ONE_FAIL("function groups: the handler has a route but there is "
-                    "no groups/function.json");
+    EXPECT_ONE_FAIL("function groups: the handler has code for it but there "
+                    "is no groups/function.json");
 }
 END_TEST
 
-START_TEST(test_check_wrong_binding_name)
+/* The code finds its outputs and trigger by type, so names are the
+ * function.json's own business: renaming them is no mistake. */
+START_TEST(test_check_renamed_bindings_pass)
 {
+    char *out = NULL;
     set_binding("broadcast", "signalRMessages", "name",
-                json_object_new_string("signalRMessage"));
-    EXPECT_ONE_FAIL("function broadcast:",
-                    "no out binding named 'signalRMessages'",
-                    "signalR 'signalRMessages' out");
+                json_object_new_string("messages"));
+    set_binding("onDisconnected", "invocation", "name",
+                json_object_new_string("context"));
+    ck_assert_int_eq(run_check(app, &out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "ok   function onDisconnected: a "
+                                      "signalRTrigger 'context'"));
+    free(out);
 }
 END_TEST
 
-START_TEST(test_check_wrong_binding_type)
+START_TEST(test_check_binding_without_direction)
 {
-    set_binding("broadcast", "signalRMessages", "type",
-                json_object_new_string("queue"));
+    set_binding("broadcast", "signalRMessages", "direction", NULL);
     EXPECT_ONE_FAIL("function broadcast:",
-                    "binding 'signalRMessages' has type 'queue', the handler "
-                    "needs 'signalR'");
+                    "binding #3 lacks a name, type or direction");
+}
+END_TEST
+
+START_TEST(test_check_signalr_binding_without_hub)
+{
+    set_binding("broadcast", "signalRMessages", "hubName", NULL);
+    EXPECT_ONE_FAIL("function broadcast:",
+                    "binding 'signalRMessages' has no hubName");
 }
 END_TEST
 
@@ -262,48 +274,28 @@ START_TEST(test_check_wrong_trigger_type)
     set_binding("statusUpdate", "myTimer", "type",
                 json_object_new_string("httpTrigger"));
     EXPECT_ONE_FAIL("function statusUpdate:",
-                    "binding 'myTimer' has type 'httpTrigger', the handler "
-                    "needs 'timerTrigger'");
+                    "binding 'myTimer' has type 'httpTrigger', the handler's "
+                    "code is written for a timerTrigger");
 }
 END_TEST
 
 /* The service's upstream call reaches sendMessage only when its trigger
- * names the event the handler handles. */
-START_TEST(test_check_signalr_trigger_event_and_name)
+ * names a category and an event. */
+START_TEST(test_check_signalr_trigger_without_event)
 {
-    set_binding("sendMessage", "invocation", "event",
-                json_object_new_string("send"));
+    set_binding("sendMessage", "invocation", "event", NULL);
     EXPECT_ONE_FAIL("function sendMessage:",
-                    "binding 'invocation' has event 'send', the handler "
-                    "handles 'sendMessage'",
-                    "category 'messages', event 'sendMessage'");
+                    "binding 'invocation' names no event");
 }
 END_TEST
 
-START_TEST(test_check_signalr_trigger_renamed)
+START_TEST(test_check_signalr_trigger_wrong_category)
 {
-    set_binding("onDisconnected", "invocation", "name",
-                json_object_new_string("context"));
-    EXPECT_ONE_FAIL("function onDisconnected:",
-                    "no in binding named 'invocation' (the handler reads "
-                    "Data.invocation)");
-}
-END_TEST
-
-START_TEST(test_check_negotiate_without_connection_info)
-{
-    set_binding("negotiate", "connectionInfo", "name",
-                json_object_new_string("info"));
-    EXPECT_ONE_FAIL("function negotiate:",
-                    "no in binding named 'connectionInfo'");
-}
-END_TEST
-
-START_TEST(test_check_user_negotiate_without_user_id)
-{
-    set_binding("userNegotiate", "connectionInfo", "userId", NULL);
-    EXPECT_ONE_FAIL("function userNegotiate:", "has no userId",
-                    "x-ms-client-principal-id");
+    set_binding("onConnected", "invocation", "category",
+                json_object_new_string("connection"));
+    EXPECT_ONE_FAIL("function onConnected:",
+                    "has category 'connection': it must be 'messages' or "
+                    "'connections'");
 }
 END_TEST
 
@@ -312,7 +304,7 @@ START_TEST(test_check_wrong_hub)
     set_binding("groups", "signalRGroupActions", "hubName",
                 json_object_new_string("chat"));
     EXPECT_ONE_FAIL("function groups:", "hubName 'chat'",
-                    "the handler's hub is 'notifications'");
+                    "the app's other SignalR bindings use 'notifications'");
 }
 END_TEST
 
@@ -446,15 +438,14 @@ Suite *preflight_suite(void)
     tcase_add_test(tc, test_check_executable_missing);
     tcase_add_test(tc, test_check_executable_without_exec_bit);
     tcase_add_test(tc, test_check_wrong_default_executable_path);
-    tcase_add_test(tc, test_check_folder_without_route);
-    tcase_add_test(tc, test_check_route_without_folder);
-    tcase_add_test(tc, test_check_wrong_binding_name);
-    tcase_add_test(tc, test_check_wrong_binding_type);
+    tcase_add_test(tc, test_check_folder_without_code);
+    tcase_add_test(tc, test_check_code_without_folder);
+    tcase_add_test(tc, test_check_renamed_bindings_pass);
+    tcase_add_test(tc, test_check_binding_without_direction);
+    tcase_add_test(tc, test_check_signalr_binding_without_hub);
     tcase_add_test(tc, test_check_wrong_trigger_type);
-    tcase_add_test(tc, test_check_signalr_trigger_event_and_name);
-    tcase_add_test(tc, test_check_signalr_trigger_renamed);
-    tcase_add_test(tc, test_check_negotiate_without_connection_info);
-    tcase_add_test(tc, test_check_user_negotiate_without_user_id);
+    tcase_add_test(tc, test_check_signalr_trigger_without_event);
+    tcase_add_test(tc, test_check_signalr_trigger_wrong_category);
     tcase_add_test(tc, test_check_wrong_hub);
     tcase_add_test(tc, test_check_function_json_not_json);
     tcase_add_test(tc, test_check_wrong_worker_runtime);

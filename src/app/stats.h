@@ -6,8 +6,8 @@
  * mutex: two threads, a handful of increments a second). Time is passed in
  * so tests control it.
  */
-#ifndef HANDLER_STATS_H
-#define HANDLER_STATS_H
+#ifndef APP_STATS_H
+#define APP_STATS_H
 
 #include <time.h>
 

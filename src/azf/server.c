@@ -1,5 +1,5 @@
 /*
- * server.c - libmicrohttpd plumbing for the handler (see server.h).
+ * server.c - libmicrohttpd plumbing for the runtime (see server.h).
  *
  * Per-request state is born on the first access callback (into *req_cls)
  * and dies only in the NOTIFY_COMPLETED callback, however the request ends.
@@ -12,15 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
-#include "fn.h"
+#include "dispatch.h"
 #include "proto/invoke.h"
-#include "routes.h"
-#include "stats.h"
 #include "util/buf.h"
 #include "util/jsonx.h"
 #include "util/limits.h"
@@ -30,9 +27,7 @@
 
 struct server {
     struct MHD_Daemon *daemon;
-    struct stats *stats;
-    const char *www_root;
-    const char *connstr;
+    struct dispatcher *dispatcher; /* borrowed */
     atomic_uint inflight;
     atomic_int stopping; /* new requests get 503 and are not counted */
 };
@@ -43,113 +38,11 @@ struct request {
     int refused; /* arrived while stopping */
 };
 
-static long long usec_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* One structured line on stdout per invocation, carrying the invocation id
- * (the host logs stdout lines at Information level). */
-static void log_invocation(const char *fname, const char *id, int status,
-                           struct json_object *resp, long long us)
-{
-    char ts[32];
-    log_timestamp(ts, sizeof ts);
-    struct json_object *line = json_object_new_object();
-    struct json_object *res = invoke_resp_output(resp, "res");
-    struct json_object *code = jsonx_get_ci(res, "statusCode");
-    struct json_object *logs = jsonx_get_ci(resp, "Logs");
-    int failed = status >= 400 || (code && json_object_get_int(code) >= 400);
-    json_object_object_add(line, "time", json_object_new_string(ts));
-    json_object_object_add(line, "level",
-                           json_object_new_string(failed ? "warn" : "info"));
-    json_object_object_add(line, "function", json_object_new_string(fname));
-    json_object_object_add(line, "invocationId",
-                           json_object_new_string(id ? id : ""));
-    json_object_object_add(line, "status", json_object_new_int(status));
-    if (code)
-        json_object_object_add(line, "resStatus",
-                               json_object_new_int(json_object_get_int(code)));
-    json_object_object_add(line, "durationUs", json_object_new_int64(us));
-    size_t n = logs ? json_object_array_length(logs) : 0;
-    if (n)
-        json_object_object_add(
-            line, "message",
-            json_object_get(json_object_array_get_idx(logs, n - 1)));
-    /* One write per line keeps lines whole across worker threads. */
-    fprintf(stdout, "%s\n", jsonx_compact(line));
-    json_object_put(line);
-}
-
 static char *error_body(const char *fmt, const char *detail)
 {
     char msg[512];
     snprintf(msg, sizeof msg, fmt, detail);
     return jsonx_error_text("%s", msg);
-}
-
-char *server_dispatch(struct stats *stats, const char *www_root,
-                      const char *connstr, const char *name,
-                      const char *body, size_t len,
-                      const char *invocation_id, int *status)
-{
-    struct json_object *env = NULL, *resp = NULL;
-    char err[200];
-    char *out = NULL;
-    long long t0 = usec_now();
-    const struct route *r = routes_find(name);
-    if (!r) {
-        *status = 404;
-        log_warn("no function named '%.64s' (invocation %s)", name,
-                 invocation_id ? invocation_id : "-");
-        return error_body("no function named '%.64s'", name);
-    }
-    if (jsonx_parse(body, len, &env, err, sizeof err) < 0 || !env ||
-        !json_object_is_type(env, json_type_object)) {
-        *status = 400;
-        log_warn("%s: malformed invocation envelope: %s", r->name,
-                 env ? "not a JSON object" : err);
-        out = error_body("malformed invocation envelope: %s",
-                         env ? "not a JSON object" : err);
-        goto done;
-    }
-    struct json_object *data = jsonx_get_ci(env, "Data");
-    if (!data || !json_object_is_type(data, json_type_object)) {
-        *status = 400;
-        log_warn("%s: malformed invocation envelope: no Data object",
-                 r->name);
-        out = error_body("malformed invocation envelope: %s",
-                         "no Data object");
-        goto done;
-    }
-    struct fn_ctx ctx = {.stats = stats,
-                         .www_root = www_root,
-                         .connstr = connstr,
-                         .now = time(NULL)};
-    ctx.err[0] = '\0';
-    resp = invoke_resp_new();
-    int frc = r->fn(&ctx, env, resp);
-    if (frc < 0) {
-        *status = 400;
-        log_warn("%s: malformed invocation envelope: %s", r->name, ctx.err);
-        out = error_body("malformed invocation envelope: %s", ctx.err);
-        goto done;
-    }
-    if (frc == FN_FAILED) {
-        /* The host fails the invocation on a non-2xx reply (§3.7). */
-        *status = 500;
-        out = error_body("%s", ctx.err);
-        goto done;
-    }
-    *status = 200;
-    out = xstrdup(jsonx_compact(resp));
-done:
-    log_invocation(r->name, invocation_id, *status, resp, usec_now() - t0);
-    json_object_put(env);
-    json_object_put(resp);
-    return out;
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, int status,
@@ -236,8 +129,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     const char *id = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                  INVOKE_HDR_ID);
     int status = 500;
-    char *out = server_dispatch(s->stats, s->www_root, s->connstr, name,
-                                buf_cstr(&r->body), r->body.len, id, &status);
+    char *out = dispatch(s->dispatcher, name, buf_cstr(&r->body), r->body.len,
+                         id, &status);
     return reply(c, status, "application/json", out);
 }
 
@@ -260,9 +153,7 @@ struct server *server_start(const struct server_config *cfg, char *err,
                             size_t errlen)
 {
     struct server *s = xcalloc(1, sizeof *s);
-    s->stats = stats_new();
-    s->www_root = cfg->www_root;
-    s->connstr = cfg->connstr;
+    s->dispatcher = cfg->dispatcher;
     atomic_init(&s->inflight, 0);
     atomic_init(&s->stopping, 0);
     s->daemon = MHD_start_daemon(
@@ -279,7 +170,6 @@ struct server *server_start(const struct server_config *cfg, char *err,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "libmicrohttpd could not start");
-        stats_free(s->stats);
         free(s);
         return NULL;
     }
@@ -297,7 +187,6 @@ unsigned server_stop(struct server *s, unsigned grace_ms)
         usleep(10 * 1000);
     unsigned left = atomic_load(&s->inflight);
     MHD_stop_daemon(s->daemon);
-    stats_free(s->stats);
     free(s);
     return left;
 }

@@ -1,5 +1,7 @@
 /*
- * check_fn.c - the app's functions through the dispatch step, no sockets:
+ * check_functions.c - the app's functions through the runtime's dispatch
+ * step (their function.json files read as the handler reads them), no
+ * sockets:
  * every shared vector, then the table of caller mistakes in
  * tests/fixtures/handler/bad-input.json.
  */
@@ -13,9 +15,8 @@
 #include <check.h>
 #include <json-c/json.h>
 
-#include "handler/fn.h"
-#include "handler/server.h"
-#include "handler/stats.h"
+#include "app/app.h"
+#include "azf/dispatch.h"
 #include "runner.h"
 #include "util/jsonx.h"
 
@@ -23,12 +24,21 @@
     "Endpoint=http://localhost;Port=8888;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWX" \
     "YZ0123456789ABCDEFGH;Version=1.0;"
 
-static char www[256];
+/* A throw-away app folder: the repository's function folders (linked) and
+ * a www/ of its own. */
+static char app[256], www[300];
 
 static void make_www(void)
 {
-    snprintf(www, sizeof www, "/tmp/fn-www-%d", (int)getpid());
-    char p[512];
+    char p[1024], cmd[1024];
+    snprintf(app, sizeof app, "/tmp/fn-app-%d", (int)getpid());
+    snprintf(www, sizeof www, "%s/www", app);
+    mkdir(app, 0755);
+    snprintf(cmd, sizeof cmd,
+             "for f in */function.json; do ln -s \"$PWD/${f%%/*}\" '%s/'; "
+             "done",
+             app);
+    ck_assert_int_eq(system(cmd), 0);
     mkdir(www, 0755);
     snprintf(p, sizeof p, "%s/lib", www);
     mkdir(p, 0755);
@@ -47,7 +57,7 @@ static void make_www(void)
 static void drop_www(void)
 {
     char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", www);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", app);
     ck_assert_int_eq(system(cmd), 0);
 }
 
@@ -60,12 +70,37 @@ static struct json_object *vector(const char *name)
     return v;
 }
 
+static const char *connstr_now;
+
+static const char *setting(const char *name)
+{
+    return strcmp(name, "AzureSignalRConnectionString") == 0 ? connstr_now
+                                                              : NULL;
+}
+
+/* POST /fn with the envelope text, as the handler serves it, with the
+ * given connection string as the app setting. */
+static char *app_dispatch(struct stats *st, const char *connstr,
+                          const char *fn, const char *text, size_t len,
+                          const char *id, int *status)
+{
+    char err[256];
+    struct dispatch_config cfg = {
+        .app_root = app, .app_data = st, .setting = setting};
+    struct dispatcher *d = dispatcher_new(&cfg, err, sizeof err);
+    ck_assert_msg(d != NULL, "%s", err);
+    connstr_now = connstr;
+    char *out = dispatch(d, fn, text, len, id, status);
+    dispatcher_free(d);
+    return out;
+}
+
 /* Run function fn on envelope env; returns the parsed reply. */
 static struct json_object *run(struct stats *st, const char *fn,
                                struct json_object *env, int *status)
 {
     const char *text = jsonx_compact(env);
-    char *out = server_dispatch(st, www, CONNSTR, fn, text, strlen(text),
+    char *out = app_dispatch(st, CONNSTR, fn, text, strlen(text),
                                 "test-id", status);
     struct json_object *r = json_tokener_parse(out);
     free(out);
@@ -324,7 +359,7 @@ START_TEST(test_fn_status_update_reports_a_failed_self_check)
     struct json_object *req = vector("timer-request.json");
     const char *text = jsonx_compact(json_object_object_get(req, "body"));
     int status = 0;
-    char *out = server_dispatch(st, www, "Endpoint=nope", "statusUpdate",
+    char *out = app_dispatch(st, "Endpoint=nope", "statusUpdate",
                                 text, strlen(text), NULL, &status);
     struct json_object *r = json_tokener_parse(out);
     struct json_object *arg = json_object_array_get_idx(
@@ -466,7 +501,7 @@ START_TEST(test_fn_malformed_envelopes_and_unknown_functions)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int status = 0;
-        char *out = server_dispatch(st, www, CONNSTR, cases[i].fn,
+        char *out = app_dispatch(st, CONNSTR, cases[i].fn,
                                     cases[i].body, strlen(cases[i].body),
                                     NULL, &status);
         ck_assert_msg(status == cases[i].status, "case %zu: %d", i, status);
@@ -553,13 +588,13 @@ END_TEST
 START_TEST(test_fn_send_message_bad_messages_fail_the_invocation)
 {
     struct stats *st = stats_new();
-    char big[FN_MESSAGE_MAX + 8];
+    char big[APP_MESSAGE_MAX + 8];
     memset(big, 'x', sizeof big);
     big[0] = '[';
     big[1] = '"';
-    big[FN_MESSAGE_MAX + 3] = '"';
-    big[FN_MESSAGE_MAX + 4] = ']';
-    big[FN_MESSAGE_MAX + 5] = '\0';
+    big[APP_MESSAGE_MAX + 3] = '"';
+    big[APP_MESSAGE_MAX + 4] = ']';
+    big[APP_MESSAGE_MAX + 5] = '\0';
     struct {
         const char *args, *why;
     } cases[] = {
@@ -578,7 +613,7 @@ START_TEST(test_fn_send_message_bad_messages_fail_the_invocation)
                                               cases[i].args);
         int status = 0;
         const char *text = jsonx_compact(env);
-        char *out = server_dispatch(st, www, CONNSTR, "sendMessage", text,
+        char *out = app_dispatch(st, CONNSTR, "sendMessage", text,
                                     strlen(text), "id", &status);
         /* A non-2xx reply fails the invocation in the host: no output is
          * written, the caller gets a Completion error. */
@@ -591,10 +626,10 @@ START_TEST(test_fn_send_message_bad_messages_fail_the_invocation)
         free(out);
         json_object_put(env);
     }
-    /* Exactly FN_MESSAGE_MAX bytes is fine. */
-    big[FN_MESSAGE_MAX + 2] = '"';
-    big[FN_MESSAGE_MAX + 3] = ']';
-    big[FN_MESSAGE_MAX + 4] = '\0';
+    /* Exactly APP_MESSAGE_MAX bytes is fine. */
+    big[APP_MESSAGE_MAX + 2] = '"';
+    big[APP_MESSAGE_MAX + 3] = ']';
+    big[APP_MESSAGE_MAX + 4] = '\0';
     struct json_object *env = trigger_env("sendMessage", NULL, big);
     int status = 0;
     struct json_object *r = run(st, "sendMessage", env, &status);
@@ -655,7 +690,7 @@ START_TEST(test_fn_trigger_envelopes_the_host_never_sends)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int status = 0;
-        char *out = server_dispatch(st, www, CONNSTR, cases[i].fn,
+        char *out = app_dispatch(st, CONNSTR, cases[i].fn,
                                     cases[i].body, strlen(cases[i].body),
                                     NULL, &status);
         ck_assert_msg(status == 400, "case %zu: %d", i, status);

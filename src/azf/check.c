@@ -13,10 +13,10 @@
 
 #include <json-c/json.h>
 
-#include "fn.h"
 #include "proto/connstr.h"
-#include "routes.h"
+#include "registry.h"
 #include "util/buf.h"
+#include "util/jsonfile.h"
 #include "util/jsonx.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -25,9 +25,6 @@
 
 #define BUNDLE_ID "Microsoft.Azure.Functions.ExtensionBundle"
 #define CONNSTR_SETTING "AzureSignalRConnectionString"
-/* host.json, function.json and local.settings.json are a few KB; anything
- * this large is not one of them. */
-#define CHECK_MAX_FILE (1024u * 1024u)
 #define CHECK_MAX_SETTINGS 8
 
 struct check {
@@ -38,6 +35,7 @@ struct check {
     /* connectionStringSetting names the SignalR bindings use (owned). */
     char *settings[CHECK_MAX_SETTINGS];
     size_t nsettings;
+    char hub[128]; /* the hub the app's SignalR bindings name, or "" */
 };
 
 static void report(struct check *c, int ok, const char *fmt, va_list ap)
@@ -69,48 +67,6 @@ static void fail(struct check *c, const char *fmt, ...)
     va_start(ap, fmt);
     report(c, 0, fmt, ap);
     va_end(ap);
-}
-
-/* Parse the file at path as strict JSON (a UTF-8 BOM is skipped, as the
- * host does). Returns 0 with a new reference in *out, 1 when the file does
- * not exist, or -1 with the reason in err. */
-static int read_json(const char *path, struct json_object **out, char *err,
-                     size_t errlen)
-{
-    char chunk[4096];
-    size_t n;
-    int rc = -1;
-    struct buf b;
-    FILE *f = fopen(path, "rb");
-    *out = NULL;
-    if (!f) {
-        if (errno == ENOENT)
-            return 1;
-        snprintf(err, errlen, "cannot read it: %s", strerror(errno));
-        return -1;
-    }
-    buf_init(&b, CHECK_MAX_FILE);
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (buf_append(&b, chunk, n) < 0) {
-            snprintf(err, errlen, "larger than %u bytes", CHECK_MAX_FILE);
-            goto out;
-        }
-    }
-    if (ferror(f)) {
-        snprintf(err, errlen, "cannot read it: %s", strerror(errno));
-        goto out;
-    }
-    const char *s = buf_cstr(&b);
-    size_t len = b.len;
-    if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-        s += 3;
-        len -= 3;
-    }
-    rc = jsonx_parse(s, len, out, err, errlen);
-out:
-    buf_release(&b);
-    fclose(f);
-    return rc;
 }
 
 /* A JSON boolean true, or the string "true" (the host's configuration
@@ -199,7 +155,7 @@ static void check_host(struct check *c)
     char err[256];
     struct json_object *h = NULL;
     char *path = xasprintf("%s/host.json", c->root);
-    int rc = read_json(path, &h, err, sizeof err);
+    int rc = jsonfile_read(path, &h, err, sizeof err);
     if (rc == 1) {
         fail(c,
              "host.json: not found in %s; fix: run from the app folder or "
@@ -271,48 +227,6 @@ out:
     free(path);
 }
 
-/* The binding of fj named name (exact), or NULL. */
-static struct json_object *binding(struct json_object *bindings,
-                                   const char *name)
-{
-    for (size_t i = 0; i < json_object_array_length(bindings); i++) {
-        struct json_object *b = json_object_array_get_idx(bindings, i);
-        const char *n = jsonx_str(b, "name");
-        if (n && strcmp(n, name) == 0)
-            return b;
-    }
-    return NULL;
-}
-
-static int is_negotiate(const struct route *r)
-{
-    return r->fn == fn_negotiate || r->fn == fn_user_negotiate;
-}
-
-/* Check that fj declares binding `name` of `type` and `direction`; add the
- * problem to why when it does not. */
-static void want_binding(struct json_object *bindings, const char *name,
-                         const char *type, const char *direction,
-                         struct buf *why)
-{
-    struct json_object *b = binding(bindings, name);
-    const char *t = jsonx_str(b, "type");
-    const char *d = jsonx_str(b, "direction");
-    if (!b)
-        buf_printf(why, "%sno %s binding named '%s' (the handler %s %s.%s)",
-                   why->len ? "; " : "", direction, name,
-                   strcmp(direction, "in") == 0 ? "reads" : "fills",
-                   strcmp(direction, "in") == 0 ? "Data" : "Outputs", name);
-    else if (!t || strcasecmp(t, type) != 0)
-        buf_printf(why, "%sbinding '%s' has type '%.40s', the handler needs "
-                        "'%s'",
-                   why->len ? "; " : "", name, t ? t : "(none)", type);
-    else if (!d || strcasecmp(d, direction) != 0)
-        buf_printf(why, "%sbinding '%s' has direction '%.16s', the handler "
-                        "needs '%s'",
-                   why->len ? "; " : "", name, d ? d : "(none)", direction);
-}
-
 static void add_setting(struct check *c, const char *name)
 {
     for (size_t i = 0; i < c->nsettings; i++)
@@ -322,138 +236,120 @@ static void add_setting(struct check *c, const char *name)
         c->settings[c->nsettings++] = xstrdup(name);
 }
 
-/* What route r needs from its function.json, for the fix text. */
-static void describe_route(const struct route *r, struct buf *b)
+/* A SignalR binding names its hub (one hub for the app), and its
+ * connection string setting is checked with the settings. */
+static void check_signalr_binding(struct check *c, struct json_object *b,
+                                  struct buf *why)
 {
-    char outs[128];
-    int signalr = is_negotiate(r);
-    buf_printf(b, "%s '%s' in", r->trigger, r->trigger_name);
-    if (r->category)
-        buf_printf(b, " (category '%s', event '%s')", r->category, r->event);
-    if (is_negotiate(r))
-        buf_puts(b, ", signalRConnectionInfo 'connectionInfo' in");
-    snprintf(outs, sizeof outs, "%s", r->outputs);
-    for (char *save = NULL, *o = strtok_r(outs, " ", &save); o;
-         o = strtok_r(NULL, " ", &save)) {
-        signalr |= strcmp(o, "res") != 0;
-        buf_printf(b, ", %s '%s' out",
-                   strcmp(o, "res") == 0 ? "http" : "signalR", o);
-    }
-    if (signalr)
-        buf_printf(b, ", hub '%s'", FN_HUB);
+    const char *hub = jsonx_str(b, "hubName");
+    const char *set = jsonx_str(b, "connectionStringSetting");
+    if (!hub || !*hub)
+        buf_printf(why, "%sbinding '%.40s' has no hubName",
+                   why->len ? "; " : "", jsonx_str(b, "name"));
+    else if (!c->hub[0])
+        snprintf(c->hub, sizeof c->hub, "%s", hub);
+    else if (strcasecmp(hub, c->hub) != 0)
+        buf_printf(why, "%sbinding '%.40s' has hubName '%.40s', the app's "
+                        "other SignalR bindings use '%s'",
+                   why->len ? "; " : "", jsonx_str(b, "name"), hub, c->hub);
+    add_setting(c, set && *set ? set : CONNSTR_SETTING);
 }
 
-/* One function folder against its route. */
-static void check_function(struct check *c, const char *name,
-                           const struct route *r, const char *path)
+/* A signalRTrigger reaches the function only when it names its category
+ * and event (the service's upstream calls carry both). */
+static void check_signalr_trigger(struct json_object *b, struct buf *why)
 {
-    char err[256], outs[128];
-    struct json_object *fj = NULL;
-    struct buf why, want;
+    const char *cat = jsonx_str(b, "category");
+    const char *ev = jsonx_str(b, "event");
+    if (!cat ||
+        (strcasecmp(cat, "messages") && strcasecmp(cat, "connections")))
+        buf_printf(why, "%sbinding '%.40s' has category '%.40s': it must be "
+                        "'messages' or 'connections'",
+                   why->len ? "; " : "", jsonx_str(b, "name"),
+                   cat ? cat : "(none)");
+    if (!ev || !*ev)
+        buf_printf(why, "%sbinding '%.40s' names no event (a hub method, or "
+                        "connected/disconnected)",
+                   why->len ? "; " : "", jsonx_str(b, "name"));
+}
+
+/* One function folder against the code registered under its name. */
+static void check_function(struct check *c, const char *name,
+                           const struct azf_entry *e, const char *path)
+{
+    char err[256];
+    struct json_object *fj = NULL, *trigger = NULL;
+    struct buf why;
     buf_init(&why, 4096);
-    buf_init(&want, 1024);
-    int rc = read_json(path, &fj, err, sizeof err);
+    int rc = jsonfile_read(path, &fj, err, sizeof err);
     if (rc != 0) {
         fail(c, "function %s: %s/function.json is not valid JSON (%s); fix: "
                 "correct the file",
              name, name, rc == 1 ? "vanished" : err);
         goto out;
     }
-    if (!r) {
+    if (!e) {
         fail(c,
-             "function %s: no route in the handler: the host would call "
-             "POST /%s and get 404; fix: add a row to src/handler/routes.c "
-             "or remove the folder",
-             name, name);
+             "function %s: the handler has no code for it: the host would "
+             "call POST /%s and get 404; fix: add src/app/%s.c registering "
+             "it (AZF_FUNCTION) or remove the folder",
+             name, name, name);
         goto out;
     }
+    const char *want = registry_trigger_type(e->kind);
     struct json_object *bindings = jsonx_get_ci(fj, "bindings");
-    describe_route(r, &want);
     if (!json_object_is_type(bindings, json_type_array)) {
         fail(c, "function %s: function.json has no \"bindings\" array; fix: "
-                "declare %s",
-             name, buf_cstr(&want));
+                "declare its %s and outputs",
+             name, want);
         goto out;
     }
-    for (size_t i = 0; i < json_object_array_length(bindings); i++) {
-        struct json_object *b = json_object_array_get_idx(bindings, i);
-        if (!jsonx_str(b, "name") || !jsonx_str(b, "type") ||
-            !jsonx_str(b, "direction"))
-            buf_printf(&why, "%sbinding #%zu lacks a name, type or direction",
-                       why.len ? "; " : "", i + 1);
-    }
-
-    want_binding(bindings, r->trigger_name, r->trigger, "in", &why);
-    if (r->category) {
-        /* The service's upstream call reaches this function only when its
-         * trigger names the same category and event (case-insensitive). */
-        struct json_object *tb = binding(bindings, r->trigger_name);
-        const char *cat = jsonx_str(tb, "category");
-        const char *ev = jsonx_str(tb, "event");
-        if (tb && (!cat || strcasecmp(cat, r->category) != 0))
-            buf_printf(&why, "%sbinding '%s' has category '%.40s', the "
-                             "handler handles '%s'",
-                       why.len ? "; " : "", r->trigger_name,
-                       cat ? cat : "(none)", r->category);
-        if (tb && (!ev || strcasecmp(ev, r->event) != 0))
-            buf_printf(&why, "%sbinding '%s' has event '%.40s', the "
-                             "handler handles '%s'",
-                       why.len ? "; " : "", r->trigger_name,
-                       ev ? ev : "(none)", r->event);
-    }
-    snprintf(outs, sizeof outs, "%s", r->outputs);
-    for (char *save = NULL, *o = strtok_r(outs, " ", &save); o;
-         o = strtok_r(NULL, " ", &save))
-        want_binding(bindings, o, strcmp(o, "res") == 0 ? "http" : "signalR",
-                     "out", &why);
-    if (is_negotiate(r)) {
-        want_binding(bindings, "connectionInfo", "signalRConnectionInfo",
-                     "in", &why);
-        const char *uid = jsonx_str(binding(bindings, "connectionInfo"),
-                                    "userId");
-        if (r->fn == fn_user_negotiate && (!uid || !*uid))
-            buf_printf(&why, "%sbinding 'connectionInfo' has no userId, so "
-                             "user-targeted messages never reach its "
-                             "clients (use "
-                             "\"{headers.x-ms-client-principal-id}\")",
-                       why.len ? "; " : "");
-    }
-    /* Every SignalR binding talks to the hub the handler's messages are
-     * for, through a connection string setting checked below. */
     for (size_t i = 0; i < json_object_array_length(bindings); i++) {
         struct json_object *b = json_object_array_get_idx(bindings, i);
         const char *t = jsonx_str(b, "type");
-        if (!t || strncasecmp(t, "signalR", 7) != 0)
+        const char *d = jsonx_str(b, "direction");
+        if (!jsonx_str(b, "name") || !t || !d) {
+            buf_printf(&why, "%sbinding #%zu lacks a name, type or direction",
+                       why.len ? "; " : "", i + 1);
             continue;
-        const char *hub = jsonx_str(b, "hubName");
-        const char *set = jsonx_str(b, "connectionStringSetting");
-        if (!hub || strcasecmp(hub, FN_HUB) != 0)
-            buf_printf(&why, "%sbinding '%.40s' has hubName '%.40s', the "
-                             "handler's hub is '%s'",
-                       why.len ? "; " : "", jsonx_str(b, "name"),
-                       hub ? hub : "(none)", FN_HUB);
-        add_setting(c, set && *set ? set : CONNSTR_SETTING);
+        }
+        size_t tl = strlen(t);
+        if (!trigger && strcasecmp(d, "in") == 0 && tl > 7 &&
+            strcasecmp(t + tl - 7, "Trigger") == 0)
+            trigger = b;
+        if (strncasecmp(t, "signalR", 7) == 0)
+            check_signalr_binding(c, b, &why);
+        if (strcasecmp(t, "signalRTrigger") == 0)
+            check_signalr_trigger(b, &why);
     }
+    const char *tt = jsonx_str(trigger, "type");
+    if (!trigger)
+        buf_printf(&why, "%sno trigger binding (the handler's code is "
+                         "written for a %s)",
+                   why.len ? "; " : "", want);
+    else if (strcasecmp(tt, want) != 0)
+        buf_printf(&why, "%sbinding '%.40s' has type '%.40s', the handler's "
+                         "code is written for a %s",
+                   why.len ? "; " : "", jsonx_str(trigger, "name"), tt, want);
 
     if (why.len)
-        fail(c, "function %s: %s; fix: %s/function.json must declare %s",
-             name, buf_cstr(&why), name, buf_cstr(&want));
+        fail(c, "function %s: %s; fix: correct %s/function.json", name,
+             buf_cstr(&why), name);
     else
-        pass(c, "function %s: route and bindings match (%s)", name,
-             buf_cstr(&want));
+        pass(c, "function %s: a %s '%s', as the handler's code expects", name,
+             tt, jsonx_str(trigger, "name"));
 out:
     buf_release(&why);
-    buf_release(&want);
     json_object_put(fj);
 }
 
-/* Every top-level folder with a function.json has a route, and every
- * route a folder. */
+/* Every top-level folder with a function.json has code, and all code a
+ * folder. */
 static void check_functions(struct check *c)
 {
-    size_t nroutes = 0;
-    const struct route *rows = routes_all(&nroutes);
-    unsigned char *seen = xcalloc(nroutes ? nroutes : 1, 1);
+    size_t nfns = 0;
+    const struct azf_entry *all = registry_all(&nfns);
+    unsigned char *seen = xcalloc(nfns ? nfns : 1, 1);
     struct dirent **ents = NULL;
     struct stat st;
     int n = scandir(c->root, &ents, NULL, alphasort);
@@ -463,22 +359,22 @@ static void check_functions(struct check *c)
         const char *name = ents[i]->d_name;
         char *fjpath = xasprintf("%s/%s/function.json", c->root, name);
         if (name[0] != '.' && stat(fjpath, &st) == 0 && S_ISREG(st.st_mode)) {
-            const struct route *r = routes_find(name);
-            if (r)
-                seen[r - rows] = 1;
-            check_function(c, name, r, fjpath);
+            const struct azf_entry *e = registry_find(name);
+            if (e)
+                seen[e - all] = 1;
+            check_function(c, name, e, fjpath);
         }
         free(fjpath);
         free(ents[i]);
     }
     free(ents);
-    for (size_t i = 0; i < nroutes; i++)
+    for (size_t i = 0; i < nfns; i++)
         if (!seen[i])
             fail(c,
-                 "function %s: the handler has a route but there is no "
+                 "function %s: the handler has code for it but there is no "
                  "%s/function.json, so the host never calls it; fix: restore "
-                 "the folder (or remove the route)",
-                 rows[i].name, rows[i].name);
+                 "the folder (or remove the code)",
+                 all[i].name, all[i].name);
     free(seen);
 }
 
@@ -495,7 +391,7 @@ static void check_connstr(struct check *c, const char *where,
              where, name, err);
         return;
     }
-    char *url = connstr_client_url(&cs, FN_HUB);
+    char *url = connstr_client_url(&cs, c->hub[0] ? c->hub : "{hub}");
     pass(c, "%s: %s parses; clients will connect to %s", where, name, url);
     free(url);
     connstr_release(&cs);
@@ -510,7 +406,7 @@ static void check_settings(struct check *c)
     char *path = xasprintf("%s/local.settings.json", c->root);
     if (c->nsettings == 0)
         add_setting(c, CONNSTR_SETTING);
-    int rc = read_json(path, &ls, err, sizeof err);
+    int rc = jsonfile_read(path, &ls, err, sizeof err);
     if (rc == 1) {
         for (size_t i = 0; i < c->nsettings; i++) {
             const char *v = getenv(c->settings[i]);

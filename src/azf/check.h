@@ -5,21 +5,24 @@
  * one line per item, what would stop the handler from starting or from
  * being invoked in Azure: host.json (valid, version 2.0, extension bundle,
  * customHandler executable present and executable, no raw-request
- * forwarding), the function folders against the handler's route table and
- * the binding names and types the functions read, local.settings.json (the
- * worker runtime, the SignalR connection string, the URL clients will get).
+ * forwarding), every function folder against the code registered under its
+ * name (a folder without code, code without a folder, a trigger of another
+ * type than the code is written for, malformed bindings, SignalR bindings
+ * without a hub or a category and event), local.settings.json (the worker
+ * runtime, the SignalR connection strings, the URL clients will get).
  * What the executable needs to start is not its business: the published
  * handler is one static executable (mk/publish.mk).
  *
  *   ok   host.json: valid JSON, version 2.0
- *   FAIL function broadcast: no out binding named 'signalRMessages'; fix: ...
+ *   FAIL function broadcast: binding 'req' has type 'timerTrigger', the
+ *        handler's code is written for a httpTrigger; fix: ...
  *
  * It is not a JSON-schema validator (the tests run the SchemaStore schemas)
  * and it never prints an access key or a token. libc and json-c only: the
  * handler links nothing else.
  */
-#ifndef HANDLER_CHECK_H
-#define HANDLER_CHECK_H
+#ifndef AZF_CHECK_H
+#define AZF_CHECK_H
 
 #include <stdio.h>
 

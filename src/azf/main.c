@@ -1,5 +1,6 @@
 /*
- * main.c - bin/handler, the custom handler the Functions host starts.
+ * main.c - azf_main: the custom-handler program the Functions host starts,
+ * serving the functions registered with AZF_FUNCTION (azf.h).
  *
  * The host gives the port in FUNCTIONS_CUSTOMHANDLER_PORT (older hosts:
  * FUNCTIONS_HTTPWORKER_PORT) and polls GET / until it answers. We bind
@@ -24,7 +25,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "azf.h"
 #include "check.h"
+#include "dispatch.h"
 #include "server.h"
 #include "util/log.h"
 #include "util/banned.h"
@@ -73,24 +76,37 @@ static unsigned worker_threads(void)
     return (unsigned)n;
 }
 
-static void usage(FILE *f)
+static void usage(FILE *f, const struct azf_app *app)
 {
-    fputs("usage: handler\n"
-          "       handler --check [--app DIR]\n"
-          "  Azure Functions custom handler for the notifications app.\n"
-          "  Started by the Functions host with FUNCTIONS_CUSTOMHANDLER_PORT "
-          "set;\n"
-          "  listens on 127.0.0.1:$FUNCTIONS_CUSTOMHANDLER_PORT.\n"
-          "  --check reads the app folder (host.json, function folders,\n"
-          "  settings) and reports what would stop it\n"
-          "  from running in Azure; exit 1 on any problem.\n",
-          f);
+    fprintf(f,
+            "usage: handler\n"
+            "       handler --check [--app DIR]\n"
+            "  %s\n"
+            "  Started by the Functions host with FUNCTIONS_CUSTOMHANDLER_PORT "
+            "set;\n"
+            "  listens on 127.0.0.1:$FUNCTIONS_CUSTOMHANDLER_PORT.\n"
+            "  --check reads the app folder (host.json, function folders,\n"
+            "  settings) and reports what would stop it\n"
+            "  from running in Azure; exit 1 on any problem.\n",
+            app && app->description ? app->description
+                                    : "An Azure Functions custom handler.");
 }
 
-int main(int argc, char **argv)
+/* The app folder: FUNCTIONS_APP_ROOT_PATH (the host sets it), else the
+ * working directory (the host starts the handler there). */
+static void app_root(char *dir, size_t len)
+{
+    const char *root = getenv("FUNCTIONS_APP_ROOT_PATH");
+    if (root && *root)
+        snprintf(dir, len, "%s", root);
+    else if (!getcwd(dir, len))
+        snprintf(dir, len, ".");
+}
+
+int azf_main(int argc, char **argv, const struct azf_app *app)
 {
     char err[256];
-    char www[PATH_MAX];
+    char root[PATH_MAX];
     int port = 0;
     log_set_program("handler");
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -99,7 +115,7 @@ int main(int argc, char **argv)
         return check_main(argc, argv);
     if (argc > 1) {
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-            usage(stdout);
+            usage(stdout, app);
             return 0;
         }
         log_error("unknown option '%s' (see --help)", argv[1]);
@@ -120,13 +136,7 @@ int main(int argc, char **argv)
         log_error("%s='%.32s' is not a port number (1-65535)", pname, ps);
         return 1;
     }
-    const char *root = getenv("FUNCTIONS_APP_ROOT_PATH");
-    if (root && *root)
-        snprintf(www, sizeof www, "%s/www", root);
-    else if (getcwd(www, sizeof www - 5))
-        strncat(www, "/www", sizeof www - strlen(www) - 1);
-    else
-        snprintf(www, sizeof www, "www");
+    app_root(root, sizeof root);
 
     /* Signals are taken by sigwait in this thread only. */
     sigset_t set;
@@ -143,11 +153,18 @@ int main(int argc, char **argv)
                   errno == EADDRINUSE ? " (port is already in use)" : "");
         return 2;
     }
+    void *data = app && app->init ? app->init() : NULL;
+    struct dispatch_config dc = {.app_root = root, .app_data = data};
+    struct dispatcher *d = dispatcher_new(&dc, err, sizeof err);
+    if (!d) {
+        close(fd);
+        log_error("%s", err);
+        return 1;
+    }
     struct server_config cfg = {
         .listen_fd = fd,
         .threads = worker_threads(),
-        .www_root = www,
-        .connstr = getenv("AzureSignalRConnectionString"),
+        .dispatcher = d,
     };
     struct server *srv = server_start(&cfg, err, sizeof err);
     if (!srv) {
@@ -165,6 +182,9 @@ int main(int argc, char **argv)
     if (left)
         log_warn("%u requests still running after %d ms were cut", left,
                  SHUTDOWN_GRACE_MS);
+    dispatcher_free(d);
+    if (app && app->fini)
+        app->fini(data);
     log_info("stopped");
     return 0;
 }

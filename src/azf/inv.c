@@ -1,0 +1,565 @@
+/*
+ * inv.c - the function author's API (azf.h) over one invocation (inv.h).
+ *
+ * Reading: accessors look into the envelope the dispatch step parsed; values
+ * the host JSON-encoded (custom-handler protocol: strings, numbers and
+ * arrays arrive as JSON text in a string) are decoded on demand and kept in
+ * inv->keep so the pointers handed out live as long as the invocation.
+ * Writing: outputs go into the response under construction; the HTTP reply
+ * is assembled in inv->reply and moved to its binding by inv_finish.
+ */
+#include "inv.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "proto/invoke.h"
+#include "util/jsonx.h"
+#include "util/limits.h"
+#include "util/banned.h"
+
+static const char *const level_names[] = {"info", "warn", "error"};
+
+void inv_init(struct azf_inv *inv, const struct azf_context *ctx,
+              const struct catalog_fn *fn, azf_kind kind,
+              struct json_object *env, const char *invocation_id)
+{
+    memset(inv, 0, sizeof *inv);
+    inv->ctx = ctx;
+    inv->fn = fn;
+    inv->kind = kind;
+    inv->env = env;
+    inv->trigger = invoke_data(env, fn->trigger_name);
+    inv->resp = invoke_resp_new();
+    inv->keep = json_object_new_array();
+    inv->lines = json_object_new_array();
+    inv->invocation_id = invocation_id ? invocation_id : "";
+    inv->now = time(NULL);
+}
+
+void inv_release(struct azf_inv *inv)
+{
+    json_object_put(inv->resp);
+    json_object_put(inv->reply);
+    json_object_put(inv->headers);
+    json_object_put(inv->keep);
+    json_object_put(inv->lines);
+    inv->resp = inv->reply = inv->headers = inv->keep = inv->lines = NULL;
+}
+
+/* Keep v (taken) alive for the invocation; returns it borrowed. */
+static struct json_object *keep(struct azf_inv *inv, struct json_object *v)
+{
+    if (v)
+        json_object_array_add(inv->keep, v);
+    return v;
+}
+
+static void vlog(struct azf_inv *inv, azf_level level, const char *fmt,
+                 va_list ap)
+{
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    invoke_resp_log(inv->resp, "%s: %s", inv->fn->name, msg);
+    struct json_object *l = json_object_new_object();
+    json_object_object_add(l, "level",
+                           json_object_new_string(level_names[level]));
+    json_object_object_add(l, "message", json_object_new_string(msg));
+    json_object_array_add(inv->lines, l);
+}
+
+void azf_log(azf_inv *inv, azf_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(inv, level, fmt, ap);
+    va_end(ap);
+}
+
+azf_status azf_fail(azf_inv *inv, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(inv->failure, sizeof inv->failure, fmt, ap);
+    va_end(ap);
+    azf_log(inv, AZF_ERROR, "failed: %s", inv->failure);
+    return AZF_FAILED;
+}
+
+/* Code asked for an output function.json does not declare: a mistake of
+ * the app, not of the caller. The invocation fails with the reason. */
+static void misconfigured(struct azf_inv *inv, const char *what,
+                          const char *name)
+{
+    if (!inv->misconfigured)
+        azf_fail(inv, "%s%s%s%s (function.json of %s)", what,
+                 name ? " '" : "", name ? name : "", name ? "'" : "",
+                 inv->fn->name);
+    inv->misconfigured = 1;
+}
+
+/* --- the invocation ------------------------------------------------------ */
+
+const char *azf_name(azf_inv *inv)
+{
+    return inv->fn->name;
+}
+
+const char *azf_invocation_id(azf_inv *inv)
+{
+    return inv->invocation_id;
+}
+
+time_t azf_now(azf_inv *inv)
+{
+    return inv->now;
+}
+
+const char *azf_setting(azf_inv *inv, const char *name)
+{
+    return inv->ctx->setting ? inv->ctx->setting(name) : getenv(name);
+}
+
+const char *azf_app_root(azf_inv *inv)
+{
+    return inv->ctx->app_root;
+}
+
+void *azf_app_data(azf_inv *inv)
+{
+    return inv->ctx->app_data;
+}
+
+/* --- HTTP trigger -------------------------------------------------------- */
+
+static struct json_object *http_req(azf_inv *inv)
+{
+    return inv->kind == AZF_HTTP ? inv->trigger : NULL;
+}
+
+const char *azf_method(azf_inv *inv)
+{
+    return jsonx_str(http_req(inv), "Method");
+}
+
+const char *azf_url(azf_inv *inv)
+{
+    return jsonx_str(http_req(inv), "Url");
+}
+
+const char *azf_query(azf_inv *inv, const char *name)
+{
+    return invoke_req_query(http_req(inv), name);
+}
+
+const char *azf_param(azf_inv *inv, const char *name)
+{
+    return invoke_req_param(http_req(inv), name);
+}
+
+const char *azf_header(azf_inv *inv, const char *name)
+{
+    return invoke_req_header(http_req(inv), name);
+}
+
+const char *azf_body(azf_inv *inv, size_t *len)
+{
+    size_t n = 0;
+    const char *s = invoke_req_body(http_req(inv), &n);
+    if (len)
+        *len = s ? n : 0;
+    return s;
+}
+
+/* The allowed name the unknown key was probably meant to be: the same
+ * letters in another case, or a name the key starts with. */
+static const char *meant(const char *key, const char *const *allowed)
+{
+    for (const char *const *a = allowed; *a; a++)
+        if (strncasecmp(key, *a, strlen(*a)) == 0)
+            return *a;
+    return NULL;
+}
+
+struct json_object *azf_body_object(azf_inv *inv,
+                                    const char *const *allowed)
+{
+    size_t len = 0;
+    char err[160];
+    struct json_object *body = NULL;
+    const char *s = azf_body(inv, &len);
+    if (!s || len == 0) {
+        azf_reply_error(inv, 400, "request body is required: send JSON with "
+                                  "Content-Length");
+        return NULL;
+    }
+    if (len > LIMIT_USER_BODY) {
+        azf_reply_error(inv, 413, "request body is over %u bytes",
+                        LIMIT_USER_BODY);
+        return NULL;
+    }
+    if (jsonx_parse(s, len, &body, err, sizeof err) < 0) {
+        azf_reply_error(inv, 400, "request body is not valid JSON: %s", err);
+        return NULL;
+    }
+    if (!body || !json_object_is_type(body, json_type_object)) {
+        json_object_put(body);
+        azf_reply_error(inv, 400, "request body must be a JSON object");
+        return NULL;
+    }
+    keep(inv, body);
+    if (!allowed)
+        return body;
+    json_object_object_foreach(body, key, val)
+    {
+        (void)val;
+        int known = 0;
+        for (const char *const *a = allowed; *a && !known; a++)
+            known = strcmp(key, *a) == 0;
+        if (known)
+            continue;
+        const char *hint = meant(key, allowed);
+        /* The key is truncated so a huge key cannot flood the error. */
+        if (hint)
+            azf_reply_error(inv, 400, "unknown field '%.64s': the key is '%s'",
+                            key, hint);
+        else
+            azf_reply_error(inv, 400, "unknown field '%.64s'", key);
+        return NULL;
+    }
+    return body;
+}
+
+bool azf_field_string(azf_inv *inv, struct json_object *obj, const char *key,
+                      const char **out)
+{
+    struct json_object *v = NULL;
+    *out = NULL;
+    if (!json_object_object_get_ex(obj, key, &v))
+        return true;
+    if (!v || !json_object_is_type(v, json_type_string)) {
+        azf_reply_error(inv, 400, "field '%s' must be a string", key);
+        return false;
+    }
+    if (strlen(json_object_get_string(v)) !=
+        (size_t)json_object_get_string_len(v)) {
+        azf_reply_error(inv, 400, "field '%s' must not contain NUL", key);
+        return false;
+    }
+    *out = json_object_get_string(v);
+    return true;
+}
+
+/* --- other triggers, inputs, metadata ------------------------------------ */
+
+/* A value as the function wants it: the host JSON-encodes strings, numbers
+ * and arrays as JSON text inside a string, up to twice (connection info):
+ * undo those layers. Objects come as they are. */
+static struct json_object *decoded(azf_inv *inv, struct json_object *v)
+{
+    if (!v || !json_object_is_type(v, json_type_string))
+        return v;
+    return keep(inv, jsonx_unwrap(v, 2));
+}
+
+struct json_object *azf_trigger(azf_inv *inv)
+{
+    return decoded(inv, inv->trigger);
+}
+
+struct json_object *azf_input(azf_inv *inv, const char *name)
+{
+    return decoded(inv, invoke_data(inv->env, name));
+}
+
+struct json_object *azf_metadata(azf_inv *inv, const char *name)
+{
+    return decoded(inv, invoke_metadata(inv->env, name));
+}
+
+/* A decoded scalar as text: a string's value, anything else's JSON. */
+static const char *as_text(struct json_object *v, size_t *len)
+{
+    if (!v) {
+        if (len)
+            *len = 0;
+        return NULL;
+    }
+    if (!json_object_is_type(v, json_type_string))
+        return len ? (*len = strlen(jsonx_compact(v)), jsonx_compact(v))
+                   : jsonx_compact(v);
+    if (len)
+        *len = (size_t)json_object_get_string_len(v);
+    return json_object_get_string(v);
+}
+
+const char *azf_metadata_text(azf_inv *inv, const char *name)
+{
+    return as_text(azf_metadata(inv, name), NULL);
+}
+
+const char *azf_queue_text(azf_inv *inv, size_t *len)
+{
+    if (inv->kind != AZF_QUEUE)
+        return as_text(NULL, len);
+    /* The message: a string holding the message's JSON text (a text
+     * message: a JSON string literal; a JSON message: its JSON). */
+    struct json_object *v = inv->trigger;
+    if (v && json_object_is_type(v, json_type_string)) {
+        struct json_object *inner = jsonx_unwrap(v, 1);
+        if (inner && json_object_is_type(inner, json_type_string))
+            return as_text(keep(inv, inner), len);
+        json_object_put(inner);
+    }
+    return as_text(v, len);
+}
+
+long azf_queue_dequeue_count(azf_inv *inv)
+{
+    const char *s = azf_metadata_text(inv, "DequeueCount");
+    return s ? strtol(s, NULL, 10) : 0;
+}
+
+static struct json_object *event(azf_inv *inv)
+{
+    if (inv->kind != AZF_EVENTGRID)
+        return NULL;
+    struct json_object *e = azf_trigger(inv);
+    return e && json_object_is_type(e, json_type_object) ? e : NULL;
+}
+
+const char *azf_event_id(azf_inv *inv)
+{
+    return jsonx_str(event(inv), "id");
+}
+
+const char *azf_event_type(azf_inv *inv)
+{
+    const char *t = jsonx_str(event(inv), "eventType"); /* Event Grid */
+    return t ? t : jsonx_str(event(inv), "type");        /* CloudEvents */
+}
+
+const char *azf_event_subject(azf_inv *inv)
+{
+    return jsonx_str(event(inv), "subject");
+}
+
+struct json_object *azf_event_data(azf_inv *inv)
+{
+    return jsonx_get_ci(event(inv), "data");
+}
+
+static struct json_object *sr(azf_inv *inv)
+{
+    return inv->kind == AZF_SIGNALR ? inv->trigger : NULL;
+}
+
+const char *azf_signalr_connection_id(azf_inv *inv)
+{
+    return jsonx_str(sr(inv), "ConnectionId");
+}
+
+const char *azf_signalr_user_id(azf_inv *inv)
+{
+    const char *u = jsonx_str(sr(inv), "UserId");
+    return u && *u ? u : NULL;
+}
+
+const char *azf_signalr_caller(azf_inv *inv)
+{
+    const char *u = azf_signalr_user_id(inv);
+    return u ? u : azf_signalr_connection_id(inv);
+}
+
+const char *azf_signalr_event(azf_inv *inv)
+{
+    return jsonx_str(sr(inv), "Event");
+}
+
+struct json_object *azf_signalr_arguments(azf_inv *inv)
+{
+    struct json_object *a = jsonx_get_ci(sr(inv), "Arguments");
+    return a && json_object_is_type(a, json_type_array) ? a : NULL;
+}
+
+/* --- outputs ------------------------------------------------------------ */
+
+static struct json_object *reply_headers(azf_inv *inv)
+{
+    if (!inv->headers)
+        inv->headers = json_object_new_object();
+    return inv->headers;
+}
+
+static azf_status set_reply(azf_inv *inv, int status, const char *type,
+                            struct json_object *body)
+{
+    json_object_put(inv->reply);
+    inv->reply = json_object_new_object();
+    json_object_object_add(reply_headers(inv), "Content-Type",
+                           json_object_new_string(type));
+    json_object_object_add(inv->reply, "statusCode",
+                           json_object_new_int(status));
+    json_object_object_add(inv->reply, "headers",
+                           json_object_get(inv->headers));
+    json_object_object_add(inv->reply, "body", body);
+    return AZF_DONE;
+}
+
+azf_status azf_reply_json(azf_inv *inv, int status, struct json_object *body)
+{
+    struct json_object *text = json_object_new_string(jsonx_compact(body));
+    json_object_put(body);
+    return set_reply(inv, status, "application/json", text);
+}
+
+azf_status azf_reply_text(azf_inv *inv, int status, const char *content_type,
+                          const char *text, size_t len)
+{
+    return set_reply(inv, status, content_type,
+                     json_object_new_string_len(text, (int)len));
+}
+
+azf_status azf_reply_error(azf_inv *inv, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    struct json_object *e = json_object_new_object();
+    json_object_object_add(e, "error", json_object_new_string(msg));
+    azf_log(inv, status >= 500 ? AZF_ERROR : AZF_WARN, "%d %s", status, msg);
+    return azf_reply_json(inv, status, e);
+}
+
+void azf_reply_header(azf_inv *inv, const char *name, const char *value)
+{
+    json_object_object_add(reply_headers(inv), name,
+                           json_object_new_string(value));
+}
+
+int inv_reply_status(const struct azf_inv *inv)
+{
+    struct json_object *c = json_object_object_get(inv->reply, "statusCode");
+    return c ? json_object_get_int(c) : 0;
+}
+
+void inv_finish(struct azf_inv *inv)
+{
+    if (!inv->reply)
+        return;
+    const struct catalog_binding *b =
+        catalog_output(inv->fn, "http", NULL, NULL);
+    if (!b) {
+        misconfigured(inv, "the function replied but has no http output",
+                      NULL);
+        return;
+    }
+    if (strcmp(b->name, "$return") == 0)
+        json_object_object_add(inv->resp, "ReturnValue",
+                               json_object_get(inv->reply));
+    else
+        invoke_resp_set_output(inv->resp, b->name,
+                               json_object_get(inv->reply));
+}
+
+/* Append item (taken) to Outputs.<name>, a list of items. */
+static void add_item(azf_inv *inv, const char *name, struct json_object *item)
+{
+    struct json_object *list = invoke_resp_output(inv->resp, name);
+    if (!list || !json_object_is_type(list, json_type_array)) {
+        list = json_object_new_array();
+        invoke_resp_set_output(inv->resp, name, list);
+    }
+    json_object_array_add(list, item);
+}
+
+/* The signalR output to write to: the one named, else the only one. */
+static const char *signalr_output(azf_inv *inv, const char *name)
+{
+    size_t n = 0;
+    const struct catalog_binding *b =
+        catalog_output(inv->fn, "signalR", name, &n);
+    if (!b)
+        misconfigured(inv, name ? "no signalR output named"
+                                : "no signalR output binding",
+                      name);
+    else if (!name && n > 1)
+        misconfigured(inv, "several signalR outputs: name one", NULL);
+    else
+        return b->name;
+    return NULL;
+}
+
+static void add_string(struct json_object *o, const char *key, const char *v)
+{
+    if (v)
+        json_object_object_add(o, key, json_object_new_string(v));
+}
+
+void azf_send(azf_inv *inv, const struct azf_message *m)
+{
+    const char *out = signalr_output(inv, m->output);
+    if (!out) {
+        json_object_put(m->arguments);
+        return;
+    }
+    struct json_object *msg = json_object_new_object();
+    add_string(msg, "target", m->target);
+    json_object_object_add(msg, "arguments",
+                           m->arguments ? m->arguments
+                                        : json_object_new_array());
+    add_string(msg, "connectionId", m->connection_id);
+    add_string(msg, "userId", m->user_id);
+    add_string(msg, "groupName", m->group_name);
+    if (m->excluded) {
+        struct json_object *ex = json_object_new_array();
+        for (const char *const *e = m->excluded; *e; e++)
+            json_object_array_add(ex, json_object_new_string(*e));
+        json_object_object_add(msg, "excluded", ex);
+    }
+    add_item(inv, out, msg);
+}
+
+void azf_broadcast(azf_inv *inv, const char *target, struct json_object *arg)
+{
+    struct json_object *args = json_object_new_array();
+    json_object_array_add(args, arg);
+    azf_send(inv, &(struct azf_message){.target = target, .arguments = args});
+}
+
+void azf_group(azf_inv *inv, const struct azf_group_action *a)
+{
+    const char *out = signalr_output(inv, a->output);
+    if (!out)
+        return;
+    struct json_object *item = json_object_new_object();
+    add_string(item, "action", a->action);
+    add_string(item, "groupName", a->group_name);
+    add_string(item, "userId", a->user_id);
+    add_string(item, "connectionId", a->connection_id);
+    add_item(inv, out, item);
+}
+
+void azf_output(azf_inv *inv, const char *name, struct json_object *value)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < inv->fn->nbindings; i++)
+        n += inv->fn->bindings[i].out &&
+             strcmp(inv->fn->bindings[i].name, name) == 0;
+    if (!n) {
+        json_object_put(value);
+        misconfigured(inv, "no output binding named", name);
+        return;
+    }
+    add_item(inv, name, value);
+}
+
+void azf_return(azf_inv *inv, struct json_object *value)
+{
+    json_object_object_add(inv->resp, "ReturnValue", value);
+}
