@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int runner_main(const suite_fn *suites, size_t n)
 {
@@ -17,14 +16,18 @@ int runner_main(const suite_fn *suites, size_t n)
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-const char *runner_spec_dir(void)
+const char *runner_data_dir(void)
 {
-    const char *d = getenv("SPEC_DIR");
-    if (d && *d)
-        return d;
-    if (access("../shared/spec", R_OK) == 0)
-        return "../shared/spec";
-    return "../../shared/spec";
+    return "tests/vectors";
+}
+
+struct json_object *runner_vector(const char *rel)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", runner_data_dir(), rel);
+    struct json_object *o = json_object_from_file(path);
+    ck_assert_msg(o != NULL, "cannot read %s as JSON", path);
+    return o;
 }
 
 char *runner_slurp(const char *path, size_t *len)

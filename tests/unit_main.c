@@ -12,7 +12,9 @@ Suite *routes_suite(void);
 Suite *stats_suite(void);
 Suite *upstream_suite(void);
 Suite *utf8_suite(void);
+Suite *url_suite(void);
+Suite *hubproto_suite(void);
 
 RUNNER_MAIN(buf_suite, jsonx_suite, connstr_suite, names_suite, token_suite,
             invoke_suite, fn_suite, routes_suite, stats_suite,
-            upstream_suite, utf8_suite)
+            upstream_suite, utf8_suite, url_suite, hubproto_suite)

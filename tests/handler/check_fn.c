@@ -51,15 +51,6 @@ static void drop_www(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-static struct json_object *vector(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/vectors/%s", runner_spec_dir(), name);
-    struct json_object *v = json_object_from_file(path);
-    ck_assert_msg(v != NULL, "cannot read %s", path);
-    return v;
-}
-
 /* Run function fn on envelope env; returns the parsed reply. */
 static struct json_object *run(struct stats *st, const char *fn,
                                struct json_object *env, int *status)
@@ -101,8 +92,8 @@ static void assert_logs_are_strings(struct json_object *r)
 START_TEST(test_fn_negotiate_vector)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("negotiate-request.json");
-    struct json_object *exp = vector("negotiate-expected-response.json");
+    struct json_object *req = runner_vector("negotiate-request.json");
+    struct json_object *exp = runner_vector("negotiate-expected-response.json");
     int status = 0;
     struct json_object *r =
         run(st, "negotiate", json_object_object_get(req, "body"), &status);
@@ -121,7 +112,7 @@ END_TEST
 START_TEST(test_fn_user_negotiate_needs_the_principal_header)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("negotiate-request.json");
+    struct json_object *req = runner_vector("negotiate-request.json");
     struct json_object *env = json_object_object_get(req, "body");
     struct json_object *hdrs = path(env, "Data", "req", "Headers");
     int status = 0;
@@ -147,7 +138,7 @@ END_TEST
 START_TEST(test_fn_negotiate_without_binding_is_a_500_res)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("negotiate-request.json");
+    struct json_object *req = runner_vector("negotiate-request.json");
     struct json_object *env = json_object_object_get(req, "body");
     json_object_object_del(json_object_object_get(env, "Data"),
                            "connectionInfo");
@@ -167,8 +158,8 @@ END_TEST
 START_TEST(test_fn_broadcast_vector)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("broadcast-request.json");
-    struct json_object *exp = vector("broadcast-expected-response.json");
+    struct json_object *req = runner_vector("broadcast-request.json");
+    struct json_object *exp = runner_vector("broadcast-expected-response.json");
     int status = 0;
     struct json_object *r =
         run(st, "broadcast", json_object_object_get(req, "body"), &status);
@@ -198,7 +189,7 @@ END_TEST
 static struct json_object *broadcast_item(const char *bodytext)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("broadcast-request.json");
+    struct json_object *req = runner_vector("broadcast-request.json");
     struct json_object *env = json_object_object_get(req, "body");
     json_object_object_add(path(env, "Data", "req", NULL), "Body",
                            json_object_new_string(bodytext));
@@ -236,7 +227,7 @@ END_TEST
 START_TEST(test_fn_groups_actions)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("broadcast-request.json");
+    struct json_object *req = runner_vector("broadcast-request.json");
     struct json_object *env = json_object_object_get(req, "body");
     struct {
         const char *body, *item;
@@ -271,8 +262,8 @@ END_TEST
 START_TEST(test_fn_status_update_vector_and_honest_values)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("timer-request.json");
-    struct json_object *exp = vector("timer-expected-response.json");
+    struct json_object *req = runner_vector("timer-request.json");
+    struct json_object *exp = runner_vector("timer-expected-response.json");
     struct json_object *env = json_object_object_get(req, "body");
     stats_negotiation(st, time(NULL));
     stats_negotiation(st, time(NULL));
@@ -321,7 +312,7 @@ END_TEST
 START_TEST(test_fn_status_update_reports_a_failed_self_check)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("timer-request.json");
+    struct json_object *req = runner_vector("timer-request.json");
     const char *text = jsonx_compact(json_object_object_get(req, "body"));
     int status = 0;
     char *out = server_dispatch(st, www, "Endpoint=nope", "statusUpdate",
@@ -345,7 +336,7 @@ END_TEST
 
 static struct json_object *index_env(const char *file)
 {
-    struct json_object *req = vector("broadcast-request.json");
+    struct json_object *req = runner_vector("broadcast-request.json");
     struct json_object *env = json_object_get(json_object_object_get(req,
                                                                       "body"));
     struct json_object *r = path(env, "Data", "req", NULL);

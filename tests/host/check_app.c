@@ -59,7 +59,7 @@ START_TEST(test_app_loads_the_vectors_app)
 {
     struct app app;
     char err[512], path[512];
-    snprintf(path, sizeof path, "%s/vectors/app", runner_spec_dir());
+    snprintf(path, sizeof path, "%s/app", runner_data_dir());
     ck_assert_msg(app_load(path, &app, err, sizeof err) == 0, "%s", err);
     ck_assert_ptr_nonnull(app_find(&app, "broadcast"));
     app_release(&app);

@@ -11,21 +11,6 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-struct json_object *ht_vector(const char *rel)
-{
-    char path[1024];
-    size_t len;
-    char err[200];
-    struct json_object *o = NULL;
-    snprintf(path, sizeof path, "%s/%s", runner_spec_dir(), rel);
-    char *text = runner_slurp(path, &len);
-    ck_assert_msg(text != NULL, "cannot read %s", path);
-    ck_assert_msg(jsonx_parse(text, len, &o, err, sizeof err) == 0, "%s: %s",
-                  path, err);
-    free(text);
-    return o;
-}
-
 char *ht_tmpdir(void)
 {
     char *d = xstrdup("/tmp/check_host.XXXXXX");

@@ -1,8 +1,8 @@
 /*
  * host_test.h - suites of the check_host runner and their shared helpers.
  *
- * The helpers live in host_main.c: reading a vector file of
- * ../shared/spec as JSON, and writing a throw-away app folder.
+ * The helpers live in host_main.c: writing a throw-away app folder. Vector
+ * files are read with runner_vector() (runner.h).
  */
 #ifndef TESTS_HOST_TEST_H
 #define TESTS_HOST_TEST_H
@@ -18,9 +18,6 @@ Suite *sigout_suite(void);
 Suite *conninfo_suite(void);
 Suite *ncrontab_suite(void);
 Suite *sigtrigger_suite(void);
-
-/* spec/<rel> parsed (new reference); fails the test when unreadable. */
-struct json_object *ht_vector(const char *rel);
 
 /* A new empty directory under /tmp (caller frees the string; ht_rmtree
  * removes it). */

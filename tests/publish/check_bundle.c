@@ -271,12 +271,12 @@ static void replay_broadcast(int port)
 {
     char p[PATH_MAX];
     long status = 0;
-    snprintf(p, sizeof p, "%s/vectors/broadcast-request.json",
-             runner_spec_dir());
+    snprintf(p, sizeof p, "%s/broadcast-request.json",
+             runner_data_dir());
     struct json_object *req = json_object_from_file(p);
     ck_assert_msg(req != NULL, "cannot read %s", p);
-    snprintf(p, sizeof p, "%s/vectors/broadcast-expected-response.json",
-             runner_spec_dir());
+    snprintf(p, sizeof p, "%s/broadcast-expected-response.json",
+             runner_data_dir());
     struct json_object *exp = json_object_from_file(p);
     ck_assert_msg(exp != NULL, "cannot read %s", p);
     char *body = pubtest_post(

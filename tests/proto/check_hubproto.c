@@ -1,10 +1,9 @@
 /* check_hubproto.c - JSON hub protocol records (src/proto/hubproto.c),
- * with the bytes of vectors-signalr/hub-messages.txt and handshake.txt. */
+ * with records of tests/vectors/signalr/hub-messages.txt. */
 #include <string.h>
 
 #include <check.h>
 
-#include "emulator_suites.h"
 #include "proto/hubproto.h"
 
 static const char HS[] = "{\"protocol\":\"json\",\"version\":1}\x1e";
