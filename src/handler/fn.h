@@ -6,7 +6,8 @@
  * {"Outputs", "Logs", "ReturnValue"} (see proto/invoke.h). It knows nothing
  * of HTTP servers, so every function is tested without a socket.
  *
- * Two kinds of failure, kept apart on purpose (custom-handler.md §3.7):
+ * Two kinds of failure, kept apart on purpose (the host processes Outputs
+ * and Logs only from a 2xx reply):
  * - a caller's mistake (bad body, missing field) is a normal result: the
  *   function sets Outputs.res to a 4xx with {"error": "..."}, adds no SignalR
  *   output and returns 0, so the host still processes Outputs and Logs;

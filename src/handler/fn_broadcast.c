@@ -5,8 +5,8 @@
  * Body: {"message": any JSON, "target"?: string (default newNotification),
  * and at most one of "userId" | "groupName" | "connectionId"}. The message
  * goes out exactly as the caller sent it, as the only argument
- * (custom-handler.md §7). Anything else is a 400 naming the field, with no
- * SignalR output.
+ * (tests/vectors/broadcast-expected-response.json). Anything else is a 400
+ * naming the field, with no SignalR output.
  */
 #include "fn.h"
 
@@ -23,7 +23,8 @@
 static const char *const fields[] = {"message", "target", "userId",
                                      "groupName", "connectionId", NULL};
 
-/* The recipients, in the binding's own priority order (§5.3). */
+/* The recipients, in the binding's own priority order: connectionId, then
+ * userId, then groupName. */
 static const struct {
     const char *key;
     const char *kind;

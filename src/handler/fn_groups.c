@@ -5,7 +5,8 @@
  * one of "userId" | "connectionId"}. Membership by user id survives the
  * user's reconnects (the service keeps it); by connection id it ends with
  * that connection. The binding silently ignores removeAll for a connection
- * (custom-handler.md §5.3), so that combination is refused here instead.
+ * (it sends nothing and reports no error), so that combination is refused
+ * here instead.
  */
 #include "fn.h"
 

@@ -3,7 +3,8 @@
  * connection info the host's signalRConnectionInfo binding minted.
  *
  * The binding value arrives as a JSON string holding a JSON string holding
- * the indented object {url, accessToken} (custom-handler.md §2.7); we accept
+ * the indented object {url, accessToken} (see
+ * tests/vectors/negotiate-request.json); we accept
  * zero to two string layers or an object. The reply body is exactly
  * {"url", "accessToken"}, which the SignalR client follows as a redirect.
  * The token is never logged.

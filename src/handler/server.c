@@ -138,7 +138,7 @@ char *server_dispatch(struct stats *stats, const char *www_root,
         goto done;
     }
     if (frc == FN_FAILED) {
-        /* The host fails the invocation on a non-2xx reply (§3.7). */
+        /* The host fails the invocation on a non-2xx reply. */
         *status = 500;
         out = error_body("%s", ctx.err);
         goto done;
