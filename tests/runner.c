@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int runner_main(const suite_fn *suites, size_t n)
 {
@@ -28,6 +29,27 @@ struct json_object *runner_vector(const char *rel)
     struct json_object *o = json_object_from_file(path);
     ck_assert_msg(o != NULL, "cannot read %s as JSON", path);
     return o;
+}
+
+char *runner_tmpdir(const char *name)
+{
+    const char *t = getenv("TMPDIR");
+    if (!t || !*t)
+        t = "/tmp";
+    size_t n = strlen(t) + strlen(name) + sizeof "/.XXXXXX";
+    char *d = malloc(n);
+    ck_assert_ptr_nonnull(d);
+    snprintf(d, n, "%s/%s.XXXXXX", t, name);
+    ck_assert_msg(mkdtemp(d) != NULL, "cannot make %s", d);
+    return d;
+}
+
+void runner_rmtree(const char *dir)
+{
+    char cmd[1024];
+    ck_assert(strchr(dir, '\'') == NULL);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
 }
 
 char *runner_slurp(const char *path, size_t *len)

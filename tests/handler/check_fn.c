@@ -1,6 +1,6 @@
 /*
  * check_fn.c - the app's functions through the dispatch step, no sockets:
- * every shared vector, then the table of caller mistakes in
+ * every vector of tests/vectors, then the table of caller mistakes in
  * tests/fixtures/handler/bad-input.json.
  */
 #include <regex.h>
@@ -23,13 +23,12 @@
     "Endpoint=http://localhost;Port=8888;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWX" \
     "YZ0123456789ABCDEFGH;Version=1.0;"
 
-static char www[256];
+static char *www;
 
 static void make_www(void)
 {
-    snprintf(www, sizeof www, "/tmp/fn-www-%d", (int)getpid());
+    www = runner_tmpdir("fn-www");
     char p[512];
-    mkdir(www, 0755);
     snprintf(p, sizeof p, "%s/lib", www);
     mkdir(p, 0755);
     snprintf(p, sizeof p, "%s/index.html", www);
@@ -46,9 +45,8 @@ static void make_www(void)
 
 static void drop_www(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", www);
-    ck_assert_int_eq(system(cmd), 0);
+    runner_rmtree(www);
+    free(www);
 }
 
 /* Run function fn on envelope env; returns the parsed reply. */

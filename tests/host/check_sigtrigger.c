@@ -361,7 +361,7 @@ static const char good_host[] =
 static int load_trigger(const char *binding, const char *second,
                         char *err, size_t errlen)
 {
-    char *dir = ht_tmpdir();
+    char *dir = runner_tmpdir("check_host");
     char fj[1024];
     struct app app;
     ht_write(dir, "host.json", good_host);
@@ -374,7 +374,7 @@ static int load_trigger(const char *binding, const char *second,
     int rc = app_load(dir, &app, err, errlen);
     if (rc == 0)
         app_release(&app);
-    ht_rmtree(dir);
+    runner_rmtree(dir);
     free(dir);
     return rc;
 }
