@@ -1,6 +1,6 @@
 # libFuzzer harnesses (clang). `make fuzz FUZZ_SECONDS=N` builds them into
 # build-fuzz/ with ASan+UBSan and runs each for N seconds on a corpus seeded
-# from the spec's vectors (scripts/fuzz.sh). A crash fails the target and
+# from the test vectors (scripts/fuzz.sh). A crash fails the target and
 # leaves its input in build-fuzz/crashes/ (turn it into a regression test).
 FZ        := build-fuzz
 FZ_CC     := clang

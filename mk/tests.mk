@@ -2,7 +2,9 @@
 # scripts/test.sh runs every runner, then the Node end-to-end tests.
 RUNNER_OBJ := $(B)/tests/runner.o
 
-# Unit tests of util/, proto/ and the app's functions.
+# Unit tests of util/, proto/ and the app's functions (the hub protocol and
+# URL coding are the emulator's and the local host's, tested here with the
+# rest of proto/ and util/).
 UNIT_TEST_OBJ := $(patsubst tests/%.c,$(B)/tests/%.o,\
     $(wildcard tests/util/check_*.c tests/proto/check_*.c tests/app/*.c \
                )) \
@@ -10,7 +12,8 @@ UNIT_TEST_OBJ := $(patsubst tests/%.c,$(B)/tests/%.o,\
 HANDLER_FN_OBJ := $(filter-out $(B)/app/main.o,\
                     $(HANDLER_OBJ))
 
-$(B)/tests/check_unit: $(UNIT_TEST_OBJ) $(HANDLER_FN_OBJ) $(TOKEN_OBJ)
+$(B)/tests/check_unit: $(UNIT_TEST_OBJ) $(HANDLER_FN_OBJ) $(TOKEN_OBJ) \
+    $(B)/proto/hubproto.o $(B)/util/url.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CHECK) $(LIB_JWT) $(LIB_SSL) $(LIB_MHD) \
 	    $(LIB_JSON) -lpthread

@@ -19,9 +19,8 @@ strip -o "$OUT/handler.stripped" bin/handler   # the development build, stripped
 strip -o "$OUT/published.stripped" build/publish/handler   # what Azure runs (static)
 (cd bench/peers/go-handler && GO111MODULE=off GOCACHE=/tmp/go-cache go build -o ../../../"$OUT/go-handler" main.go)
 
-SPEC=${SPEC_DIR:-../shared/spec}
 node -e 'const v=JSON.parse(require("fs").readFileSync(process.argv[1]));process.stdout.write(JSON.stringify(v.body))' \
-  "$SPEC/vectors/broadcast-request.json" > "$OUT/broadcast-envelope.json"
+  tests/vectors/broadcast-request.json > "$OUT/broadcast-envelope.json"
 
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 rss_kb() { awk '/VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }

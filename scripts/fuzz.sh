@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Run each libFuzzer harness for $FUZZ_SECONDS on a corpus seeded from the
-# spec's vectors. Exit 1 if any harness finds a crash (kept in
+# test vectors (tests/vectors). Exit 1 if any harness finds a crash (kept in
 # build-fuzz/crashes/<harness>/).
 #   scripts/fuzz.sh build-fuzz/fuzz_x ...
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-SPEC=${SPEC_DIR:-../shared/spec}
+DATA=tests/vectors
 SECS=${FUZZ_SECONDS:-10}
 FZ=build-fuzz
 status=0
@@ -16,7 +16,7 @@ seed() { # seed NAME: fill $FZ/corpus/NAME
   case "$1" in
     fuzz_envelope)
       local i=0
-      for f in "$SPEC"/vectors/*-request.json; do
+      for f in "$DATA"/*-request.json; do
         for b in '\000' '\001' '\002' '\003' '\004' '\005'; do
           { printf "$b"; node -e 'process.stdout.write(JSON.stringify(JSON.parse(require("fs").readFileSync(process.argv[1])).body))' "$f"; } > "$d/v$i"
           i=$((i + 1))
@@ -24,13 +24,13 @@ seed() { # seed NAME: fill $FZ/corpus/NAME
       done ;;
     fuzz_connstr)
       node -e 'for (const [i,c] of JSON.parse(require("fs").readFileSync(process.argv[1])).cases.entries()) require("fs").writeFileSync(process.argv[2]+"/c"+i, c.input)' \
-        "$SPEC/vectors/connection-strings.json" "$d" ;;
+        "$DATA/connection-strings.json" "$d" ;;
     fuzz_token)
-      grep -ohE 'eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+' "$SPEC"/vectors/*.json "$SPEC"/vectors-signalr/*.txt \
+      grep -ohE 'eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+' "$DATA"/*.json "$DATA"/signalr/*.txt \
         | sort -u | awk -v d="$d" '{ f = d "/t" NR; printf "%s", $0 > f; close(f) }' ;;
     fuzz_jsonx)
       local i=0
-      for f in "$SPEC"/vectors/*.json; do cp "$f" "$d/j$i"; i=$((i + 1)); done ;;
+      for f in "$DATA"/*.json; do cp "$f" "$d/j$i"; i=$((i + 1)); done ;;
     fuzz_ncrontab)
       local i=0
       for e in '0 */5 * * * *' '0 0 * * * *' '0 30 9 * * 1-5' '*/15 * * * * *' \
@@ -38,28 +38,26 @@ seed() { # seed NAME: fill $FZ/corpus/NAME
         printf '%s' "$e" > "$d/n$i"; i=$((i + 1))
       done ;;
     fuzz_hubproto)
-      # every {...} line of the hub message and handshake vectors, ended by
-      # 0x1E; the first byte is the harness's piece size / cap selector
+      # every record of the hub message vectors (handshakes included), ended
+      # by 0x1E; the first byte is the harness's piece size / cap selector
       local i=0
-      grep -hE '^\s*\{' "$SPEC"/vectors-signalr/hub-messages.txt "$SPEC"/vectors-signalr/handshake.txt \
-        | sed -e 's/<RS>//g' -e 's/^\s*//' | while IFS= read -r l; do
-          { printf '\007%s\036' "$l"; } > "$d/h$i"; i=$((i + 1))
-        done
+      grep -h '^{' "$DATA"/signalr/hub-messages.txt | while IFS= read -r l; do
+        { printf '\007%s\036' "$l"; } > "$d/h$i"; i=$((i + 1))
+      done
       printf '\003{"protocol":"json","version":1}\036{"type":6}\036{"type":1,"target":"send","arguments":["a"]}\036' > "$d/multi" ;;
     fuzz_rest_route)
-      # the API paths of the spec, each under every method selector
+      # the REST API paths of the vectors, each under every method selector
       local i=0
-      grep -ohE '/api/[A-Za-z0-9_{}/:.%-]+' "$SPEC"/signalr-service.md "$SPEC"/vectors-signalr/rest-publish.txt \
-        | sed -e 's/{[^}]*}/x/g' | sort -u | while IFS= read -r l; do
-          for m in '\000' '\002' '\003' '\004'; do
-            { printf "$m"; printf '%s' "$l"; } > "$d/r$i"; i=$((i + 1))
-          done
-        done ;;
+      grep -h '^/api/' "$DATA"/signalr/rest-paths.txt | while IFS= read -r l; do
+        for m in '\000' '\002' '\003' '\004'; do
+          { printf "$m"; printf '%s' "$l"; } > "$d/r$i"; i=$((i + 1))
+        done
+      done ;;
     fuzz_app)
       # host.json NUL function.json NUL local.settings.json, from the app's
-      # own folders and the spec's sample app
+      # own folders and the vectors' sample app
       local i=0
-      for f in */function.json "$SPEC"/vectors/app/*/function.json; do
+      for f in */function.json "$DATA"/app/*/function.json; do
         [ -f "$f" ] || continue
         { cat host.json; printf '\000'; cat "$f"; printf '\000'; cat local.settings.json 2>/dev/null; } > "$d/a$i"
         i=$((i + 1))

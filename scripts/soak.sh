@@ -18,7 +18,6 @@ BINDIR=${BINDIR:-bin}
 S=${SOAK_SECONDS:-60}
 W=${WARMUP_SECONDS:-15}
 C=${SOAK_CONNS:-32}
-SPEC=${SPEC_DIR:-../shared/spec}
 KEY=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH
 TMP=$(mktemp -d)
 status=0
@@ -126,7 +125,7 @@ sigterm_under_load() {
 
 # --- 1. the handler alone ----------------------------------------------------
 node -e 'const v=JSON.parse(require("fs").readFileSync(process.argv[1]));process.stdout.write(JSON.stringify(v.body))' \
-  "$SPEC/vectors/broadcast-request.json" > "$TMP/envelope.json"
+  tests/vectors/broadcast-request.json > "$TMP/envelope.json"
 export ENVELOPE="$TMP/envelope.json" FN_PATH=/broadcast
 port=$(free_port)
 FUNCTIONS_CUSTOMHANDLER_PORT=$port FUNCTIONS_APP_ROOT_PATH=$PWD \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run every Check runner, then the Node end-to-end tests. Used by `make test`
-# (and so by CI). BUILD=build-san selects the sanitizer build.
+# Run every Check runner, then the Node end-to-end tests, then
+# tests/self_contained.sh. Used by `make test` (and so by CI).
+# BUILD=build-san selects the sanitizer build.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${BUILD:-build}
@@ -17,4 +18,6 @@ if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
   echo "== node e2e"
   node --test --test-concurrency=1 tests/e2e/ || status=1
 fi
+echo "== self-contained (no file outside the repository)"
+BUILD=$B tests/self_contained.sh || status=1
 exit $status

@@ -17,14 +17,39 @@ int runner_main(const suite_fn *suites, size_t n)
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-const char *runner_spec_dir(void)
+const char *runner_data_dir(void)
 {
-    const char *d = getenv("SPEC_DIR");
-    if (d && *d)
-        return d;
-    if (access("../shared/spec", R_OK) == 0)
-        return "../shared/spec";
-    return "../../shared/spec";
+    return "tests/vectors";
+}
+
+struct json_object *runner_vector(const char *rel)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", runner_data_dir(), rel);
+    struct json_object *o = json_object_from_file(path);
+    ck_assert_msg(o != NULL, "cannot read %s as JSON", path);
+    return o;
+}
+
+char *runner_tmpdir(const char *name)
+{
+    const char *t = getenv("TMPDIR");
+    if (!t || !*t)
+        t = "/tmp";
+    size_t n = strlen(t) + strlen(name) + sizeof "/.XXXXXX";
+    char *d = malloc(n);
+    ck_assert_ptr_nonnull(d);
+    snprintf(d, n, "%s/%s.XXXXXX", t, name);
+    ck_assert_msg(mkdtemp(d) != NULL, "cannot make %s", d);
+    return d;
+}
+
+void runner_rmtree(const char *dir)
+{
+    char cmd[1024];
+    ck_assert(strchr(dir, '\'') == NULL);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
 }
 
 char *runner_slurp(const char *path, size_t *len)

@@ -5,7 +5,7 @@
  * query parameter (browsers' WebSockets and every EventSource put it
  * there), and checks it with proto/token.h against every configured key:
  * HS256/384/512 only, exp required and nbf honoured with LIMIT_TOKEN_SKEW_S
- * of skew, then the audience as signalr-service.md §3.3 recommends
+ * of skew, then the audience as token_aud_match() normalises it
  * (scheme and host without port; client tokens: path /client and the hub;
  * REST tokens: the path, query ignored), so both the SDK form (no port,
  * query in aud) and the docs form (port, no query) pass. Never logs the

@@ -17,7 +17,7 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-/* The path every client token's audience names (§3.3). */
+/* The path every client token's audience names. */
 #define CLIENT_AUD_PATH "/client/"
 
 static enum MHD_Result preflight(struct req *r)
@@ -214,7 +214,7 @@ static enum MHD_Result long_poll(struct server *s, struct req *r,
 {
     if (c->state == CONN_NEGOTIATED) {
         /* The first poll returns at once: the JS client needs a 200 to
-         * call the transport started (transports.txt §3). */
+         * call the transport started. */
         conn_attach_lp(c);
         c->polled = 1;
         c->poll_end_ms = s->now_ms;

@@ -7,7 +7,7 @@
  * that order. /client/?hub=H&id=T: a WebSocket upgrade (handed to ws.c
  * through MHD_create_response_for_upgrade), an SSE stream (Accept:
  * text/event-stream), a long poll (other GETs), a send (POST) or a stop
- * (DELETE), all per signalr-service.md §2.4-2.6 and transports.txt.
+ * (DELETE), as the @microsoft/signalr client drives each transport.
  * OPTIONS anywhere under /client is the CORS preflight. Not the hub
  * protocol (conn.c) nor the REST API (rest.c).
  */

@@ -477,7 +477,7 @@ static void message(struct conn *c, const char *rec, size_t len)
         break;
     default:
         /* Completions, stream items, cancels, acks: consumed silently, as
-         * the service does in serverless mode (§3.6). Unknown numeric
+         * the service does in serverless mode. Unknown numeric
          * types are tolerated for forward compatibility. */
         break;
     }

@@ -27,7 +27,7 @@
 #include "proto/hubproto.h"
 #include "util/buf.h"
 
-/* 16 random bytes, base64url without padding (signalr-service.md §3.4). */
+/* 16 random bytes, base64url without padding, as ASP.NET Core makes them. */
 #define CONN_ID_LEN 22
 
 /* Emulator-local timers, milliseconds. */
@@ -91,7 +91,7 @@ struct conn {
  * once the connection is gone (just before it is freed), on_invocation
  * for each client Invocation (raw: the record without 0x1E). With no
  * hooks (the default) client invocations are ignored, as the service does
- * without upstream (signalr-service.md §3.6). */
+ * without upstream. */
 struct conn_hooks {
     void (*on_connected)(struct conn *c);
     void (*on_disconnected)(struct conn *c);

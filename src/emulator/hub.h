@@ -5,8 +5,8 @@
  * in which groups. Hubs are created lazily by whichever side names them
  * first (REST or a client), so a user added to a group before connecting
  * is in it when they connect: user-group memberships live on their own,
- * independent of connections (signalr-service.md §4.5), and every new
- * connection of the user joins the user's groups. Hub names are
+ * independent of connections (as the service's REST API has them), and every
+ * new connection of the user joins the user's groups. Hub names are
  * case-insensitive (stored lower-case); group, user and connection names
  * are case-sensitive. Connections are opaque pointers owned by the caller.
  * Not thread-safe: the emulator runs on one thread.

@@ -419,7 +419,7 @@ static enum MHD_Result user_group_add(struct req *r, struct hub *h,
         }
         free(ttl_s);
         if (ttl == 0) {
-            /* Only the user's current connections (§4.5). */
+            /* Only the user's current connections. */
             struct gather g = {NULL, 0, NULL};
             hub_each_user_conn(h, rt->user, gather_one, &g);
             for (size_t i = 0; i < g.n; i++)
@@ -474,7 +474,7 @@ static enum MHD_Result act(struct server *s, struct req *r,
             return not_found(r, "Warning.Connection.NotExisted",
                              "connection does not exist");
         char *reason = req_query(r, "reason");
-        /* As the official emulator: the client may reconnect (§4.5 E). */
+        /* As the official emulator: the client may reconnect. */
         conn_close(c, reason, 1);
         free(reason);
         return reply_empty(r, rt->v1 ? 202 : 200);

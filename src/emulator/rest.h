@@ -1,7 +1,7 @@
 /*
  * rest.h - the data-plane REST API under /api.
  *
- * Both forms of signalr-service.md §4.4-4.5: 1.0 (/api/v1/hubs/...) and
+ * Both forms of the service's API: 1.0 (/api/v1/hubs/...) and
  * 2022-06-01 (/api/hubs/...:send), each accepting the other's spellings
  * like the official emulator does (both user-group path orders,
  * /connections/{c}/groups/{g}), the 2024-12-01 listing of a group's

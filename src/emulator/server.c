@@ -134,7 +134,8 @@ void server_cors(struct req *r, struct MHD_Response *resp)
         MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Origin");
     if (!origin)
         return;
-    /* Echo the origin: "*" is not allowed with credentials (§3.7). */
+    /* Echo the origin: "*" is not allowed with credentials, and the JS
+     * client always sends them. */
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
     MHD_add_response_header(resp, "Access-Control-Allow-Credentials", "true");
     MHD_add_response_header(resp, "Vary", "Origin");

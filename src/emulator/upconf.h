@@ -9,8 +9,8 @@
  * (read as .NET configuration reads it: property names matched
  * case-insensitively, a UTF-8 BOM, comments and trailing commas allowed;
  * a missing pattern is "*"; an empty one matches nothing). The first
- * template whose three patterns match gets the call (signalr-service.md
- * §5.1). Patterns are "*", "a,b,c" or an exact name, compared
+ * template whose three patterns match gets the call. Patterns are "*",
+ * "a,b,c" or an exact name, compared
  * case-sensitively like the official emulator (proto/upstream.h has the
  * matcher and the {hub}/{category}/{event} expansion).
  * Pure: no I/O except upconf_load_file reading the file it is given, no

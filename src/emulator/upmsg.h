@@ -1,13 +1,14 @@
 /*
  * upmsg.h - the bytes of an upstream call and of its answer to the client.
  *
- * Builds what the emulator POSTs upstream (signalr-service.md §5.2, the
+ * Builds what the emulator POSTs upstream (as the service does; the
  * contract with the local host): the X-ASRS-* header lines, the bodies
  * {"type":10}, {"type":11[,"error":...]} and the client's Invocation
  * re-serialised without its 0x1E; the X-ASRS-User-Claims and
  * X-ASRS-Client-Query values (the latter never carrying access_token);
  * and maps the upstream's answer to the records the invoking client gets
- * (§5.4). Pure: no I/O, no logging. Not the HTTP client (upstream.h).
+ * (a Completion for an invocation with an id). Pure: no I/O, no logging.
+ * Not the HTTP client (upstream.h).
  */
 #ifndef EMULATOR_UPMSG_H
 #define EMULATOR_UPMSG_H

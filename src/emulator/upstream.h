@@ -1,6 +1,6 @@
 /*
  * upstream.h - the emulator's upstream client: client events and
- * invocations POSTed to the function app (signalr-service.md §5).
+ * invocations POSTed to the function app.
  *
  * Hooked into conn.c through conn_set_hooks: after a client's handshake
  * it sends connections/connected, for each client Invocation (type 1

@@ -5,7 +5,7 @@
  * route prefix), every <dir>/function.json (one function per folder, named
  * after the folder) and local.settings.json (Values, Host.LocalHttpPort,
  * Host.CORS, Host.CORSCredentials), and checks them the way the Functions
- * host does before it starts anything (custom-handler.md §1.1, §5, §6).
+ * host does before it starts anything (customHandler, bindings, schedules).
  * A problem is reported in err naming the file and the field.
  *
  * Not the process launcher (worker.h) nor the HTTP side (server.h): this

@@ -1,6 +1,6 @@
 /*
  * conninfo.h - the signalRConnectionInfo input binding, resolved inside
- * the host with no network call (custom-handler.md §2.7, §5.2), and the
+ * the host with no network call, and the
  * binding expressions it needs.
  *
  * Binding expressions: "{headers.<name>}", "{query.<name>}", "{<name>}"

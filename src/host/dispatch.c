@@ -109,7 +109,7 @@ static int write_signalr_outputs(struct dispatch *d,
             continue;
         struct json_object *value = result_output(reply, name);
         if (!value)
-            continue; /* absent or null: not written (§3.1) */
+            continue; /* absent or null: not written */
         char *hub = NULL;
         char berr[DISPATCH_ERR / 2];
         struct sigout_plan plan = {0};
@@ -202,7 +202,7 @@ static int invoke(struct dispatch *d, const struct app_function *fn,
         goto out;
     }
     /* functionTimeout bounds the invocation; when it passes, the host
-     * restarts the handler process (§1.5). */
+     * restarts the handler process. */
     long timeout_ms = d->app->function_timeout_s < 0
                           ? 0
                           : d->app->function_timeout_s * 1000;

@@ -1,6 +1,6 @@
 /*
- * invoker.h - the host's HTTP client to the handler (custom-handler.md
- * §2.1, §1.3): POST http://127.0.0.1:<port>/<function> with the three host
+ * invoker.h - the host's HTTP client to the handler:
+ * POST http://127.0.0.1:<port>/<function> with the three host
  * headers (User-Agent, X-Azure-Functions-HostVersion,
  * X-Azure-Functions-InvocationId), Content-Type application/json;
  * charset=utf-8 and the body sent chunked, over kept-alive connections

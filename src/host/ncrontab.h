@@ -9,8 +9,9 @@
  * abbreviations, any case;
  * day-of-week 0-6 with 0 = Sunday (7 is also Sunday). When both day and
  * day-of-week are restricted, a date must match BOTH, as in NCrontab (not
- * either, as in Vixie cron). All times are UTC epoch seconds
- * (custom-handler.md §6). Pure: no I/O, libc only, no allocation.
+ * either, as in Vixie cron). All times are UTC epoch seconds: the Functions
+ * host evaluates schedules in UTC by default. Pure: no I/O, libc only, no
+ * allocation.
  */
 #ifndef HOST_NCRONTAB_H
 #define HOST_NCRONTAB_H

@@ -223,7 +223,7 @@ struct json_object *payload_http_metadata(const struct payload_http *r,
 {
     struct json_object *md = json_object_new_object();
     char err[128];
-    /* Every top-level property of a JSON object body (§2.4). */
+    /* Every top-level property of a JSON object body. */
     if (has_body(r) && r->body) {
         size_t i = 0;
         while (i < r->body_len && strchr(" \t\r\n", r->body[i]))
@@ -302,7 +302,7 @@ struct json_object *payload_timer(int past_due)
     json_object_object_add(sched, "AdjustForDST",
                            json_object_new_boolean(1));
     json_object_object_add(t, "Schedule", sched);
-    /* No storage-backed schedule monitor runs locally (§2.5). */
+    /* No storage-backed schedule monitor runs locally. */
     json_object_object_add(t, "ScheduleStatus", NULL);
     json_object_object_add(t, "IsPastDue",
                            json_object_new_boolean(past_due != 0));

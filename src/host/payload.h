@@ -1,6 +1,6 @@
 /*
  * payload.h - the invocation request the host POSTs to the handler, built
- * as the Functions host builds it (custom-handler.md §2):
+ * as the Functions host builds it (the request vectors of tests/vectors):
  *
  *   {"Data": {"<trigger>": <request or TimerInfo>, "<input>": <value>},
  *    "Metadata": {..., "sys": {"MethodName", "UtcNow", "RandGuid"}}}
@@ -9,7 +9,7 @@
  * Headers (name → array of strings), Params, Identities and, only when the
  * caller sent Content-Length > 0, Body (text; base64 for binary types).
  * Scalars and arrays in Data/Metadata are JSON-encoded into a string once
- * more (§2.2). Pure: no I/O, no logging. Every function returns a new
+ * more. Pure: no I/O, no logging. Every function returns a new
  * json-c reference the caller puts, unless it says it takes one.
  */
 #ifndef HOST_PAYLOAD_H
@@ -52,11 +52,13 @@ struct json_object *payload_http_metadata(const struct payload_http *r,
  * "RandGuid": "<new guid>"} for the time now_ns (UTC epoch nanoseconds). */
 struct json_object *payload_sys(const char *fn, long long now_ns);
 
-/* The TimerInfo object of §2.5 with ScheduleStatus null (no monitor). */
+/* The TimerInfo object (Schedule, ScheduleStatus, IsPastDue) with
+ * ScheduleStatus null (no monitor). */
 struct json_object *payload_timer(int past_due);
 
-/* §2.2: an object stays as it is; anything else becomes a JSON string of
- * its compact serialization ("hello" → "\"hello\"", 4 → "4"). Takes v. */
+/* As the host encodes values: an object stays as it is; anything else
+ * becomes a JSON string of its compact serialization ("hello" →
+ * "\"hello\"", 4 → "4"). Takes v. */
 struct json_object *payload_encode(struct json_object *v);
 
 /* The compact wire text of {"Data": data, "Metadata": metadata}; takes

@@ -1,6 +1,7 @@
 /*
  * rest.h - one SignalR data-plane REST call, made with libcurl as the
- * Management SDK makes it (custom-handler.md §5.4): Authorization: Bearer
+ * Management SDK makes it (tests/vectors/signalr-rest-broadcast-expected.json):
+ * Authorization: Bearer
  * <JWT with nameid, nbf/iat/exp, aud = aud base + path + query (no port)>,
  * Asrs-User-Agent, a JSON body streamed chunked for sends, a bounded
  * timeout. Status classification follows the SDK: 2xx succeeds; 404 with

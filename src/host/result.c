@@ -192,7 +192,7 @@ int result_http(struct json_object *reply, const char *name,
     memset(out, 0, sizeof *out);
     out->status = 200;
     /* An http binding named $return reads ReturnValue, more leniently:
-     * "status" counts too, and a plain string is the body (§3.4). */
+     * "status" counts too, and a plain string is the body. */
     int is_return = strcmp(name, "$return") == 0;
     struct json_object *res = NULL;
     if (is_return) {
@@ -250,7 +250,7 @@ int result_http(struct json_object *reply, const char *name,
         goto fail;
     }
     /* Only statusCode is honoured for a named output; "status" is
-     * ignored (§3.3), except for $return. */
+     * ignored, except for $return. */
     struct json_object *sc = jsonx_get_ci(res, "statusCode");
     if (!sc && is_return)
         sc = jsonx_get_ci(res, "status");

@@ -1,13 +1,13 @@
 /*
  * result.h - the handler's reply to an invocation, read as the Functions
- * host reads it (custom-handler.md §3):
+ * host reads it (tests/vectors/handler-response-cases.json):
  *
  *   {"Outputs": {"<binding>": value}, "Logs": ["..."], "ReturnValue": x}
  *
  * result_parse() accepts only what the host accepts (2xx, a JSON content
  * type, a JSON object with Logs a list of strings) and refuses the rest
  * with a reason. result_http() maps the http output binding (res) to the
- * response the caller gets: statusCode, headers and body rules of §3.3.
+ * response the caller gets: its statusCode, headers and body.
  * Pure: no I/O, no logging; reasons never quote the reply body (it may
  * carry access tokens).
  */

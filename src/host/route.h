@@ -1,6 +1,7 @@
 /*
  * route.h - HTTP trigger route templates, as ASP.NET Core routing matches
- * the ones the Functions host registers (custom-handler.md §2.3 Params).
+ * the ones the Functions host registers; the values matched become the
+ * request's Params.
  *
  *   "broadcast"        literal segments, compared case-insensitively
  *   "items/{id}"       a parameter: one non-empty segment

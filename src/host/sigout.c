@@ -199,7 +199,7 @@ int sigout_plan(struct json_object *value, const char *hub,
         goto out;
     }
     if (json_object_is_type(value, json_type_string)) {
-        /* A string that looks like JSON is parsed (§3.2). */
+        /* A string that looks like JSON is parsed, as the host does. */
         const char *s = json_object_get_string(value);
         size_t n = (size_t)json_object_get_string_len(value);
         size_t i = 0;

@@ -1,13 +1,12 @@
 /*
  * sigout.h - the signalR output binding: items → SignalR REST calls.
  *
- * Reads Outputs.<name> as the host and the SignalR extension do
- * (custom-handler.md §3.2, §5.3): an array of objects, a lone object, or a
- * string holding either; each object is a message (it has "target") or a
- * group action (it has "action": add, remove, removeAll), property names
- * matched case-insensitively. Each item becomes one call of the
- * 2022-06-01 data-plane API (§5.4), in item order. Errors carry the
- * extension's own messages (vectors/signalr-output-items.json).
+ * Reads Outputs.<name> as the host and the SignalR extension do: an array
+ * of objects, a lone object, or a string holding either; each object is a
+ * message (it has "target") or a group action (it has "action": add,
+ * remove, removeAll), property names matched case-insensitively. Each item
+ * becomes one call of the 2022-06-01 data-plane API, in item order. Errors
+ * carry the extension's own messages (tests/vectors/signalr-output-items.json).
  *
  * Pure planning only: rest.h performs the calls. No I/O, no logging.
  */

@@ -1,9 +1,7 @@
 /*
  * sigtrigger.h - the signalRTrigger binding: what the Functions SignalR
  * extension does with one upstream request from the service
- * (POST /runtime/webhooks/signalr; signalr-service.md §5,
- * custom-handler.md §5.5, vectors-signalr/upstream.txt), up to the
- * invocation and back:
+ * (POST /runtime/webhooks/signalr), up to the invocation and back:
  *
  *  - check the request: content type (415), the X-ASRS routing headers
  *    (400), a function whose signalRTrigger matches hub, category and
@@ -13,7 +11,7 @@
  *    the InvocationContext object for Data.<binding name> (Arguments,
  *    Error, Category, Event, Hub, ConnectionId, UserId, Headers, Query,
  *    Claims; PascalCase, nulls kept) and parameterNames mapped onto the
- *    arguments in Metadata (JSON-encoded once more, custom-handler.md §2.2);
+ *    arguments in Metadata (JSON-encoded once more, as payload_encode());
  *  - write the answer for the service: a Completion hub record for an
  *    invocation with an id (proto/hubproto.h), nothing otherwise.
  *
@@ -91,7 +89,7 @@ struct json_object *sigtrigger_context(const struct sigtrigger_req *r,
                                        const struct sigtrigger_msg *m);
 
 /* Metadata for the invocation: each of binding's parameterNames bound to
- * the argument at its position (JSON-encoded as §2.2 says), plus sys
+ * the argument at its position (JSON-encoded by payload_encode()), plus sys
  * (taken). Returns 0 and a new object in *md, or -1 with the extension's
  * message when the counts differ ("The function accept 1 arguments but
  * message provided 2."); sys is released then. */

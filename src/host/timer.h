@@ -1,7 +1,7 @@
 /*
  * timer.h - the timer triggers: one thread that fires every timerTrigger
  * function at its NCRONTAB schedule (UTC), plus once at start for
- * runOnStartup (custom-handler.md §6). Each fire runs on its own thread
+ * runOnStartup. Each fire runs on its own thread
  * through dispatch_spawn(), so a slow invocation never delays another
  * schedule.
  *

@@ -206,7 +206,7 @@ static char **build_env(const struct worker *w, const char *worker_id,
 }
 
 /* %NAME% expanded from env, unresolved ones removed; then the arguments
- * are joined with spaces and split again, as the host does (§1.1). */
+ * are joined with spaces and split again, as the host does. */
 static char **build_argv(const struct worker *w, char **env, size_t nenv)
 {
     struct buf line;
@@ -400,7 +400,7 @@ static void *supervisor_main(void *arg)
         if (!re_ok)
             close(efd);
 
-        /* Readiness: any HTTP answer to GET / (§1.3). */
+        /* Readiness: any HTTP answer to GET /, as the host probes. */
         long long deadline = now_ms() + WORKER_INIT_TIMEOUT_MS;
         for (;;) {
             if (waitpid(pid, &status, WNOHANG) == pid) {

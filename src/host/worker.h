@@ -1,6 +1,5 @@
 /*
- * worker.h - the custom handler process, run as the Functions host runs
- * it (custom-handler.md §1.2-1.4).
+ * worker.h - the custom handler process, run as the Functions host runs it.
  *
  * One free port on 127.0.0.1, chosen once and kept across restarts, goes
  * into FUNCTIONS_CUSTOMHANDLER_PORT and FUNCTIONS_HTTPWORKER_PORT; a new
@@ -47,7 +46,7 @@ int worker_port(const struct worker *w);
 int worker_wait_ready(struct worker *w, long timeout_ms);
 
 /* Kill the running process and start a new one, without counting it as a
- * failure: what the host does after a function timeout (§1.5). */
+ * failure: what the host does after a function timeout. */
 void worker_restart(struct worker *w);
 
 /* 1 once the restart limit was exceeded (the host shuts down). */

@@ -3,8 +3,8 @@
  *
  *   Endpoint=http://localhost;Port=8888;AccessKey=...;Version=1.0;
  *
- * Parsed as the Management SDK's ConnectionStringParser does
- * (custom-handler.md §5.1): ';'-separated key=value pairs, keys
+ * Parsed as the Management SDK's ConnectionStringParser does (cases in
+ * tests/vectors/connection-strings.json): ';'-separated key=value pairs, keys
  * case-insensitive, first '=' splits, values trimmed, empty segments ignored,
  * duplicate keys rejected, Endpoint an absolute http(s) URI with a trailing
  * '/' trimmed, AccessKey required (Entra ID AuthTypes are refused: no key to

@@ -2,7 +2,7 @@
  * hubproto.h - the SignalR JSON hub protocol, as far as a service speaks it.
  *
  * A record is one UTF-8 JSON object followed by the record separator 0x1E
- * (signalr-service.md §2.7, vectors-signalr/hub-messages.txt). This module
+ * (records in tests/vectors/signalr/hub-messages.txt). This module
  * is the one place that knows that byte: it splits received bytes into
  * complete records (keeping a partial one for later), checks the handshake
  * request, parses hub messages, and writes the records a service sends
@@ -24,7 +24,7 @@
 #define HUBPROTO_RS '\x1e'
 #define HUBPROTO_RS_STR "\x1e"
 
-/* Message types (HubProtocol.md; hub-messages.txt). */
+/* Message types of the JSON hub protocol. */
 enum hubproto_type {
     HUBPROTO_INVOCATION = 1,
     HUBPROTO_STREAM_ITEM = 2,

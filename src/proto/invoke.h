@@ -3,9 +3,9 @@
  *
  * Request  (host → handler): POST /{function} {"Data": {...}, "Metadata": {...}}
  * Response (handler → host): {"Outputs": {...}, "Logs": [...], "ReturnValue": x}
- * (custom-handler.md §2-3). Values in Data arrive JSON-encoded up to twice;
- * header values are arrays of strings; keys are PascalCase but compared
- * case-insensitively, as Newtonsoft does.
+ * (the request and response vectors of tests/vectors). Values in Data
+ * arrive JSON-encoded up to twice; header values are arrays of strings;
+ * keys are PascalCase but compared case-insensitively, as Newtonsoft does.
  *
  * Ownership: functions named *_new and invoke_http_* return a new reference
  * the caller puts; values passed to invoke_resp_set_output are taken (the
@@ -41,7 +41,8 @@ const char *invoke_req_query(struct json_object *req, const char *name);
 const char *invoke_req_param(struct json_object *req, const char *name);
 
 /* Decode a binding value that is an object, or a JSON string holding one, up
- * to two string layers deep (§2.7). Returns a new reference to the object,
+ * to two string layers deep (the host sends signalRConnectionInfo as a JSON
+ * string holding a JSON string). Returns a new reference to the object,
  * or NULL when the value is none of these. */
 struct json_object *invoke_decode_object(struct json_object *v);
 
@@ -64,7 +65,7 @@ struct json_object *invoke_resp_output(struct json_object *resp,
 struct json_object *invoke_http_res(int status, const char *content_type,
                                     const char *body, size_t body_len);
 /* The same with a JSON body: json is serialized compactly into the body
- * string, as the host writes strings verbatim (§3.3); json is taken. */
+ * string, as the host writes strings verbatim; json is taken. */
 struct json_object *invoke_http_json(int status, struct json_object *json);
 /* {"error": "<message>"} with the given status. */
 struct json_object *invoke_http_error(int status, const char *fmt, ...)

@@ -1,7 +1,7 @@
 /*
  * names.h - the service's rules for hub, group, user and connection names.
  *
- * From the 2022-06-01 swagger (signalr-service.md §3.2): hub and application
+ * From the service's 2022-06-01 REST API definition: hub and application
  * names match ^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$; a group is 1..1024
  * characters and not only white space; a user id is 1..1024 characters;
  * a connection id is 1..1024 characters. None may contain a NUL or a

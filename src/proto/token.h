@@ -3,8 +3,8 @@
  * emulator, with one set of claim names and audience rules for both.
  *
  * JWS compact, HS256 to mint; HS256/384/512 accepted. The HMAC key is the
- * UTF-8 bytes of the AccessKey string, not base64-decoded
- * (custom-handler.md §5.2). libjwt encodes and parses; the signature is also
+ * UTF-8 bytes of the AccessKey string, not base64-decoded, as the SDKs
+ * sign. libjwt encodes and parses; the signature is also
  * checked here with OpenSSL HMAC and CRYPTO_memcmp so the comparison is
  * constant-time whatever the library does. Not linked into the handler.
  */
@@ -43,7 +43,7 @@ int token_verify(const char *token, const char *const *keys, size_t nkeys,
 void token_claims_release(struct token_claims *c);
 
 /* Compare an aud claim with the request it is used for, after normalising
- * both (signalr-service.md §3.3): scheme and host case-insensitive with the
+ * both as the service does: scheme and host case-insensitive with the
  * port dropped, path compared without a trailing '/', case-insensitive.
  * When hub is not NULL (client tokens), the aud's ?hub= must also equal hub
  * case-insensitively; otherwise (REST tokens) the query is ignored.

@@ -1,7 +1,7 @@
 /*
  * upstream.h - what the service and the function app share about upstream
  * (client → server) calls: the X-ASRS-Signature, the URL templates and the
- * hub/category/event patterns (signalr-service.md §5).
+ * hub/category/event patterns.
  *
  * The emulator signs and expands templates; the local host verifies.
  * OpenSSL HMAC-SHA256; comparisons are constant-time (CRYPTO_memcmp).

@@ -9,7 +9,7 @@
 #define UTIL_LIMITS_H
 
 /* A caller's request body inside an invocation (Data.req.Body), and any
- * SignalR REST body: 1 MB like the service (signalr-service.md §3.5). */
+ * SignalR REST body: 1 MB, the service's own limit. */
 #define LIMIT_USER_BODY (1024u * 1024u)
 
 /* A whole invocation envelope from the host. The body appears once in
@@ -20,10 +20,11 @@
 /* A handler's reply to the host, read by the local host. */
 #define LIMIT_INVOKE_REPLY (8u * 1024u * 1024u)
 
-/* SignalR REST request headers (signalr-service.md §3.5). */
+/* SignalR REST request headers: 16 KB, the service's limit. */
 #define LIMIT_REST_HEADERS (16u * 1024u)
 
-/* Client → service hub message over SSE/long polling send (§3.5). */
+/* Client → service hub message over SSE/long polling send (the service's
+ * limit). */
 #define LIMIT_CLIENT_MESSAGE (1024u * 1024u)
 
 /* One WebSocket message from a client (the service has no limit; we keep
@@ -33,7 +34,8 @@
 /* Bytes queued for one client before it is considered dead and closed. */
 #define LIMIT_CONN_SENDBUF (4u * 1024u * 1024u)
 
-/* Upstream reply (signalr-service.md §5.4: 16 MiB). */
+/* Upstream reply: 16 MiB, as the official emulator (a larger one becomes a
+ * Completion error). */
 #define LIMIT_UPSTREAM_REPLY (16u * 1024u * 1024u)
 
 /* JWT length accepted (the SDK refuses tokens over 4096 characters). */
@@ -42,7 +44,9 @@
 /* JSON nesting depth accepted in any body we parse. */
 #define LIMIT_JSON_DEPTH 64
 
-/* Hub protocol timers (signalr-service.md §2.9), milliseconds. */
+/* Hub protocol timers, milliseconds: the handshake must arrive within
+ * 15 s, the service pings an idle client every 15 s, and a client silent
+ * for 30 s is gone. */
 #define LIMIT_HANDSHAKE_MS 15000
 #define LIMIT_KEEPALIVE_MS 15000
 #define LIMIT_CLIENT_TIMEOUT_MS 30000

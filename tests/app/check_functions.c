@@ -1,8 +1,8 @@
 /*
  * check_functions.c - the app's functions through the runtime's dispatch
  * step (their function.json files read as the handler reads them), no
- * sockets:
- * every shared vector, then the table of caller mistakes in
+ * sockets: every vector of tests/vectors, then the table of caller
+ * mistakes in
  * tests/fixtures/handler/bad-input.json.
  */
 #include <regex.h>
@@ -26,14 +26,14 @@
 
 /* A throw-away app folder: the repository's function folders (linked) and
  * a www/ of its own. */
-static char app[256], www[300];
+static char *app;
+static char www[300];
 
 static void make_www(void)
 {
     char p[1024], cmd[1024];
-    snprintf(app, sizeof app, "/tmp/fn-app-%d", (int)getpid());
+    app = runner_tmpdir("fn-app");
     snprintf(www, sizeof www, "%s/www", app);
-    mkdir(app, 0755);
     snprintf(cmd, sizeof cmd,
              "for f in */function.json; do ln -s \"$PWD/${f%%/*}\" '%s/'; "
              "done",
@@ -56,18 +56,8 @@ static void make_www(void)
 
 static void drop_www(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", app);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static struct json_object *vector(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/vectors/%s", runner_spec_dir(), name);
-    struct json_object *v = json_object_from_file(path);
-    ck_assert_msg(v != NULL, "cannot read %s", path);
-    return v;
+    runner_rmtree(app);
+    free(app);
 }
 
 static const char *connstr_now;
@@ -136,8 +126,8 @@ static void assert_logs_are_strings(struct json_object *r)
 START_TEST(test_fn_negotiate_vector)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("negotiate-request.json");
-    struct json_object *exp = vector("negotiate-expected-response.json");
+    struct json_object *req = runner_vector("negotiate-request.json");
+    struct json_object *exp = runner_vector("negotiate-expected-response.json");
     int status = 0;
     struct json_object *r =
         run(st, "negotiate", json_object_object_get(req, "body"), &status);
@@ -156,7 +146,7 @@ END_TEST
 START_TEST(test_fn_user_negotiate_needs_the_principal_header)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("negotiate-request.json");
+    struct json_object *req = runner_vector("negotiate-request.json");
     struct json_object *env = json_object_object_get(req, "body");
     struct json_object *hdrs = path(env, "Data", "req", "Headers");
     int status = 0;
@@ -182,7 +172,7 @@ END_TEST
 START_TEST(test_fn_negotiate_without_binding_is_a_500_res)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("negotiate-request.json");
+    struct json_object *req = runner_vector("negotiate-request.json");
     struct json_object *env = json_object_object_get(req, "body");
     json_object_object_del(json_object_object_get(env, "Data"),
                            "connectionInfo");
@@ -202,8 +192,8 @@ END_TEST
 START_TEST(test_fn_broadcast_vector)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("broadcast-request.json");
-    struct json_object *exp = vector("broadcast-expected-response.json");
+    struct json_object *req = runner_vector("broadcast-request.json");
+    struct json_object *exp = runner_vector("broadcast-expected-response.json");
     int status = 0;
     struct json_object *r =
         run(st, "broadcast", json_object_object_get(req, "body"), &status);
@@ -233,7 +223,7 @@ END_TEST
 static struct json_object *broadcast_item(const char *bodytext)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("broadcast-request.json");
+    struct json_object *req = runner_vector("broadcast-request.json");
     struct json_object *env = json_object_object_get(req, "body");
     json_object_object_add(path(env, "Data", "req", NULL), "Body",
                            json_object_new_string(bodytext));
@@ -271,7 +261,7 @@ END_TEST
 START_TEST(test_fn_groups_actions)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("broadcast-request.json");
+    struct json_object *req = runner_vector("broadcast-request.json");
     struct json_object *env = json_object_object_get(req, "body");
     struct {
         const char *body, *item;
@@ -306,8 +296,8 @@ END_TEST
 START_TEST(test_fn_status_update_vector_and_honest_values)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("timer-request.json");
-    struct json_object *exp = vector("timer-expected-response.json");
+    struct json_object *req = runner_vector("timer-request.json");
+    struct json_object *exp = runner_vector("timer-expected-response.json");
     struct json_object *env = json_object_object_get(req, "body");
     stats_negotiation(st, time(NULL));
     stats_negotiation(st, time(NULL));
@@ -356,7 +346,7 @@ END_TEST
 START_TEST(test_fn_status_update_reports_a_failed_self_check)
 {
     struct stats *st = stats_new();
-    struct json_object *req = vector("timer-request.json");
+    struct json_object *req = runner_vector("timer-request.json");
     const char *text = jsonx_compact(json_object_object_get(req, "body"));
     int status = 0;
     char *out = app_dispatch(st, "Endpoint=nope", "statusUpdate",
@@ -380,7 +370,7 @@ END_TEST
 
 static struct json_object *index_env(const char *file)
 {
-    struct json_object *req = vector("broadcast-request.json");
+    struct json_object *req = runner_vector("broadcast-request.json");
     struct json_object *env = json_object_get(json_object_object_get(req,
                                                                       "body"));
     struct json_object *r = path(env, "Data", "req", NULL);

@@ -1,5 +1,5 @@
 // Conformance of bin/func-local with the real Functions host's behaviour
-// (../shared/spec/custom-handler.md and its vectors): func-local runs a
+// (the protocol vectors of tests/vectors): func-local runs a
 // recording fake handler (tests/host/fake_handler.mjs, started through
 // `node` on PATH with host.json arguments) and talks to a recording fake
 // SignalR REST server, so every byte it sends either way is checked: the
@@ -15,13 +15,11 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, copyFileSy
   existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, BINDIR, KEY, FAKE_HANDLER, start, stop, stopAll, eventually, exitWithin, decodeJwt }
+import { ROOT, BINDIR, DATA, KEY, FAKE_HANDLER, start, stop, stopAll, eventually, exitWithin, decodeJwt }
   from './lib.mjs';
 
 const WAIT_MS = 15_000;
-const specDir = existsSync(path.join(ROOT, '../shared/spec'))
-  ? path.join(ROOT, '../shared/spec') : path.join(ROOT, '../../shared/spec');
-const vector = (f) => JSON.parse(readFileSync(path.join(specDir, 'vectors', f), 'utf8'));
+const vector = (f) => JSON.parse(readFileSync(path.join(DATA, f), 'utf8'));
 
 let app; // temp app folder
 let capture; // the fake handler's capture file

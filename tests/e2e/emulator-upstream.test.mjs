@@ -2,7 +2,7 @@
 // @microsoft/signalr client (Node). The upstream is a small HTTP server in
 // this file that records every request and answers as each test says, so
 // the X-ASRS-* headers, the bodies, the signature (computed here with the
-// spec's algorithm), the order connected → messages → disconnected and the
+// service's algorithm), the order connected → messages → disconnected and the
 // mapping of answers back to the client are checked byte for byte. Every
 // test stops its emulator and server even on failure; every wait is bounded.
 import { test, after } from 'node:test';
@@ -112,7 +112,7 @@ for (const [name, transport] of [
   ['ServerSentEvents', signalR.HttpTransportType.ServerSentEvents],
   ['LongPolling', signalR.HttpTransportType.LongPolling],
 ]) {
-  test(`${name}: connected → messages → disconnected, headers, bodies and signature as the spec says`, async () => {
+  test(`${name}: connected → messages → disconnected, headers, bodies and signature as the service sends them`, async () => {
     await withStack({
       args: (up) => ['--access-key', KEY, '--access-key', KEY2,
         '--upstream', `${up.url}/runtime/webhooks/signalr`],
@@ -158,7 +158,7 @@ for (const [name, transport] of [
   });
 }
 
-test('an anonymous client: no X-ASRS-User-Id; the signature matches the spec vector algorithm', async () => {
+test('an anonymous client: no X-ASRS-User-Id; the signature matches the vector algorithm', async () => {
   await withStack({}, async ({ up, emu, clients }) => {
     const c = await connect(emu, {});
     clients.push(c);
@@ -166,7 +166,7 @@ test('an anonymous client: no X-ASRS-User-Id; the signature matches the spec vec
     const h = up.reqs[0].headers;
     assert.equal(h['x-asrs-user-id'], undefined);
     assert.equal(h['x-asrs-signature'], asrsSignature(c.connectionId, KEY));
-    // the spec's vector, through the same helper
+    // a fixed connection id's signature, through the same helper
     assert.equal(asrsSignature('KoT-CpD8FCu_vU0SQ7JSyg', KEY),
       'sha256=655E3CBA3C98DECE401D57B17674752A2A77D1C6E9DA9801402B82DA29FE507C');
   });

@@ -18,6 +18,8 @@ import * as signalR from '@microsoft/signalr';
 // $BINDIR (build-san/bin for the sanitizer build, memcheck's wrappers) or bin.
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BINDIR = path.resolve(ROOT, process.env.BINDIR || 'bin');
+// The repository's test data (tests/vectors/README.md).
+export const DATA = path.join(ROOT, 'tests/vectors');
 // The access key every test stack runs with.
 export const KEY = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH';
 // The recording fake custom handler func-local can run instead of bin/handler.
@@ -242,7 +244,8 @@ export function decodeJwt(token) {
   return { header: dec(h), payload: dec(p) };
 }
 
-// The upstream signature of one key (signalr-service.md §5.3):
+// The upstream signature of one key (X-ASRS-Signature; the header may carry
+// one such value per access key, comma-separated):
 // "sha256=" + upper-case HEX(HMAC-SHA256(UTF-8 key, UTF-8 connection id)).
 export function asrsSignature(connectionId, key = KEY) {
   return `sha256=${createHmac('sha256', Buffer.from(key, 'utf8'))

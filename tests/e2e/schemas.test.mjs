@@ -1,6 +1,6 @@
 // The app's configuration files against the JSON schemas SchemaStore
-// publishes for Azure Functions (exact copies in ../shared/schemas/, see its
-// README): host.json (draft-07), every function.json and local.settings.json
+// publishes for Azure Functions (exact copies in tests/vectors/schemas/, see
+// its README): host.json (draft-07), every function.json and local.settings.json
 // (draft-04, hence ajv-draft-04). `strict: false` as SchemaStore itself
 // validates them. Each schema is also shown to reject a broken copy, so a
 // schema that accepts anything cannot make these tests pass.
@@ -10,11 +10,9 @@ import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Ajv07 from 'ajv';
 import Ajv04 from 'ajv-draft-04';
-import { ROOT } from './lib.mjs';
+import { ROOT, DATA } from './lib.mjs';
 
-const SCHEMAS = process.env.SPEC_DIR
-  ? path.resolve(ROOT, process.env.SPEC_DIR, '..', 'schemas')
-  : path.resolve(ROOT, '../shared/schemas');
+const SCHEMAS = path.join(DATA, 'schemas');
 
 const load = (p) => JSON.parse(readFileSync(p, 'utf8'));
 const schema = (name) => load(path.join(SCHEMAS, name));

@@ -1,10 +1,11 @@
 // The SignalR extension's webhook of bin/func-local
 // (POST /runtime/webhooks/signalr) driven with plain HTTP requests signed
-// in the test, exactly as the service sends them (signalr-service.md §5,
-// vectors-signalr/upstream.txt): the invocation reaches the real handler,
-// its signalR output goes to bin/signalr-emulator (no upstream configured
-// there), and a real @microsoft/signalr client sees the result. Every
-// refusal (401, 415, 404, 400, 405) is checked with its JSON error.
+// in the test, exactly as the service sends them (connected, messages and
+// disconnected events, signed with X-ASRS-Signature): the invocation
+// reaches the real handler, its signalR output goes to bin/signalr-emulator
+// (no upstream configured there), and a real @microsoft/signalr client sees
+// the result. Every refusal (401, 415, 404, 400, 405) is checked with its
+// JSON error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { KEY, ROOT, start, stop, stopAll, eventually, hostEnv, appConnection, asrsSignature }

@@ -2,6 +2,5 @@
 #include "emulator_suites.h"
 #include "runner.h"
 
-RUNNER_MAIN(url_suite, hubproto_suite, strmap_suite, hub_suite,
-            rest_route_suite, token_vectors_suite, ws_suite, upstream_emu_suite,
-            blackbox_suite)
+RUNNER_MAIN(strmap_suite, hub_suite, rest_route_suite, ws_suite,
+            upstream_emu_suite, blackbox_suite)

@@ -217,7 +217,7 @@ START_TEST(test_headers)
     ck_assert_str_eq(header(h, "X-ASRS-Client-Query"),
                      "?hub=chat&id=jXZGpRctm8Tm-PBzFVhbhg");
     ck_assert_str_eq(header(h, "Content-Type"), "application/json");
-    /* vectors-signalr/upstream.txt: both keys, primary first */
+    /* HMAC-SHA256 of the connection id under both keys, primary first */
     ck_assert_str_eq(header(h, "X-ASRS-Signature"),
                      "sha256=655E3CBA3C98DECE401D57B17674752A2A77D1C6E9DA98"
                      "01402B82DA29FE507C,sha256=6E42D1617E864774DBB1DDAEE2C8"
@@ -366,7 +366,7 @@ static void answer_is(long status, const char *body, size_t len,
 
 START_TEST(test_answer_mapping)
 {
-    /* vectors-signalr/upstream.txt, signalr-service.md §5.4 */
+    /* The upstream's answer as the service maps it to the client */
     ANSWER(200, "{\"type\":3,\"invocationId\":\"7\",\"result\":\"ok\"}\x1e",
            "{\"type\":3,\"invocationId\":\"7\",\"result\":\"ok\"}\x1e");
     /* several records, verbatim */

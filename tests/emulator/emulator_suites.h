@@ -4,12 +4,9 @@
 
 #include <check.h>
 
-Suite *url_suite(void);
-Suite *hubproto_suite(void);
 Suite *strmap_suite(void);
 Suite *hub_suite(void);
 Suite *rest_route_suite(void);
-Suite *token_vectors_suite(void);
 Suite *ws_suite(void);
 Suite *blackbox_suite(void);
 Suite *upstream_emu_suite(void);

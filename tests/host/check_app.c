@@ -59,7 +59,7 @@ START_TEST(test_app_loads_the_vectors_app)
 {
     struct app app;
     char err[512], path[512];
-    snprintf(path, sizeof path, "%s/vectors/app", runner_spec_dir());
+    snprintf(path, sizeof path, "%s/app", runner_data_dir());
     ck_assert_msg(app_load(path, &app, err, sizeof err) == 0, "%s", err);
     ck_assert_ptr_nonnull(app_find(&app, "broadcast"));
     app_release(&app);
@@ -70,7 +70,7 @@ START_TEST(test_app_environment_wins_over_values)
 {
     struct app app;
     char err[512];
-    char *dir = ht_tmpdir();
+    char *dir = runner_tmpdir("check_host");
     ht_write(dir, "host.json", good_host);
     ht_write(dir, "f/function.json", http_fn);
     ht_write(dir, "local.settings.json",
@@ -93,7 +93,7 @@ START_TEST(test_app_environment_wins_over_values)
     ck_assert_str_eq(app.workdir, app.root);
     unsetenv("CHECK_HOST_A");
     app_release(&app);
-    ht_rmtree(dir);
+    runner_rmtree(dir);
     free(dir);
 }
 END_TEST
@@ -102,7 +102,7 @@ START_TEST(test_app_route_prefix_timeout_and_workdir)
 {
     struct app app;
     char err[512];
-    char *dir = ht_tmpdir();
+    char *dir = runner_tmpdir("check_host");
     ht_write(dir, "host.json",
              "{\"functionTimeout\":\"-1\",\"extensions\":{\"http\":"
              "{\"routePrefix\":\"/v1/\"}},\"customHandler\":{"
@@ -119,7 +119,7 @@ START_TEST(test_app_route_prefix_timeout_and_workdir)
     ck_assert_int_eq(app.port, 7071);
     ck_assert_uint_eq(app.ncors, 0);
     app_release(&app);
-    ht_rmtree(dir);
+    runner_rmtree(dir);
     free(dir);
 }
 END_TEST
@@ -220,13 +220,13 @@ START_TEST(test_app_refuses_malformed_files)
     const struct bad_case *c = &bad_cases[_i];
     struct app app;
     char err[512] = "";
-    char *dir = ht_tmpdir();
+    char *dir = runner_tmpdir("check_host");
     ht_write(dir, "host.json", c->host ? c->host : good_host);
     ht_write(dir, "f/function.json", c->fn ? c->fn : http_fn);
     if (c->settings)
         ht_write(dir, "local.settings.json", c->settings);
     int rc = app_load(dir, &app, err, sizeof err);
-    ht_rmtree(dir);
+    runner_rmtree(dir);
     free(dir);
     ck_assert_msg(rc == -1, "case %d loaded", _i);
     ck_assert_msg(strstr(err, c->expect) != NULL,
@@ -241,7 +241,7 @@ START_TEST(test_app_function_in_error_does_not_stop_the_app)
 {
     struct app app;
     char err[512] = "";
-    char *dir = ht_tmpdir();
+    char *dir = runner_tmpdir("check_host");
     ht_write(dir, "host.json", good_host);
     ht_write(dir, "f/function.json", http_fn);
     ht_write(dir, "q/function.json",
@@ -249,7 +249,7 @@ START_TEST(test_app_function_in_error_does_not_stop_the_app)
              "\"in\",\"name\":\"req\"},{\"type\":\"queue\",\"direction\":"
              "\"out\",\"name\":\"out\",\"queueName\":\"x\"}]}");
     int rc = app_load(dir, &app, err, sizeof err);
-    ht_rmtree(dir);
+    runner_rmtree(dir);
     free(dir);
     ck_assert_msg(rc == 0, "%s", err);
     ck_assert_uint_eq(app.nfns, 2);

@@ -5,6 +5,7 @@
 
 #include "host/conninfo.h"
 #include "host_test.h"
+#include "runner.h"
 #include "proto/token.h"
 #include "util/jsonx.h"
 #include "util/xalloc.h"
@@ -77,7 +78,7 @@ END_TEST
  * for the token (libjwt orders claims differently; both verify). */
 START_TEST(test_conninfo_matches_negotiate_vector)
 {
-    struct json_object *v = ht_vector("vectors/negotiate-request.json");
+    struct json_object *v = runner_vector("negotiate-request.json");
     const char *want = jsonx_str(
         jsonx_get_ci(jsonx_get_ci(v, "body"), "Data"), "connectionInfo");
     struct connstr cs;

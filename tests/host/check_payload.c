@@ -5,6 +5,7 @@
 
 #include "host/payload.h"
 #include "host_test.h"
+#include "runner.h"
 #include "util/jsonx.h"
 #include "util/banned.h"
 
@@ -81,7 +82,7 @@ static void assert_sys(struct json_object *sys, const char *fn)
 static void check_http_vector(const char *file, const char *fn,
                               long long content_length)
 {
-    struct json_object *v = ht_vector(file);
+    struct json_object *v = runner_vector(file);
     struct json_object *body = jsonx_get_ci(v, "body");
     struct json_object *want_req =
         jsonx_get_ci(jsonx_get_ci(body, "Data"), "req");
@@ -102,7 +103,7 @@ static void check_http_vector(const char *file, const char *fn,
     struct json_object *want_md_copy = NULL;
     json_object_deep_copy(want_md, &want_md_copy, NULL);
     json_object_object_del(want_md_copy, "sys");
-    /* Metadata order is not guaranteed (§2.4): compare as sets. */
+    /* The host does not guarantee the order of Metadata: compare as sets. */
     ck_assert_msg(json_object_equal(want_md_copy, md), "Metadata: want %s got %s",
                   jsonx_compact(want_md_copy), jsonx_compact(md));
 
@@ -122,14 +123,14 @@ static void check_http_vector(const char *file, const char *fn,
 START_TEST(test_payload_negotiate_matches_vector)
 {
     /* The client sent Content-Length: 0, so there is no Body. */
-    check_http_vector("vectors/negotiate-request.json", "negotiate", 0);
+    check_http_vector("negotiate-request.json", "negotiate", 0);
 }
 END_TEST
 
 START_TEST(test_payload_broadcast_matches_vector)
 {
     /* Body as a string, and Metadata.message double-encoded. */
-    check_http_vector("vectors/broadcast-request.json", "broadcast", 45);
+    check_http_vector("broadcast-request.json", "broadcast", 45);
 }
 END_TEST
 
@@ -202,7 +203,7 @@ END_TEST
 
 START_TEST(test_payload_timer_matches_vector_structure)
 {
-    struct json_object *v = ht_vector("vectors/timer-request.json");
+    struct json_object *v = runner_vector("timer-request.json");
     struct json_object *want = jsonx_get_ci(
         jsonx_get_ci(jsonx_get_ci(v, "body"), "Data"), "myTimer");
     struct json_object *t = payload_timer(0);

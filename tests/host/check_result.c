@@ -4,6 +4,7 @@
 
 #include "host/result.h"
 #include "host_test.h"
+#include "runner.h"
 #include "util/jsonx.h"
 #include "util/banned.h"
 
@@ -47,7 +48,7 @@ static const struct expect *find(const char *name)
 
 START_TEST(test_result_every_vector_case)
 {
-    struct json_object *v = ht_vector("vectors/handler-response-cases.json");
+    struct json_object *v = runner_vector("handler-response-cases.json");
     struct json_object *cases = jsonx_get_ci(v, "cases");
     size_t n = json_object_array_length(cases);
     ck_assert_uint_ge(n, 15);

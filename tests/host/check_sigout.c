@@ -7,6 +7,7 @@
 #include "host/rest.h"
 #include "host/sigout.h"
 #include "host_test.h"
+#include "runner.h"
 #include "proto/token.h"
 #include "util/jsonx.h"
 #include "util/xalloc.h"
@@ -18,7 +19,7 @@ static const char emulator_cs[] =
 
 START_TEST(test_sigout_every_vector_case)
 {
-    struct json_object *v = ht_vector("vectors/signalr-output-items.json");
+    struct json_object *v = runner_vector("signalr-output-items.json");
     struct json_object *cases = jsonx_get_ci(v, "cases");
     size_t n = json_object_array_length(cases);
     ck_assert_uint_ge(n, 18);
@@ -110,7 +111,7 @@ END_TEST
 START_TEST(test_rest_token_claims_match_vector)
 {
     struct json_object *v =
-        ht_vector("vectors/signalr-rest-broadcast-expected.json");
+        runner_vector("signalr-rest-broadcast-expected.json");
     struct json_object *want = jsonx_get_ci(v, "jwtPayloadDecoded");
     struct connstr cs;
     char err[256];

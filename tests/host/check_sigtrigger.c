@@ -1,5 +1,5 @@
 /* check_sigtrigger.c - the signalRTrigger binding: the webhook's checks in
- * the extension's order, the spec's signature vectors, the
+ * the extension's order, the signature vectors, the
  * InvocationContext shape, parameterNames, the Completion record, and the
  * function.json rules the extension enforces when it maps a function. */
 #include <stdio.h>
@@ -9,13 +9,15 @@
 #include "host/app.h"
 #include "host/sigtrigger.h"
 #include "host_test.h"
+#include "runner.h"
 #include "proto/upstream.h"
 #include "util/jsonx.h"
 #include "util/banned.h"
 
 #define KEY "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 
-/* vectors-signalr/upstream.txt §1 (connection id, hub, query, claims). */
+/* An upstream request as the service sends it: connection id, hub, query,
+ * claims, and the signature of the connection id under KEY. */
 static struct payload_kv hdrs[] = {
     {"Host", "localhost:7071"},
     {"X-ASRS-Connection-Id", "KoT-CpD8FCu_vU0SQ7JSyg"},
@@ -86,7 +88,7 @@ START_TEST(test_route_content_type_then_headers)
 }
 END_TEST
 
-START_TEST(test_verify_against_the_spec_vectors)
+START_TEST(test_verify_against_the_vectors)
 {
     struct sigtrigger_req r = mkreq("{}");
     char err[256];
@@ -108,7 +110,7 @@ START_TEST(test_verify_against_the_spec_vectors)
     ck_assert_int_eq(sigtrigger_verify(&r, keys, 1, "other", err, sizeof err),
                      -1);
     /* vectors/upstream-signature.json, lower-case hex, second of two. */
-    struct json_object *v = ht_vector("vectors/upstream-signature.json");
+    struct json_object *v = runner_vector("upstream-signature.json");
     const char *want = jsonx_str(jsonx_get_ci(v, "expectedHeader"),
                                  "X-ASRS-Signature");
     char lower[128];
@@ -149,7 +151,8 @@ START_TEST(test_parse_bodies_of_upstream_txt)
 {
     struct sigtrigger_msg m;
     char err[256];
-    /* §3: send (no id), invoke (id "0"), a trailing 0x1E tolerated. */
+    /* Client invocations: send (no id), invoke (id "0"), a trailing 0x1E
+     * tolerated. */
     ck_assert_int_eq(parse("messages", "broadcast",
                            "{\"type\":1,\"target\":\"broadcast\","
                            "\"arguments\":[\"x\",2]}",
@@ -165,7 +168,7 @@ START_TEST(test_parse_bodies_of_upstream_txt)
                      0);
     ck_assert_str_eq(m.invocation_id, "0");
     sigtrigger_msg_release(&m);
-    /* §1, §2: connected; disconnected in both key casings. */
+    /* System events: connected; disconnected in both key casings. */
     ck_assert_int_eq(parse("connections", "connected", "{\"type\":10}", &m,
                            err, sizeof err),
                      0);
@@ -292,7 +295,7 @@ START_TEST(test_parameter_names_in_metadata)
     ck_assert_int_eq(sigtrigger_metadata(b, &m, json_object_new_object(),
                                          &md, err, sizeof err),
                      0);
-    /* custom-handler.md §2.2: a string is JSON-encoded once more, an
+    /* As the host encodes Metadata: a string is JSON-encoded once more, an
      * object stays an object. */
     ck_assert_str_eq(jsonx_str(md, "text"), "\"hi\"");
     ck_assert_int_eq(json_object_get_int(
@@ -358,7 +361,7 @@ static const char good_host[] =
 static int load_trigger(const char *binding, const char *second,
                         char *err, size_t errlen)
 {
-    char *dir = ht_tmpdir();
+    char *dir = runner_tmpdir("check_host");
     char fj[1024];
     struct app app;
     ht_write(dir, "host.json", good_host);
@@ -371,7 +374,7 @@ static int load_trigger(const char *binding, const char *second,
     int rc = app_load(dir, &app, err, errlen);
     if (rc == 0)
         app_release(&app);
-    ht_rmtree(dir);
+    runner_rmtree(dir);
     free(dir);
     return rc;
 }
@@ -441,7 +444,7 @@ Suite *sigtrigger_suite(void)
     Suite *s = suite_create("sigtrigger");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_route_content_type_then_headers);
-    tcase_add_test(tc, test_verify_against_the_spec_vectors);
+    tcase_add_test(tc, test_verify_against_the_vectors);
     tcase_add_test(tc, test_parse_bodies_of_upstream_txt);
     tcase_add_test(tc, test_context_has_the_extension_shape);
     tcase_add_test(tc, test_parameter_names_in_metadata);

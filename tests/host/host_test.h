@@ -1,8 +1,8 @@
 /*
  * host_test.h - suites of the check_host runner and their shared helpers.
  *
- * The helpers live in host_main.c: reading a vector file of
- * ../shared/spec as JSON, and writing a throw-away app folder.
+ * The helper lives in host_main.c: writing a file of a throw-away app
+ * folder. Vector files and temporary folders come from runner.h.
  */
 #ifndef TESTS_HOST_TEST_H
 #define TESTS_HOST_TEST_H
@@ -19,14 +19,7 @@ Suite *conninfo_suite(void);
 Suite *ncrontab_suite(void);
 Suite *sigtrigger_suite(void);
 
-/* spec/<rel> parsed (new reference); fails the test when unreadable. */
-struct json_object *ht_vector(const char *rel);
-
-/* A new empty directory under /tmp (caller frees the string; ht_rmtree
- * removes it). */
-char *ht_tmpdir(void);
 /* Write text to dir/rel, creating one level of sub-folder if needed. */
 void ht_write(const char *dir, const char *rel, const char *text);
-void ht_rmtree(const char *dir);
 
 #endif

@@ -137,19 +137,10 @@ static void request(CURL *h, const char *method, const char *path,
     curl_slist_free_all(hs);
 }
 
-static struct json_object *vector(const char *name)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/vectors/%s", runner_spec_dir(), name);
-    struct json_object *v = json_object_from_file(p);
-    ck_assert_msg(v != NULL, "cannot read %s", p);
-    return v;
-}
-
 /* Replay a request vector; returns the parsed reply body. */
 static struct json_object *replay(CURL *h, const char *name, long *status)
 {
-    struct json_object *v = vector(name);
+    struct json_object *v = runner_vector(name);
     const char *body = jsonx_compact(json_object_object_get(v, "body"));
     struct json_object *hdrs = json_object_object_get(v, "headers");
     struct reply r;
@@ -186,7 +177,7 @@ START_TEST(test_http_vectors_replayed_as_the_host_sends_them)
     long st = 0;
     /* negotiate */
     struct json_object *o = replay(h, "negotiate-request.json", &st);
-    struct json_object *exp = vector("negotiate-expected-response.json");
+    struct json_object *exp = runner_vector("negotiate-expected-response.json");
     ck_assert_int_eq(st, jsonx_str(exp, "x") ? 0 : 200);
     ck_assert(json_object_equal(
         outputs(o),
@@ -198,7 +189,7 @@ START_TEST(test_http_vectors_replayed_as_the_host_sends_them)
     json_object_put(exp);
     /* broadcast */
     o = replay(h, "broadcast-request.json", &st);
-    exp = vector("broadcast-expected-response.json");
+    exp = runner_vector("broadcast-expected-response.json");
     ck_assert_int_eq(st, 200);
     struct json_object *eo =
         json_object_object_get(json_object_object_get(exp, "body"), "Outputs");
@@ -209,7 +200,7 @@ START_TEST(test_http_vectors_replayed_as_the_host_sends_them)
     ck_assert_int_eq(json_object_get_int(json_object_object_get(res,
                                                                 "statusCode")),
                      200);
-    struct json_object *client = vector("broadcast-client-response.json");
+    struct json_object *client = runner_vector("broadcast-client-response.json");
     struct json_object *got = json_tokener_parse(jsonx_str(res, "body"));
     ck_assert(json_object_get_boolean(json_object_object_get(got, "sent")) ==
               json_object_get_boolean(json_object_object_get(
@@ -262,7 +253,7 @@ static void *hammer(void *arg)
 {
     int *ok = arg;
     CURL *h = curl_easy_init();
-    struct json_object *v = vector("broadcast-request.json");
+    struct json_object *v = runner_vector("broadcast-request.json");
     const char *body = jsonx_compact(json_object_object_get(v, "body"));
     for (int i = 0; i < 50; i++) {
         struct reply r;
@@ -382,7 +373,7 @@ static int connect_port(int p)
 
 START_TEST(test_http_sigterm_lets_the_request_in_flight_finish)
 {
-    struct json_object *v = vector("broadcast-request.json");
+    struct json_object *v = runner_vector("broadcast-request.json");
     const char *body = jsonx_compact(json_object_object_get(v, "body"));
     size_t n = strlen(body), half = n / 2;
     char head[512];

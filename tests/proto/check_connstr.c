@@ -12,12 +12,7 @@
 
 static struct json_object *load_cases(void)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/vectors/connection-strings.json",
-             runner_spec_dir());
-    struct json_object *root = json_object_from_file(path);
-    ck_assert_msg(root != NULL, "cannot read %s", path);
-    return root;
+    return runner_vector("connection-strings.json");
 }
 
 START_TEST(test_connstr_vectors)

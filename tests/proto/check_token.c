@@ -1,4 +1,6 @@
-/* check_token.c - minting and verifying tokens; vectors from the spec. */
+/* check_token.c - minting and verifying tokens, and the token vectors
+ * (tests/vectors/signalr/tokens.txt, signalr-connection-info-jwt.json) as
+ * the emulator and the local host apply them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,29 +8,53 @@
 #include <jwt.h>
 
 #include "proto/token.h"
+#include "runner.h"
 #include "util/jsonx.h"
 
 #define KEY "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 #define KEY2 "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 #define T0 1735689600L
 
-/* vectors/signalr-connection-info-jwt.json */
-static const char anon_token[] =
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJuYmYiOjE3MzU2ODk2MDAsImV4cCI6MT"
-    "czNTY5MzIwMCwiaWF0IjoxNzM1Njg5NjAwLCJhdWQiOiJodHRwOi8vbG9jYWxob3N0L2Ns"
-    "aWVudC8_aHViPW5vdGlmaWNhdGlvbnMifQ.ib66afDCm_FWdV27AIGMKzU0W2cy2o11VBpR-"
-    "xdlxY0";
-static const char user_token[] =
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhc3JzLnMudWlkIjoidXNlci0xMjMiLC"
-    "JuYmYiOjE3MzU2ODk2MDAsImV4cCI6MTczNTY5MzIwMCwiaWF0IjoxNzM1Njg5NjAwLCJh"
-    "dWQiOiJodHRwOi8vbG9jYWxob3N0L2NsaWVudC8_aHViPW5vdGlmaWNhdGlvbnMifQ.49rE"
-    "odk0qaB74VUkULgtA9D_dSH856VUhiudgsLS6Bw";
-/* vectors-signalr/jwt-client-token.txt (nameid user1, iat 1700000000) */
-static const char nameid_token[] =
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJuYW1laWQiOiJ1c2VyMSIsIm5iZiI6MT"
-    "cwMDAwMDAwMCwiZXhwIjoxNzAwMDAzNjAwLCJpYXQiOjE3MDAwMDAwMDAsImF1ZCI6Imh0"
-    "dHA6Ly9sb2NhbGhvc3QvY2xpZW50Lz9odWI9Y2hhdCJ9.GLpzQf5bOoSKaGo9K7Juqik9ba6"
-    "AmmKpDfLK6kNhfnQ";
+#define VEC_NOW 1700000100L /* inside the lifetime of signalr/tokens.txt */
+
+/* The two client tokens of signalr-connection-info-jwt.json (hub
+ * "notifications", issued at T0, anonymous and with user "user-123"), read
+ * before each test. */
+static char *anon_token;
+static char *user_token;
+
+static void load_tokens(void)
+{
+    struct json_object *v = runner_vector("signalr-connection-info-jwt.json");
+    anon_token = strdup(jsonx_str(v, "accessToken"));
+    user_token = strdup(
+        jsonx_str(json_object_object_get(v, "withUserId"), "accessToken"));
+    json_object_put(v);
+    ck_assert(anon_token && user_token);
+}
+
+static void free_tokens(void)
+{
+    free(anon_token);
+    free(user_token);
+}
+
+/* The token of the line "label: <token>" of signalr/tokens.txt; caller
+ * frees. */
+static char *vector_token(const char *label)
+{
+    char path[512], line[64];
+    snprintf(path, sizeof path, "%s/signalr/tokens.txt", runner_data_dir());
+    char *text = runner_slurp(path, NULL);
+    ck_assert_msg(text != NULL, "cannot read %s", path);
+    snprintf(line, sizeof line, "\n%s: ", label);
+    const char *p = strstr(text, line);
+    ck_assert_msg(p != NULL, "no token %s in %s", label, path);
+    p += strlen(line);
+    char *tok = strndup(p, strcspn(p, " \r\n"));
+    free(text);
+    return tok;
+}
 
 static const char *const one_key[] = {KEY};
 
@@ -38,7 +64,7 @@ static int verify(const char *tok, long now, struct token_claims *c,
     return token_verify(tok, one_key, 1, now, 300, c, err, n);
 }
 
-START_TEST(test_token_verifies_spec_vectors)
+START_TEST(test_token_verifies_the_binding_vectors)
 {
     struct token_claims c;
     char err[200];
@@ -49,10 +75,6 @@ START_TEST(test_token_verifies_spec_vectors)
     token_claims_release(&c);
     ck_assert_int_eq(verify(user_token, T0 + 60, &c, err, sizeof err), 0);
     ck_assert_str_eq(c.user_id, "user-123");
-    token_claims_release(&c);
-    ck_assert_int_eq(verify(nameid_token, 1700000100L, &c, err, sizeof err),
-                     0);
-    ck_assert_str_eq(c.user_id, "user1");
     token_claims_release(&c);
 }
 END_TEST
@@ -189,16 +211,101 @@ START_TEST(test_token_audience_forms)
 }
 END_TEST
 
+START_TEST(test_client_vector_signature_and_audience)
+{
+    char *tok = vector_token("client");
+    const char *keys[] = {KEY};
+    struct token_claims c;
+    char err[200];
+    ck_assert_int_eq(token_verify(tok, keys, 1, VEC_NOW, 300, &c, err,
+                                  sizeof err), 0);
+    ck_assert_str_eq(c.user_id, "user1");
+    /* SDK form: no port in aud; the request has one. */
+    ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
+                                     "/client/", "chat"), 1);
+    ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
+                                     "/client/", "CHAT"), 1);
+    ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
+                                     "/client/", "other"), 0);
+    ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
+                                     "/api/hubs/chat/:send", NULL), 0);
+    token_claims_release(&c);
+    free(tok);
+}
+END_TEST
+
+START_TEST(test_client_vector_expired_tampered_wrong_key)
+{
+    char *tok = vector_token("client");
+    const char *keys[] = {KEY};
+    const char *wrong[] = {"not-the-key"};
+    const char *two[] = {"not-the-key", KEY};
+    struct token_claims c;
+    char err[200];
+    /* The vector's lifetime ended in 2023. */
+    ck_assert_int_eq(token_verify(tok, keys, 1, 1800000000L, 300, &c, err,
+                                  sizeof err), -1);
+    ck_assert_ptr_null(strstr(err, "eyJ"));
+    ck_assert_int_eq(token_verify(tok, wrong, 1, VEC_NOW, 300, &c, err,
+                                  sizeof err), -1);
+    /* The secondary key is tried too. */
+    ck_assert_int_eq(token_verify(tok, two, 2, VEC_NOW, 300, &c, err,
+                                  sizeof err), 0);
+    token_claims_release(&c);
+    size_t n = strlen(tok);
+    tok[n - 2] = tok[n - 2] == 'A' ? 'B' : 'A';
+    ck_assert_int_eq(token_verify(tok, keys, 1, VEC_NOW, 300, &c, err,
+                                  sizeof err), -1);
+    free(tok);
+}
+END_TEST
+
+START_TEST(test_rest_vectors_sdk_and_docs_audiences)
+{
+    const char *keys[] = {KEY};
+    struct token_claims c;
+    char err[200];
+    char *a = vector_token("rest-sdk"); /* SDK: query in aud */
+    ck_assert_int_eq(token_verify(a, keys, 1, VEC_NOW, 300, &c, err,
+                                  sizeof err), 0);
+    ck_assert_str_eq(c.user_id, "server1");
+    ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
+                                     "/api/hubs/chat/:send", NULL), 1);
+    ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
+                                     "/api/hubs/other/:send", NULL), 0);
+    token_claims_release(&c);
+    free(a);
+    char *b = vector_token("rest-docs"); /* docs: port, no query */
+    ck_assert_int_eq(token_verify(b, keys, 1, VEC_NOW, 300, &c, err,
+                                  sizeof err), 0);
+    ck_assert_ptr_null(c.user_id);
+    ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
+                                     "/api/v1/hubs/chat", NULL), 1);
+    ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
+                                     "/api/v1/hubs/chat/", NULL), 1);
+    ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
+                                     "/api/v1/hubs/chat/users/u", NULL), 0);
+    token_claims_release(&c);
+    free(b);
+}
+END_TEST
+
 Suite *token_suite(void)
 {
     Suite *s = suite_create("token");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_token_verifies_spec_vectors);
+    tcase_add_checked_fixture(tc, load_tokens, free_tokens);
+    tcase_add_test(tc, test_token_verifies_the_binding_vectors);
     tcase_add_test(tc, test_token_lifetime_is_enforced_with_skew);
     tcase_add_test(tc, test_token_refuses_tampering_wrong_key_and_none);
     tcase_add_test(tc, test_token_mint_roundtrip_and_second_key);
     tcase_add_test(tc, test_token_accepts_hs512_and_requires_exp);
     tcase_add_test(tc, test_token_audience_forms);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("vectors");
+    tcase_add_test(tc, test_client_vector_signature_and_audience);
+    tcase_add_test(tc, test_client_vector_expired_tampered_wrong_key);
+    tcase_add_test(tc, test_rest_vectors_sdk_and_docs_audiences);
     suite_add_tcase(s, tc);
     return s;
 }

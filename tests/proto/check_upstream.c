@@ -1,10 +1,13 @@
-/* check_upstream.c - upstream signatures (spec vectors), patterns, templates. */
+/* check_upstream.c - upstream signatures (upstream-signature.json and more),
+ * patterns, templates. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <check.h>
 
 #include "proto/upstream.h"
+#include "runner.h"
+#include "util/jsonx.h"
 
 #define KEY "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 #define KEY2 "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -12,11 +15,13 @@
 START_TEST(test_upstream_signature_vectors)
 {
     char sig[UPSTREAM_SIG_LEN];
-    /* vectors/upstream-signature.json */
-    upstream_signature(KEY, "hb6Zq2Rk3z0AbCdEfGhIjw", sig);
-    ck_assert_str_eq(sig, "sha256=95BA3D50C94E6640E3BB6C8ADC6DE00984B17A5499"
-                          "6F2524072A2ADFEA8102E6");
-    /* vectors-signalr/upstream.txt */
+    struct json_object *v = runner_vector("upstream-signature.json");
+    upstream_signature(jsonx_str(v, "accessKey"), jsonx_str(v, "connectionId"),
+                       sig);
+    ck_assert_str_eq(sig, jsonx_str(json_object_object_get(v, "expectedHeader"),
+                                    "X-ASRS-Signature"));
+    json_object_put(v);
+    /* the connection id of check_sigtrigger.c's upstream requests */
     upstream_signature(KEY, "KoT-CpD8FCu_vU0SQ7JSyg", sig);
     ck_assert_str_eq(sig, "sha256=655E3CBA3C98DECE401D57B17674752A2A77D1C6E9"
                           "DA9801402B82DA29FE507C");

@@ -309,21 +309,12 @@ static pid_t start_in_root(const char *root, const char *approot, int proc,
     return pid;
 }
 
-static struct json_object *vector(const char *name)
-{
-    char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s/vectors/%s", runner_spec_dir(), name);
-    struct json_object *v = json_object_from_file(p);
-    ck_assert_msg(v != NULL, "cannot read %s", p);
-    return v;
-}
-
 /* Replay the request vector name against a handler on port; returns its
  * parsed reply (new reference) after checking status 200 and Logs. */
 static struct json_object *replay(int port, const char *name)
 {
     long status = 0;
-    struct json_object *req = vector(name);
+    struct json_object *req = runner_vector(name);
     char *body = pubtest_post(
         port, json_object_get_string(json_object_object_get(req, "path")),
         json_object_to_json_string_ext(json_object_object_get(req, "body"),
@@ -354,14 +345,14 @@ static struct json_object *output(struct json_object *reply,
 static void replay_vectors(int port)
 {
     struct json_object *got = replay(port, "negotiate-request.json");
-    struct json_object *exp = vector("negotiate-expected-response.json");
+    struct json_object *exp = runner_vector("negotiate-expected-response.json");
     ck_assert_msg(json_object_equal(output(got, "res"), output(exp, "res")),
                   "negotiate: %s", json_object_to_json_string(got));
     json_object_put(got);
     json_object_put(exp);
 
     got = replay(port, "broadcast-request.json");
-    exp = vector("broadcast-expected-response.json");
+    exp = runner_vector("broadcast-expected-response.json");
     ck_assert_msg(json_object_equal(output(got, "signalRMessages"),
                                     output(exp, "signalRMessages")),
                   "broadcast: %s", json_object_to_json_string(got));

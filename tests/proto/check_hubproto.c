@@ -1,11 +1,14 @@
 /* check_hubproto.c - JSON hub protocol records (src/proto/hubproto.c),
- * with the bytes of vectors-signalr/hub-messages.txt and handshake.txt. */
+ * with records of tests/vectors/signalr/hub-messages.txt. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <check.h>
 
-#include "emulator_suites.h"
 #include "proto/hubproto.h"
+#include "runner.h"
+#include "util/jsonx.h"
 
 static const char HS[] = "{\"protocol\":\"json\",\"version\":1}\x1e";
 
@@ -163,6 +166,54 @@ START_TEST(test_writers_match_vectors)
 }
 END_TEST
 
+/* Every record of tests/vectors/signalr/hub-messages.txt: handshake
+ * requests are checked (JSON accepted, MessagePack refused), the service's
+ * handshake answers are what the writer produces, and every hub message
+ * parses with its own type. */
+START_TEST(test_vector_records)
+{
+    char path[512], err[128];
+    snprintf(path, sizeof path, "%s/signalr/hub-messages.txt",
+             runner_data_dir());
+    char *text = runner_slurp(path, NULL);
+    ck_assert_msg(text != NULL, "cannot read %s", path);
+    size_t n = 0;
+    char *save = NULL;
+    for (char *l = strtok_r(text, "\n", &save); l;
+         l = strtok_r(NULL, "\n", &save)) {
+        if (l[0] != '{')
+            continue;
+        size_t len = strlen(l);
+        struct json_object *o = json_tokener_parse(l);
+        ck_assert_msg(o != NULL, "not JSON: %s", l);
+        struct json_object *type = json_object_object_get(o, "type");
+        const char *proto = jsonx_str(o, "protocol");
+        if (proto) {
+            ck_assert_int_eq(hubproto_handshake_check(l, len, err, sizeof err),
+                             strcmp(proto, "json") == 0 ? 0 : -1);
+        } else if (!type) {
+            struct buf b;
+            buf_init(&b, 4096);
+            ck_assert_int_eq(
+                hubproto_write_handshake(&b, jsonx_str(o, "error")), 0);
+            ck_assert_uint_eq(b.len, len + 1);
+            ck_assert_int_eq(memcmp(b.data, l, len), 0);
+            buf_release(&b);
+        } else {
+            struct hubproto_msg m;
+            ck_assert_msg(hubproto_parse(l, len, &m, err, sizeof err) == 0,
+                          "%s: %s", l, err);
+            ck_assert_int_eq(m.type, json_object_get_int(type));
+            hubproto_msg_release(&m);
+        }
+        json_object_put(o);
+        n++;
+    }
+    ck_assert_uint_ge(n, 20);
+    free(text);
+}
+END_TEST
+
 START_TEST(test_writer_respects_cap)
 {
     struct buf b;
@@ -187,6 +238,7 @@ Suite *hubproto_suite(void)
     tcase_add_test(tc, test_parse_message_types);
     tcase_add_test(tc, test_parse_rejects_bad_records);
     tcase_add_test(tc, test_writers_match_vectors);
+    tcase_add_test(tc, test_vector_records);
     tcase_add_test(tc, test_writer_respects_cap);
     suite_add_tcase(s, tc);
     return s;

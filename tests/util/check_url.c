@@ -4,7 +4,6 @@
 
 #include <check.h>
 
-#include "emulator_suites.h"
 #include "util/url.h"
 
 START_TEST(test_url_decode_segment)
