@@ -5,6 +5,8 @@
  *                    [--upstream URL-TEMPLATE|default]... [--settings FILE]
  *                    [--upstream-timeout-ms N] [--verbose]
  *
+ * Listens on 127.0.0.1 and ::1 (both loopbacks, as ASP.NET Core does for
+ * localhost; 127.0.0.1 alone without IPv6), or on the one --bind address.
  * Prints the connection string and the listening address on stdout, then
  * serves until SIGTERM/SIGINT (exit 0). A bad option, a bad settings file
  * or a port in use is one stderr line and exit 1. The access key is
@@ -39,8 +41,10 @@ static void usage(FILE *f)
             "\n"
             "  --port N              port to listen on (default %d; 0 picks "
             "a free one)\n"
-            "  --bind ADDR           IPv4 address to listen on (default "
-            "127.0.0.1)\n"
+            "  --bind ADDR           listen on this one IPv4 or IPv6 "
+            "address only; default:\n"
+            "                        both loopbacks, 127.0.0.1 and ::1 "
+            "(\"localhost\")\n"
             "  --access-key KEY      access key (repeat for a secondary "
             "key);\n"
             "                        default: the official emulator's key\n"
@@ -167,7 +171,7 @@ static void log_upstream(const struct upconf *up, const char *settings,
 
 int main(int argc, char **argv)
 {
-    struct server_config cfg = {.bind = "127.0.0.1", .port = DEFAULT_PORT};
+    struct server_config cfg = {.port = DEFAULT_PORT};
     struct options o = {.timeout_ms = UPSTREAM_TIMEOUT_MS};
     struct server s;
     int rc = 1;
@@ -191,8 +195,10 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("Endpoint=http://localhost;Port=%d;AccessKey=%s;Version=1.0;\n",
            s.port, cfg.keys[0]);
-    printf("listening on http://%s:%d\n", cfg.bind, s.port);
+    printf("listening on http://%s:%d\n", s.host[0], s.port);
     fflush(stdout);
+    for (size_t i = 1; i < s.nmhd; i++)
+        log_info("listening on http://%s:%d as well", s.host[i], s.port);
     rc = server_run(&s) < 0 ? 1 : 0;
     upstream_stop();
     server_stop(&s);

@@ -2,9 +2,7 @@
 #include "server.h"
 
 #include <stdlib.h>
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +29,7 @@
 /* High enough for 10,000+ WebSockets; the real bound is RLIMIT_NOFILE. */
 #define SERVER_CONN_LIMIT 200000
 #define SERVER_HTTP_TIMEOUT_S 120
+#define SERVER_LISTEN_BACKLOG 4096
 /* Per-connection memory of libmicrohttpd (headers + I/O buffers); it must
  * hold LIMIT_REST_HEADERS of request headers. A WebSocket gives it back at
  * the upgrade (conn_attach_ws), so only HTTP requests in flight hold it. */
@@ -310,6 +309,21 @@ static void on_signal(struct watch *w, uint32_t events)
     }
 }
 
+/* One daemon on a listening socket we opened (util/listen.h). */
+static struct MHD_Daemon *start_daemon(struct server *s, int fd)
+{
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_UPGRADE |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, s, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVER_CONN_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_HTTP_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_MEMORY,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+}
+
 int server_start(struct server *s, const struct server_config *cfg)
 {
     memset(s, 0, sizeof *s);
@@ -319,13 +333,6 @@ int server_start(struct server *s, const struct server_config *cfg)
     the_server = s;
     s->now_ms = server_now_ms();
     s->last_sweep_ms = s->now_ms;
-
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)cfg->port);
-    if (inet_pton(AF_INET, cfg->bind, &sa.sin_addr) != 1)
-        return log_error("--bind %s is not an IPv4 address", cfg->bind);
 
     signal(SIGPIPE, SIG_IGN);
     sigset_t set;
@@ -338,40 +345,56 @@ int server_start(struct server *s, const struct server_config *cfg)
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (s->epfd < 0 || s->sig_watch.fd < 0)
         return log_error("epoll/signalfd: %s", strerror(errno));
-
-    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_UPGRADE |
-                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    s->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR, &sa,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVER_CONN_LIMIT,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_HTTP_TIMEOUT_S,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)4096,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_MEMORY,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
-    if (!s->mhd)
-        return log_error("cannot listen on %s:%d (address in use or not "
-                         "available)",
-                         cfg->bind, cfg->port);
-    const union MHD_DaemonInfo *pi =
-        MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    const union MHD_DaemonInfo *ei =
-        MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-    if (!pi || !ei)
-        return log_error("libmicrohttpd gave no port or epoll fd");
-    s->port = pi->port;
-    s->mhd_watch.fd = ei->epoll_fd;
-    s->mhd_watch.on_event = on_mhd_event;
-    if (server_watch(s, &s->mhd_watch, 0) < 0 ||
-        server_watch(s, &s->sig_watch, 0) < 0)
+    if (server_watch(s, &s->sig_watch, 0) < 0)
         return log_error("epoll_ctl: %s", strerror(errno));
+
+    struct listen_set ls;
+    char err[256];
+    if (listen_open(&ls, cfg->bind, cfg->port, SERVER_LISTEN_BACKLOG, err,
+                    sizeof err) < 0)
+        return log_error("%s", err);
+    if (ls.note[0])
+        log_info("%s", ls.note);
+    s->port = ls.port;
+    for (size_t i = 0; i < ls.n; i++) {
+        struct MHD_Daemon *d = start_daemon(s, ls.fd[i]);
+        if (!d) {
+            listen_close(&ls);
+            return log_error("libmicrohttpd cannot start on %s:%d",
+                             ls.host[i], ls.port);
+        }
+        ls.fd[i] = -1; /* the daemon's now */
+        s->mhd[s->nmhd] = d;
+        snprintf(s->host[s->nmhd], sizeof s->host[s->nmhd], "%s",
+                 ls.host[i]);
+        s->nmhd++;
+        const union MHD_DaemonInfo *ei =
+            MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+        if (!ei) {
+            listen_close(&ls);
+            return log_error("libmicrohttpd gave no epoll fd");
+        }
+        struct watch *w = &s->mhd_watch[s->nmhd - 1];
+        w->fd = ei->epoll_fd;
+        w->on_event = on_mhd_event;
+        if (server_watch(s, w, 0) < 0) {
+            listen_close(&ls);
+            return log_error("epoll_ctl: %s", strerror(errno));
+        }
+    }
 
     s->reg = registry_new();
     s->by_token = strmap_new();
     static const char ping[] = "{\"type\":6}" HUBPROTO_RS_STR;
     s->ping_frame = ws_frame_text(ping, sizeof ping - 1);
     return 0;
+}
+
+/* Run every daemon once. */
+static void run_mhd(struct server *s)
+{
+    for (size_t i = 0; i < s->nmhd; i++)
+        MHD_run(s->mhd[i]);
 }
 
 static int next_timeout(struct server *s)
@@ -381,10 +404,12 @@ static int next_timeout(struct server *s)
     long long until_sweep = SERVER_SWEEP_MS - (s->now_ms - s->last_sweep_ms);
     if (until_sweep < 0)
         until_sweep = 0;
-    MHD_UNSIGNED_LONG_LONG mt = 0;
-    if (MHD_get_timeout(s->mhd, &mt) == MHD_YES &&
-        (long long)mt < until_sweep)
-        until_sweep = (long long)mt;
+    for (size_t i = 0; i < s->nmhd; i++) {
+        MHD_UNSIGNED_LONG_LONG mt = 0;
+        if (MHD_get_timeout(s->mhd[i], &mt) == MHD_YES &&
+            (long long)mt < until_sweep)
+            until_sweep = (long long)mt;
+    }
     for (size_t i = 0; i < s->ntimers; i++) {
         long long due = s->timers[i]->due_ms;
         if (due >= 0 && due - s->now_ms < until_sweep)
@@ -406,11 +431,11 @@ int server_run(struct server *s)
             w->on_event(w, evs[i].events);
         }
         run_timers(s);
-        MHD_run(s->mhd);
+        run_mhd(s);
         /* A resume inside MHD_run is only acted on by the next one. */
         for (int i = 0; s->resumed && i < 8; i++) {
             s->resumed = 0;
-            MHD_run(s->mhd);
+            run_mhd(s);
         }
         /* Everything this turn queued on WebSockets: one writev each. */
         conn_flush_all(s);
@@ -433,7 +458,7 @@ int server_run(struct server *s)
         conn_abort(c, "service stopped");
     conn_reap_all(s);
     for (int i = 0; i < 3; i++)
-        MHD_run(s->mhd);
+        run_mhd(s);
     /* Those last runs may have ended requests that held connections. */
     for (struct conn *c = s->all; c; c = c->next)
         conn_abort(c, "service stopped");
@@ -443,9 +468,9 @@ int server_run(struct server *s)
 
 void server_stop(struct server *s)
 {
-    if (s->mhd)
-        MHD_stop_daemon(s->mhd);
-    s->mhd = NULL;
+    for (size_t i = 0; i < s->nmhd; i++)
+        MHD_stop_daemon(s->mhd[i]);
+    s->nmhd = 0;
     msg_unref(s->ping_frame);
     s->ping_frame = NULL;
     free(s->dirty);

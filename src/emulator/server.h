@@ -25,6 +25,7 @@
 #define SERVER_MAX_KEYS 4
 
 #include "util/buf.h"
+#include "util/listen.h"
 
 struct conn;
 struct msg;
@@ -71,7 +72,7 @@ struct server_timer {
 #define SERVER_MAX_TIMERS 4
 
 struct server_config {
-    const char *bind;   /* default "127.0.0.1" */
+    const char *bind;   /* NULL: 127.0.0.1 and ::1 (util/listen.h) */
     int port;           /* 0 picks a free port */
     const char *keys[SERVER_MAX_KEYS];
     size_t nkeys;
@@ -80,10 +81,14 @@ struct server_config {
 
 struct server {
     struct server_config cfg;
-    struct MHD_Daemon *mhd;
-    int port;           /* the port actually bound */
+    /* One daemon per listening socket (127.0.0.1 and ::1 by default),
+     * sharing the handlers; every one is run each loop turn. */
+    struct MHD_Daemon *mhd[LISTEN_MAX];
+    struct watch mhd_watch[LISTEN_MAX];
+    size_t nmhd;
+    char host[LISTEN_MAX][48]; /* each daemon's address, as in a URL */
+    int port;           /* the port actually bound (shared) */
     int epfd;
-    struct watch mhd_watch;
     struct watch sig_watch;
     struct registry *reg;
     struct strmap *by_token; /* connectionToken -> struct conn (owned) */
