@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "emulator/limits.h"
 #include "util/limits.h"
 #include "util/url.h"
 #include "util/xalloc.h"

@@ -10,9 +10,9 @@
 
 #include "emulator/auth.h"
 #include "emulator/conn.h"
+#include "emulator/limits.h"
 #include "emulator/upmsg.h"
 #include "proto/names.h"
-#include "util/limits.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/banned.h"

@@ -13,7 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "util/limits.h"
+#include "emulator/limits.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/banned.h"

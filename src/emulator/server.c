@@ -14,6 +14,7 @@
 
 #include "emulator/client.h"
 #include "emulator/conn.h"
+#include "emulator/limits.h"
 #include "emulator/rest.h"
 #include "emulator/ws.h"
 #include "proto/hubproto.h"

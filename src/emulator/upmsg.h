@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "emulator/limits.h" /* LIMIT_UPSTREAM_REPLY */
 #include "proto/hubproto.h"
 #include "util/buf.h"
 

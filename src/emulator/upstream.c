@@ -10,9 +10,9 @@
 #include <curl/curl.h>
 
 #include "emulator/conn.h"
+#include "emulator/limits.h"
 #include "emulator/upmsg.h"
 #include "util/buf.h"
-#include "util/limits.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
