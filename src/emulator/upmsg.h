@@ -7,7 +7,7 @@
  * re-serialised without its 0x1E; the X-ASRS-User-Claims and
  * X-ASRS-Client-Query values (the latter never carrying access_token);
  * and maps the upstream's answer to the records the invoking client gets
- * (§5.4). Pure: no I/O, no logging. Not the HTTP client (upstream.h).
+ * (§5.4). Pure: no I/O, no logging. Not the HTTP client (upclient.h).
  */
 #ifndef EMULATOR_UPMSG_H
 #define EMULATOR_UPMSG_H
