@@ -56,4 +56,4 @@ void ht_rmtree(const char *dir)
 }
 
 RUNNER_MAIN(app_suite, route_suite, payload_suite, result_suite, sigout_suite,
-            conninfo_suite, ncrontab_suite, sigtrigger_suite)
+            conninfo_suite, ncrontab_suite, sigtrigger_suite, listen_suite)

@@ -18,6 +18,7 @@ Suite *sigout_suite(void);
 Suite *conninfo_suite(void);
 Suite *ncrontab_suite(void);
 Suite *sigtrigger_suite(void);
+Suite *listen_suite(void);
 
 /* spec/<rel> parsed (new reference); fails the test when unreadable. */
 struct json_object *ht_vector(const char *rel);
