@@ -18,7 +18,7 @@
 /* The path every client token's audience names (§3.3). */
 #define CLIENT_AUD_PATH "/client/"
 
-static enum MHD_Result preflight(struct req *r)
+static enum MHD_Result preflight(struct http_req *r)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
@@ -47,10 +47,10 @@ static struct json_object *transport(const char *name, int binary)
     return t;
 }
 
-static enum MHD_Result negotiate(struct client_env *e, struct req *r)
+static enum MHD_Result negotiate(struct client_env *e, struct http_req *r)
 {
-    char *hub = req_query(r, "hub");
-    char *ver = req_query(r, "negotiateVersion");
+    char *hub = http_req_query(r, "hub");
+    char *ver = http_req_query(r, "negotiateVersion");
     struct token_claims claims;
     struct json_object *o = NULL;
     char err[256];
@@ -109,7 +109,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *mc, void *req_cls,
                        struct MHD_UpgradeResponseHandle *urh)
 {
     struct client_env *e = cls;
-    struct req *r = req_cls;
+    struct http_req *r = req_cls;
     struct conn *c = r ? conn_by_token(e->conns, r->token) : NULL;
     if (!c || c->state != CONN_NEGOTIATED ||
         conn_attach_ws(c, sock, extra, extra_len, urh) < 0) {
@@ -118,7 +118,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *mc, void *req_cls,
     }
 }
 
-static enum MHD_Result websocket(struct client_env *e, struct req *r,
+static enum MHD_Result websocket(struct client_env *e, struct http_req *r,
                                  struct conn *c)
 {
     const char *key =
@@ -145,7 +145,7 @@ static enum MHD_Result websocket(struct client_env *e, struct req *r,
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
 {
-    struct req *r = cls;
+    struct http_req *r = cls;
     struct conn *c = r->conn;
     if (c && c->out.len) {
         size_t n = c->out.len < max ? c->out.len : max;
@@ -155,11 +155,11 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
     }
     if (r->ended || !c)
         return MHD_CONTENT_READER_END_OF_STREAM;
-    req_suspend(r);
+    http_req_suspend(r);
     return 0;
 }
 
-static enum MHD_Result sse(struct req *r, struct conn *c)
+static enum MHD_Result sse(struct http_req *r, struct conn *c)
 {
     struct MHD_Response *resp = MHD_create_response_from_callback(
         MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, r, NULL);
@@ -169,7 +169,7 @@ static enum MHD_Result sse(struct req *r, struct conn *c)
     MHD_add_response_header(resp, "Cache-Control", "no-cache,no-store");
     MHD_add_response_header(resp, "Pragma", "no-cache");
     http_cors(r, resp);
-    r->kind = REQ_SSE;
+    r->kind = HTTP_REQ_SSE;
     conn_attach_sse(c, r);
     MHD_set_connection_option(r->mhd, MHD_CONNECTION_OPTION_TIMEOUT,
                               (unsigned int)0);
@@ -179,7 +179,7 @@ static enum MHD_Result sse(struct req *r, struct conn *c)
 }
 
 /* Answer a held poll (or hold it). */
-static enum MHD_Result poll_answer(struct client_env *e, struct req *r)
+static enum MHD_Result poll_answer(struct client_env *e, struct http_req *r)
 {
     long long now = e->loop->now_ms;
     struct conn *c = r->conn;
@@ -190,7 +190,7 @@ static enum MHD_Result poll_answer(struct client_env *e, struct req *r)
     int expired = now - r->started_ms >= CONN_LP_HOLD_MS;
     if (!c->out.len && c->state != CONN_CLOSING && !expired &&
         !conns_stopping(e->conns)) {
-        req_suspend(r);
+        http_req_suspend(r);
         return MHD_YES;
     }
     c->poll = NULL;
@@ -208,7 +208,7 @@ static enum MHD_Result poll_answer(struct client_env *e, struct req *r)
     return ret;
 }
 
-static enum MHD_Result long_poll(struct client_env *e, struct req *r,
+static enum MHD_Result long_poll(struct client_env *e, struct http_req *r,
                                  struct conn *c)
 {
     if (c->state == CONN_NEGOTIATED) {
@@ -227,16 +227,16 @@ static enum MHD_Result long_poll(struct client_env *e, struct req *r,
         c->poll->superseded = 1;
         c->poll->conn = NULL;
         if (c->poll->suspended)
-            req_resume(c->poll);
+            http_req_resume(c->poll);
     }
-    r->kind = REQ_POLL;
+    r->kind = HTTP_REQ_POLL;
     r->conn = c;
     c->poll = r;
     c->last_in_ms = e->loop->now_ms;
     return poll_answer(e, r);
 }
 
-static enum MHD_Result send_post(struct req *r, struct conn *c)
+static enum MHD_Result send_post(struct http_req *r, struct conn *c)
 {
     if (r->too_big)
         return http_reply_error(r, 413, NULL,
@@ -258,7 +258,7 @@ static enum MHD_Result query_param(void *cls, enum MHD_ValueKind kind,
 
 /* What upstream calls will say about the client: its token's claims and
  * the connect request's query (raw, without access_token). */
-static void remember_client(struct req *r, struct conn *c,
+static void remember_client(struct http_req *r, struct conn *c,
                             const struct token_claims *claims)
 {
     struct buf q;
@@ -271,11 +271,11 @@ static void remember_client(struct req *r, struct conn *c,
     c->claims = upmsg_claims(claims->all);
 }
 
-static enum MHD_Result connect_req(struct client_env *e, struct req *r,
+static enum MHD_Result connect_req(struct client_env *e, struct http_req *r,
                                    const char *method)
 {
-    char *hub = req_query(r, "hub");
-    char *id = req_query(r, "id");
+    char *hub = http_req_query(r, "hub");
+    char *id = http_req_query(r, "id");
     struct token_claims claims;
     char err[256];
     enum MHD_Result ret;
@@ -331,10 +331,10 @@ out:
     return ret;
 }
 
-enum MHD_Result client_handle(struct client_env *e, struct req *r,
+enum MHD_Result client_handle(struct client_env *e, struct http_req *r,
                               const char *url, const char *method)
 {
-    if (r->kind == REQ_POLL)
+    if (r->kind == HTTP_REQ_POLL)
         return poll_answer(e, r);
     if (strcmp(method, "OPTIONS") == 0)
         return preflight(r);
@@ -349,7 +349,7 @@ enum MHD_Result client_handle(struct client_env *e, struct req *r,
     return http_reply_error(r, 404, NULL, "no such client endpoint");
 }
 
-void client_request_done(struct client_env *e, struct req *r)
+void client_request_done(struct client_env *e, struct http_req *r)
 {
     struct conn *c = r->conn;
     if (!c)

@@ -30,10 +30,10 @@ struct client_env {
 
 /* Handle one /client request on its final access-handler call (body
  * complete, or a suspended poll/stream resumed). */
-enum MHD_Result client_handle(struct client_env *e, struct req *r,
+enum MHD_Result client_handle(struct client_env *e, struct http_req *r,
                               const char *url, const char *method);
 /* r is finished (http.h's on_done): a closed event stream ends its
  * connection; a long poll that went away is remembered as the last one. */
-void client_request_done(struct client_env *e, struct req *r);
+void client_request_done(struct client_env *e, struct http_req *r);
 
 #endif

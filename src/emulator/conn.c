@@ -20,18 +20,18 @@
 #include "util/banned.h"
 
 struct conns {
-    struct loop *loop;       /* borrowed: the clock, the watches */
-    struct http *http;       /* borrowed: woken after an upgrade hand-back */
-    struct registry *reg;    /* borrowed: the hubs */
+    struct loop *loop;              /* borrowed: the clock, the watches */
+    struct http *http;              /* borrowed: woken after a hand-back */
+    struct registry *reg;           /* borrowed: the hubs */
     const struct conn_hooks *hooks; /* borrowed, may be NULL */
-    void *hooks_arg;
+    void *hooks_arg;                /* given to every hook */
     struct strmap *by_token; /* connectionToken -> struct conn (owned) */
     struct conn *all;        /* every live conn, for the timer sweep */
     struct conn *reap;       /* conns ended this turn, freed after it */
     struct conn **dirty;     /* WebSockets with frames queued this turn */
     size_t ndirty, dirty_cap;
     struct msg *ping_frame;  /* shared WebSocket frame of {"type":6} */
-    int stopping;
+    int stopping;            /* conns_stop ran: no error kept for upstream */
 };
 
 static const char PING[] = "{\"type\":6}" HUBPROTO_RS_STR;
@@ -251,7 +251,7 @@ int conn_attach_ws(struct conn *c, int fd, const char *extra,
     return 0;
 }
 
-int conn_attach_sse(struct conn *c, struct req *stream)
+int conn_attach_sse(struct conn *c, struct http_req *stream)
 {
     if (attach(c, CONN_SSE) < 0)
         return -1;
@@ -270,9 +270,9 @@ int conn_attach_lp(struct conn *c)
 void conn_wake(struct conn *c)
 {
     if (c->stream && c->stream->suspended)
-        req_resume(c->stream);
+        http_req_resume(c->stream);
     if (c->poll && c->poll->suspended)
-        req_resume(c->poll);
+        http_req_resume(c->poll);
 }
 
 /* Queue bytes on the transport whatever the state (Close and handshake
@@ -416,13 +416,13 @@ void conn_abort(struct conn *c, const char *why)
         c->stream->conn = NULL;
         c->stream->ended = 1;
         if (c->stream->suspended)
-            req_resume(c->stream);
+            http_req_resume(c->stream);
         c->stream = NULL;
     }
     if (c->poll) {
         c->poll->conn = NULL;
         if (c->poll->suspended)
-            req_resume(c->poll);
+            http_req_resume(c->poll);
         c->poll = NULL;
     }
     c->reap_next = t->reap;

@@ -82,10 +82,10 @@ struct conn {
     struct MHD_UpgradeResponseHandle *urh;
     /* SSE and long polling: bytes waiting for the stream or the next poll */
     struct buf out;
-    struct req *stream;  /* SSE: the GET carrying the event stream */
-    struct req *poll;    /* LP: the poll being held, or NULL */
-    int polled;          /* LP: the first (immediate) poll was answered */
-    long long poll_end_ms; /* LP: when the last poll was answered */
+    struct http_req *stream; /* SSE: the GET carrying the event stream */
+    struct http_req *poll;   /* LP: the poll being held, or NULL */
+    int polled;              /* LP: the first (immediate) poll was answered */
+    long long poll_end_ms;   /* LP: when the last poll was answered */
     /* upstream (upclient.h): what the X-ASRS-* headers say about this
      * connection, set at the connect request; owned, may be NULL */
     char *claims;  /* X-ASRS-User-Claims */
@@ -148,7 +148,7 @@ struct conn *conn_by_token(struct conns *t, const char *token);
  * still owns urh). */
 int conn_attach_ws(struct conn *c, int fd, const char *extra,
                    size_t extra_len, struct MHD_UpgradeResponseHandle *urh);
-int conn_attach_sse(struct conn *c, struct req *stream);
+int conn_attach_sse(struct conn *c, struct http_req *stream);
 int conn_attach_lp(struct conn *c);
 
 /* Hub protocol bytes from the client (a WebSocket message or the body of

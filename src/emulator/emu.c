@@ -15,7 +15,7 @@ static int is_client_path(const char *url)
 }
 
 /* http.h's on_request: the route's handler answers. */
-static enum MHD_Result dispatch(void *arg, struct req *r, const char *url,
+static enum MHD_Result dispatch(void *arg, struct http_req *r, const char *url,
                                 const char *method)
 {
     struct emu *e = arg;
@@ -36,7 +36,7 @@ static enum MHD_Result dispatch(void *arg, struct req *r, const char *url,
 }
 
 /* http.h's on_done. */
-static void request_done(void *arg, struct req *r)
+static void request_done(void *arg, struct http_req *r)
 {
     struct emu *e = arg;
     client_request_done(&e->client, r);

@@ -40,7 +40,7 @@ struct http {
     int woken; /* work that no descriptor announces: run again at once */
 };
 
-void req_suspend(struct req *r)
+void http_req_suspend(struct http_req *r)
 {
     if (!r->suspended) {
         r->suspended = 1;
@@ -48,7 +48,7 @@ void req_suspend(struct req *r)
     }
 }
 
-void req_resume(struct req *r)
+void http_req_resume(struct http_req *r)
 {
     if (r->suspended) {
         r->suspended = 0;
@@ -57,14 +57,14 @@ void req_resume(struct req *r)
     }
 }
 
-char *req_query(struct req *r, const char *name)
+char *http_req_query(struct http_req *r, const char *name)
 {
     const char *v =
         MHD_lookup_connection_value(r->mhd, MHD_GET_ARGUMENT_KIND, name);
     return v ? url_decode(v, strlen(v), 1) : NULL;
 }
 
-void http_cors(struct req *r, struct MHD_Response *resp)
+void http_cors(struct http_req *r, struct MHD_Response *resp)
 {
     if (!r->cors)
         return;
@@ -78,7 +78,7 @@ void http_cors(struct req *r, struct MHD_Response *resp)
     MHD_add_response_header(resp, "Vary", "Origin");
 }
 
-enum MHD_Result http_reply(struct req *r, unsigned status,
+enum MHD_Result http_reply(struct http_req *r, unsigned status,
                            const char *content_type, const char *body,
                            size_t len, const char *error_code)
 {
@@ -97,7 +97,7 @@ enum MHD_Result http_reply(struct req *r, unsigned status,
     return ret;
 }
 
-enum MHD_Result http_reply_json(struct req *r, unsigned status,
+enum MHD_Result http_reply_json(struct http_req *r, unsigned status,
                                 struct json_object *o)
 {
     size_t n = 0;
@@ -106,7 +106,7 @@ enum MHD_Result http_reply_json(struct req *r, unsigned status,
     return http_reply(r, status, "application/json", s, n, NULL);
 }
 
-enum MHD_Result http_reply_error(struct req *r, unsigned status,
+enum MHD_Result http_reply_error(struct http_req *r, unsigned status,
                                  const char *error_code, const char *fmt,
                                  ...)
 {
@@ -135,7 +135,7 @@ enum MHD_Result http_reply_error(struct req *r, unsigned status,
 }
 
 /* Keep the path as sent: segments are decoded after splitting (rest.c),
- * and query values when read (req_query). */
+ * and query values when read (http_req_query). */
 static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 {
     return strlen(s);
@@ -157,7 +157,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc,
                                  size_t *upload_size, void **req_cls)
 {
     struct http *h = cls;
-    struct req *r = *req_cls;
+    struct http_req *r = *req_cls;
     if (!r) {
         r = xcalloc(1, sizeof *r);
         r->mhd = mc;
@@ -182,7 +182,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct http *h = cls;
-    struct req *r = *req_cls;
+    struct http_req *r = *req_cls;
     if (!r)
         return;
     h->on_done(h->arg, r);

@@ -11,7 +11,7 @@
  * helpers, and on_done runs when libmicrohttpd is finished with it, just
  * before it is freed. What each route does is the handler's business
  * (client.c, rest.c); the WebSocket bytes after an upgrade are ws.c's.
- * Owns the daemons and every struct req; borrows the loop.
+ * Owns the daemons and every struct http_req; borrows the loop.
  */
 #ifndef EMULATOR_HTTP_H
 #define EMULATOR_HTTP_H
@@ -29,10 +29,10 @@ struct http;
 
 /* One HTTP request's state: born on the first access-handler call, freed
  * in the request-completed callback (http.c), nowhere else. */
-enum req_kind { REQ_PLAIN, REQ_SSE, REQ_POLL };
+enum http_req_kind { HTTP_REQ_PLAIN, HTTP_REQ_SSE, HTTP_REQ_POLL };
 
-struct req {
-    enum req_kind kind;
+struct http_req {
+    enum http_req_kind kind;
     struct MHD_Connection *mhd;
     struct http *http; /* the daemons' owner, told of resumes */
     struct buf body;   /* request body, capped */
@@ -51,11 +51,11 @@ struct req {
 
 /* The request's final access-handler call (body complete, or a suspended
  * request resumed): answer it or suspend it. */
-typedef enum MHD_Result (*http_request_fn)(void *arg, struct req *r,
+typedef enum MHD_Result (*http_request_fn)(void *arg, struct http_req *r,
                                            const char *url,
                                            const char *method);
 /* libmicrohttpd is done with r (answered, or the client went away). */
-typedef void (*http_done_fn)(void *arg, struct req *r);
+typedef void (*http_done_fn)(void *arg, struct http_req *r);
 
 /* Listen (bind NULL: both loopbacks) on port (0: a free one) and register
  * the daemons with l. Returns NULL after logging why (port in use, bad
@@ -85,28 +85,28 @@ void http_run(struct http *h);
 void http_run_once(struct http *h);
 
 /* Suspend/resume a request's connection, tracking the state in r. */
-void req_suspend(struct req *r);
-void req_resume(struct req *r);
+void http_req_suspend(struct http_req *r);
+void http_req_resume(struct http_req *r);
 /* The first query parameter called name, percent-decoded: a new string
  * (caller frees), or NULL when absent or badly encoded. */
-char *req_query(struct req *r, const char *name);
+char *http_req_query(struct http_req *r, const char *name);
 
 /* Replies. Each queues a response on r's connection (adding the CORS
  * headers on /client requests) and returns what MHD_queue_response did.
  * error_code, when not NULL, goes out as x-ms-error-code. */
-enum MHD_Result http_reply(struct req *r, unsigned status,
+enum MHD_Result http_reply(struct http_req *r, unsigned status,
                            const char *content_type, const char *body,
                            size_t len, const char *error_code);
 /* {"error":"<message>"[,"code":error_code]} with a log line (for an /api
  * request the message is kept in r->error for the caller's line). */
-enum MHD_Result http_reply_error(struct req *r, unsigned status,
+enum MHD_Result http_reply_error(struct http_req *r, unsigned status,
                                  const char *error_code, const char *fmt,
                                  ...) __attribute__((format(printf, 4, 5)));
 /* o serialized (borrowed). */
-enum MHD_Result http_reply_json(struct req *r, unsigned status,
+enum MHD_Result http_reply_json(struct http_req *r, unsigned status,
                                 struct json_object *o);
 /* Add the CORS headers for r's Origin to resp (no-op unless r->cors and
  * an Origin header). */
-void http_cors(struct req *r, struct MHD_Response *resp);
+void http_cors(struct http_req *r, struct MHD_Response *resp);
 
 #endif

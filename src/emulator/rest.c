@@ -272,13 +272,13 @@ static void gather_one(void *conn, const char *id, const char *user,
     g->v[g->n++] = conn;
 }
 
-static enum MHD_Result reply_empty(struct req *r, unsigned status)
+static enum MHD_Result reply_empty(struct http_req *r, unsigned status)
 {
     return http_reply(r, status, NULL, "", 0, NULL);
 }
 
 /* Parse a PayloadMessage body into one Invocation record in out. */
-static int payload_record(struct req *r, struct buf *out, char *err,
+static int payload_record(struct http_req *r, struct buf *out, char *err,
                           size_t errlen)
 {
     struct json_object *o = NULL;
@@ -316,7 +316,7 @@ out:
     return rc;
 }
 
-static enum MHD_Result do_send(struct req *r, struct hub *h,
+static enum MHD_Result do_send(struct http_req *r, struct hub *h,
                                const struct rest_route *rt,
                                const struct excluded *ex)
 {
@@ -351,12 +351,12 @@ static enum MHD_Result do_send(struct req *r, struct hub *h,
     return reply_empty(r, 202);
 }
 
-static enum MHD_Result do_close_many(struct req *r, struct hub *h,
+static enum MHD_Result do_close_many(struct http_req *r, struct hub *h,
                                      const struct rest_route *rt,
                                      const struct excluded *ex)
 {
     struct gather g = {NULL, 0, ex};
-    char *reason = req_query(r, "reason");
+    char *reason = http_req_query(r, "reason");
     if (rt->op == REST_CLOSE_ALL)
         hub_each_conn(h, gather_one, &g);
     else if (rt->op == REST_CLOSE_USER)
@@ -370,13 +370,13 @@ static enum MHD_Result do_close_many(struct req *r, struct hub *h,
     return reply_empty(r, 204);
 }
 
-static enum MHD_Result not_found(struct req *r, const char *code,
+static enum MHD_Result not_found(struct http_req *r, const char *code,
                                  const char *what)
 {
     return http_reply_error(r, 404, code, "%s", what);
 }
 
-static enum MHD_Result list_group(struct req *r, struct hub *h,
+static enum MHD_Result list_group(struct http_req *r, struct hub *h,
                                   const char *group)
 {
     struct gather g = {NULL, 0, NULL};
@@ -401,10 +401,10 @@ static enum MHD_Result list_group(struct req *r, struct hub *h,
     return ret;
 }
 
-static enum MHD_Result user_group_add(struct req *r, struct hub *h,
+static enum MHD_Result user_group_add(struct http_req *r, struct hub *h,
                                       const struct rest_route *rt)
 {
-    char *ttl_s = req_query(r, "ttl");
+    char *ttl_s = http_req_query(r, "ttl");
     long expires = 0;
     if (ttl_s) {
         char *end = NULL;
@@ -432,7 +432,7 @@ static enum MHD_Result user_group_add(struct req *r, struct hub *h,
     return reply_empty(r, rt->v1 ? 202 : 200);
 }
 
-static enum MHD_Result act(struct rest_env *e, struct req *r,
+static enum MHD_Result act(struct rest_env *e, struct http_req *r,
                            const struct rest_route *rt,
                            const struct excluded *ex)
 {
@@ -446,7 +446,7 @@ static enum MHD_Result act(struct rest_env *e, struct req *r,
             return http_reply_error(r, 415, NULL,
                                       "only JSON payloads are supported");
     }
-    char *app = req_query(r, "application");
+    char *app = http_req_query(r, "application");
     char *hubname = app ? xasprintf("%s_%s", app, rt->hub) : xstrdup(rt->hub);
     free(app);
     struct hub *h = registry_hub(e->reg, hubname, 1);
@@ -472,7 +472,7 @@ static enum MHD_Result act(struct rest_env *e, struct req *r,
         if (!c)
             return not_found(r, "Warning.Connection.NotExisted",
                              "connection does not exist");
-        char *reason = req_query(r, "reason");
+        char *reason = http_req_query(r, "reason");
         /* As the official emulator: the client may reconnect (§4.5 E). */
         conn_close(c, reason, 1);
         free(reason);
@@ -522,11 +522,11 @@ static enum MHD_Result act(struct rest_env *e, struct req *r,
     return reply_empty(r, 200);
 }
 
-static int check_names(struct req *r, const struct rest_route *rt, char *err,
-                       size_t errlen)
+static int check_names(struct http_req *r, const struct rest_route *rt,
+                       char *err, size_t errlen)
 {
     char why[160];
-    char *app = req_query(r, "application");
+    char *app = http_req_query(r, "application");
     int rc = -1;
     if (app && names_check_hub(app, why, sizeof why) < 0) {
         snprintf(err, errlen, "bad application name: %s", why);
@@ -554,7 +554,7 @@ out:
     return rc;
 }
 
-enum MHD_Result rest_handle(struct rest_env *e, struct req *r,
+enum MHD_Result rest_handle(struct rest_env *e, struct http_req *r,
                             const char *url, const char *method)
 {
     struct rest_route rt;

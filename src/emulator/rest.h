@@ -71,7 +71,7 @@ struct rest_env {
 };
 
 /* Serve one /api request on its final access-handler call. */
-enum MHD_Result rest_handle(struct rest_env *e, struct req *r,
+enum MHD_Result rest_handle(struct rest_env *e, struct http_req *r,
                             const char *url, const char *method);
 
 #endif
