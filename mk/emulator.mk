@@ -3,11 +3,12 @@
 # multi interface for upstream calls.
 EMU_LIB_OBJ := $(B)/emulator/strmap.o $(B)/emulator/hub.o \
                $(B)/emulator/msg.o $(B)/emulator/ws.o \
+               $(B)/emulator/loop.o $(B)/emulator/http.o \
                $(B)/emulator/conn.o $(B)/emulator/auth.o \
                $(B)/emulator/client.o $(B)/emulator/rest.o \
-               $(B)/emulator/server.o $(B)/emulator/upconf.o \
-               $(B)/emulator/upmsg.o $(B)/emulator/upstream.o \
-               $(B)/proto/hubproto.o $(B)/util/url.o \
+               $(B)/emulator/emu.o $(B)/emulator/upconf.o \
+               $(B)/emulator/upmsg.o $(B)/emulator/upclient.o \
+               $(B)/proto/hubproto.o $(B)/util/url.o $(B)/util/listen.o \
                $(PROTO_OBJ) $(TOKEN_OBJ) $(UTIL_OBJ)
 EMU_OBJ := $(B)/emulator/main.o $(EMU_LIB_OBJ)
 EMU_LIBS := $(LIB_MHD) $(LIB_WSLAY) $(LIB_JWT) $(LIB_SSL) $(LIB_JSON) \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Run every Check runner, then the Node end-to-end tests, then
-# tests/self_contained.sh. Used by `make test` (and so by CI).
-# BUILD=build-san selects the sanitizer build.
+# Check that src/ has no include circle (scripts/include-graph.sh), run every
+# Check runner, then the Node end-to-end tests, then tests/self_contained.sh.
+# Used by `make test` (and so by CI). BUILD=build-san selects the sanitizer
+# build.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${BUILD:-build}
@@ -9,6 +10,8 @@ BINDIR=${BINDIR:-bin}
 export BINDIR
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
 status=0
+echo "== include graph"
+scripts/include-graph.sh || status=1
 for r in "$B"/tests/check_*; do
   [ -x "$r" ] || continue
   echo "== $(basename "$r")"

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "emulator/limits.h"
+#include "emulator/loop.h"
 #include "util/limits.h"
 #include "util/url.h"
 #include "util/xalloc.h"
@@ -28,9 +30,9 @@ static char *token_of(struct MHD_Connection *mc)
     return NULL;
 }
 
-int auth_check(struct server *s, struct MHD_Connection *mc, const char *path,
-               const char *hub, struct token_claims *claims, char *err,
-               size_t errlen)
+int auth_check(const struct auth_keys *k, struct MHD_Connection *mc,
+               const char *path, const char *hub,
+               struct token_claims *claims, char *err, size_t errlen)
 {
     char *tok = token_of(mc);
     char *sh = NULL;
@@ -47,7 +49,7 @@ int auth_check(struct server *s, struct MHD_Connection *mc, const char *path,
         goto out;
     }
     char why[200];
-    if (token_verify(tok, s->cfg.keys, s->cfg.nkeys, server_wall_s(),
+    if (token_verify(tok, k->keys, k->n, loop_wall_s(),
                      LIMIT_TOKEN_SKEW_S, claims, why, sizeof why) < 0) {
         snprintf(err, errlen, "invalid access token: %s", why);
         goto out;

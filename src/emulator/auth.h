@@ -18,15 +18,24 @@
 
 #include <microhttpd.h>
 
-#include "emulator/server.h"
 #include "proto/token.h"
 
-/* Verify the request's token. path is the request path the audience must
- * name ("/client/" for every client request; the raw REST path); hub is
- * the client's hub, or NULL for REST. Returns 0 and fills *claims
- * (release with token_claims_release), or -1 with a reason in err. */
-int auth_check(struct server *s, struct MHD_Connection *mc, const char *path,
-               const char *hub, struct token_claims *claims, char *err,
-               size_t errlen);
+#define AUTH_MAX_KEYS 4
+
+/* The access keys (primary, secondary, ...); the strings are borrowed for
+ * the process's life (command line). */
+struct auth_keys {
+    const char *keys[AUTH_MAX_KEYS];
+    size_t n;
+};
+
+/* Verify the request's token against every key of k. path is the request
+ * path the audience must name ("/client/" for every client request; the
+ * raw REST path); hub is the client's hub, or NULL for REST. Returns 0 and
+ * fills *claims (release with token_claims_release), or -1 with a reason
+ * in err. */
+int auth_check(const struct auth_keys *k, struct MHD_Connection *mc,
+               const char *path, const char *hub,
+               struct token_claims *claims, char *err, size_t errlen);
 
 #endif

@@ -8,11 +8,9 @@
 
 #include <json-c/json.h>
 
-#include "emulator/auth.h"
-#include "emulator/conn.h"
+#include "emulator/limits.h"
 #include "emulator/upmsg.h"
 #include "proto/names.h"
-#include "util/limits.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -20,11 +18,11 @@
 /* The path every client token's audience names. */
 #define CLIENT_AUD_PATH "/client/"
 
-static enum MHD_Result preflight(struct req *r)
+static enum MHD_Result preflight(struct http_req *r)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    server_cors(r, resp);
+    http_cors(r, resp);
     MHD_add_response_header(resp, "Access-Control-Allow-Methods",
                             "GET, POST, DELETE, OPTIONS");
     const char *rh = MHD_lookup_connection_value(
@@ -49,38 +47,38 @@ static struct json_object *transport(const char *name, int binary)
     return t;
 }
 
-static enum MHD_Result negotiate(struct server *s, struct req *r)
+static enum MHD_Result negotiate(struct client_env *e, struct http_req *r)
 {
-    char *hub = req_query(r, "hub");
-    char *ver = req_query(r, "negotiateVersion");
+    char *hub = http_req_query(r, "hub");
+    char *ver = http_req_query(r, "negotiateVersion");
     struct token_claims claims;
     struct json_object *o = NULL;
     char err[256];
     enum MHD_Result ret;
     memset(&claims, 0, sizeof claims);
-    if (s->stopping) {
+    if (conns_stopping(e->conns)) {
         /* A connection made now would outlive the loop that frees it;
          * reconnecting clients retry elsewhere or later. */
-        ret = server_reply_error(r, 503, NULL, "the service is stopping");
+        ret = http_reply_error(r, 503, NULL, "the service is stopping");
         goto out;
     }
     if (!hub) {
-        ret = server_reply_error(r, 400, NULL, "negotiate needs ?hub=");
+        ret = http_reply_error(r, 400, NULL, "negotiate needs ?hub=");
         goto out;
     }
     if (names_check_hub(hub, err, sizeof err) < 0) {
-        ret = server_reply_error(r, 400, NULL, "bad hub name: %s", err);
+        ret = http_reply_error(r, 400, NULL, "bad hub name: %s", err);
         goto out;
     }
-    if (auth_check(s, r->mhd, CLIENT_AUD_PATH, hub, &claims, err,
+    if (auth_check(e->keys, r->mhd, CLIENT_AUD_PATH, hub, &claims, err,
                    sizeof err) < 0) {
-        ret = server_reply_error(r, 401, NULL, "%s", err);
+        ret = http_reply_error(r, 401, NULL, "%s", err);
         goto out;
     }
     long v = ver ? strtol(ver, NULL, 10) : 0;
-    struct conn *c = conn_new(s, hub, claims.user_id, v < 1);
+    struct conn *c = conn_new(e->conns, hub, claims.user_id, v < 1);
     if (!c) {
-        ret = server_reply_error(r, 500, NULL, "no random bytes for an id");
+        ret = http_reply_error(r, 500, NULL, "no random bytes for an id");
         goto out;
     }
     o = json_object_new_object();
@@ -97,7 +95,7 @@ static enum MHD_Result negotiate(struct server *s, struct req *r)
     json_object_object_add(o, "availableTransports", ts);
     log_info("negotiate hub=%s id=%s user=%s version=%ld", c->hub, c->id,
              c->user ? c->user : "(anonymous)", v >= 1 ? 1L : 0L);
-    ret = server_reply_json(r, 200, o);
+    ret = http_reply_json(r, 200, o);
 out:
     json_object_put(o);
     token_claims_release(&claims);
@@ -110,9 +108,9 @@ static void on_upgrade(void *cls, struct MHD_Connection *mc, void *req_cls,
                        const char *extra, size_t extra_len, MHD_socket sock,
                        struct MHD_UpgradeResponseHandle *urh)
 {
-    struct server *s = cls;
-    struct req *r = req_cls;
-    struct conn *c = r ? conn_by_token(s, r->token) : NULL;
+    struct client_env *e = cls;
+    struct http_req *r = req_cls;
+    struct conn *c = r ? conn_by_token(e->conns, r->token) : NULL;
     if (!c || c->state != CONN_NEGOTIATED ||
         conn_attach_ws(c, sock, extra, extra_len, urh) < 0) {
         MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
@@ -120,7 +118,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *mc, void *req_cls,
     }
 }
 
-static enum MHD_Result websocket(struct server *s, struct req *r,
+static enum MHD_Result websocket(struct client_env *e, struct http_req *r,
                                  struct conn *c)
 {
     const char *key =
@@ -129,11 +127,11 @@ static enum MHD_Result websocket(struct server *s, struct req *r,
                                                   "Sec-WebSocket-Version");
     char accept[32];
     if (!ver || strcmp(ver, "13") != 0)
-        return server_reply_error(r, 400, NULL,
+        return http_reply_error(r, 400, NULL,
                                   "Sec-WebSocket-Version must be 13");
     if (ws_accept_key(key, accept, sizeof accept) < 0)
-        return server_reply_error(r, 400, NULL, "bad Sec-WebSocket-Key");
-    struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgrade, s);
+        return http_reply_error(r, 400, NULL, "bad Sec-WebSocket-Key");
+    struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgrade, e);
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
@@ -147,7 +145,7 @@ static enum MHD_Result websocket(struct server *s, struct req *r,
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
 {
-    struct req *r = cls;
+    struct http_req *r = cls;
     struct conn *c = r->conn;
     if (c && c->out.len) {
         size_t n = c->out.len < max ? c->out.len : max;
@@ -157,11 +155,11 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
     }
     if (r->ended || !c)
         return MHD_CONTENT_READER_END_OF_STREAM;
-    req_suspend(r);
+    http_req_suspend(r);
     return 0;
 }
 
-static enum MHD_Result sse(struct req *r, struct conn *c)
+static enum MHD_Result sse(struct http_req *r, struct conn *c)
 {
     struct MHD_Response *resp = MHD_create_response_from_callback(
         MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, r, NULL);
@@ -170,8 +168,8 @@ static enum MHD_Result sse(struct req *r, struct conn *c)
     MHD_add_response_header(resp, "Content-Type", "text/event-stream");
     MHD_add_response_header(resp, "Cache-Control", "no-cache,no-store");
     MHD_add_response_header(resp, "Pragma", "no-cache");
-    server_cors(r, resp);
-    r->kind = REQ_SSE;
+    http_cors(r, resp);
+    r->kind = HTTP_REQ_SSE;
     conn_attach_sse(c, r);
     MHD_set_connection_option(r->mhd, MHD_CONNECTION_OPTION_TIMEOUT,
                               (unsigned int)0);
@@ -181,35 +179,36 @@ static enum MHD_Result sse(struct req *r, struct conn *c)
 }
 
 /* Answer a held poll (or hold it). */
-static enum MHD_Result poll_answer(struct server *s, struct req *r)
+static enum MHD_Result poll_answer(struct client_env *e, struct http_req *r)
 {
+    long long now = e->loop->now_ms;
     struct conn *c = r->conn;
     if (r->superseded || !c || c->state == CONN_DEAD) {
         r->conn = NULL;
-        return server_reply(r, 204, NULL, "", 0, NULL);
+        return http_reply(r, 204, NULL, "", 0, NULL);
     }
-    int expired = s->now_ms - r->started_ms >= CONN_LP_HOLD_MS;
+    int expired = now - r->started_ms >= CONN_LP_HOLD_MS;
     if (!c->out.len && c->state != CONN_CLOSING && !expired &&
-        !s->stopping) {
-        req_suspend(r);
+        !conns_stopping(e->conns)) {
+        http_req_suspend(r);
         return MHD_YES;
     }
     c->poll = NULL;
     r->conn = NULL;
-    c->poll_end_ms = s->now_ms;
+    c->poll_end_ms = now;
     if (!c->out.len && c->state == CONN_CLOSING) {
         conn_abort(c, "closed");
-        return server_reply(r, 204, NULL, "", 0, NULL);
+        return http_reply(r, 204, NULL, "", 0, NULL);
     }
     size_t len = 0;
     char *data = buf_take(&c->out, &len);
     enum MHD_Result ret =
-        server_reply(r, 200, "application/octet-stream", data, len, NULL);
+        http_reply(r, 200, "application/octet-stream", data, len, NULL);
     free(data);
     return ret;
 }
 
-static enum MHD_Result long_poll(struct server *s, struct req *r,
+static enum MHD_Result long_poll(struct client_env *e, struct http_req *r,
                                  struct conn *c)
 {
     if (c->state == CONN_NEGOTIATED) {
@@ -217,37 +216,37 @@ static enum MHD_Result long_poll(struct server *s, struct req *r,
          * call the transport started. */
         conn_attach_lp(c);
         c->polled = 1;
-        c->poll_end_ms = s->now_ms;
-        return server_reply(r, 200, "application/octet-stream", "", 0, NULL);
+        c->poll_end_ms = e->loop->now_ms;
+        return http_reply(r, 200, "application/octet-stream", "", 0, NULL);
     }
     if (c->transport != CONN_LP)
-        return server_reply_error(r, 400, NULL,
+        return http_reply_error(r, 400, NULL,
                                   "connection %s uses %s, not long polling",
                                   c->id, conn_transport_name(c->transport));
     if (c->poll) {
         c->poll->superseded = 1;
         c->poll->conn = NULL;
         if (c->poll->suspended)
-            req_resume(c->poll);
+            http_req_resume(c->poll);
     }
-    r->kind = REQ_POLL;
+    r->kind = HTTP_REQ_POLL;
     r->conn = c;
     c->poll = r;
-    c->last_in_ms = s->now_ms;
-    return poll_answer(s, r);
+    c->last_in_ms = e->loop->now_ms;
+    return poll_answer(e, r);
 }
 
-static enum MHD_Result send_post(struct req *r, struct conn *c)
+static enum MHD_Result send_post(struct http_req *r, struct conn *c)
 {
     if (r->too_big)
-        return server_reply_error(r, 413, NULL,
+        return http_reply_error(r, 413, NULL,
                                   "message over the 1 MB limit");
     if (c->transport != CONN_SSE && c->transport != CONN_LP)
-        return server_reply_error(r, 400, NULL,
+        return http_reply_error(r, 400, NULL,
                                   "POST is for SSE and long polling "
                                   "connections");
     conn_input(c, r->body.data ? r->body.data : "", r->body.len);
-    return server_reply(r, 200, "text/plain", "", 0, NULL);
+    return http_reply(r, 200, "text/plain", "", 0, NULL);
 }
 
 static enum MHD_Result query_param(void *cls, enum MHD_ValueKind kind,
@@ -259,7 +258,7 @@ static enum MHD_Result query_param(void *cls, enum MHD_ValueKind kind,
 
 /* What upstream calls will say about the client: its token's claims and
  * the connect request's query (raw, without access_token). */
-static void remember_client(struct req *r, struct conn *c,
+static void remember_client(struct http_req *r, struct conn *c,
                             const struct token_claims *claims)
 {
     struct buf q;
@@ -272,28 +271,28 @@ static void remember_client(struct req *r, struct conn *c,
     c->claims = upmsg_claims(claims->all);
 }
 
-static enum MHD_Result connect_req(struct server *s, struct req *r,
+static enum MHD_Result connect_req(struct client_env *e, struct http_req *r,
                                    const char *method)
 {
-    char *hub = req_query(r, "hub");
-    char *id = req_query(r, "id");
+    char *hub = http_req_query(r, "hub");
+    char *id = http_req_query(r, "id");
     struct token_claims claims;
     char err[256];
     enum MHD_Result ret;
     memset(&claims, 0, sizeof claims);
     if (!hub || !id) {
-        ret = server_reply_error(r, 400, NULL,
+        ret = http_reply_error(r, 400, NULL,
                                  "connect needs ?hub= and ?id=");
         goto out;
     }
-    struct conn *c = conn_by_token(s, id);
+    struct conn *c = conn_by_token(e->conns, id);
     if (!c || strcasecmp(c->hub, hub) != 0) {
-        ret = server_reply_error(r, 404, NULL, "No Connection with that ID");
+        ret = http_reply_error(r, 404, NULL, "No Connection with that ID");
         goto out;
     }
-    if (auth_check(s, r->mhd, CLIENT_AUD_PATH, hub, &claims, err,
+    if (auth_check(e->keys, r->mhd, CLIENT_AUD_PATH, hub, &claims, err,
                    sizeof err) < 0) {
-        ret = server_reply_error(r, 401, NULL, "%s", err);
+        ret = http_reply_error(r, 401, NULL, "%s", err);
         goto out;
     }
     if (strcmp(method, "GET") == 0) {
@@ -306,23 +305,23 @@ static enum MHD_Result connect_req(struct server *s, struct req *r,
         if (c->state == CONN_NEGOTIATED)
             remember_client(r, c, &claims);
         if ((is_ws || is_sse) && c->state != CONN_NEGOTIATED) {
-            ret = server_reply_error(r, 409, NULL,
+            ret = http_reply_error(r, 409, NULL,
                                      "connection %s already has a transport",
                                      c->id);
         } else if (is_ws) {
-            ret = websocket(s, r, c);
+            ret = websocket(e, r, c);
         } else if (is_sse) {
             ret = sse(r, c);
         } else {
-            ret = long_poll(s, r, c);
+            ret = long_poll(e, r, c);
         }
     } else if (strcmp(method, "POST") == 0) {
         ret = send_post(r, c);
     } else if (strcmp(method, "DELETE") == 0) {
         conn_abort(c, "client stopped (DELETE)");
-        ret = server_reply(r, 202, NULL, "", 0, NULL);
+        ret = http_reply(r, 202, NULL, "", 0, NULL);
     } else {
-        ret = server_reply_error(r, 405, NULL, "method %s not allowed here",
+        ret = http_reply_error(r, 405, NULL, "method %s not allowed here",
                                  method);
     }
 out:
@@ -332,20 +331,35 @@ out:
     return ret;
 }
 
-enum MHD_Result client_handle(struct server *s, struct req *r,
+enum MHD_Result client_handle(struct client_env *e, struct http_req *r,
                               const char *url, const char *method)
 {
-    if (r->kind == REQ_POLL)
-        return poll_answer(s, r);
+    if (r->kind == HTTP_REQ_POLL)
+        return poll_answer(e, r);
     if (strcmp(method, "OPTIONS") == 0)
         return preflight(r);
     if (strcmp(url, "/client/negotiate") == 0 ||
         strcmp(url, "/client/negotiate/") == 0) {
         if (strcmp(method, "POST") != 0)
-            return server_reply_error(r, 405, NULL, "negotiate is POST");
-        return negotiate(s, r);
+            return http_reply_error(r, 405, NULL, "negotiate is POST");
+        return negotiate(e, r);
     }
     if (strcmp(url, "/client/") == 0 || strcmp(url, "/client") == 0)
-        return connect_req(s, r, method);
-    return server_reply_error(r, 404, NULL, "no such client endpoint");
+        return connect_req(e, r, method);
+    return http_reply_error(r, 404, NULL, "no such client endpoint");
+}
+
+void client_request_done(struct client_env *e, struct http_req *r)
+{
+    struct conn *c = r->conn;
+    if (!c)
+        return;
+    if (c->stream == r) {
+        c->stream = NULL;
+        conn_abort(c, "event stream closed");
+    }
+    if (c->poll == r) {
+        c->poll = NULL;
+        c->poll_end_ms = e->loop->now_ms;
+    }
 }

@@ -16,11 +16,24 @@
 
 #include <microhttpd.h>
 
-#include "emulator/server.h"
+#include "emulator/auth.h"
+#include "emulator/conn.h"
+#include "emulator/http.h"
+#include "emulator/loop.h"
+
+/* What the client endpoint works with; every pointer borrowed. */
+struct client_env {
+    struct conns *conns;          /* negotiated connections live here */
+    const struct auth_keys *keys; /* client tokens are checked with these */
+    const struct loop *loop;      /* the clock */
+};
 
 /* Handle one /client request on its final access-handler call (body
  * complete, or a suspended poll/stream resumed). */
-enum MHD_Result client_handle(struct server *s, struct req *r,
+enum MHD_Result client_handle(struct client_env *e, struct http_req *r,
                               const char *url, const char *method);
+/* r is finished (http.h's on_done): a closed event stream ends its
+ * connection; a long poll that went away is remembered as the last one. */
+void client_request_done(struct client_env *e, struct http_req *r);
 
 #endif

@@ -13,16 +13,85 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "util/limits.h"
+#include "emulator/limits.h"
+#include "emulator/strmap.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-static const struct conn_hooks *hooks;
+struct conns {
+    struct loop *loop;              /* borrowed: the clock, the watches */
+    struct http *http;              /* borrowed: woken after a hand-back */
+    struct registry *reg;           /* borrowed: the hubs */
+    const struct conn_hooks *hooks; /* borrowed, may be NULL */
+    void *hooks_arg;                /* given to every hook */
+    struct strmap *by_token; /* connectionToken -> struct conn (owned) */
+    struct conn *all;        /* every live conn, for the timer sweep */
+    struct conn *reap;       /* conns ended this turn, freed after it */
+    struct conn **dirty;     /* WebSockets with frames queued this turn */
+    size_t ndirty, dirty_cap;
+    struct msg *ping_frame;  /* shared WebSocket frame of {"type":6} */
+    int stopping;            /* conns_stop ran: no error kept for upstream */
+};
 
-void conn_set_hooks(const struct conn_hooks *h)
+static const char PING[] = "{\"type\":6}" HUBPROTO_RS_STR;
+
+struct conns *conns_new(struct loop *l, struct http *h, struct registry *reg)
 {
-    hooks = h;
+    struct conns *t = xcalloc(1, sizeof *t);
+    t->loop = l;
+    t->http = h;
+    t->reg = reg;
+    t->by_token = strmap_new();
+    t->ping_frame = ws_frame_text(PING, sizeof PING - 1);
+    return t;
+}
+
+void conns_free(struct conns *t)
+{
+    if (!t)
+        return;
+    msg_unref(t->ping_frame);
+    free(t->dirty);
+    strmap_free(t->by_token);
+    free(t);
+}
+
+void conns_set_hooks(struct conns *t, const struct conn_hooks *hooks,
+                     void *arg)
+{
+    t->hooks = hooks;
+    t->hooks_arg = arg;
+}
+
+int conns_stopping(const struct conns *t)
+{
+    return t->stopping;
+}
+
+void conns_stop(struct conns *t)
+{
+    t->stopping = 1;
+    for (struct conn *c = t->all; c; c = c->next) {
+        if (c->state == CONN_OPEN)
+            conn_close(c, "Service is shutting down.", 1);
+        else if (c->state != CONN_CLOSING)
+            conn_abort(c, "service stopping");
+    }
+}
+
+size_t conns_live(const struct conns *t)
+{
+    size_t n = 0;
+    for (const struct conn *c = t->all; c; c = c->next)
+        n += c->state != CONN_DEAD;
+    return n;
+}
+
+void conns_abort_all(struct conns *t, const char *why)
+{
+    for (struct conn *c = t->all; c; c = c->next)
+        conn_abort(c, why);
 }
 
 const char *conn_transport_name(enum conn_transport t)
@@ -53,7 +122,7 @@ static int random_id(char out[CONN_ID_LEN + 1])
     return 0;
 }
 
-struct conn *conn_new(struct server *s, const char *hub, const char *user,
+struct conn *conn_new(struct conns *t, const char *hub, const char *user,
                       int same_token)
 {
     struct conn *c = xcalloc(1, sizeof *c);
@@ -70,20 +139,21 @@ struct conn *conn_new(struct server *s, const char *hub, const char *user,
             *p = (char)(*p - 'A' + 'a');
     c->user = user ? xstrdup(user) : NULL;
     c->state = CONN_NEGOTIATED;
-    c->born_ms = s->now_ms;
+    c->table = t;
+    c->born_ms = t->loop->now_ms;
     hubproto_reader_init(&c->reader, LIMIT_CLIENT_MESSAGE);
     buf_init(&c->out, LIMIT_CONN_SENDBUF);
-    strmap_put(s->by_token, c->token, c);
-    c->next = s->all;
-    if (s->all)
-        s->all->prev = c;
-    s->all = c;
+    strmap_put(t->by_token, c->token, c);
+    c->next = t->all;
+    if (t->all)
+        t->all->prev = c;
+    t->all = c;
     return c;
 }
 
-struct conn *conn_by_token(struct server *s, const char *token)
+struct conn *conn_by_token(struct conns *t, const char *token)
 {
-    struct conn *c = strmap_get(s->by_token, token);
+    struct conn *c = strmap_get(t->by_token, token);
     return c && c->state != CONN_DEAD ? c : NULL;
 }
 
@@ -93,12 +163,12 @@ static void update_watch(struct conn *c)
         return;
     int want = ws_want_write(c->ws);
     if (want != c->watching_out) {
-        server_watch_mod(server_get(), &c->watch, want);
+        loop_watch_mod(c->table->loop, &c->watch, want);
         c->watching_out = want;
     }
 }
 
-static void on_ws_event(struct watch *w, uint32_t events)
+static void on_ws_event(struct loop_watch *w, uint32_t events)
 {
     struct conn *c = (struct conn *)w;
     if (c->state == CONN_DEAD)
@@ -135,10 +205,9 @@ static int attach(struct conn *c, enum conn_transport t)
 {
     if (c->state != CONN_NEGOTIATED)
         return -1;
-    struct server *s = server_get();
     c->transport = t;
     c->state = CONN_HANDSHAKE;
-    c->attached_ms = c->last_in_ms = c->last_out_ms = s->now_ms;
+    c->attached_ms = c->last_in_ms = c->last_out_ms = c->table->loop->now_ms;
     return 0;
 }
 
@@ -147,7 +216,7 @@ int conn_attach_ws(struct conn *c, int fd, const char *extra,
 {
     if (attach(c, CONN_WS) < 0)
         return -1;
-    struct server *s = server_get();
+    struct conns *t = c->table;
     /* Our own descriptor of the socket, so that libmicrohttpd can free its
      * connection and memory pool now rather than when the client leaves.
      * Its UPGRADE_ACTION_CLOSE (non-TLS) closes its descriptor without
@@ -169,11 +238,11 @@ int conn_attach_ws(struct conn *c, int fd, const char *extra,
     c->ws = ws_new(nfd, extra, extra_len, on_ws_message, c);
     if (!c->urh) {
         MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-        s->resumed = 1; /* MHD frees the connection on its next run */
+        http_wake(t->http); /* MHD frees the connection on its next run */
     }
     c->watch.fd = nfd;
     c->watch.on_event = on_ws_event;
-    if (server_watch(s, &c->watch, 0) < 0) {
+    if (loop_watch(t->loop, &c->watch, 0) < 0) {
         conn_abort(c, "cannot watch the socket");
         return 0;
     }
@@ -182,7 +251,7 @@ int conn_attach_ws(struct conn *c, int fd, const char *extra,
     return 0;
 }
 
-int conn_attach_sse(struct conn *c, struct req *stream)
+int conn_attach_sse(struct conn *c, struct http_req *stream)
 {
     if (attach(c, CONN_SSE) < 0)
         return -1;
@@ -201,9 +270,9 @@ int conn_attach_lp(struct conn *c)
 void conn_wake(struct conn *c)
 {
     if (c->stream && c->stream->suspended)
-        req_resume(c->stream);
+        http_req_resume(c->stream);
     if (c->poll && c->poll->suspended)
-        req_resume(c->poll);
+        http_req_resume(c->poll);
 }
 
 /* Queue bytes on the transport whatever the state (Close and handshake
@@ -211,11 +280,11 @@ void conn_wake(struct conn *c)
 static int send_raw(struct conn *c, const char *rec, size_t n,
                     struct msg **frame)
 {
-    struct server *s = server_get();
+    struct conns *t = c->table;
     int rc = 0;
     switch (c->transport) {
     case CONN_WS:
-        /* Queued only: conn_flush_all writes each socket once per turn. */
+        /* Queued only: conns_flush writes each socket once per turn. */
         if (frame && !*frame)
             *frame = ws_frame_text(rec, n);
         rc = frame ? ws_queue_frame(c->ws, *frame)
@@ -227,11 +296,11 @@ static int send_raw(struct conn *c, const char *rec, size_t n,
             rc = frame ? ws_queue_frame(c->ws, *frame)
                        : ws_queue_text(c->ws, rec, n);
         if (rc == 0 && !c->dirty) {
-            if (s->ndirty == s->dirty_cap) {
-                s->dirty_cap = s->dirty_cap ? s->dirty_cap * 2 : 64;
-                s->dirty = xrealloc(s->dirty, s->dirty_cap * sizeof *s->dirty);
+            if (t->ndirty == t->dirty_cap) {
+                t->dirty_cap = t->dirty_cap ? t->dirty_cap * 2 : 64;
+                t->dirty = xrealloc(t->dirty, t->dirty_cap * sizeof *t->dirty);
             }
-            s->dirty[s->ndirty++] = c;
+            t->dirty[t->ndirty++] = c;
             c->dirty = 1;
         }
         break;
@@ -254,7 +323,7 @@ static int send_raw(struct conn *c, const char *rec, size_t n,
         conn_abort(c, "send buffer full (client not reading)");
         return -1;
     }
-    c->last_out_ms = s->now_ms;
+    c->last_out_ms = t->loop->now_ms;
     if (log_enabled(LOG_DEBUG))
         log_debug("frame out id=%s bytes=%zu", c->id, n);
     return 0;
@@ -272,7 +341,7 @@ static void unregister(struct conn *c)
 {
     if (!c->registered)
         return;
-    struct hub *h = registry_hub(server_get()->reg, c->hub, 0);
+    struct hub *h = registry_hub(c->table->reg, c->hub, 0);
     if (h)
         hub_conn_remove(h, c->id);
     c->registered = 0;
@@ -281,9 +350,8 @@ static void unregister(struct conn *c)
 /* The transport's own end once nothing more is to be said. */
 static void end_transport(struct conn *c)
 {
-    struct server *s = server_get();
     c->state = CONN_CLOSING;
-    c->closing_ms = s->now_ms;
+    c->closing_ms = c->table->loop->now_ms;
     switch (c->transport) {
     case CONN_WS:
         ws_close(c->ws, 1000, NULL);
@@ -312,7 +380,7 @@ void conn_close(struct conn *c, const char *error, int allow_reconnect)
         return;
     }
     unregister(c);
-    if (error && !c->error && !server_get()->stopping)
+    if (error && !c->error && !c->table->stopping)
         c->error = xstrdup(error);
     if (c->state == CONN_OPEN) {
         struct buf b;
@@ -332,14 +400,14 @@ void conn_abort(struct conn *c, const char *why)
 {
     if (c->state == CONN_DEAD)
         return;
-    struct server *s = server_get();
+    struct conns *t = c->table;
     if (c->state != CONN_NEGOTIATED)
         log_info("client disconnected hub=%s id=%s transport=%s reason=%s",
                  c->hub, c->id, conn_transport_name(c->transport), why);
     /* Still in the hub until reaped: a fan-out may be iterating it. */
     c->state = CONN_DEAD;
     if (c->transport == CONN_WS && c->watch.fd >= 0) {
-        server_unwatch(s, &c->watch);
+        loop_unwatch(t->loop, &c->watch);
         if (!c->urh)
             close(c->watch.fd); /* our dup; MHD's is closed at the reap */
         c->watch.fd = -1;
@@ -348,25 +416,25 @@ void conn_abort(struct conn *c, const char *why)
         c->stream->conn = NULL;
         c->stream->ended = 1;
         if (c->stream->suspended)
-            req_resume(c->stream);
+            http_req_resume(c->stream);
         c->stream = NULL;
     }
     if (c->poll) {
         c->poll->conn = NULL;
         if (c->poll->suspended)
-            req_resume(c->poll);
+            http_req_resume(c->poll);
         c->poll = NULL;
     }
-    c->reap_next = s->reap;
-    s->reap = c;
+    c->reap_next = t->reap;
+    t->reap = c;
 }
 
-void conn_flush_all(struct server *s)
+void conns_flush(struct conns *t)
 {
     /* Nothing below queues a frame, so the list does not grow meanwhile;
      * the index is re-read anyway. */
-    for (size_t i = 0; i < s->ndirty; i++) {
-        struct conn *c = s->dirty[i];
+    for (size_t i = 0; i < t->ndirty; i++) {
+        struct conn *c = t->dirty[i];
         c->dirty = 0;
         if (c->state == CONN_DEAD)
             continue;
@@ -380,31 +448,31 @@ void conn_flush_all(struct server *s)
         }
         update_watch(c);
     }
-    s->ndirty = 0;
+    t->ndirty = 0;
 }
 
-void conn_reap_all(struct server *s)
+void conns_reap(struct conns *t)
 {
     /* Empty the dirty list first: it must never hold a freed connection. */
-    conn_flush_all(s);
-    while (s->reap) {
-        struct conn *c = s->reap;
-        s->reap = c->reap_next;
+    conns_flush(t);
+    while (t->reap) {
+        struct conn *c = t->reap;
+        t->reap = c->reap_next;
         unregister(c);
-        if (c->was_open && hooks && hooks->on_disconnected)
-            hooks->on_disconnected(c);
-        if (strmap_get(s->by_token, c->token) == c)
-            strmap_del(s->by_token, c->token);
+        if (c->was_open && t->hooks && t->hooks->on_disconnected)
+            t->hooks->on_disconnected(t->hooks_arg, c);
+        if (strmap_get(t->by_token, c->token) == c)
+            strmap_del(t->by_token, c->token);
         if (c->prev)
             c->prev->next = c->next;
         else
-            s->all = c->next;
+            t->all = c->next;
         if (c->next)
             c->next->prev = c->prev;
         ws_free(c->ws);
         if (c->urh) {
             MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
-            s->resumed = 1; /* MHD closes the socket on its next run */
+            http_wake(t->http); /* MHD closes the socket on its next run */
         }
         hubproto_reader_release(&c->reader);
         buf_release(&c->out);
@@ -436,7 +504,7 @@ static void handshake(struct conn *c, const char *rec, size_t len)
     buf_release(&b);
     if (rc < 0)
         return;
-    struct hub *h = registry_hub(server_get()->reg, c->hub, 1);
+    struct hub *h = registry_hub(c->table->reg, c->hub, 1);
     if (hub_conn_add(h, c->id, c->user, c) < 0) {
         conn_abort(c, "duplicate connection id");
         return;
@@ -447,8 +515,9 @@ static void handshake(struct conn *c, const char *rec, size_t len)
     log_info("client connected hub=%s id=%s user=%s transport=%s", c->hub,
              c->id, c->user ? c->user : "(anonymous)",
              conn_transport_name(c->transport));
-    if (hooks && hooks->on_connected)
-        hooks->on_connected(c);
+    const struct conns *t = c->table;
+    if (t->hooks && t->hooks->on_connected)
+        t->hooks->on_connected(t->hooks_arg, c);
 }
 
 static void message(struct conn *c, const char *rec, size_t len)
@@ -469,8 +538,9 @@ static void message(struct conn *c, const char *rec, size_t len)
         end_transport(c);
         break;
     case HUBPROTO_INVOCATION:
-        if (hooks && hooks->on_invocation)
-            hooks->on_invocation(c, &m, rec, len);
+        if (c->table->hooks && c->table->hooks->on_invocation)
+            c->table->hooks->on_invocation(c->table->hooks_arg, c, &m, rec,
+                                           len);
         else
             log_debug("invocation ignored (no upstream) hub=%s id=%s",
                       c->hub, c->id);
@@ -488,7 +558,7 @@ void conn_input(struct conn *c, const char *p, size_t n)
 {
     if (c->state != CONN_HANDSHAKE && c->state != CONN_OPEN)
         return;
-    c->last_in_ms = server_get()->now_ms;
+    c->last_in_ms = c->table->loop->now_ms;
     if (hubproto_reader_feed(&c->reader, p, n) < 0) {
         log_warn("client message over %u bytes hub=%s id=%s",
                  LIMIT_CLIENT_MESSAGE, c->hub, c->id);
@@ -506,11 +576,10 @@ void conn_input(struct conn *c, const char *p, size_t n)
     }
 }
 
-void conn_sweep(struct server *s)
+void conns_sweep(struct conns *t)
 {
-    static const char ping[] = "{\"type\":6}" HUBPROTO_RS_STR;
-    long long now = s->now_ms;
-    for (struct conn *c = s->all; c; c = c->next) {
+    long long now = t->loop->now_ms;
+    for (struct conn *c = t->all; c; c = c->next) {
         switch (c->state) {
         case CONN_NEGOTIATED:
             if (now - c->born_ms > CONN_NEGOTIATE_TTL_MS)
@@ -535,10 +604,10 @@ void conn_sweep(struct server *s)
             }
             if (now - c->last_out_ms >= LIMIT_KEEPALIVE_MS) {
                 if (c->transport == CONN_WS) {
-                    struct msg *f = s->ping_frame;
-                    send_raw(c, ping, sizeof ping - 1, &f);
+                    struct msg *f = t->ping_frame;
+                    send_raw(c, PING, sizeof PING - 1, &f);
                 } else {
-                    send_raw(c, ping, sizeof ping - 1, NULL);
+                    send_raw(c, PING, sizeof PING - 1, NULL);
                 }
             }
             break;

@@ -7,12 +7,20 @@
  * (CONN_HANDSHAKE -> CONN_OPEN, when it joins its hub), and ends in
  * conn_close (graceful: Close message, then the transport's own close,
  * CONN_CLOSING) or conn_abort (at once). It is freed in one place only:
- * conn_reap_all, after the loop turn in which it ended, so a fan-out that
+ * conns_reap, after the loop turn in which it ended, so a fan-out that
  * closes a client never frees what it is iterating.
  * The hub protocol rules are here (handshake within 15 s, Ping every 15 s
  * of silence, close after 30 s without input, several records per frame,
  * only complete records); the bytes of each transport are in ws.c and in
  * client.c (SSE and long polling through libmicrohttpd).
+ *
+ * Every connection belongs to a connection table (struct conns, owned
+ * here): the connections by token, the list the timer sweep walks, those
+ * ended this turn (freed by conns_reap), the WebSockets with frames queued
+ * this turn (written by conns_flush), the hooks, and whether the service
+ * is stopping. The table borrows the loop (clock, watches), the HTTP side
+ * (woken when an upgraded socket is handed back) and the registry (hubs
+ * joined at the handshake, left at the end).
  */
 #ifndef EMULATOR_CONN_H
 #define EMULATOR_CONN_H
@@ -21,8 +29,10 @@
 
 #include <microhttpd.h>
 
+#include "emulator/hub.h"
+#include "emulator/http.h"
+#include "emulator/loop.h"
 #include "emulator/msg.h"
-#include "emulator/server.h"
 #include "emulator/ws.h"
 #include "proto/hubproto.h"
 #include "util/buf.h"
@@ -46,11 +56,12 @@ enum conn_state {
 
 enum conn_transport { CONN_NONE, CONN_WS, CONN_SSE, CONN_LP };
 
-struct req;
 struct upconn;
+struct conns;
 
 struct conn {
-    struct watch watch; /* first: the loop dispatches on it (WS only) */
+    struct loop_watch watch; /* first: the loop dispatches on it (WS only) */
+    struct conns *table;     /* the table it belongs to */
     char id[CONN_ID_LEN + 1];
     char token[CONN_ID_LEN + 1];
     char *hub;  /* lower-case hub name */
@@ -60,7 +71,7 @@ struct conn {
     int registered; /* in the hub's registry */
     int was_open;   /* passed the handshake once */
     int watching_out;
-    int dirty;      /* on server->dirty: frames queued this loop turn */
+    int dirty;      /* on the table's dirty list: frames queued this turn */
     long long born_ms, attached_ms, last_in_ms, last_out_ms, closing_ms;
     struct hubproto_reader reader;
     /* WebSockets. watch.fd is our dup of the upgraded socket, owned here
@@ -71,44 +82,62 @@ struct conn {
     struct MHD_UpgradeResponseHandle *urh;
     /* SSE and long polling: bytes waiting for the stream or the next poll */
     struct buf out;
-    struct req *stream;  /* SSE: the GET carrying the event stream */
-    struct req *poll;    /* LP: the poll being held, or NULL */
-    int polled;          /* LP: the first (immediate) poll was answered */
-    long long poll_end_ms; /* LP: when the last poll was answered */
-    /* upstream (upstream.h): what the X-ASRS-* headers say about this
+    struct http_req *stream; /* SSE: the GET carrying the event stream */
+    struct http_req *poll;   /* LP: the poll being held, or NULL */
+    int polled;              /* LP: the first (immediate) poll was answered */
+    long long poll_end_ms;   /* LP: when the last poll was answered */
+    /* upstream (upclient.h): what the X-ASRS-* headers say about this
      * connection, set at the connect request; owned, may be NULL */
     char *claims;  /* X-ASRS-User-Claims */
     char *query;   /* X-ASRS-Client-Query, without access_token */
     char *error;   /* why the service closed it, for disconnected */
-    struct upconn *up; /* upstream.c's state; that module clears it */
-    /* lists */
-    struct conn *prev, *next; /* server->all */
-    struct conn *reap_next;
+    struct upconn *up; /* upclient.c's state; that module clears it */
+    /* the table's lists */
+    struct conn *prev, *next; /* every connection */
+    struct conn *reap_next;   /* ended this turn */
 };
 
-/* The seam where upstream (a later feature) plugs in. Every hook may be
- * NULL. on_connected runs after a successful handshake, on_disconnected
- * once the connection is gone (just before it is freed), on_invocation
- * for each client Invocation (raw: the record without 0x1E). With no
- * hooks (the default) client invocations are ignored, as the service does
- * without upstream. */
+/* The seam where the upstream client (upclient.h) plugs in. Every hook
+ * may be NULL; each gets the arg given with them. on_connected runs after
+ * a successful handshake, on_disconnected once the connection is gone
+ * (just before it is freed), on_invocation for each client Invocation
+ * (raw: the record without 0x1E). With no hooks (the default) client
+ * invocations are ignored, as the service does without upstream */
 struct conn_hooks {
-    void (*on_connected)(struct conn *c);
-    void (*on_disconnected)(struct conn *c);
-    void (*on_invocation)(struct conn *c, const struct hubproto_msg *m,
-                          const char *raw, size_t len);
+    void (*on_connected)(void *arg, struct conn *c);
+    void (*on_disconnected)(void *arg, struct conn *c);
+    void (*on_invocation)(void *arg, struct conn *c,
+                          const struct hubproto_msg *m, const char *raw,
+                          size_t len);
 };
-/* Install hooks (borrowed for the process's life), or NULL for none. */
-void conn_set_hooks(const struct conn_hooks *hooks);
+
+/* An empty table; l, h and reg are borrowed for its life. Never NULL. */
+struct conns *conns_new(struct loop *l, struct http *h, struct registry *reg);
+/* Free the table; every connection must have been reaped (conns_reap
+ * after conns_abort_all). NULL is a no-op. */
+void conns_free(struct conns *t);
+/* Install hooks (borrowed, with arg, until replaced), or NULL for none. */
+void conns_set_hooks(struct conns *t, const struct conn_hooks *hooks,
+                     void *arg);
+
+/* The service is stopping: every open client gets a Close message with
+ * allowReconnect (conn_close), the others end at once; no error is kept
+ * for upstream from now on. */
+void conns_stop(struct conns *t);
+int conns_stopping(const struct conns *t);
+/* Connections not yet ended. */
+size_t conns_live(const struct conns *t);
+/* End every connection at once (conn_abort with why). */
+void conns_abort_all(struct conns *t, const char *why);
 
 /* A negotiated connection for hub (lower-cased here) and user (may be
- * NULL), registered by token in the server; owned by the server. With
- * same_token (negotiate version 0) the token is the connection id.
- * Returns NULL when random bytes are unavailable. */
-struct conn *conn_new(struct server *s, const char *hub, const char *user,
+ * NULL), registered by token in t, which owns it. With same_token
+ * (negotiate version 0) the token is the connection id. Returns NULL when
+ * random bytes are unavailable. */
+struct conn *conn_new(struct conns *t, const char *hub, const char *user,
                       int same_token);
 /* The connection for a connectionToken, or NULL (also when ended). */
-struct conn *conn_by_token(struct server *s, const char *token);
+struct conn *conn_by_token(struct conns *t, const char *token);
 
 /* Give the connection its transport. For WebSockets fd and urh come from
  * the upgrade (extra: bytes read past the HTTP request, copied): the
@@ -118,7 +147,7 @@ struct conn *conn_by_token(struct server *s, const char *token);
  * still owns urh). */
 int conn_attach_ws(struct conn *c, int fd, const char *extra,
                    size_t extra_len, struct MHD_UpgradeResponseHandle *urh);
-int conn_attach_sse(struct conn *c, struct req *stream);
+int conn_attach_sse(struct conn *c, struct http_req *stream);
 int conn_attach_lp(struct conn *c);
 
 /* Hub protocol bytes from the client (a WebSocket message or the body of
@@ -131,7 +160,7 @@ void conn_input(struct conn *c, const char *p, size_t n);
  * A client whose queue would pass LIMIT_CONN_SENDBUF is aborted. Returns
  * 0 when queued, -1 when the connection is not open or was aborted.
  * WebSocket frames are only queued and the connection marked dirty: the
- * loop writes them with conn_flush_all before it sleeps again. */
+ * loop writes them with conns_flush before it sleeps again. */
 int conn_send(struct conn *c, const char *records, size_t n,
               struct msg **frame);
 
@@ -142,14 +171,14 @@ void conn_close(struct conn *c, const char *error, int allow_reconnect);
 /* End at once (peer gone, protocol error, queue full). why is logged. */
 void conn_abort(struct conn *c, const char *why);
 
-/* Loop hooks, once per turn after every event and MHD_run: write what
- * each WebSocket queued this turn (one writev per socket; a write error
- * aborts that client; dead ones are skipped), timers once a second, free
- * what ended this turn. conn_reap_all flushes first, so no connection on
- * the dirty list is ever freed. */
-void conn_flush_all(struct server *s);
-void conn_sweep(struct server *s);
-void conn_reap_all(struct server *s);
+/* Once per loop turn after every event and http_run: write what each
+ * WebSocket queued this turn (one writev per socket; a write error aborts
+ * that client; dead ones are skipped), timers once a second, free what
+ * ended this turn. conns_reap flushes first, so no connection on the
+ * dirty list is ever freed. */
+void conns_flush(struct conns *t);
+void conns_sweep(struct conns *t);
+void conns_reap(struct conns *t);
 
 /* SSE/LP: bytes waiting, and the request holding the stream/poll woke. */
 void conn_wake(struct conn *c);

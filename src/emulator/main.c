@@ -5,12 +5,14 @@
  *                    [--upstream URL-TEMPLATE|default]... [--settings FILE]
  *                    [--upstream-timeout-ms N] [--verbose]
  *
+ * Listens on 127.0.0.1 and ::1 (both loopbacks, as ASP.NET Core does for
+ * localhost; 127.0.0.1 alone without IPv6), or on the one --bind address.
  * Prints the connection string and the listening address on stdout, then
  * serves until SIGTERM/SIGINT (exit 0). A bad option, a bad settings file
  * or a port in use is one stderr line and exit 1. The access key is
  * printed only in the connection string, never in a log line.
  * Without --upstream or --settings nothing is sent upstream: client
- * invocations get a Completion error, sends are dropped (upstream.h).
+ * invocations get a Completion error, sends are dropped (upclient.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,10 +20,10 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "emulator/server.h"
+#include "emulator/emu.h"
+#include "emulator/upclient.h"
 #include "emulator/upconf.h"
 #include "emulator/upmsg.h"
-#include "emulator/upstream.h"
 #include "util/log.h"
 #include "util/banned.h"
 
@@ -39,8 +41,10 @@ static void usage(FILE *f)
             "\n"
             "  --port N              port to listen on (default %d; 0 picks "
             "a free one)\n"
-            "  --bind ADDR           IPv4 address to listen on (default "
-            "127.0.0.1)\n"
+            "  --bind ADDR           listen on this one IPv4 or IPv6 "
+            "address only; default:\n"
+            "                        both loopbacks, 127.0.0.1 and ::1 "
+            "(\"localhost\")\n"
             "  --access-key KEY      access key (repeat for a secondary "
             "key);\n"
             "                        default: the official emulator's key\n"
@@ -67,7 +71,7 @@ static void usage(FILE *f)
             "Without --upstream or --settings nothing is sent upstream: a "
             "client's invoke()\n"
             "gets the error \"%s\" and send() is dropped.\n",
-            DEFAULT_PORT, UPCONF_DEFAULT_URL, UPSTREAM_TIMEOUT_MS,
+            DEFAULT_PORT, UPCONF_DEFAULT_URL, UPCLIENT_TIMEOUT_MS,
             UPMSG_NO_UPSTREAM);
 }
 
@@ -89,7 +93,7 @@ struct options {
     long timeout_ms;
 };
 
-static int parse_args(int argc, char **argv, struct server_config *cfg,
+static int parse_args(int argc, char **argv, struct emu_config *cfg,
                       struct options *o)
 {
     char err[512];
@@ -136,9 +140,9 @@ static int parse_args(int argc, char **argv, struct server_config *cfg,
         } else if (strcmp(a, "--access-key") == 0 && v) {
             if (!*v)
                 return log_error("--access-key needs a non-empty key");
-            if (cfg->nkeys == SERVER_MAX_KEYS)
-                return log_error("at most %d access keys", SERVER_MAX_KEYS);
-            cfg->keys[cfg->nkeys++] = v;
+            if (cfg->keys.n == AUTH_MAX_KEYS)
+                return log_error("at most %d access keys", AUTH_MAX_KEYS);
+            cfg->keys.keys[cfg->keys.n++] = v;
             i++;
         } else {
             return log_error("unknown or incomplete option: %s (try --help)",
@@ -167,35 +171,40 @@ static void log_upstream(const struct upconf *up, const char *settings,
 
 int main(int argc, char **argv)
 {
-    struct server_config cfg = {.bind = "127.0.0.1", .port = DEFAULT_PORT};
-    struct options o = {.timeout_ms = UPSTREAM_TIMEOUT_MS};
-    struct server s;
+    struct emu_config cfg = {.port = DEFAULT_PORT};
+    struct options o = {.timeout_ms = UPCLIENT_TIMEOUT_MS};
+    struct emu e;
+    struct upclient *uc = NULL;
     int rc = 1;
     log_set_program("emulator");
     upconf_init(&o.up);
     if (parse_args(argc, argv, &cfg, &o) < 0)
         goto out;
 
-    if (!cfg.nkeys)
-        cfg.keys[cfg.nkeys++] = DEFAULT_KEY;
+    if (!cfg.keys.n)
+        cfg.keys.keys[cfg.keys.n++] = DEFAULT_KEY;
     if (cfg.verbose)
         log_set_level(LOG_DEBUG);
     raise_nofile();
-    if (server_start(&s, &cfg) < 0 ||
-        upstream_start(&s, &o.up, o.settings, o.timeout_ms) < 0) {
-        upstream_stop();
-        server_stop(&s);
+    if (emu_start(&e, &cfg) < 0 ||
+        !(uc = upclient_start(&e.loop, e.conns, &e.cfg.keys, &o.up,
+                              o.settings, o.timeout_ms))) {
+        emu_stop(&e);
         goto out;
     }
     log_upstream(&o.up, o.settings, o.timeout_ms);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    int port = http_port(e.http);
     printf("Endpoint=http://localhost;Port=%d;AccessKey=%s;Version=1.0;\n",
-           s.port, cfg.keys[0]);
-    printf("listening on http://%s:%d\n", cfg.bind, s.port);
+           port, cfg.keys.keys[0]);
+    printf("listening on http://%s:%d\n", http_host(e.http, 0), port);
     fflush(stdout);
-    rc = server_run(&s) < 0 ? 1 : 0;
-    upstream_stop();
-    server_stop(&s);
+    for (size_t i = 1; i < http_hosts(e.http); i++)
+        log_info("listening on http://%s:%d as well", http_host(e.http, i),
+                 port);
+    rc = emu_run(&e) < 0 ? 1 : 0;
+    upclient_stop(uc);
+    emu_stop(&e);
     log_info("stopped");
 out:
     upconf_release(&o.up);

@@ -9,9 +9,8 @@
 
 #include <json-c/json.h>
 
-#include "emulator/auth.h"
 #include "emulator/conn.h"
-#include "emulator/hub.h"
+#include "emulator/loop.h"
 #include "proto/hubproto.h"
 #include "proto/names.h"
 #include "util/jsonx.h"
@@ -273,13 +272,13 @@ static void gather_one(void *conn, const char *id, const char *user,
     g->v[g->n++] = conn;
 }
 
-static enum MHD_Result reply_empty(struct req *r, unsigned status)
+static enum MHD_Result reply_empty(struct http_req *r, unsigned status)
 {
-    return server_reply(r, status, NULL, "", 0, NULL);
+    return http_reply(r, status, NULL, "", 0, NULL);
 }
 
 /* Parse a PayloadMessage body into one Invocation record in out. */
-static int payload_record(struct req *r, struct buf *out, char *err,
+static int payload_record(struct http_req *r, struct buf *out, char *err,
                           size_t errlen)
 {
     struct json_object *o = NULL;
@@ -317,7 +316,7 @@ out:
     return rc;
 }
 
-static enum MHD_Result do_send(struct req *r, struct hub *h,
+static enum MHD_Result do_send(struct http_req *r, struct hub *h,
                                const struct rest_route *rt,
                                const struct excluded *ex)
 {
@@ -326,7 +325,7 @@ static enum MHD_Result do_send(struct req *r, struct hub *h,
     buf_init(&rec, LIMIT_USER_BODY + 1024);
     if (payload_record(r, &rec, err, sizeof err) < 0) {
         buf_release(&rec);
-        return server_reply_error(r, 400, NULL, "%s", err);
+        return http_reply_error(r, 400, NULL, "%s", err);
     }
     struct fanout f = {rec.data, rec.len, NULL, ex, 0};
     switch (rt->op) {
@@ -352,12 +351,12 @@ static enum MHD_Result do_send(struct req *r, struct hub *h,
     return reply_empty(r, 202);
 }
 
-static enum MHD_Result do_close_many(struct req *r, struct hub *h,
+static enum MHD_Result do_close_many(struct http_req *r, struct hub *h,
                                      const struct rest_route *rt,
                                      const struct excluded *ex)
 {
     struct gather g = {NULL, 0, ex};
-    char *reason = req_query(r, "reason");
+    char *reason = http_req_query(r, "reason");
     if (rt->op == REST_CLOSE_ALL)
         hub_each_conn(h, gather_one, &g);
     else if (rt->op == REST_CLOSE_USER)
@@ -371,13 +370,13 @@ static enum MHD_Result do_close_many(struct req *r, struct hub *h,
     return reply_empty(r, 204);
 }
 
-static enum MHD_Result not_found(struct req *r, const char *code,
+static enum MHD_Result not_found(struct http_req *r, const char *code,
                                  const char *what)
 {
-    return server_reply_error(r, 404, code, "%s", what);
+    return http_reply_error(r, 404, code, "%s", what);
 }
 
-static enum MHD_Result list_group(struct req *r, struct hub *h,
+static enum MHD_Result list_group(struct http_req *r, struct hub *h,
                                   const char *group)
 {
     struct gather g = {NULL, 0, NULL};
@@ -396,16 +395,16 @@ static enum MHD_Result list_group(struct req *r, struct hub *h,
     }
     json_object_object_add(o, "value", arr);
     json_object_object_add(o, "nextLink", NULL);
-    enum MHD_Result ret = server_reply_json(r, 200, o);
+    enum MHD_Result ret = http_reply_json(r, 200, o);
     json_object_put(o);
     free(g.v);
     return ret;
 }
 
-static enum MHD_Result user_group_add(struct req *r, struct hub *h,
+static enum MHD_Result user_group_add(struct http_req *r, struct hub *h,
                                       const struct rest_route *rt)
 {
-    char *ttl_s = req_query(r, "ttl");
+    char *ttl_s = http_req_query(r, "ttl");
     long expires = 0;
     if (ttl_s) {
         char *end = NULL;
@@ -413,7 +412,7 @@ static enum MHD_Result user_group_add(struct req *r, struct hub *h,
         long ttl = strtol(ttl_s, &end, 10);
         if (errno || !*ttl_s || *end || ttl < 0 || ttl > 366L * 86400) {
             free(ttl_s);
-            return server_reply_error(r, 400, NULL,
+            return http_reply_error(r, 400, NULL,
                                       "ttl must be whole seconds, 0 to a "
                                       "year");
         }
@@ -427,13 +426,13 @@ static enum MHD_Result user_group_add(struct req *r, struct hub *h,
             free(g.v);
             return reply_empty(r, rt->v1 ? 202 : 200);
         }
-        expires = server_wall_s() + ttl;
+        expires = loop_wall_s() + ttl;
     }
     hub_user_group_add(h, rt->user, rt->group, expires);
     return reply_empty(r, rt->v1 ? 202 : 200);
 }
 
-static enum MHD_Result act(struct server *s, struct req *r,
+static enum MHD_Result act(struct rest_env *e, struct http_req *r,
                            const struct rest_route *rt,
                            const struct excluded *ex)
 {
@@ -444,13 +443,13 @@ static enum MHD_Result act(struct server *s, struct req *r,
                                                      "Content-Type");
         if (ct && (strncasecmp(ct, "application/x-msgpack", 21) == 0 ||
                    strncasecmp(ct, "application/octet-stream", 24) == 0))
-            return server_reply_error(r, 415, NULL,
+            return http_reply_error(r, 415, NULL,
                                       "only JSON payloads are supported");
     }
-    char *app = req_query(r, "application");
+    char *app = http_req_query(r, "application");
     char *hubname = app ? xasprintf("%s_%s", app, rt->hub) : xstrdup(rt->hub);
     free(app);
-    struct hub *h = registry_hub(s->reg, hubname, 1);
+    struct hub *h = registry_hub(e->reg, hubname, 1);
     free(hubname);
     struct conn *c = rt->conn ? hub_conn_find(h, rt->conn) : NULL;
     if (c && c->state != CONN_OPEN)
@@ -473,7 +472,7 @@ static enum MHD_Result act(struct server *s, struct req *r,
         if (!c)
             return not_found(r, "Warning.Connection.NotExisted",
                              "connection does not exist");
-        char *reason = req_query(r, "reason");
+        char *reason = http_req_query(r, "reason");
         /* As the official emulator: the client may reconnect. */
         conn_close(c, reason, 1);
         free(reason);
@@ -523,11 +522,11 @@ static enum MHD_Result act(struct server *s, struct req *r,
     return reply_empty(r, 200);
 }
 
-static int check_names(struct req *r, const struct rest_route *rt, char *err,
-                       size_t errlen)
+static int check_names(struct http_req *r, const struct rest_route *rt,
+                       char *err, size_t errlen)
 {
     char why[160];
-    char *app = req_query(r, "application");
+    char *app = http_req_query(r, "application");
     int rc = -1;
     if (app && names_check_hub(app, why, sizeof why) < 0) {
         snprintf(err, errlen, "bad application name: %s", why);
@@ -555,8 +554,8 @@ out:
     return rc;
 }
 
-enum MHD_Result rest_handle(struct server *s, struct req *r, const char *url,
-                            const char *method)
+enum MHD_Result rest_handle(struct rest_env *e, struct http_req *r,
+                            const char *url, const char *method)
 {
     struct rest_route rt;
     struct token_claims claims;
@@ -566,7 +565,7 @@ enum MHD_Result rest_handle(struct server *s, struct req *r, const char *url,
     enum MHD_Result ret;
     memset(&claims, 0, sizeof claims);
     if (rest_route_parse(method, url, &rt, &status, err, sizeof err) < 0) {
-        ret = server_reply_error(r, (unsigned)status, NULL, "%s", err);
+        ret = http_reply_error(r, (unsigned)status, NULL, "%s", err);
         goto out;
     }
     if (rt.op == REST_HEALTH) {
@@ -574,21 +573,21 @@ enum MHD_Result rest_handle(struct server *s, struct req *r, const char *url,
         goto out;
     }
     if (r->too_big) {
-        ret = server_reply_error(r, 413, NULL, "body over the %u-byte limit",
+        ret = http_reply_error(r, 413, NULL, "body over the %u-byte limit",
                                  LIMIT_USER_BODY);
         goto out;
     }
     if (check_names(r, &rt, err, sizeof err) < 0) {
-        ret = server_reply_error(r, 400, NULL, "%s", err);
+        ret = http_reply_error(r, 400, NULL, "%s", err);
         goto out;
     }
-    if (auth_check(s, r->mhd, url, NULL, &claims, err, sizeof err) < 0) {
-        ret = server_reply_error(r, 401, NULL, "%s", err);
+    if (auth_check(e->keys, r->mhd, url, NULL, &claims, err, sizeof err) < 0) {
+        ret = http_reply_error(r, 401, NULL, "%s", err);
         goto out;
     }
     MHD_get_connection_values(r->mhd, MHD_GET_ARGUMENT_KIND, collect_excluded,
                               &ex);
-    ret = act(s, r, &rt, &ex);
+    ret = act(e, r, &rt, &ex);
 out:
     for (size_t i = 0; i < ex.n; i++)
         free(ex.ids[i]);

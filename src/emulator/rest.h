@@ -18,7 +18,9 @@
 
 #include <microhttpd.h>
 
-#include "emulator/server.h"
+#include "emulator/auth.h"
+#include "emulator/hub.h"
+#include "emulator/http.h"
 
 enum rest_op {
     REST_HEALTH,
@@ -62,8 +64,14 @@ int rest_route_parse(const char *method, const char *path,
                      size_t errlen);
 void rest_route_release(struct rest_route *rt);
 
+/* What the REST API works with; every pointer borrowed. */
+struct rest_env {
+    struct registry *reg;         /* the hubs, created here on first use */
+    const struct auth_keys *keys; /* REST tokens are checked with these */
+};
+
 /* Serve one /api request on its final access-handler call. */
-enum MHD_Result rest_handle(struct server *s, struct req *r, const char *url,
-                            const char *method);
+enum MHD_Result rest_handle(struct rest_env *e, struct http_req *r,
+                            const char *url, const char *method);
 
 #endif

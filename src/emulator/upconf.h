@@ -15,7 +15,7 @@
  * matcher and the {hub}/{category}/{event} expansion).
  * Pure: no I/O except upconf_load_file reading the file it is given, no
  * logging; errors go to the caller's err buffer. Not the HTTP client
- * (upstream.h is).
+ * (upclient.h is).
  */
 #ifndef EMULATOR_UPCONF_H
 #define EMULATOR_UPCONF_H

@@ -7,7 +7,6 @@
 #include <strings.h>
 
 #include "proto/upstream.h"
-#include "util/limits.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 

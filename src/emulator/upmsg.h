@@ -8,7 +8,7 @@
  * X-ASRS-Client-Query values (the latter never carrying access_token);
  * and maps the upstream's answer to the records the invoking client gets
  * (a Completion for an invocation with an id). Pure: no I/O, no logging.
- * Not the HTTP client (upstream.h).
+ * Not the HTTP client (upclient.h).
  */
 #ifndef EMULATOR_UPMSG_H
 #define EMULATOR_UPMSG_H
@@ -17,6 +17,7 @@
 
 #include <json-c/json.h>
 
+#include "emulator/limits.h" /* LIMIT_UPSTREAM_REPLY */
 #include "proto/hubproto.h"
 #include "util/buf.h"
 

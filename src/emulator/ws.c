@@ -11,8 +11,8 @@
 #include <openssl/evp.h>
 #include <wslay/wslay.h>
 
+#include "emulator/limits.h"
 #include "util/buf.h"
-#include "util/limits.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "emulator/limits.h" /* LIMIT_CONN_SENDBUF */
 #include "emulator/msg.h"
 
 struct ws;

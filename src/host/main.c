@@ -2,9 +2,11 @@
  * main.c - bin/func-local: a local stand-in for the Azure Functions host
  * (`func start`) that runs this custom-handler app as the real host does.
  *
- *   func-local [--app DIR] [--port N] [--verbose]
+ *   func-local [--app DIR] [--port N] [--bind ADDR] [--verbose]
  *   func-local --next-occurrences "<ncrontab>" N [--from ISO-8601]
  *
+ * Listens on 127.0.0.1 and ::1 (both loopbacks, as ASP.NET Core does for
+ * localhost; 127.0.0.1 alone without IPv6), or on the one --bind address.
  * Order of start: read the app (config errors: exit 1), listen, start the
  * handler, wait for its readiness probe, then print the URLs and start the
  * timers. SIGTERM/SIGINT: stop accepting, let requests in flight finish,
@@ -34,9 +36,12 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: func-local [--app DIR] [--port N] [--verbose]\n"
+    fputs("usage: func-local [--app DIR] [--port N] [--bind ADDR] "
+          "[--verbose]\n"
           "       func-local --next-occurrences \"<ncrontab>\" N "
           "[--from ISO-8601]\n"
+          "Listens on both loopbacks, 127.0.0.1 and ::1 (\"localhost\"), "
+          "or with --bind\non that one IPv4 or IPv6 address only.\n"
           "Environment: FUNC_LOCAL_HANDLER=/path overrides the handler "
           "program\n(customHandler.description.defaultExecutablePath).\n",
           f);
@@ -127,15 +132,20 @@ static int next_occurrences(int argc, char **argv, int i)
     return 0;
 }
 
-static void print_functions(const struct app *app, int port)
+static void print_functions(const struct app *app, const struct server *srv)
 {
     char m[80];
-    printf("listening on http://127.0.0.1:%d\n", port);
+    int port = server_port(srv);
+    const char *host = server_host(srv, 0);
+    printf("listening on http://%s:%d\n", host, port);
+    for (size_t i = 1; i < server_hosts(srv); i++)
+        log_info("listening on http://%s:%d as well", server_host(srv, i),
+                 port);
     for (size_t i = 0; i < app->nfns; i++) {
         const struct app_function *f = &app->fns[i];
         if (f->kind == APP_FN_HTTP) {
             app_methods_text(f->methods, m, sizeof m);
-            printf("  %s: [%s] http://127.0.0.1:%d/%s%s%s\n", f->name, m,
+            printf("  %s: [%s] http://%s:%d/%s%s%s\n", f->name, m, host,
                    port, app->route_prefix, app->route_prefix[0] ? "/" : "",
                    f->route);
         } else if (f->kind == APP_FN_TIMER) {
@@ -160,6 +170,7 @@ static int wait_signal(const sigset_t *set, long ms)
 int main(int argc, char **argv)
 {
     const char *dir = ".";
+    const char *bind = NULL; /* both loopbacks */
     long port = -1;
     char err[512];
     struct app app;
@@ -183,6 +194,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "func-local: --port: expected 0-65535\n");
                 return 1;
             }
+        } else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc) {
+            bind = argv[++i];
         } else if (strcmp(argv[i], "--verbose") == 0) {
             log_set_level(LOG_DEBUG);
         } else if (strcmp(argv[i], "--help") == 0 ||
@@ -217,7 +230,7 @@ int main(int argc, char **argv)
     }
     iv = invoker_new();
     d = dispatch_new(&app, w, iv);
-    srv = server_start(&app, d, (int)port, err, sizeof err);
+    srv = server_start(&app, d, bind, (int)port, err, sizeof err);
     if (!srv) {
         fprintf(stderr, "func-local: %s\n", err);
         goto out;
@@ -235,7 +248,7 @@ int main(int argc, char **argv)
         if ((sig = wait_signal(&set, 0)) != 0)
             goto stop;
     }
-    print_functions(&app, server_port(srv));
+    print_functions(&app, srv);
     tm = timers_start(&app, d);
     while ((sig = wait_signal(&set, 200)) == 0)
         if (worker_failed(w))

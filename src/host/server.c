@@ -1,8 +1,6 @@
 /* server.c - the local host's HTTP server (see server.h). */
 #include "server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,19 +17,25 @@
 #include "util/buf.h"
 #include "util/jsonx.h"
 #include "util/limits.h"
+#include "util/listen.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
 #define SERVER_CONN_LIMIT 1024
 #define SERVER_IDLE_TIMEOUT_S 120
+#define SERVER_LISTEN_BACKLOG 128
 /* A body this far over LIMIT_USER_BODY is not even read. */
 #define SERVER_DRAIN_MAX (16u * LIMIT_USER_BODY)
 
 struct server {
     const struct app *app;
     struct dispatch *d;
-    struct MHD_Daemon *mhd;
+    /* One daemon per listening socket (127.0.0.1 and ::1 by default),
+     * sharing every callback and the in-flight count. */
+    struct MHD_Daemon *mhd[LISTEN_MAX];
+    size_t nmhd;
+    char host[LISTEN_MAX][48];
     int port;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -293,7 +297,7 @@ static enum MHD_Result http_function(struct server *s,
         MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Host");
     char hostbuf[64];
     if (!host || !*host) {
-        snprintf(hostbuf, sizeof hostbuf, "127.0.0.1:%d", s->port);
+        snprintf(hostbuf, sizeof hostbuf, "%s:%d", s->host[0], s->port);
         host = hostbuf;
     }
     char *full = xasprintf("http://%s%s", host, rq->uri);
@@ -490,44 +494,63 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
 }
 
 struct server *server_start(const struct app *app, struct dispatch *d,
-                            int port, char *err, size_t errlen)
+                            const char *bind, int port, char *err,
+                            size_t errlen)
 {
-    struct server *s = xcalloc(1, sizeof *s);
-    struct sockaddr_in a = {0};
-    s->app = app;
-    s->d = d;
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->cond, NULL);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    s->mhd = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-            MHD_USE_ITC,
-        (uint16_t)port, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&a, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s,
-        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVER_CONN_LIMIT,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_IDLE_TIMEOUT_S,
-        MHD_OPTION_END);
-    if (!s->mhd) {
-        snprintf(err, errlen, "cannot listen on 127.0.0.1:%d (is the port "
-                              "in use? try --port 0)",
-                 port);
-        pthread_mutex_destroy(&s->lock);
-        pthread_cond_destroy(&s->cond);
-        free(s);
+    struct listen_set ls;
+    char why[256];
+    if (listen_open(&ls, bind, port, SERVER_LISTEN_BACKLOG, why,
+                    sizeof why) < 0) {
+        snprintf(err, errlen, "%s%s", why,
+                 strstr(why, "in use") ? " (try --port 0)" : "");
         return NULL;
     }
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : port;
+    if (ls.note[0])
+        log_info("%s", ls.note);
+    struct server *s = xcalloc(1, sizeof *s);
+    s->app = app;
+    s->d = d;
+    s->port = ls.port;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    for (size_t i = 0; i < ls.n; i++) {
+        struct MHD_Daemon *mhd = MHD_start_daemon(
+            MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                MHD_USE_ITC,
+            0, NULL, NULL, access_cb, s, MHD_OPTION_LISTEN_SOCKET, ls.fd[i],
+            MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s,
+            MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVER_CONN_LIMIT,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_IDLE_TIMEOUT_S,
+            MHD_OPTION_END);
+        if (!mhd) {
+            snprintf(err, errlen, "libmicrohttpd cannot start on %s:%d",
+                     ls.host[i], ls.port);
+            listen_close(&ls);
+            server_stop(s, 0);
+            return NULL;
+        }
+        ls.fd[i] = -1; /* the daemon's now */
+        s->mhd[s->nmhd] = mhd;
+        snprintf(s->host[s->nmhd], sizeof s->host[s->nmhd], "%s", ls.host[i]);
+        s->nmhd++;
+    }
     return s;
 }
 
 int server_port(const struct server *s)
 {
     return s->port;
+}
+
+size_t server_hosts(const struct server *s)
+{
+    return s->nmhd;
+}
+
+const char *server_host(const struct server *s, size_t i)
+{
+    return s->host[i];
 }
 
 void server_stop(struct server *s, long drain_ms)
@@ -538,7 +561,9 @@ void server_stop(struct server *s, long drain_ms)
     pthread_mutex_lock(&s->lock);
     s->stopping = 1;
     pthread_mutex_unlock(&s->lock);
-    MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+    MHD_socket fds[LISTEN_MAX];
+    for (size_t i = 0; i < s->nmhd; i++)
+        fds[i] = MHD_quiesce_daemon(s->mhd[i]);
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += drain_ms / 1000;
     ts.tv_nsec += (drain_ms % 1000) * 1000000L;
@@ -553,9 +578,11 @@ void server_stop(struct server *s, long drain_ms)
     if (s->inflight > 0)
         log_warn("%d request(s) still running at shutdown", s->inflight);
     pthread_mutex_unlock(&s->lock);
-    MHD_stop_daemon(s->mhd);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    for (size_t i = 0; i < s->nmhd; i++) {
+        MHD_stop_daemon(s->mhd[i]);
+        if (fds[i] != MHD_INVALID_SOCKET)
+            close(fds[i]);
+    }
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
     free(s);

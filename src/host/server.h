@@ -1,7 +1,8 @@
 /*
  * server.h - the local host's HTTP side (libmicrohttpd, one thread per
  * connection, so an invocation blocked on the handler or on a REST call
- * never holds up another request), on 127.0.0.1:
+ * never holds up another request), on 127.0.0.1 and ::1 (both loopbacks,
+ * as ASP.NET Core reads localhost; util/listen.h) or on one --bind address:
  *
  *   /<routePrefix>/<route>       HTTP-triggered functions (route.h)
  *   POST /admin/functions/<name> {"input": "..."} runs a non-HTTP
@@ -23,11 +24,17 @@
 
 struct server;
 
-/* Listen on 127.0.0.1:port (0 = any free port). app and d are borrowed.
- * Returns NULL with the reason in err. */
+/* Listen on bind (NULL: 127.0.0.1 and ::1) port (0 = any free port, the
+ * same on both). app and d are borrowed. Returns NULL with the reason in
+ * err. */
 struct server *server_start(const struct app *app, struct dispatch *d,
-                            int port, char *err, size_t errlen);
+                            const char *bind, int port, char *err,
+                            size_t errlen);
 int server_port(const struct server *s);
+/* How many addresses it listens on, and the i-th as in a URL ("127.0.0.1",
+ * "[::1]"); the first is the one printed. */
+size_t server_hosts(const struct server *s);
+const char *server_host(const struct server *s, size_t i);
 
 /* Stop accepting, wait up to drain_ms for requests in flight, then close
  * everything and free s. */

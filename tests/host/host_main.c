@@ -23,4 +23,4 @@ void ht_write(const char *dir, const char *rel, const char *text)
 }
 
 RUNNER_MAIN(app_suite, route_suite, payload_suite, result_suite, sigout_suite,
-            conninfo_suite, ncrontab_suite, sigtrigger_suite)
+            conninfo_suite, ncrontab_suite, sigtrigger_suite, listen_suite)

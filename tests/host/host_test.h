@@ -18,6 +18,7 @@ Suite *sigout_suite(void);
 Suite *conninfo_suite(void);
 Suite *ncrontab_suite(void);
 Suite *sigtrigger_suite(void);
+Suite *listen_suite(void);
 
 /* Write text to dir/rel, creating one level of sub-folder if needed. */
 void ht_write(const char *dir, const char *rel, const char *text);

@@ -1,5 +1,5 @@
-/* upstream.c - the emulator's upstream client (see upstream.h). */
-#include "upstream.h"
+/* upclient.c - the emulator's upstream client (see upclient.h). */
+#include "upclient.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +9,9 @@
 
 #include <curl/curl.h>
 
-#include "emulator/conn.h"
+#include "emulator/limits.h"
 #include "emulator/upmsg.h"
 #include "util/buf.h"
-#include "util/limits.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -20,7 +19,7 @@
 #define CAT_CONNECTIONS "connections"
 #define CAT_MESSAGES "messages"
 /* Bytes of a client's target shown in a log line. */
-#define UPSTREAM_LOG_EVENT_MAX 128
+#define UPCLIENT_LOG_EVENT_MAX 128
 
 /* One call waiting for its turn or in flight. */
 struct upcall {
@@ -55,44 +54,47 @@ struct upconn {
 /* A socket libcurl asked us to watch. Freed only after the loop turn's
  * events (the dead list), so an event batch never points at freed memory. */
 struct upsock {
-    struct watch watch; /* first: the loop dispatches on it */
+    struct loop_watch watch; /* first: the loop dispatches on it */
+    struct upclient *uc;     /* its owner */
     int added;
-    struct upsock *prev, *next; /* U.socks, then U.dead (next only) */
+    struct upsock *prev, *next; /* uc->socks, then uc->dead (next only) */
 };
 
-static struct {
-    struct server *s;
-    const struct upconf *cli;   /* --upstream templates, borrowed */
-    struct upconf file;         /* --settings templates, owned */
-    const char *settings;       /* --settings path, borrowed; or NULL */
-    struct stat file_st;        /* the version loaded */
-    struct server_timer reload; /* checks the file once a second */
+struct upclient {
+    struct loop *loop;            /* borrowed */
+    struct conns *conns;          /* borrowed: its hooks are ours */
+    const struct auth_keys *keys; /* borrowed: they sign every call */
+    const struct upconf *cli;     /* --upstream templates, borrowed */
+    struct upconf file;           /* --settings templates, owned */
+    const char *settings;         /* --settings path, borrowed; or NULL */
+    struct stat file_st;          /* the version loaded */
+    struct loop_timer reload;     /* checks the file once a second */
     long timeout_ms;
     CURLM *multi;
-    struct server_timer timer; /* libcurl's timeout, and the dead list */
-    long long curl_due_ms;     /* < 0: libcurl wants no timeout */
-    struct upsock *socks;      /* watched for libcurl */
-    struct upsock *dead;       /* removed this turn, freed by on_timer */
+    struct loop_timer timer;      /* libcurl's timeout, and the dead list */
+    long long curl_due_ms;        /* < 0: libcurl wants no timeout */
+    struct upsock *socks;         /* watched for libcurl */
+    struct upsock *dead;          /* removed this turn, freed by on_timer */
     int stopping;
-    /* every upconn with a call queued or in flight, for upstream_stop */
+    /* every upconn with a call queued or in flight, for upclient_stop */
     struct upconn **live;
     size_t nlive, live_cap;
-} U;
+};
 
-static void arm_timer(void)
+static void arm_timer(struct upclient *uc)
 {
-    long long due = U.curl_due_ms;
-    if (U.dead && (due < 0 || due > U.s->now_ms))
-        due = U.s->now_ms;
-    U.timer.due_ms = due;
+    long long due = uc->curl_due_ms;
+    if (uc->dead && (due < 0 || due > uc->loop->now_ms))
+        due = uc->loop->now_ms;
+    uc->timer.due_ms = due;
 }
 
-static void call_free(struct upcall *k)
+static void call_free(struct upclient *uc, struct upcall *k)
 {
     if (!k)
         return;
     if (k->easy) {
-        curl_multi_remove_handle(U.multi, k->easy);
+        curl_multi_remove_handle(uc->multi, k->easy);
         curl_easy_cleanup(k->easy);
     }
     curl_slist_free_all(k->headers);
@@ -104,33 +106,33 @@ static void call_free(struct upcall *k)
     free(k);
 }
 
-static void live_add(struct upconn *u)
+static void live_add(struct upclient *uc, struct upconn *u)
 {
-    if (U.nlive == U.live_cap) {
-        U.live_cap = U.live_cap ? U.live_cap * 2 : 64;
-        U.live = xrealloc(U.live, U.live_cap * sizeof *U.live);
+    if (uc->nlive == uc->live_cap) {
+        uc->live_cap = uc->live_cap ? uc->live_cap * 2 : 64;
+        uc->live = xrealloc(uc->live, uc->live_cap * sizeof *uc->live);
     }
-    U.live[U.nlive++] = u;
+    uc->live[uc->nlive++] = u;
 }
 
-static void live_remove(struct upconn *u)
+static void live_remove(struct upclient *uc, struct upconn *u)
 {
-    for (size_t i = 0; i < U.nlive; i++) {
-        if (U.live[i] == u) {
-            U.live[i] = U.live[--U.nlive];
+    for (size_t i = 0; i < uc->nlive; i++) {
+        if (uc->live[i] == u) {
+            uc->live[i] = uc->live[--uc->nlive];
             return;
         }
     }
 }
 
-static void upconn_free(struct upconn *u)
+static void upconn_free(struct upclient *uc, struct upconn *u)
 {
     while (u->head) {
         struct upcall *k = u->head;
         u->head = k->next;
-        call_free(k);
+        call_free(uc, k);
     }
-    call_free(u->inflight);
+    call_free(uc, u->inflight);
     free(u->hub);
     free(u->user);
     free(u->claims);
@@ -139,7 +141,7 @@ static void upconn_free(struct upconn *u)
 }
 
 /* The upstream state of c, made on first use. */
-static struct upconn *upconn_of(struct conn *c)
+static struct upconn *upconn_of(struct upclient *uc, struct conn *c)
 {
     if (c->up)
         return c->up;
@@ -151,7 +153,7 @@ static struct upconn *upconn_of(struct conn *c)
     u->claims = c->claims ? xstrdup(c->claims) : NULL;
     u->query = c->query ? xstrdup(c->query) : NULL;
     c->up = u;
-    live_add(u);
+    live_add(uc, u);
     return u;
 }
 
@@ -191,7 +193,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 
 /* Hand the next call of u to libcurl; calls with no matching template
  * are settled here at once. */
-static void pump(struct upconn *u)
+static void pump(struct upclient *uc, struct upconn *u)
 {
     while (!u->inflight && u->head) {
         struct upcall *k = u->head;
@@ -200,15 +202,15 @@ static void pump(struct upconn *u)
             u->tail = NULL;
         u->queued--;
         k->next = NULL;
-        char *url = upconf_url(U.cli, u->hub, k->category, k->event);
+        char *url = upconf_url(uc->cli, u->hub, k->category, k->event);
         if (!url)
-            url = upconf_url(&U.file, u->hub, k->category, k->event);
+            url = upconf_url(&uc->file, u->hub, k->category, k->event);
         if (!url) {
             if (k->invocation_id)
                 complete_error(u, k->invocation_id, UPMSG_NO_UPSTREAM);
             log_debug("upstream %s/%s hub=%s id=%s: no upstream template",
                       k->category, k->shown, u->hub, u->id);
-            call_free(k);
+            call_free(uc, k);
             continue;
         }
         struct upmsg_conn mc = {.id = u->id,
@@ -216,8 +218,8 @@ static void pump(struct upconn *u)
                                 .user = u->user,
                                 .claims = u->claims,
                                 .query = u->query};
-        char **hs = upmsg_headers(&mc, k->category, k->event, U.s->cfg.keys,
-                                  U.s->cfg.nkeys);
+        char **hs = upmsg_headers(&mc, k->category, k->event, uc->keys->keys,
+                                  uc->keys->n);
         for (char **h = hs; *h; h++)
             k->headers = curl_slist_append(k->headers, *h);
         k->headers = curl_slist_append(k->headers, "Expect:");
@@ -225,7 +227,7 @@ static void pump(struct upconn *u)
         k->owner = u;
         k->easy = curl_easy_init();
         buf_init(&k->reply, LIMIT_UPSTREAM_REPLY);
-        k->started_ms = server_now_ms();
+        k->started_ms = loop_now_ms();
         CURL *e = k->easy;
         if (!e || !k->headers) {
             log_error("upstream %s/%s hub=%s id=%s: libcurl out of memory",
@@ -234,7 +236,7 @@ static void pump(struct upconn *u)
                 complete_error(u, k->invocation_id,
                                "Invocation failed, status code 500");
             free(url);
-            call_free(k);
+            call_free(uc, k);
             continue;
         }
         curl_easy_setopt(e, CURLOPT_URL, url);
@@ -247,13 +249,13 @@ static void pump(struct upconn *u)
         curl_easy_setopt(e, CURLOPT_WRITEDATA, k);
         curl_easy_setopt(e, CURLOPT_PRIVATE, k);
         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, k->errbuf);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, U.timeout_ms);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, uc->timeout_ms);
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_USERAGENT, "signalr-emulator");
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
         free(url);
         u->inflight = k;
-        if (curl_multi_add_handle(U.multi, e) != CURLM_OK) {
+        if (curl_multi_add_handle(uc->multi, e) != CURLM_OK) {
             log_error("upstream %s/%s hub=%s id=%s: libcurl refused the "
                       "call",
                       k->category, k->shown, u->hub, u->id);
@@ -263,22 +265,23 @@ static void pump(struct upconn *u)
             if (k->invocation_id)
                 complete_error(u, k->invocation_id,
                                "Invocation failed, status code 500");
-            call_free(k);
+            call_free(uc, k);
         }
     }
     if (!u->inflight && !u->head && !u->conn) {
-        live_remove(u);
-        upconn_free(u);
+        live_remove(uc, u);
+        upconn_free(uc, u);
     }
 }
 
-static void enqueue(struct upconn *u, const char *category, const char *event,
+static void enqueue(struct upclient *uc, struct upconn *u,
+                    const char *category, const char *event,
                     const char *invocation_id, char *body, size_t len)
 {
     struct upcall *k = xcalloc(1, sizeof *k);
     k->category = category;
     k->event = xstrdup(event);
-    k->shown = upmsg_loggable(event, UPSTREAM_LOG_EVENT_MAX);
+    k->shown = upmsg_loggable(event, UPCLIENT_LOG_EVENT_MAX);
     k->invocation_id = invocation_id ? xstrdup(invocation_id) : NULL;
     k->body = body;
     k->body_len = len;
@@ -288,11 +291,11 @@ static void enqueue(struct upconn *u, const char *category, const char *event,
         u->head = k;
     u->tail = k;
     u->queued++;
-    pump(u);
+    pump(uc, u);
 }
 
 /* A finished transfer: answer the client, log, start the next call. */
-static void done(CURLMsg *m)
+static void done(struct upclient *uc, CURLMsg *m)
 {
     struct upcall *k = NULL;
     curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&k);
@@ -300,7 +303,7 @@ static void done(CURLMsg *m)
         return;
     struct upconn *u = k->owner;
     long status = 0;
-    long long ms = server_now_ms() - k->started_ms;
+    long long ms = loop_now_ms() - k->started_ms;
     CURLcode rc = m->data.result;
     if (rc == CURLE_OK)
         curl_easy_getinfo(k->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -329,22 +332,23 @@ static void done(CURLMsg *m)
                  k->category, k->shown, u->hub, u->id, status);
     }
     u->inflight = NULL;
-    call_free(k);
-    pump(u);
+    call_free(uc, k);
+    pump(uc, u);
 }
 
-static void drain(void)
+static void drain(struct upclient *uc)
 {
     CURLMsg *m;
     int left;
-    while ((m = curl_multi_info_read(U.multi, &left)))
+    while ((m = curl_multi_info_read(uc->multi, &left)))
         if (m->msg == CURLMSG_DONE)
-            done(m);
+            done(uc, m);
 }
 
-static void on_sock_event(struct watch *w, uint32_t events)
+static void on_sock_event(struct loop_watch *w, uint32_t events)
 {
     struct upsock *k = (struct upsock *)w;
+    struct upclient *uc = k->uc;
     if (k->watch.fd < 0)
         return; /* removed earlier in this turn */
     int flags = 0;
@@ -355,32 +359,33 @@ static void on_sock_event(struct watch *w, uint32_t events)
     if (events & EPOLLERR)
         flags |= CURL_CSELECT_ERR;
     int running = 0;
-    curl_multi_socket_action(U.multi, k->watch.fd, flags, &running);
-    drain();
-    arm_timer();
+    curl_multi_socket_action(uc->multi, k->watch.fd, flags, &running);
+    drain(uc);
+    arm_timer(uc);
 }
 
 static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg,
                      void *sockp)
 {
+    struct upclient *uc = arg;
     struct upsock *k = sockp;
     if (what == CURL_POLL_REMOVE) {
         if (k) {
             if (k->added)
-                server_unwatch(U.s, &k->watch);
+                loop_unwatch(uc->loop, &k->watch);
             k->watch.fd = -1;
             if (k->prev)
                 k->prev->next = k->next;
             else
-                U.socks = k->next;
+                uc->socks = k->next;
             if (k->next)
                 k->next->prev = k->prev;
             k->prev = NULL;
-            k->next = U.dead;
-            U.dead = k;
-            if (!U.stopping) {
-                curl_multi_assign(U.multi, fd, NULL);
-                arm_timer();
+            k->next = uc->dead;
+            uc->dead = k;
+            if (!uc->stopping) {
+                curl_multi_assign(uc->multi, fd, NULL);
+                arm_timer(uc);
             }
         }
         return 0;
@@ -389,18 +394,19 @@ static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg,
         k = xcalloc(1, sizeof *k);
         k->watch.fd = fd;
         k->watch.on_event = on_sock_event;
-        k->next = U.socks;
-        if (U.socks)
-            U.socks->prev = k;
-        U.socks = k;
-        curl_multi_assign(U.multi, fd, k);
+        k->uc = uc;
+        k->next = uc->socks;
+        if (uc->socks)
+            uc->socks->prev = k;
+        uc->socks = k;
+        curl_multi_assign(uc->multi, fd, k);
     }
     uint32_t ev = 0;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
         ev |= EPOLLIN;
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
         ev |= EPOLLOUT;
-    if (server_watch_events(U.s, &k->watch, ev, k->added) < 0)
+    if (loop_watch_events(uc->loop, &k->watch, ev, k->added) < 0)
         log_warn("upstream: cannot watch a socket of libcurl");
     else
         k->added = 1;
@@ -409,36 +415,39 @@ static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg,
 
 static int on_curl_timer(CURLM *multi, long timeout_ms, void *arg)
 {
-    U.curl_due_ms = timeout_ms < 0 ? -1 : server_now_ms() + timeout_ms;
-    arm_timer();
+    struct upclient *uc = arg;
+    uc->curl_due_ms = timeout_ms < 0 ? -1 : loop_now_ms() + timeout_ms;
+    arm_timer(uc);
     return 0;
 }
 
-static void free_dead(void)
+static void free_dead(struct upclient *uc)
 {
-    while (U.dead) {
-        struct upsock *k = U.dead;
-        U.dead = k->next;
+    while (uc->dead) {
+        struct upsock *k = uc->dead;
+        uc->dead = k->next;
         free(k);
     }
 }
 
-static void on_timer(struct server_timer *t)
+static void on_timer(struct loop_timer *t)
 {
-    free_dead();
-    if (U.curl_due_ms >= 0 && U.curl_due_ms <= U.s->now_ms) {
+    struct upclient *uc =
+        (struct upclient *)((char *)t - offsetof(struct upclient, timer));
+    free_dead(uc);
+    if (uc->curl_due_ms >= 0 && uc->curl_due_ms <= uc->loop->now_ms) {
         int running = 0;
-        U.curl_due_ms = -1;
-        curl_multi_socket_action(U.multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        drain();
+        uc->curl_due_ms = -1;
+        curl_multi_socket_action(uc->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        drain(uc);
     }
-    arm_timer();
+    arm_timer(uc);
 }
 
 /* Any template at all? */
-static int configured(void)
+static int configured(const struct upclient *uc)
 {
-    return U.cli->n + U.file.n > 0;
+    return uc->cli->n + uc->file.n > 0;
 }
 
 static int same_file(const struct stat *a, const struct stat *b)
@@ -450,85 +459,91 @@ static int same_file(const struct stat *a, const struct stat *b)
 
 /* (Re)load --settings. A bad file at start is fatal (-1); later it is a
  * warning and the templates in force stay. */
-static int load_settings(int at_start)
+static int load_settings(struct upclient *uc, int at_start)
 {
     struct stat st;
     struct upconf fresh;
     char err[512];
-    if (stat(U.settings, &st) < 0) {
+    if (stat(uc->settings, &st) < 0) {
         if (at_start)
-            return log_error("--settings %s: no such file", U.settings);
-        if (U.file_st.st_ino) {
+            return log_error("--settings %s: no such file", uc->settings);
+        if (uc->file_st.st_ino) {
             log_warn("--settings %s is gone: keeping its %zu template(s)",
-                     U.settings, U.file.n);
-            memset(&U.file_st, 0, sizeof U.file_st);
+                     uc->settings, uc->file.n);
+            memset(&uc->file_st, 0, sizeof uc->file_st);
         }
         return 0;
     }
-    if (!at_start && same_file(&st, &U.file_st))
+    if (!at_start && same_file(&st, &uc->file_st))
         return 0;
-    U.file_st = st;
+    uc->file_st = st;
     upconf_init(&fresh);
-    if (upconf_load_file(&fresh, U.settings, err, sizeof err) < 0) {
+    if (upconf_load_file(&fresh, uc->settings, err, sizeof err) < 0) {
         upconf_release(&fresh);
         if (at_start)
             return log_error("--settings %s", err);
         log_warn("--settings %s: keeping the %zu template(s) in force", err,
-                 U.file.n);
+                 uc->file.n);
         return 0;
     }
-    upconf_release(&U.file);
-    U.file = fresh;
-    for (size_t i = 0; i < U.file.n; i++) {
-        char *url = upconf_loggable(U.file.t[i].url);
+    upconf_release(&uc->file);
+    uc->file = fresh;
+    for (size_t i = 0; i < uc->file.n; i++) {
+        char *url = upconf_loggable(uc->file.t[i].url);
         log_info("upstream %s hub=%s category=%s event=%s (%s%s)", url,
-                 U.file.t[i].hub, U.file.t[i].category, U.file.t[i].event,
-                 at_start ? "" : "reloaded from ", U.settings);
+                 uc->file.t[i].hub, uc->file.t[i].category, uc->file.t[i].event,
+                 at_start ? "" : "reloaded from ", uc->settings);
         free(url);
     }
-    if (!at_start && !U.file.n)
-        log_info("--settings %s reloaded: no template", U.settings);
+    if (!at_start && !uc->file.n)
+        log_info("--settings %s reloaded: no template", uc->settings);
     return 0;
 }
 
-static void on_reload_timer(struct server_timer *t)
+static void on_reload_timer(struct loop_timer *t)
 {
-    load_settings(0);
-    t->due_ms = U.s->now_ms + 1000;
+    struct upclient *uc =
+        (struct upclient *)((char *)t - offsetof(struct upclient, reload));
+    load_settings(uc, 0);
+    t->due_ms = uc->loop->now_ms + 1000;
 }
 
-static void hook_connected(struct conn *c)
+static void hook_connected(void *arg, struct conn *c)
 {
-    if (!configured())
+    struct upclient *uc = arg;
+    if (!configured(uc))
         return;
-    struct upconn *u = upconn_of(c);
-    enqueue(u, CAT_CONNECTIONS, "connected", NULL, upmsg_body_connected(),
+    struct upconn *u = upconn_of(uc, c);
+    enqueue(uc, u, CAT_CONNECTIONS, "connected", NULL, upmsg_body_connected(),
             strlen("{\"type\":10}"));
 }
 
-static void hook_disconnected(struct conn *c)
+static void hook_disconnected(void *arg, struct conn *c)
 {
+    struct upclient *uc = arg;
     struct upconn *u = c->up;
-    if (!configured() && !u)
+    if (!configured(uc) && !u)
         return;
     if (!u)
-        u = upconn_of(c);
+        u = upconn_of(uc, c);
     u->conn = NULL;
     c->up = NULL;
     char *body = upmsg_body_disconnected(c->error);
-    enqueue(u, CAT_CONNECTIONS, "disconnected", NULL, body, strlen(body));
+    enqueue(uc, u, CAT_CONNECTIONS, "disconnected", NULL, body, strlen(body));
 }
 
-static void hook_invocation(struct conn *c, const struct hubproto_msg *m,
-                            const char *raw, size_t len)
+static void hook_invocation(void *arg, struct conn *c,
+                            const struct hubproto_msg *m, const char *raw,
+                            size_t len)
 {
+    struct upclient *uc = arg;
     const char *id = m->invocation_id;
-    if (!configured()) {
+    if (!configured(uc)) {
         if (id)
             complete_error_to(c, id, UPMSG_NO_UPSTREAM);
         /* debug: a client sending in a loop must not flood the log */
         if (log_enabled(LOG_DEBUG)) {
-            char *shown = upmsg_loggable(m->target, UPSTREAM_LOG_EVENT_MAX);
+            char *shown = upmsg_loggable(m->target, UPCLIENT_LOG_EVENT_MAX);
             log_debug("invocation %s %s hub=%s id=%s: no upstream is "
                       "configured",
                       shown, id ? "answered with an error" : "dropped", c->hub,
@@ -549,23 +564,23 @@ static void hook_invocation(struct conn *c, const struct hubproto_msg *m,
                  c->hub, c->id, id ? "refused" : "dropped");
         return;
     }
-    struct upconn *u = upconn_of(c);
-    if (u->queued >= UPSTREAM_MAX_QUEUED) {
+    struct upconn *u = upconn_of(uc, c);
+    if (u->queued >= UPCLIENT_MAX_QUEUED) {
         if (id)
             complete_error(u, id,
                            "Invocation failed, too many calls "
                            "waiting for the upstream");
-        char *shown = upmsg_loggable(m->target, UPSTREAM_LOG_EVENT_MAX);
+        char *shown = upmsg_loggable(m->target, UPCLIENT_LOG_EVENT_MAX);
         log_warn("upstream messages/%s hub=%s id=%s: %u calls already "
                  "waiting, %s",
-                 shown, c->hub, c->id, UPSTREAM_MAX_QUEUED,
+                 shown, c->hub, c->id, UPCLIENT_MAX_QUEUED,
                  id ? "refused" : "dropped");
         free(shown);
         return;
     }
     size_t n = 0;
     char *body = upmsg_body_invocation(m, &n);
-    enqueue(u, CAT_MESSAGES, m->target, id, body, n);
+    enqueue(uc, u, CAT_MESSAGES, m->target, id, body, n);
 }
 
 static const struct conn_hooks hooks = {
@@ -574,75 +589,94 @@ static const struct conn_hooks hooks = {
     .on_invocation = hook_invocation,
 };
 
-int upstream_start(struct server *s, const struct upconf *conf,
-                   const char *settings, long timeout_ms)
+struct upclient *upclient_start(struct loop *l, struct conns *t,
+                                const struct auth_keys *keys,
+                                const struct upconf *conf,
+                                const char *settings, long timeout_ms)
 {
-    memset(&U, 0, sizeof U);
-    U.s = s;
-    U.cli = conf;
-    upconf_init(&U.file);
-    U.settings = settings;
-    U.reload.due_ms = -1;
-    U.reload.on_timer = on_reload_timer;
-    if (settings) {
-        if (load_settings(1) < 0)
-            return -1;
-        U.reload.due_ms = s->now_ms + 1000;
-        if (server_timer_add(s, &U.reload) < 0)
-            return log_error("upstream: no timer slot left");
+    struct upclient *uc = xcalloc(1, sizeof *uc);
+    uc->loop = l;
+    uc->conns = t;
+    uc->keys = keys;
+    uc->cli = conf;
+    upconf_init(&uc->file);
+    uc->settings = settings;
+    uc->reload.due_ms = -1;
+    uc->reload.on_timer = on_reload_timer;
+    uc->timeout_ms = timeout_ms > 0 ? timeout_ms : UPCLIENT_TIMEOUT_MS;
+    uc->curl_due_ms = -1;
+    uc->timer.due_ms = -1;
+    uc->timer.on_timer = on_timer;
+    /* Both timers or none: nothing is left registered after a failure. */
+    if (LOOP_MAX_TIMERS - l->ntimers < (settings ? 2u : 1u)) {
+        log_error("upstream: no timer slot left");
+        goto fail;
     }
-    U.timeout_ms = timeout_ms > 0 ? timeout_ms : UPSTREAM_TIMEOUT_MS;
-    U.curl_due_ms = -1;
-    U.timer.due_ms = -1;
-    U.timer.on_timer = on_timer;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return log_error("libcurl: global init failed");
-    U.multi = curl_multi_init();
-    if (!U.multi)
-        return log_error("libcurl: no multi handle");
-    curl_multi_setopt(U.multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(U.multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(U.multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                      (long)UPSTREAM_MAX_HOST_CONNS);
+    if (settings && load_settings(uc, 1) < 0)
+        goto fail;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_error("libcurl: global init failed");
+        goto fail;
+    }
+    uc->multi = curl_multi_init();
+    if (!uc->multi) {
+        log_error("libcurl: no multi handle");
+        goto fail;
+    }
+    curl_multi_setopt(uc->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(uc->multi, CURLMOPT_SOCKETDATA, uc);
+    curl_multi_setopt(uc->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(uc->multi, CURLMOPT_TIMERDATA, uc);
+    curl_multi_setopt(uc->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      (long)UPCLIENT_MAX_HOST_CONNS);
     /* Keep that many idle connections for reuse (the default, four per
      * handle added at the time, closes most of them between calls). */
-    curl_multi_setopt(U.multi, CURLMOPT_MAXCONNECTS,
-                      (long)UPSTREAM_MAX_HOST_CONNS);
-    if (server_timer_add(s, &U.timer) < 0)
-        return log_error("upstream: no timer slot left");
-    conn_set_hooks(&hooks);
-    return 0;
+    curl_multi_setopt(uc->multi, CURLMOPT_MAXCONNECTS,
+                      (long)UPCLIENT_MAX_HOST_CONNS);
+    if (settings) {
+        uc->reload.due_ms = l->now_ms + 1000;
+        loop_timer_add(l, &uc->reload);
+    }
+    loop_timer_add(l, &uc->timer);
+    conns_set_hooks(t, &hooks, uc);
+    return uc;
+fail:
+    upclient_stop(uc);
+    return NULL;
 }
 
-void upstream_stop(void)
+void upclient_stop(struct upclient *uc)
 {
-    upconf_release(&U.file);
-    if (!U.multi)
+    if (!uc)
         return;
-    conn_set_hooks(NULL);
+    upconf_release(&uc->file);
+    if (!uc->multi) {
+        free(uc);
+        return;
+    }
+    conns_set_hooks(uc->conns, NULL, NULL);
     size_t dropped = 0;
-    while (U.nlive) {
-        struct upconn *u = U.live[--U.nlive];
+    while (uc->nlive) {
+        struct upconn *u = uc->live[--uc->nlive];
         dropped += u->queued + (u->inflight != NULL);
         if (u->conn)
             u->conn->up = NULL;
-        upconn_free(u);
+        upconn_free(uc, u);
     }
     if (dropped)
         log_info("upstream: %zu call(s) dropped at shutdown", dropped);
-    U.stopping = 1;
-    curl_multi_cleanup(U.multi);
-    U.multi = NULL;
-    free_dead();
-    while (U.socks) {
-        struct upsock *k = U.socks;
-        U.socks = k->next;
+    uc->stopping = 1;
+    curl_multi_cleanup(uc->multi);
+    uc->multi = NULL;
+    free_dead(uc);
+    while (uc->socks) {
+        struct upsock *k = uc->socks;
+        uc->socks = k->next;
         if (k->added)
-            server_unwatch(U.s, &k->watch);
+            loop_unwatch(uc->loop, &k->watch);
         free(k);
     }
-    free(U.live);
-    U.live = NULL;
-    U.live_cap = 0;
+    free(uc->live);
+    free(uc);
     curl_global_cleanup();
 }
