@@ -6,8 +6,7 @@
 # app's functions (src/app: one C file per function, found by pattern, each
 # registering itself; nothing else to edit when adding one).
 AZF_OBJ := $(B)/azf/registry.o $(B)/azf/catalog.o $(B)/azf/inv.o \
-           $(B)/azf/dispatch.o $(B)/azf/server.o $(B)/azf/main.o \
-           $(B)/azf/check.o
+           $(B)/azf/dispatch.o $(B)/azf/server.o $(B)/azf/main.o
 APP_OBJ := $(patsubst src/%.c,$(B)/%.o,$(wildcard src/app/*.c))
 HANDLER_OBJ := $(APP_OBJ) $(AZF_OBJ) $(PROTO_OBJ) $(UTIL_OBJ)
 

@@ -8,7 +8,7 @@ HOST_LIB_OBJ := $(B)/host/app.o $(B)/host/route.o $(B)/host/payload.o \
                 $(B)/host/sigtrigger.o $(B)/proto/hubproto.o $(B)/util/url.o \
                 $(B)/util/listen.o \
                 $(PROTO_OBJ) $(TOKEN_OBJ) $(UTIL_OBJ)
-HOST_OBJ := $(B)/host/main.o $(HOST_LIB_OBJ)
+HOST_OBJ := $(B)/host/main.o $(B)/host/preflight.o $(HOST_LIB_OBJ)
 HOST_LIBS := $(LIB_MHD) $(LIB_CURL) $(LIB_JWT) $(LIB_SSL) $(LIB_JSON) \
              -lpthread
 

@@ -15,6 +15,7 @@ STATIC_JSON     := $(shell pkg-config --variable=libdir json-c 2>/dev/null)/libj
 
 .PHONY: publish publish-handler
 publish: publish-handler
+	@$(MAKE) --no-print-directory SAN=0 bin/func-local
 	@scripts/publish.sh $(PUBLISH_HANDLER) dist
 
 $(STATIC_MHD):
@@ -34,7 +35,7 @@ $(PUBLISH_HANDLER): $(HANDLER_OBJ) $(STATIC_MHD)
 	    $(STATIC_JSON) -lpthread
 endif
 
-# Tests: bin/handler --check on broken copies of the app, and the bundle in
+# Tests: bin/func-local --check on broken copies of the app, and the bundle in
 # an empty root and clean Debian 11 and 12 roots (tests/publish/).
 PUBLISH_TEST_OBJ := $(B)/tests/publish/publish_main.o \
     $(B)/tests/publish/check_preflight.o $(B)/tests/publish/check_bundle.o \

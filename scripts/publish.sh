@@ -5,7 +5,8 @@
 #   mk/publish.mk) and bin/copyright/ (the licences of what it links in).
 # Refuses a bundle that would not start on every Azure Functions Linux image:
 # every ELF file must need glibc <= 2.31 (Debian 11) or none at all, the
-# handler must be static, it must pass its own --check, and it must start
+# handler must be static, the bundle must pass the preflight
+# (bin/func-local --check), and the handler must start
 # and answer a timer invocation in an empty root (only the app folder; as
 # root) and in the cached Debian 11 and 12 minbase roots when they exist
 # (tests/publish/minbase-root.sh makes them; `make test` does).
@@ -74,12 +75,13 @@ while IFS= read -r -d '' f; do
     || die "${f#"$tmp"/} needs GLIBC_$need, newer than Debian 11's $GLIBC_FLOOR"
 done < <(find "$tmp" -type f -print0)
 
-# The bundle checks itself.
+# The preflight, from the local host (the handler does not carry it).
+[ -x bin/func-local ] || die "bin/func-local is missing: run 'make publish'"
 if ! env -u AzureSignalRConnectionString -u FUNCTIONS_APP_ROOT_PATH \
-     "$tmp/bin/handler" --check --app "$tmp" >"$tmp.check" 2>&1; then
+     bin/func-local --check --app "$tmp" >"$tmp.check" 2>&1; then
   cat "$tmp.check" >&2
   rm -f "$tmp.check"
-  die "the bundle fails its own --check"
+  die "the bundle fails the preflight (func-local --check)"
 fi
 rm -f "$tmp.check"
 

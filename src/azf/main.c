@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include "azf.h"
-#include "check.h"
 #include "dispatch.h"
+#include "registry.h"
 #include "server.h"
 #include "util/log.h"
 #include "util/banned.h"
@@ -80,16 +80,39 @@ static void usage(FILE *f, const struct azf_app *app)
 {
     fprintf(f,
             "usage: handler\n"
-            "       handler --check [--app DIR]\n"
+            "       handler --describe\n"
             "  %s\n"
             "  Started by the Functions host with FUNCTIONS_CUSTOMHANDLER_PORT "
             "set;\n"
             "  listens on 127.0.0.1:$FUNCTIONS_CUSTOMHANDLER_PORT.\n"
-            "  --check reads the app folder (host.json, function folders,\n"
-            "  settings) and reports what would stop it\n"
-            "  from running in Azure; exit 1 on any problem.\n",
+            "  --describe prints its functions and the trigger each is\n"
+            "  written for, as JSON (func-local --check compares them with\n"
+            "  the function folders).\n",
             app && app->description ? app->description
                                     : "An Azure Functions custom handler.");
+}
+
+/* {"functions": [{"name", "trigger"}, ...]}: what this program serves. */
+static int describe(FILE *out)
+{
+    size_t n = 0;
+    const struct azf_entry *all = registry_all(&n);
+    struct json_object *list = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *f = json_object_new_object();
+        json_object_object_add(f, "name", json_object_new_string(all[i].name));
+        json_object_object_add(
+            f, "trigger",
+            json_object_new_string(registry_trigger_type(all[i].kind)));
+        json_object_array_add(list, f);
+    }
+    struct json_object *d = json_object_new_object();
+    json_object_object_add(d, "functions", list);
+    fprintf(out, "%s\n", json_object_to_json_string_ext(
+                             d, JSON_C_TO_STRING_PRETTY |
+                                    JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(d);
+    return 0;
 }
 
 /* The app folder: FUNCTIONS_APP_ROOT_PATH (the host sets it), else the
@@ -111,8 +134,8 @@ int azf_main(int argc, char **argv, const struct azf_app *app)
     log_set_program("handler");
     setvbuf(stdout, NULL, _IOLBF, 0);
 
-    if (argc > 1 && strcmp(argv[1], "--check") == 0)
-        return check_main(argc, argv);
+    if (argc == 2 && strcmp(argv[1], "--describe") == 0)
+        return describe(stdout);
     if (argc > 1) {
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
             usage(stdout, app);

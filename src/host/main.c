@@ -4,6 +4,7 @@
  *
  *   func-local [--app DIR] [--port N] [--bind ADDR] [--verbose]
  *   func-local --next-occurrences "<ncrontab>" N [--from ISO-8601]
+ *   func-local --check [--app DIR]     (preflight.h)
  *
  * Listens on 127.0.0.1 and ::1 (both loopbacks, as ASP.NET Core does for
  * localhost; 127.0.0.1 alone without IPv6), or on the one --bind address.
@@ -26,6 +27,7 @@
 #include "host/dispatch.h"
 #include "host/invoker.h"
 #include "host/ncrontab.h"
+#include "host/preflight.h"
 #include "host/server.h"
 #include "host/timer.h"
 #include "host/worker.h"
@@ -40,6 +42,8 @@ static void usage(FILE *f)
           "[--verbose]\n"
           "       func-local --next-occurrences \"<ncrontab>\" N "
           "[--from ISO-8601]\n"
+          "       func-local --check [--app DIR]   (the preflight: what would "
+          "stop\n         the app in Azure; exit 1 on any problem)\n"
           "Listens on both loopbacks, 127.0.0.1 and ::1 (\"localhost\"), "
           "or with --bind\non that one IPv4 or IPv6 address only.\n"
           "Environment: FUNC_LOCAL_HANDLER=/path overrides the handler "
@@ -182,6 +186,8 @@ int main(int argc, char **argv)
     struct timers *tm = NULL;
 
     log_set_program("func-local");
+    if (argc > 1 && strcmp(argv[1], "--check") == 0)
+        return preflight_main(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--next-occurrences") == 0)
             return next_occurrences(argc, argv, i);

@@ -1,6 +1,7 @@
 // `make function NAME=... TRIGGER=...` as a new user runs it, on a copy of
 // the repository's files: one function of each trigger kind, then the
-// copy builds, the new functions' own tests pass, the preflight accepts the
+// copy builds, the new functions' own tests pass, the preflight (func-local
+// --check) accepts the
 // app, and the handler answers each new function's envelope with a 200.
 // Bad names and names that exist are refused with a clear message.
 import { test, before, after } from 'node:test';
@@ -86,13 +87,13 @@ test('make function refuses a bad or taken name with a clear message', () => {
 });
 
 test('the copy builds, the new tests pass and the handler answers each function', async () => {
-  let r = make(['-j2', 'bin/handler', 'build/tests/check_unit'], { ms: BUILD_MS });
+  let r = make(['-j2', 'bin/handler', 'bin/func-local', 'build/tests/check_unit'], { ms: BUILD_MS });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   r = spawnSync(path.join(copy, 'build/tests/check_unit'), [],
     { cwd: copy, encoding: 'utf8', env: { ...process.env, CK_RUN_SUITE: 'app' }, timeout: 60_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /100%: Checks: [4-9]/);
-  r = spawnSync(path.join(copy, 'bin/handler'), ['--check', '--app', copy],
+  r = spawnSync(path.join(copy, 'bin/func-local'), ['--check', '--app', copy],
     { cwd: copy, encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   for (const k of kinds) assert.match(r.stdout, new RegExp(`ok {3}function ${k.name}: a `));

@@ -3,7 +3,8 @@
  * published handler (build/publish/handler, one static executable linked by
  * mk/publish.mk): its layout and licences, that every ELF file in it needs
  * glibc 2.31 at most (the static handler: none), that publish.sh refuses a
- * dynamic handler, its own --check, what .funcignore lets through, and the
+ * dynamic handler, the preflight (func-local --check) on it, what
+ * .funcignore lets through, and the
  * proof that it runs where none of our libraries are installed: in an empty
  * root holding only the app folder, and at /home/site/wwwroot of bare
  * Debian 11 and Debian 12 minbase roots made by debootstrap
@@ -213,17 +214,20 @@ START_TEST(test_publish_refuses_a_dynamic_handler)
 }
 END_TEST
 
-START_TEST(test_bundle_passes_its_own_check)
+START_TEST(test_bundle_passes_the_preflight)
 {
     char *out = NULL, *err = NULL;
-    char exe[PATH_MAX + 32];
-    snprintf(exe, sizeof exe, "%s/bin/handler", dist);
+    char exe[PATH_MAX];
+    ck_assert_ptr_nonnull(realpath(proc_bin("func-local"), exe));
     const char *argv[] = {exe, "--check", "--app", dist, NULL};
     const char *env[] = {"AzureSignalRConnectionString=",
                          "FUNCTIONS_APP_ROOT_PATH=", NULL};
     int st = pubtest_run(argv, env, RUN_MS, &out, &err);
     ck_assert_msg(st == 0, "exit %d:\n%s%s", st, out, err);
     ck_assert_msg(strstr(out, " 0 failed"), "%s", out);
+    /* The static handler describes its functions too. */
+    ck_assert_msg(strstr(out, "ok   handler: describes its functions"), "%s",
+                  out);
     free(out);
     free(err);
 }
@@ -522,7 +526,7 @@ Suite *bundle_suite(void)
     tcase_add_test(tc, test_bundle_handler_is_one_static_executable);
     tcase_add_test(tc, test_every_elf_file_needs_glibc_2_31_at_most);
     tcase_add_test(tc, test_publish_refuses_a_dynamic_handler);
-    tcase_add_test(tc, test_bundle_passes_its_own_check);
+    tcase_add_test(tc, test_bundle_passes_the_preflight);
     tcase_add_test(tc, test_funcignore_ships_only_what_runs);
     tcase_add_test(tc, test_bundle_answers_in_an_empty_root);
     tcase_add_test(tc, test_bundle_answers_in_a_debian_11_minbase_root);

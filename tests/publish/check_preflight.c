@@ -1,5 +1,5 @@
 /*
- * check_preflight.c - `bin/handler --check` as a user runs it: on a copy of
+ * check_preflight.c - `bin/func-local --check` as a user runs it: on a copy of
  * the app folder it passes; broken one way at a time, it fails with exactly
  * one FAIL line naming that problem, exit status 1, and never prints the
  * access key.
@@ -28,6 +28,14 @@ static const char *handler_abs(void)
     return p;
 }
 
+/* The preflight's home: the local host, a development tool. */
+static const char *checker_abs(void)
+{
+    static char p[PATH_MAX];
+    ck_assert_ptr_nonnull(realpath(proc_bin("func-local"), p));
+    return p;
+}
+
 /* A failed assertion ends the forked test without its teardown: remove
  * the copy at exit too. */
 static void app_remove_at_exit(void)
@@ -48,12 +56,12 @@ static void app_teardown(void)
     pubtest_rmtree(app);
 }
 
-/* Run `handler --check --app dir` with no connection string or app root in
+/* Run `func-local --check --app dir` with no connection string or app root in
  * the environment; returns its exit status and stdout in *out. */
 static int run_check(const char *dir, char **out)
 {
     char *err = NULL;
-    const char *argv[] = {handler_abs(), "--check", "--app", dir, NULL};
+    const char *argv[] = {checker_abs(), "--check", "--app", dir, NULL};
     const char *env[] = {"AzureSignalRConnectionString=",
                          "FUNCTIONS_APP_ROOT_PATH=", NULL};
     int st = pubtest_run(argv, env, RUN_MS, out, &err);
@@ -123,6 +131,10 @@ START_TEST(test_check_passes_on_the_app)
     ck_assert_uint_ge(pubtest_count_lines(out, "ok   "), 10);
     ck_assert_ptr_nonnull(strstr(out, "ok   host.json: valid JSON"));
     ck_assert_ptr_nonnull(strstr(out, "ok   function broadcast:"));
+    /* The handler says what it serves, so folders and code are compared. */
+    ck_assert_ptr_nonnull(strstr(out, "ok   handler: describes its functions"));
+    ck_assert_ptr_nonnull(strstr(out, "ok   function broadcast: a httpTrigger "
+                                      "'req', as the handler's code expects"));
     /* The executable's libraries are not the preflight's business. */
     ck_assert_ptr_null(strstr(out, "librar"));
     /* The URL clients will get, derived from the connection string. */
@@ -353,7 +365,7 @@ START_TEST(test_check_settings_from_the_environment)
     char p[PATH_MAX], *out = NULL, *err = NULL;
     path_in_app(p, sizeof p, "local.settings.json");
     ck_assert_int_eq(unlink(p), 0);
-    const char *argv[] = {handler_abs(), "--check", "--app", app, NULL};
+    const char *argv[] = {checker_abs(), "--check", "--app", app, NULL};
     const char *good[] = {"AzureSignalRConnectionString=Endpoint=https://"
                           "x.service.signalr.net;AccessKey=" PUBTEST_KEY
                           ";Version=1.0;",
@@ -379,12 +391,44 @@ START_TEST(test_check_settings_from_the_environment)
 }
 END_TEST
 
+/* Any custom handler (Go, Rust, a script): it cannot say what it serves,
+ * so the folders are checked alone. */
+START_TEST(test_check_handler_that_does_not_describe_itself)
+{
+    char p[PATH_MAX], *out = NULL;
+    path_in_app(p, sizeof p, "bin/other");
+    pubtest_write(p, "#!/bin/sh\necho not json\nexit 0\n");
+    chmod(p, 0755);
+    struct json_object *h = pubtest_json_load(app, "host.json");
+    json_object_object_add(
+        json_object_object_get(json_object_object_get(h, "customHandler"),
+                               "description"),
+        "defaultExecutablePath", json_object_new_string("bin/other"));
+    pubtest_json_save(app, "host.json", h);
+    json_object_put(h);
+    /* A folder with no code of ours is no mistake for such a handler. */
+    path_in_app(p, sizeof p, "chat");
+    pubtest_mkdirs(p);
+    char q[PATH_MAX];
+    path_in_app(p, sizeof p, "chat/function.json");
+    path_in_app(q, sizeof q, "broadcast/function.json");
+    pubtest_copy(q, p, 0644);
+    int st = run_check(app, &out);
+    ck_assert_msg(st == 0, "exit %d:\n%s", st, out);
+    ck_assert_ptr_nonnull(strstr(out, "ok   handler: does not describe its "
+                                      "functions"));
+    ck_assert_ptr_nonnull(strstr(out, "ok   function chat: a httpTrigger "
+                                      "'req'\n"));
+    free(out);
+}
+END_TEST
+
 START_TEST(test_check_app_root_from_environment_and_cwd)
 {
     char *out = NULL, *err = NULL;
     char rootenv[PATH_MAX + 32];
     snprintf(rootenv, sizeof rootenv, "FUNCTIONS_APP_ROOT_PATH=%s", app);
-    const char *argv[] = {handler_abs(), "--check", NULL};
+    const char *argv[] = {checker_abs(), "--check", NULL};
     const char *env[] = {rootenv, NULL};
     ck_assert_int_eq(pubtest_run(argv, env, RUN_MS, &out, &err), 0);
     ck_assert_ptr_nonnull(strstr(out, app));
@@ -392,7 +436,7 @@ START_TEST(test_check_app_root_from_environment_and_cwd)
     free(err);
     /* No variable: the current directory, when it holds host.json. */
     const char *sh[] = {"/bin/sh", "-c", "cd \"$1\" && exec \"$2\" --check",
-                        "sh", app, handler_abs(), NULL};
+                        "sh", app, checker_abs(), NULL};
     const char *noenv[] = {"FUNCTIONS_APP_ROOT_PATH=", NULL};
     ck_assert_int_eq(pubtest_run(sh, noenv, RUN_MS, &out, &err), 0);
     ck_assert_ptr_nonnull(strstr(out, "0 failed"));
@@ -400,7 +444,7 @@ START_TEST(test_check_app_root_from_environment_and_cwd)
     free(err);
     /* Neither: a clear error, exit 1. */
     const char *sh2[] = {"/bin/sh", "-c", "cd / && exec \"$1\" --check", "sh",
-                         handler_abs(), NULL};
+                         checker_abs(), NULL};
     ck_assert_int_eq(pubtest_run(sh2, noenv, RUN_MS, &out, &err), 1);
     ck_assert_ptr_nonnull(strstr(err, "--app DIR"));
     free(out);
@@ -411,12 +455,12 @@ END_TEST
 START_TEST(test_check_bad_arguments)
 {
     char *out = NULL, *err = NULL;
-    const char *argv[] = {handler_abs(), "--check", "--verbose", NULL};
+    const char *argv[] = {checker_abs(), "--check", "--verbose", NULL};
     ck_assert_int_eq(pubtest_run(argv, NULL, RUN_MS, &out, &err), 1);
     ck_assert_ptr_nonnull(strstr(err, "unexpected argument '--verbose'"));
     free(out);
     free(err);
-    const char *nodir[] = {handler_abs(), "--check", "--app",
+    const char *nodir[] = {checker_abs(), "--check", "--app",
                            "/nonexistent/app", NULL};
     ck_assert_int_eq(pubtest_run(nodir, NULL, RUN_MS, &out, &err), 1);
     ck_assert_ptr_nonnull(strstr(out, "FAIL app folder /nonexistent/app"));
@@ -451,6 +495,7 @@ Suite *preflight_suite(void)
     tcase_add_test(tc, test_check_wrong_worker_runtime);
     tcase_add_test(tc, test_check_bad_connection_string);
     tcase_add_test(tc, test_check_settings_from_the_environment);
+    tcase_add_test(tc, test_check_handler_that_does_not_describe_itself);
     tcase_add_test(tc, test_check_app_root_from_environment_and_cwd);
     tcase_add_test(tc, test_check_bad_arguments);
     suite_add_tcase(s, tc);

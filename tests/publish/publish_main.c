@@ -1,5 +1,5 @@
 /*
- * publish_main.c - the publish runner: `handler --check` on broken app
+ * publish_main.c - the publish runner: `func-local --check` on broken app
  * copies (check_preflight.c), then the dist/ bundle built by
  * scripts/publish.sh, in an empty root and bare Debian 11 and 12 roots
  * (check_bundle.c).

@@ -1,7 +1,13 @@
-/* check.c - the preflight check of an app folder (see check.h). */
-#include "check.h"
+/* preflight.c - the preflight check of an app folder (see preflight.h). */
+#include "host/preflight.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -14,7 +20,6 @@
 #include <json-c/json.h>
 
 #include "proto/connstr.h"
-#include "registry.h"
 #include "util/buf.h"
 #include "util/jsonfile.h"
 #include "util/jsonx.h"
@@ -26,6 +31,9 @@
 #define BUNDLE_ID "Microsoft.Azure.Functions.ExtensionBundle"
 #define CONNSTR_SETTING "AzureSignalRConnectionString"
 #define CHECK_MAX_SETTINGS 8
+/* handler --describe: its answer is a few hundred bytes, at once. */
+#define PREFLIGHT_DESCRIBE_MAX (1024u * 1024u)
+#define PREFLIGHT_DESCRIBE_MS 10000
 
 struct check {
     const char *root; /* canonical app folder */
@@ -36,6 +44,11 @@ struct check {
     char *settings[CHECK_MAX_SETTINGS];
     size_t nsettings;
     char hub[128]; /* the hub the app's SignalR bindings name, or "" */
+    char *exe;     /* the handler, when it exists and may be run */
+    int has_args;  /* host.json gives it arguments (node server.js, ...) */
+    /* What the handler says it serves (--describe): its functions and the
+     * trigger each is written for; NULL when it cannot say. */
+    struct json_object *described;
 };
 
 static void report(struct check *c, int ok, const char *fmt, va_list ap)
@@ -146,7 +159,7 @@ static void check_exe(struct check *c, const char *rel)
         return;
     }
     pass(c, "executable: %s exists and is executable", rel);
-    free(p);
+    c->exe = p;
 }
 
 /* host.json, and the executable it names. */
@@ -221,6 +234,10 @@ static void check_host(struct check *c)
                 "is missing; fix: set it to \"bin/handler\"");
         goto out;
     }
+    struct json_object *args = jsonx_get_ci(jsonx_get_ci(ch, "description"),
+                                            "arguments");
+    c->has_args = json_object_is_type(args, json_type_array) &&
+                  json_object_array_length(args) > 0;
     check_exe(c, rel);
 out:
     json_object_put(h);
@@ -273,9 +290,95 @@ static void check_signalr_trigger(struct json_object *b, struct buf *why)
                    why->len ? "; " : "", jsonx_str(b, "name"));
 }
 
-/* One function folder against the code registered under its name. */
-static void check_function(struct check *c, const char *name,
-                           const struct azf_entry *e, const char *path)
+/* What the handler says it serves: `handler --describe` (the runtime's
+ * {"functions": [{"name", "trigger"}]}), run in the app folder with a
+ * clean environment, bounded in time and size. NULL when it cannot say:
+ * it takes arguments (an interpreter), it is not ours, it fails. */
+static struct json_object *describe(const char *root, const char *exe)
+{
+    int p[2], status = 0;
+    pid_t pid;
+    char *const argv[] = {(char *)exe, (char *)"--describe", NULL};
+    char *const envp[] = {(char *)"PATH=/usr/bin:/bin", NULL};
+    posix_spawn_file_actions_t fa;
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return NULL;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addchdir_np(&fa, root);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    int e = posix_spawn(&pid, exe, &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    close(p[1]);
+    if (e) {
+        close(p[0]);
+        return NULL;
+    }
+    struct buf out;
+    buf_init(&out, PREFLIGHT_DESCRIBE_MAX);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int ok = 1;
+    for (;;) {
+        char chunk[4096];
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long left = PREFLIGHT_DESCRIBE_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
+                                             (t.tv_nsec - t0.tv_nsec) / 1000000);
+        struct pollfd pf = {.fd = p[0], .events = POLLIN};
+        int r = left > 0 ? poll(&pf, 1, (int)left) : 0;
+        if (r < 0 && errno == EINTR)
+            continue;
+        ssize_t n = r > 0 ? read(p[0], chunk, sizeof chunk) : -1;
+        if (n < 0 && r > 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || n < 0 || (n > 0 && buf_append(&out, chunk, (size_t)n) < 0)) {
+            ok = 0; /* too slow, unreadable or too large */
+            break;
+        }
+        if (n == 0)
+            break;
+    }
+    close(p[0]);
+    if (!ok)
+        kill(pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    struct json_object *d = NULL;
+    char err[160];
+    if (ok && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+        jsonx_parse(buf_cstr(&out), out.len, &d, err, sizeof err) == 0 &&
+        !json_object_is_type(jsonx_get_ci(d, "functions"), json_type_array)) {
+        json_object_put(d);
+        d = NULL;
+    }
+    buf_release(&out);
+    return d;
+}
+
+/* The trigger the handler's code for name is written for (exact name,
+ * then case-insensitive, as the host matches names), or NULL. */
+static const char *described_trigger(const struct check *c, const char *name,
+                                     size_t *index)
+{
+    struct json_object *fns = jsonx_get_ci(c->described, "functions");
+    size_t n = fns ? json_object_array_length(fns) : 0;
+    for (int pass_ = 0; pass_ < 2; pass_++)
+        for (size_t i = 0; i < n; i++) {
+            struct json_object *f = json_object_array_get_idx(fns, i);
+            const char *fname = jsonx_str(f, "name");
+            if (fname && (pass_ ? strcasecmp(fname, name) : strcmp(fname, name)) == 0) {
+                *index = i;
+                return jsonx_str(f, "trigger");
+            }
+        }
+    return NULL;
+}
+
+/* One function folder: well-formed bindings and, when the handler
+ * describes itself, the code registered under its name (want: the trigger
+ * that code is written for; NULL when there is none). */
+static void check_function(struct check *c, const char *name, const char *want,
+                           const char *path)
 {
     char err[256];
     struct json_object *fj = NULL, *trigger = NULL;
@@ -288,7 +391,7 @@ static void check_function(struct check *c, const char *name,
              name, name, rc == 1 ? "vanished" : err);
         goto out;
     }
-    if (!e) {
+    if (c->described && !want) {
         fail(c,
              "function %s: the handler has no code for it: the host would "
              "call POST /%s and get 404; fix: add src/app/%s.c registering "
@@ -296,12 +399,11 @@ static void check_function(struct check *c, const char *name,
              name, name, name);
         goto out;
     }
-    const char *want = registry_trigger_type(e->kind);
     struct json_object *bindings = jsonx_get_ci(fj, "bindings");
     if (!json_object_is_type(bindings, json_type_array)) {
         fail(c, "function %s: function.json has no \"bindings\" array; fix: "
-                "declare its %s and outputs",
-             name, want);
+                "declare its trigger and outputs",
+             name);
         goto out;
     }
     for (size_t i = 0; i < json_object_array_length(bindings); i++) {
@@ -324,10 +426,8 @@ static void check_function(struct check *c, const char *name,
     }
     const char *tt = jsonx_str(trigger, "type");
     if (!trigger)
-        buf_printf(&why, "%sno trigger binding (the handler's code is "
-                         "written for a %s)",
-                   why.len ? "; " : "", want);
-    else if (strcasecmp(tt, want) != 0)
+        buf_printf(&why, "%sno trigger binding", why.len ? "; " : "");
+    else if (want && strcasecmp(tt, want) != 0)
         buf_printf(&why, "%sbinding '%.40s' has type '%.40s', the handler's "
                          "code is written for a %s",
                    why.len ? "; " : "", jsonx_str(trigger, "name"), tt, want);
@@ -335,20 +435,30 @@ static void check_function(struct check *c, const char *name,
     if (why.len)
         fail(c, "function %s: %s; fix: correct %s/function.json", name,
              buf_cstr(&why), name);
-    else
+    else if (want)
         pass(c, "function %s: a %s '%s', as the handler's code expects", name,
              tt, jsonx_str(trigger, "name"));
+    else
+        pass(c, "function %s: a %s '%s'", name, tt, jsonx_str(trigger, "name"));
 out:
     buf_release(&why);
     json_object_put(fj);
 }
 
-/* Every top-level folder with a function.json has code, and all code a
- * folder. */
+/* Every top-level folder with a function.json, and, when the handler
+ * describes itself, its code for each and a folder for all its code. */
 static void check_functions(struct check *c)
 {
-    size_t nfns = 0;
-    const struct azf_entry *all = registry_all(&nfns);
+    if (c->exe && !c->has_args)
+        c->described = describe(c->root, c->exe);
+    if (c->described)
+        pass(c, "handler: describes its functions (--describe): folders "
+                "and code are compared");
+    else if (c->exe)
+        pass(c, "handler: does not describe its functions (--describe): "
+                "folders are checked alone");
+    struct json_object *fns = jsonx_get_ci(c->described, "functions");
+    size_t nfns = fns ? json_object_array_length(fns) : 0;
     unsigned char *seen = xcalloc(nfns ? nfns : 1, 1);
     struct dirent **ents = NULL;
     struct stat st;
@@ -359,22 +469,26 @@ static void check_functions(struct check *c)
         const char *name = ents[i]->d_name;
         char *fjpath = xasprintf("%s/%s/function.json", c->root, name);
         if (name[0] != '.' && stat(fjpath, &st) == 0 && S_ISREG(st.st_mode)) {
-            const struct azf_entry *e = registry_find(name);
-            if (e)
-                seen[e - all] = 1;
-            check_function(c, name, e, fjpath);
+            size_t k = 0;
+            const char *want = described_trigger(c, name, &k);
+            if (want)
+                seen[k] = 1;
+            check_function(c, name, want, fjpath);
         }
         free(fjpath);
         free(ents[i]);
     }
     free(ents);
-    for (size_t i = 0; i < nfns; i++)
-        if (!seen[i])
+    for (size_t i = 0; i < nfns; i++) {
+        const char *fname =
+            jsonx_str(json_object_array_get_idx(fns, i), "name");
+        if (!seen[i] && fname)
             fail(c,
                  "function %s: the handler has code for it but there is no "
                  "%s/function.json, so the host never calls it; fix: restore "
                  "the folder (or remove the code)",
-                 all[i].name, all[i].name);
+                 fname, fname);
+    }
     free(seen);
 }
 
@@ -455,7 +569,7 @@ out:
     free(path);
 }
 
-unsigned check_app(const char *root, FILE *out)
+unsigned preflight_app(const char *root, FILE *out)
 {
     char real[PATH_MAX];
     struct check c = {.root = real, .out = out};
@@ -471,11 +585,13 @@ unsigned check_app(const char *root, FILE *out)
     check_settings(&c);
     for (size_t i = 0; i < c.nsettings; i++)
         free(c.settings[i]);
+    free(c.exe);
+    json_object_put(c.described);
     fprintf(out, "%u passed, %u failed\n", c.passed, c.failed);
     return c.failed;
 }
 
-int check_default_root(char *dir, size_t dirlen, char *err, size_t errlen)
+int preflight_default_root(char *dir, size_t dirlen, char *err, size_t errlen)
 {
     const char *env = getenv("FUNCTIONS_APP_ROOT_PATH");
     if (env && *env) {
@@ -490,7 +606,7 @@ int check_default_root(char *dir, size_t dirlen, char *err, size_t errlen)
     return -1;
 }
 
-int check_main(int argc, char **argv)
+int preflight_main(int argc, char **argv)
 {
     char dir[PATH_MAX], err[256];
     const char *root = NULL;
@@ -500,19 +616,19 @@ int check_main(int argc, char **argv)
         else if (strncmp(argv[i], "--app=", 6) == 0)
             root = argv[i] + 6;
         else {
-            log_error("--check: unexpected argument '%.64s' (usage: handler "
-                      "--check [--app DIR])",
+            log_error("--check: unexpected argument '%.64s' (usage: "
+                      "func-local --check [--app DIR])",
                       argv[i]);
             return 1;
         }
     }
     if (!root) {
-        if (check_default_root(dir, sizeof dir, err, sizeof err) < 0) {
+        if (preflight_default_root(dir, sizeof dir, err, sizeof err) < 0) {
             log_error("--check: %s", err);
             return 1;
         }
         root = dir;
     }
     printf("checking the app folder %s\n", root);
-    return check_app(root, stdout) ? 1 : 0;
+    return preflight_app(root, stdout) ? 1 : 0;
 }
