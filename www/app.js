@@ -1,6 +1,8 @@
 // The demo page: one SignalR connection through the app's negotiate
 // function, the notifications and status updates it receives, forms that
-// call the broadcast and groups functions, and a chat: invoke("sendMessage")
+// act through that connection for this page only (invoke joinGroup,
+// leaveGroup, sendToUser, sendToGroup: the keyed HTTP functions are for
+// servers), and a chat: invoke("sendMessage")
 // goes through the service's upstream to the sendMessage function, which
 // broadcasts newMessage and returns an acknowledgement; presence events
 // from onConnected/onDisconnected keep the online list. Untrusted text only
@@ -267,32 +269,30 @@
     }
   });
 
-  // --- calls to the functions ----------------------------------------------
+  // --- calls through the connection ----------------------------------------
 
-  async function post(path, body, out) {
+  // invoke(method, ...args) on the live connection; the function's answer
+  // (or its refusal) is shown in out. Returns the answer, or null.
+  async function call(out, method, ...args) {
     out.hidden = false;
     out.className = 'result';
     out.textContent = 'sending…';
-    let text = '';
-    let status = 0;
+    const c = connection;
+    if (!c || c.state !== signalR.HubConnectionState.Connected) {
+      out.className = 'result bad';
+      out.textContent = 'not connected';
+      return null;
+    }
     try {
-      const res = await fetch(API + path, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      status = res.status;
-      text = await res.text();
+      const ack = await c.invoke(method, ...args);
+      out.className = 'result good';
+      out.textContent = method + ': ' + JSON.stringify(ack, null, 2);
+      return ack;
     } catch (err) {
       out.className = 'result bad';
-      out.textContent = 'request failed: ' + String(err.message || err);
-      return false;
+      out.textContent = method + ' failed: ' + String(err.message || err);
+      return null;
     }
-    let shown = text;
-    try { shown = JSON.stringify(JSON.parse(text), null, 2); } catch (e) { /* as is */ }
-    out.className = status >= 200 && status < 300 ? 'result good' : 'result bad';
-    out.textContent = status + ' ' + shown;
-    return status >= 200 && status < 300;
   }
 
   function readMessage(text) {
@@ -304,26 +304,16 @@
   }
 
   $('recipient-kind').addEventListener('change', (ev) => {
-    const kind = ev.target.value;
     const input = $('recipient');
-    input.disabled = kind === 'all';
-    input.required = kind !== 'all';
-    if (kind === 'connectionId' && !input.value && connection) {
-      input.value = connection.connectionId || '';
-    } else if (kind === 'userId' && !input.value && userId) {
-      input.value = userId;
-    }
-    input.placeholder = kind === 'all' ? 'recipient' : kind;
+    input.placeholder = ev.target.value;
+    if (ev.target.value === 'userId' && !input.value && userId) input.value = userId;
   });
 
   $('broadcast-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    const body = { message: readMessage($('message').value) };
-    const target = $('target').value.trim();
-    if (target) body.target = target;
-    const kind = $('recipient-kind').value;
-    if (kind !== 'all') body[kind] = $('recipient').value.trim();
-    post('/broadcast', body, $('broadcast-result'));
+    const to = $('recipient').value.trim();
+    const method = $('recipient-kind').value === 'userId' ? 'sendToUser' : 'sendToGroup';
+    call($('broadcast-result'), method, to, readMessage($('message').value));
   });
 
   function drawGroups() {
@@ -338,22 +328,11 @@
 
   $('group-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const action = ev.submitter && ev.submitter.value === 'remove' ? 'remove' : 'add';
+    const leave = ev.submitter && ev.submitter.value === 'remove';
     const groupName = $('group-name').value.trim();
-    const body = { action, groupName };
-    if (userId) {
-      body.userId = userId;
-    } else if (connection && connection.connectionId) {
-      body.connectionId = connection.connectionId;
-    } else {
-      const out = $('group-result');
-      out.hidden = false;
-      out.className = 'result bad';
-      out.textContent = 'not connected: no connection id to add';
-      return;
-    }
-    if (await post('/groups', body, $('group-result'))) {
-      if (action === 'add') joined.add(groupName); else joined.delete(groupName);
+    const ack = await call($('group-result'), leave ? 'leaveGroup' : 'joinGroup', groupName);
+    if (ack && ack.ok) {
+      if (leave) joined.delete(groupName); else joined.add(groupName);
       drawGroups();
     }
   });

@@ -47,6 +47,10 @@ static const struct {
     {"sendMessage", "signalR", "messages", "sendMessage", 0, NULL},
     {"onConnected", "signalR", "connections", "connected", 0, NULL},
     {"onDisconnected", "signalR", "connections", "disconnected", 0, NULL},
+    {"joinGroup", "signalR", "messages", "joinGroup", 0, NULL},
+    {"leaveGroup", "signalR", "messages", "leaveGroup", 0, NULL},
+    {"sendToUser", "signalR", "messages", "sendToUser", 0, NULL},
+    {"sendToGroup", "signalR", "messages", "sendToGroup", 0, NULL},
 };
 
 START_TEST(test_every_folder_has_code_and_all_code_a_folder)

@@ -163,25 +163,39 @@ test('object messages render as JSON text, never as markup', { timeout: 60_000 }
   assert.equal(await page.evaluate(() => window.pwned), undefined);
 }));
 
-test('the send form broadcasts through /api/broadcast', { timeout: 60_000 }, withLogs(async () => {
-  const text = 'Lunch is on the third floor today';
-  await page.fill('#message', text);
-  await page.click('#send');
-  await seeNotification(text);
-  await page.locator('#broadcast-result', { hasText: '200' }).waitFor({ timeout: WAIT_MS });
-}));
-
-test('joining a group by connection id receives group messages', { timeout: 60_000 }, withLogs(async () => {
+test('joining a group through the connection receives group messages', { timeout: 60_000 }, withLogs(async () => {
   const group = 'ops';
+  const me = (await page.locator('#connection-id').textContent()).trim();
   await page.fill('#group-name', group);
   await page.click('#join-group');
-  await page.locator('#group-result', { hasText: '200' }).waitFor({ timeout: WAIT_MS });
+  // joinGroup acted for this page's own connection.
+  await page.locator('#group-result.good', { hasText: `"connectionId": "${me}"` })
+    .waitFor({ timeout: WAIT_MS });
   await page.locator('#groups li', { hasText: group }).waitFor({ timeout: WAIT_MS });
   const text = 'ops: rotating the database password at 14:00';
   const r = await post('/api/broadcast', { message: text, groupName: group });
   assert.equal(r.status, 200, r.text);
   await seeNotification(text);
 }));
+
+test('the send form sends to a group through the connection, marked as from this page',
+  { timeout: 60_000 }, withLogs(async () => {
+    const me = (await page.locator('#connection-id').textContent()).trim();
+    const text = 'Lunch is on the third floor today';
+    await page.fill('#message', text);
+    await page.selectOption('#recipient-kind', 'groupName');
+    await page.fill('#recipient', 'ops');
+    await page.click('#send');
+    await page.locator('#broadcast-result.good', { hasText: 'sendToGroup' }).waitFor({ timeout: WAIT_MS });
+    const note = await seeNotification(text);
+    const shown = JSON.parse(await note.locator('pre.json').textContent());
+    assert.deepEqual(shown, { from: me, message: text });
+    // A bad recipient is the function's refusal, shown on the page.
+    await page.fill('#recipient', '');
+    await page.evaluate(() => { document.getElementById('recipient').required = false; });
+    await page.click('#send');
+    await page.locator('#broadcast-result.bad', { hasText: 'sendToGroup failed' }).waitFor({ timeout: WAIT_MS });
+  }));
 
 test('connecting as a user receives messages sent to that user', { timeout: 60_000 }, withLogs(async () => {
   const before = (await page.locator('#connection-id').textContent()).trim();
