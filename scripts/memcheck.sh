@@ -28,11 +28,11 @@ for r in build/tests/check_handler_http build/tests/check_emulator build/tests/c
   env "$HANDLER_ENV" "$r" || status=1
 done
 echo "== node e2e (programs under valgrind)"
-env "$HANDLER_ENV" node --test --test-concurrency=1 --test-timeout=300000 \
+env "$HANDLER_ENV" TEST_TIMEOUT_MS=300000 scripts/node-test.sh \
   tests/e2e/emulator.test.mjs tests/e2e/emulator-upgrade.test.mjs \
   tests/e2e/emulator-upstream.test.mjs tests/e2e/app.test.mjs \
   tests/e2e/upstream.test.mjs tests/e2e/bad-input.test.mjs || status=1
-node --test --test-concurrency=1 --test-timeout=300000 \
+TEST_TIMEOUT_MS=300000 scripts/node-test.sh \
   tests/e2e/app-conformance.test.mjs || status=1
 
 runs=$(ls "$OUT"/logs/*.log 2>/dev/null | wc -l)

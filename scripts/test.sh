@@ -19,7 +19,7 @@ for r in "$B"/tests/check_*; do
 done
 if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
   echo "== node e2e"
-  node --test --test-concurrency=1 tests/e2e/ || status=1
+  scripts/node-test.sh tests/e2e/ || status=1
 fi
 echo "== self-contained (no file outside the repository)"
 BUILD=$B tests/self_contained.sh || status=1

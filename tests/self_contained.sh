@@ -64,7 +64,7 @@ for r in check_unit check_host check_handler_http check_publish; do
 done
 if [ -d node_modules ]; then
   echo "-- node e2e that read tests/vectors (tracked files only)"
-  BINDIR=$BINDIR node --test --test-concurrency=1 \
+  BINDIR=$BINDIR scripts/node-test.sh \
     tests/e2e/schemas.test.mjs tests/e2e/app-conformance.test.mjs \
     >"$TMP/node.log" 2>&1 || { tail -60 "$TMP/node.log"; status=1; }
   grep -E '^# (pass|fail)' "$TMP/node.log"
