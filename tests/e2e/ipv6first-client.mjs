@@ -16,7 +16,13 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const signalR = require('@microsoft/signalr');
 
-dns.setDefaultResultOrder('ipv6first');
+// 'ipv6first' is newer than Node 18, whose 'verbatim' order (its default)
+// already takes ::1 first where /etc/hosts names it first, as Debian's does.
+try {
+  dns.setDefaultResultOrder('ipv6first');
+} catch {
+  dns.setDefaultResultOrder('verbatim');
+}
 net.setDefaultAutoSelectFamily(false);
 
 // Debian 12's /etc/hosts names localhost on both loopbacks; where this
