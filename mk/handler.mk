@@ -25,6 +25,10 @@ $(B)/libazf.a: $(AZF_OBJ) $(PROTO_OBJ) $(UTIL_OBJ)
 
 # make function NAME=<name> TRIGGER=<http|timer|queue|signalr>: a new
 # function (folder + C file + test) with a working body.
+# NAME and TRIGGER reach the script through the environment, never
+# through the recipe's shell text.
 .PHONY: function
+function: export NAME := $(NAME)
+function: export TRIGGER := $(TRIGGER)
 function:
-	@scripts/new-function.sh "$(NAME)" "$(TRIGGER)"
+	@scripts/new-function.sh "$$NAME" "$$TRIGGER"

@@ -60,7 +60,7 @@ http)
   ]
 }
 JSON
-  body='    /* GET /api/NAME?name=Ada or POST {"name": "Ada"} */
+  body='    /* GET /api/@NAME@?name=Ada or POST {"name": "Ada"} */
     static const char *const fields[] = {"name", NULL};
     const char *who = azf_query(inv, "name");
     if (!who && azf_body(inv, NULL)) {
@@ -74,7 +74,7 @@ JSON
     json_object_object_add(reply, "hello", json_object_new_string(who));
     azf_info(inv, "greeted %s", who);
     return azf_reply_json(inv, 200, reply);'
-  envelope='{"Data":{"req":{"Url":"http://localhost:7071/api/NAME?name=Ada","Method":"GET","Query":{"name":"Ada"},"Headers":{},"Params":{}}},"Metadata":{}}'
+  envelope='{"Data":{"req":{"Url":"http://localhost:7071/api/@NAME@?name=Ada","Method":"GET","Query":{"name":"Ada"},"Headers":{},"Params":{}}},"Metadata":{}}'
   checks='    ck_assert_int_eq(json_object_get_int(json_object_object_get(
                          json_object_object_get(
                              json_object_object_get(r, "Outputs"), "res"),
@@ -102,13 +102,16 @@ JSON
         azf_warn(inv, "running late");
     azf_info(inv, "tick at %lld", (long long)azf_now(inv));
     return AZF_DONE;'
-  envelope='{"Data":{"myTimer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":null,"IsPastDue":false}},"Metadata":{"sys":{"MethodName":"NAME"}}}'
+  envelope='{"Data":{"myTimer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":null,"IsPastDue":false}},"Metadata":{"sys":{"MethodName":"@NAME@"}}}'
   checks='    ck_assert(json_object_is_type(json_object_object_get(r, "Logs"),
                                   json_type_array));'
   ;;
 queue)
   kind=AZF_QUEUE
-  queue=$(printf '%s' "${name,,}-items" | tr '_' '-')
+  # A storage queue name: 3-63 of a-z, 0-9 and single hyphens inside.
+  queue=$(printf '%s' "${name,,}" | tr '_' '-' | tr -s '-' | sed 's/^-*//; s/-*$//')
+  queue="${queue:0:57}"
+  queue="${queue%-}-items"
   cat > "$name/function.json" <<JSON
 {
   "bindings": [
@@ -130,10 +133,10 @@ JSON
     azf_info(inv, "got %zu bytes: %.*s", len, (int)(len > 80 ? 80 : len),
              text);
     return AZF_DONE;'
-  envelope='{"Data":{"message":"\"hello\""},"Metadata":{"DequeueCount":"1","Id":"\"1\"","sys":{"MethodName":"NAME"}}}'
+  envelope='{"Data":{"message":"\"hello\""},"Metadata":{"DequeueCount":"1","Id":"\"1\"","sys":{"MethodName":"@NAME@"}}}'
   checks='    ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(
                          json_object_object_get(r, "Logs"), 0)),
-                     "NAME: got 5 bytes: hello");'
+                     "@NAME@: got 5 bytes: hello");'
   ;;
 signalr)
   kind=AZF_SIGNALR
@@ -159,22 +162,28 @@ signalr)
   ]
 }
 JSON
-  body='    /* A client'"'"'s connection.invoke("NAME", ...): tell everyone, and
+  body='    /* A client'"'"'s connection.invoke("@NAME@", ...): tell everyone, and
      * answer the caller with its arguments. */
     struct json_object *args = azf_signalr_arguments(inv);
-    azf_broadcast(inv, "NAME", json_object_new_string(azf_signalr_caller(inv)));
+    azf_broadcast(inv, "@NAME@", json_object_new_string(azf_signalr_caller(inv)));
     azf_return(inv, json_object_get(args));
     azf_info(inv, "%zu arguments from %s", json_object_array_length(args),
              azf_signalr_caller(inv));
     return AZF_DONE;'
-  envelope='{"Data":{"invocation":{"ConnectionId":"c1","UserId":"","Hub":"HUB","Category":"messages","Event":"NAME","Arguments":["hi"]}},"Metadata":{}}'
+  envelope='{"Data":{"invocation":{"ConnectionId":"c1","UserId":"","Hub":"@HUB@","Category":"messages","Event":"@NAME@","Arguments":["hi"]}},"Metadata":{}}'
   checks='    ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(
                          json_object_object_get(r, "ReturnValue"), 0)),
                      "hi");'
   ;;
 esac
 
-fill() { sed -e "s/NAME/$name/g" -e "s/HUB/$hub/g"; }
+# Placeholders no function name can hold ('@' is not allowed in one).
+fill() {
+  local h=${hub//\\/\\\\}
+  h=${h//&/\\&}
+  h=${h//\//\\/}
+  sed -e "s/@HUB@/$h/g" -e "s/@NAME@/$name/g"
+}
 body=$(printf '%s\n' "$body" | fill)
 checks=$(printf '%s\n' "$checks" | fill)
 # The envelope as a C string literal.
@@ -188,12 +197,12 @@ cat > "src/app/$id.c" <<C
 
 #include "util/banned.h"
 
-static azf_status $id(azf_inv *inv)
+static azf_status fn_$id(azf_inv *inv)
 {
 $body
 }
 
-AZF_FUNCTION("$name", $kind, $id)
+AZF_FUNCTION("$name", $kind, fn_$id)
 C
 
 cat > "tests/app/check_$id.c" <<C
@@ -203,7 +212,7 @@ cat > "tests/app/check_$id.c" <<C
 
 #include "app/app_test.h"
 
-START_TEST(test_${id}_answers)
+START_TEST(test_fn_${id}_answers)
 {
     int status = 0;
     struct json_object *r = app_test_call("$name", "$cenv", &status);
@@ -213,13 +222,13 @@ $checks
 }
 END_TEST
 
-static TCase *${id}_case(void)
+static TCase *fn_${id}_case(void)
 {
     TCase *tc = tcase_create("$name");
-    tcase_add_test(tc, test_${id}_answers);
+    tcase_add_test(tc, test_fn_${id}_answers);
     return tc;
 }
-APP_TEST_CASE(${id}_case)
+APP_TEST_CASE(fn_${id}_case)
 C
 
 echo "make function: created $name/function.json, src/app/$id.c, tests/app/check_$id.c ($trigger trigger)"

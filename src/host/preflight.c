@@ -33,7 +33,7 @@
 #define CHECK_MAX_SETTINGS 8
 /* handler --describe: its answer is a few hundred bytes, at once. */
 #define PREFLIGHT_DESCRIBE_MAX (1024u * 1024u)
-#define PREFLIGHT_DESCRIBE_MS 10000
+#define PREFLIGHT_DESCRIBE_MS 5000
 
 struct check {
     const char *root; /* canonical app folder */
@@ -290,6 +290,13 @@ static void check_signalr_trigger(struct json_object *b, struct buf *why)
                    why->len ? "; " : "", jsonx_str(b, "name"));
 }
 
+static long ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
 /* What the handler says it serves: `handler --describe` (the runtime's
  * {"functions": [{"name", "trigger"}]}), run in the app folder with a
  * clean environment, bounded in time and size. NULL when it cannot say:
@@ -301,14 +308,21 @@ static struct json_object *describe(const char *root, const char *exe)
     char *const argv[] = {(char *)exe, (char *)"--describe", NULL};
     char *const envp[] = {(char *)"PATH=/usr/bin:/bin", NULL};
     posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
     if (pipe2(p, O_CLOEXEC) < 0)
         return NULL;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addchdir_np(&fa, root);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, p[1], 1);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    int e = posix_spawn(&pid, exe, &fa, NULL, argv, envp);
+    /* Its own process group: whatever it starts is stopped with it. */
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+    int e = posix_spawn(&pid, exe, &fa, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
     close(p[1]);
     if (e) {
         close(p[0]);
@@ -316,14 +330,12 @@ static struct json_object *describe(const char *root, const char *exe)
     }
     struct buf out;
     buf_init(&out, PREFLIGHT_DESCRIBE_MAX);
-    struct timespec t0, t;
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int ok = 1;
+    int ok = 1, exited = 0;
     for (;;) {
         char chunk[4096];
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        long left = PREFLIGHT_DESCRIBE_MS - ((t.tv_sec - t0.tv_sec) * 1000 +
-                                             (t.tv_nsec - t0.tv_nsec) / 1000000);
+        long left = PREFLIGHT_DESCRIBE_MS - ms_since(&t0);
         struct pollfd pf = {.fd = p[0], .events = POLLIN};
         int r = left > 0 ? poll(&pf, 1, (int)left) : 0;
         if (r < 0 && errno == EINTR)
@@ -331,7 +343,8 @@ static struct json_object *describe(const char *root, const char *exe)
         ssize_t n = r > 0 ? read(p[0], chunk, sizeof chunk) : -1;
         if (n < 0 && r > 0 && errno == EINTR)
             continue;
-        if (r <= 0 || n < 0 || (n > 0 && buf_append(&out, chunk, (size_t)n) < 0)) {
+        if (r <= 0 || n < 0 ||
+            (n > 0 && buf_append(&out, chunk, (size_t)n) < 0)) {
             ok = 0; /* too slow, unreadable or too large */
             break;
         }
@@ -339,10 +352,22 @@ static struct json_object *describe(const char *root, const char *exe)
             break;
     }
     close(p[0]);
-    if (!ok)
-        kill(pid, SIGKILL);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    /* It closed its output: it has the rest of the time to exit. */
+    while (ok && !exited && ms_since(&t0) < PREFLIGHT_DESCRIBE_MS) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            exited = 1;
+        else if (w < 0 && errno != EINTR)
+            break;
+        else
+            usleep(5000);
+    }
+    if (!exited) {
+        ok = 0;
+        kill(-pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    }
     struct json_object *d = NULL;
     char err[160];
     if (ok && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&

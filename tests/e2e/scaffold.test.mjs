@@ -82,12 +82,14 @@ test('make function refuses a bad or taken name with a clear message', () => {
     [['NAME=a b', 'TRIGGER=http'], /'a b' is not a valid function name/],
     [['NAME=src', 'TRIGGER=http'], /'src' exists already/],
     [['NAME=fine', 'TRIGGER=blob'], /TRIGGER must be http, timer, queue or signalr/],
+    [['NAME=x"; echo INJECTED; "', 'TRIGGER=http'], /is not a valid function name/],
     [['TRIGGER=http'], /usage: make function NAME=/],
   ];
   for (const [args, message] of cases) {
     const r = make(['function', ...args]);
     assert.notEqual(r.status, 0, args.join(' '));
     assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stdout, /INJECTED/);
   }
   assert.ok(!existsSync(path.join(copy, 'fine')));
 });

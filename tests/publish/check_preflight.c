@@ -423,6 +423,29 @@ START_TEST(test_check_handler_that_does_not_describe_itself)
 }
 END_TEST
 
+/* A handler that answers --describe but leaves a process holding its
+ * output: the preflight still ends in bounded time, and stops them all. */
+START_TEST(test_check_describe_is_bounded)
+{
+    char p[PATH_MAX], *out = NULL;
+    path_in_app(p, sizeof p, "bin/lingers");
+    pubtest_write(p, "#!/bin/sh\nsleep 59.5 &\necho '{\"functions\":[]}'\n");
+    chmod(p, 0755);
+    struct json_object *h = pubtest_json_load(app, "host.json");
+    json_object_object_add(
+        json_object_object_get(json_object_object_get(h, "customHandler"),
+                               "description"),
+        "defaultExecutablePath", json_object_new_string("bin/lingers"));
+    pubtest_json_save(app, "host.json", h);
+    json_object_put(h);
+    run_check(app, &out); /* bounded by RUN_MS, or the test fails */
+    ck_assert_ptr_nonnull(strstr(out, "ok   handler: does not describe"));
+    free(out);
+    /* The process it left was stopped with it. */
+    ck_assert_int_ne(system("pgrep -f '^sleep 59.5$' >/dev/null"), 0);
+}
+END_TEST
+
 START_TEST(test_check_app_root_from_environment_and_cwd)
 {
     char *out = NULL, *err = NULL;
@@ -496,6 +519,7 @@ Suite *preflight_suite(void)
     tcase_add_test(tc, test_check_bad_connection_string);
     tcase_add_test(tc, test_check_settings_from_the_environment);
     tcase_add_test(tc, test_check_handler_that_does_not_describe_itself);
+    tcase_add_test(tc, test_check_describe_is_bounded);
     tcase_add_test(tc, test_check_app_root_from_environment_and_cwd);
     tcase_add_test(tc, test_check_bad_arguments);
     suite_add_tcase(s, tc);
