@@ -84,6 +84,19 @@ static char *base_of(const char *scheme, const char *host, int port,
     return xasprintf("%s://%s:%d%s", scheme, host, port, path);
 }
 
+/* A value fit for an error message: a short word or number as it is,
+ * anything else (a lost ';' may have joined it to the key) not shown. */
+static const char *shown(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n > 16)
+        return "(not shown)";
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)v[i]) && v[i] != '.')
+            return "(not shown)";
+    return v;
+}
+
 int connstr_parse(const char *s, struct connstr *cs, char *err, size_t errlen)
 {
     char *val[K_COUNT] = {0};
@@ -143,7 +156,7 @@ int connstr_parse(const char *s, struct connstr *cs, char *err, size_t errlen)
         snprintf(err, errlen,
                  "AuthType=%s uses Microsoft Entra ID, which needs no "
                  "AccessKey and is not supported here",
-                 val[K_AUTHTYPE]);
+                 shown(val[K_AUTHTYPE]));
         goto out;
     }
     if (!val[K_ACCESSKEY] || !*val[K_ACCESSKEY]) {
@@ -154,7 +167,7 @@ int connstr_parse(const char *s, struct connstr *cs, char *err, size_t errlen)
         const char *v = val[K_VERSION];
         if (!(v[0] == '1' && v[1] == '.' && isdigit((unsigned char)v[2]))) {
             snprintf(err, errlen,
-                     "Version %s is not supported (must be 1.x)", v);
+                     "Version %s is not supported (must be 1.x)", shown(v));
             goto out;
         }
     }

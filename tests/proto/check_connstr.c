@@ -98,6 +98,13 @@ START_TEST(test_connstr_rules)
                                    &cs, err, sizeof err),
                      -1);
     ck_assert_ptr_null(strstr(err, "secretkey"));
+    /* A lost ';' joins the key to another value: it is not repeated. */
+    ck_assert_int_eq(connstr_parse("Endpoint=http://a;AuthType=aadAccessKey="
+                                   "secretkey",
+                                   &cs, err, sizeof err),
+                     -1);
+    ck_assert_ptr_null(strstr(err, "secretkey"));
+    ck_assert_ptr_nonnull(strstr(err, "AuthType=(not shown)"));
     /* An explicit port in the URI, no Port key: kept. */
     ck_assert_int_eq(connstr_parse("Endpoint=http://h:9000;AccessKey=k", &cs,
                                    err, sizeof err),
