@@ -183,8 +183,11 @@ static struct scratch *thread_scratch(void)
 static void line_head(struct buf *b, const char *ts, const char *level,
                       const char *fname, const char *id)
 {
-    buf_printf(b, "{\"time\":\"%s\",\"level\":\"%s\",\"function\":", ts,
-               level);
+    buf_puts(b, "{\"time\":\"");
+    buf_puts(b, ts);
+    buf_puts(b, "\",\"level\":\"");
+    buf_puts(b, level);
+    buf_puts(b, "\",\"function\":");
     jsonx_append_string(b, fname, strlen(fname));
     buf_puts(b, ",\"invocationId\":");
     jsonx_append_string(b, id ? id : "", id ? strlen(id) : 0);
@@ -213,10 +216,11 @@ static void log_invocation(struct buf *b, const char *fname, const char *id,
     }
     int res = inv ? inv_reply_status(inv) : 0;
     line_head(b, ts, status >= 400 || res >= 400 ? "warn" : "info", fname, id);
-    buf_printf(b, "\"status\":%d", status);
     if (res)
-        buf_printf(b, ",\"resStatus\":%d", res);
-    buf_printf(b, ",\"durationUs\":%lld}\n", us);
+        buf_printf(b, "\"status\":%d,\"resStatus\":%d,\"durationUs\":%lld}\n",
+                   status, res, us);
+    else
+        buf_printf(b, "\"status\":%d,\"durationUs\":%lld}\n", status, us);
     fwrite(b->data, 1, b->len, stdout);
 }
 

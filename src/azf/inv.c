@@ -321,17 +321,23 @@ struct json_object *azf_trigger(azf_inv *inv)
     return decoded(inv, trigger(inv));
 }
 
+/* Member name of object member parent, decoded. */
+static struct json_object *member_value(azf_inv *inv, int parent,
+                                        const char *name)
+{
+    int m = envelope_member(inv->env, parent, name);
+    return decoded(inv, envelope_value(inv->env, m));
+}
+
 struct json_object *azf_input(azf_inv *inv, const char *name)
 {
-    return decoded(inv, envelope_value(inv->env, envelope_member(
-                                                     inv->env, inv->data, name)));
+    return member_value(inv, inv->data, name);
 }
 
 struct json_object *azf_metadata(azf_inv *inv, const char *name)
 {
     int md = envelope_member(inv->env, ENVELOPE_ROOT, "Metadata");
-    return decoded(inv,
-                   envelope_value(inv->env, envelope_member(inv->env, md, name)));
+    return member_value(inv, md, name);
 }
 
 /* A decoded scalar as text: a string's value, anything else's JSON. */

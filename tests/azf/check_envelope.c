@@ -119,7 +119,8 @@ START_TEST(test_refusals_keep_json_c_reasons)
     deep[sizeof deep - 1] = '\0';
     const char *const texts[] = {
         "", "{", "{\"Data\":{\"req\":", "{\"a\":1}xyz", "{\"a\":1,}",
-        "[1,\f2]", "{\"a\"\v:1}", "{\"a\":1} \"", "\"xq\"\"", "[1] tr", "{\"a\":tru}", "{\"a\":01}", "\xff", deep,
+        "[1,\f2]", "{\"a\"\v:1}", "{\"a\":1} \"", "\"xq\"\"", "[1] tr",
+        "{\"a\":tru}", "{\"a\":01}", "\xff", deep,
     };
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
         char want[200] = "", got[200] = "";
