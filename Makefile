@@ -31,18 +31,23 @@ CFL_CURL  := $(shell pkg-config --cflags libcurl 2>/dev/null)
 LIB_CURL  := $(shell pkg-config --libs libcurl 2>/dev/null)
 CFL_SSL   := $(shell pkg-config --cflags libcrypto 2>/dev/null)
 LIB_SSL   := $(shell pkg-config --libs libcrypto 2>/dev/null)
+# yajl: the handler's one-pass envelope reader (src/azf/envelope.c).
+CFL_YAJL  := $(shell pkg-config --cflags yajl 2>/dev/null)
+LIB_YAJL  := $(shell pkg-config --libs yajl 2>/dev/null || echo -lyajl)
 CFL_CHECK := $(shell pkg-config --cflags check 2>/dev/null)
 LIB_CHECK := $(shell pkg-config --libs check 2>/dev/null)
 # wslay ships no .pc file in Debian 12.
 LIB_WSLAY := $(shell pkg-config --libs libwslay 2>/dev/null || echo -lwslay)
 
 CFLAGS  := $(STD) $(WARN) $(OPT) $(SANFL) -MMD -MP -Isrc \
-           $(CFL_MHD) $(CFL_JSON) $(CFL_JWT) $(CFL_CURL) $(CFL_SSL)
+           $(CFL_MHD) $(CFL_JSON) $(CFL_YAJL) $(CFL_JWT) $(CFL_CURL) \
+           $(CFL_SSL)
 LDFLAGS := $(SANFL)
 
 # --- shared code -----------------------------------------------------------
 UTIL_OBJ  := $(B)/util/buf.o $(B)/util/xalloc.o $(B)/util/log.o \
-             $(B)/util/jsonx.o $(B)/util/utf8.o $(B)/util/jsonfile.o
+             $(B)/util/jsonx.o $(B)/util/utf8.o $(B)/util/jsonfile.o \
+             $(B)/util/arena.o
 # Protocol code with no dependency beyond libc and json-c: the handler may
 # link it.
 PROTO_OBJ := $(B)/proto/connstr.o $(B)/proto/names.o $(B)/proto/invoke.o

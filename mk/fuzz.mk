@@ -6,7 +6,7 @@ FZ        := build-fuzz
 FZ_CC     := clang
 FZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Itests -MMD -MP \
              -fsanitize=fuzzer-no-link,address,undefined \
-             $(CFL_JSON) $(CFL_MHD) $(CFL_JWT) $(CFL_SSL)
+             $(CFL_JSON) $(CFL_YAJL) $(CFL_MHD) $(CFL_JWT) $(CFL_SSL)
 FZ_LD     := -fsanitize=fuzzer,address,undefined
 FUZZ_SECONDS ?= 10
 
@@ -28,7 +28,7 @@ FUZZERS := $(FZ)/fuzz_envelope $(FZ)/fuzz_connstr $(FZ)/fuzz_token \
            $(FZ)/fuzz_rest_route $(FZ)/fuzz_app
 
 $(FZ)/fuzz_envelope: $(FZ)/obj/fuzz/fuzz_envelope.o $(FZ_HANDLER) $(FZ_PROTO) $(FZ_UTIL)
-	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_MHD) $(LIB_JSON) -lpthread
+	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_MHD) $(LIB_YAJL) $(LIB_JSON) -lpthread
 $(FZ)/fuzz_connstr: $(FZ)/obj/fuzz/fuzz_connstr.o $(FZ_PROTO) $(FZ_UTIL)
 	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_JSON) -lpthread
 $(FZ)/fuzz_token: $(FZ)/obj/fuzz/fuzz_token.o $(FZ)/obj/proto/token.o $(FZ_UTIL)

@@ -4,7 +4,7 @@
 # nothing from the image but the kernel (no loader, no glibc, no library),
 # so it starts on every Azure Functions Linux image, Debian 11 (glibc 2.31)
 # included. It links the handler's normal objects with glibc's libc.a,
-# Debian's libjson-c.a and a libmicrohttpd.a built without HTTPS from
+# Debian's libjson-c.a and libyajl_s.a and a libmicrohttpd.a built without HTTPS from
 # Debian's own source package (scripts/static-mhd.sh, cached in
 # build/static/). The development build (bin/handler) stays dynamic.
 PUBLISH_HANDLER := build/publish/handler
@@ -12,6 +12,8 @@ STATIC_DIR      := build/static
 STATIC_MHD      := $(STATIC_DIR)/lib/libmicrohttpd.a
 # json-c's archive from libjson-c-dev, found where pkg-config says it is.
 STATIC_JSON     := $(shell pkg-config --variable=libdir json-c 2>/dev/null)/libjson-c.a
+# yajl's archive from libyajl-dev (Debian names it libyajl_s.a).
+STATIC_YAJL     := $(shell pkg-config --variable=libdir yajl 2>/dev/null)/libyajl_s.a
 
 .PHONY: publish publish-handler
 publish: publish-handler
@@ -32,7 +34,7 @@ publish-handler: $(PUBLISH_HANDLER)
 $(PUBLISH_HANDLER): $(HANDLER_OBJ) $(STATIC_MHD)
 	@mkdir -p $(dir $@)
 	$(CC) -static -Wl,--gc-sections -o $@ $(HANDLER_OBJ) $(STATIC_MHD) \
-	    $(STATIC_JSON) -lpthread
+	    $(STATIC_YAJL) $(STATIC_JSON) -lpthread
 endif
 
 # Tests: bin/func-local --check on broken copies of the app, and the bundle in

@@ -16,7 +16,7 @@ $(B)/tests/check_unit: $(UNIT_TEST_OBJ) $(HANDLER_FN_OBJ) $(TOKEN_OBJ) \
     $(B)/proto/hubproto.o $(B)/util/url.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CHECK) $(LIB_JWT) $(LIB_SSL) $(LIB_MHD) \
-	    $(LIB_JSON) -lpthread
+	    $(LIB_YAJL) $(LIB_JSON) -lpthread
 
 # Black-box tests of bin/handler over real sockets, driven with libcurl.
 HANDLER_IT_OBJ := $(B)/tests/integration/check_handler_http.o \
@@ -32,7 +32,8 @@ AZF_TEST_OBJ := $(patsubst tests/%.c,$(B)/tests/%.o,\
 
 $(B)/tests/check_azf: $(AZF_TEST_OBJ) $(AZF_OBJ) $(PROTO_OBJ) $(UTIL_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CHECK) $(LIB_MHD) $(LIB_JSON) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_CHECK) $(LIB_MHD) $(LIB_YAJL) $(LIB_JSON) \
+	    -lpthread
 
 TEST_RUNNERS += $(B)/tests/check_unit $(B)/tests/check_handler_http \
                 $(B)/tests/check_azf

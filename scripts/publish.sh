@@ -50,9 +50,9 @@ install -m 0755 "$handler" "$tmp/bin/handler"
 strip --strip-all "$tmp/bin/handler"
 
 # The licences of what is linked in: libmicrohttpd (from its Debian source
-# package), json-c and glibc (from their Debian packages).
+# package), json-c, yajl and glibc (from their Debian packages).
 cp "$mhd_copyright" "$tmp/bin/copyright/libmicrohttpd"
-for pair in libjson-c-dev:json-c libc6:glibc; do
+for pair in libjson-c-dev:json-c libyajl-dev:yajl libc6:glibc; do
   f=/usr/share/doc/${pair%%:*}/copyright
   [ -f "$f" ] || die "$f is missing (make deps)"
   cp "$f" "$tmp/bin/copyright/${pair#*:}"

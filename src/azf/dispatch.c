@@ -1,6 +1,7 @@
 /* dispatch.c - one invocation, no sockets (see dispatch.h). */
 #include "dispatch.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +9,10 @@
 #include <time.h>
 
 #include "catalog.h"
+#include "envelope.h"
 #include "inv.h"
-#include "proto/invoke.h"
 #include "registry.h"
+#include "util/buf.h"
 #include "util/jsonx.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -84,11 +86,13 @@ void dispatcher_free(struct dispatcher *d)
 
 /* The envelope has what a function of this kind reads; else why not. */
 static int check_trigger(const struct catalog_fn *fn, azf_kind kind,
-                         struct json_object *env, char *why, size_t n)
+                         struct envelope *env, int data, char *why, size_t n)
 {
     const char *name = fn->trigger_name;
-    struct json_object *t = invoke_data(env, name);
-    int is_obj = t && json_object_is_type(t, json_type_object);
+    int m = envelope_member(env, data, name);
+    enum env_kind k = envelope_kind(env, m);
+    int present = k != ENV_NONE && k != ENV_NULL; /* null: as absent */
+    int is_obj = k == ENV_OBJECT;
     switch (kind) {
     case AZF_HTTP:
         if (!is_obj)
@@ -96,15 +100,15 @@ static int check_trigger(const struct catalog_fn *fn, azf_kind kind,
                             name);
         return 0;
     case AZF_TIMER:
-        if (t && !is_obj)
+        if (present && !is_obj)
             return snprintf(why, n, "Data.%s is not an object", name);
         return 0;
     case AZF_QUEUE:
-        if (!t)
+        if (!present)
             return snprintf(why, n, "Data.%s is missing", name);
         return 0;
     case AZF_EVENTGRID: {
-        struct json_object *e = jsonx_unwrap(t, 2);
+        struct json_object *e = jsonx_unwrap(envelope_value(env, m), 2);
         int ok = e && json_object_is_type(e, json_type_object);
         json_object_put(e);
         if (!ok)
@@ -117,6 +121,7 @@ static int check_trigger(const struct catalog_fn *fn, azf_kind kind,
     }
     if (!is_obj)
         return snprintf(why, n, "Data.%s is missing or not an object", name);
+    struct json_object *t = envelope_value(env, m);
     const char *cid = jsonx_str(t, "ConnectionId");
     if (!cid || !*cid)
         return snprintf(why, n, "Data.%s.ConnectionId is missing", name);
@@ -138,52 +143,85 @@ static int check_trigger(const struct catalog_fn *fn, azf_kind kind,
     return 0;
 }
 
-static void add_line_head(struct json_object *line, const char *ts,
-                          const char *level, const char *fname,
-                          const char *id)
+/* What a worker thread reuses from one invocation to the next. */
+struct scratch {
+    struct envelope *env;
+    struct buf out; /* the response, then the stdout lines */
+};
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p)
 {
-    json_object_object_add(line, "time", json_object_new_string(ts));
-    json_object_object_add(line, "level", json_object_new_string(level));
-    json_object_object_add(line, "function", json_object_new_string(fname));
-    json_object_object_add(line, "invocationId",
-                           json_object_new_string(id ? id : ""));
+    struct scratch *s = p;
+    envelope_free(s->env);
+    buf_release(&s->out);
+    free(s);
+}
+
+static void scratch_key_init(void)
+{
+    pthread_key_create(&scratch_key, scratch_free);
+}
+
+static struct scratch *thread_scratch(void)
+{
+    pthread_once(&scratch_once, scratch_key_init);
+    struct scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = xcalloc(1, sizeof *s);
+        s->env = envelope_new();
+        buf_init(&s->out, (size_t)1 << 30);
+        pthread_setspecific(scratch_key, s);
+    }
+    buf_reset(&s->out);
+    return s;
+}
+
+/* {"time":..,"level":..,"function":..,"invocationId":.., */
+static void line_head(struct buf *b, const char *ts, const char *level,
+                      const char *fname, const char *id)
+{
+    buf_puts(b, "{\"time\":\"");
+    buf_puts(b, ts);
+    buf_puts(b, "\",\"level\":\"");
+    buf_puts(b, level);
+    buf_puts(b, "\",\"function\":");
+    jsonx_append_string(b, fname, strlen(fname));
+    buf_puts(b, ",\"invocationId\":");
+    jsonx_append_string(b, id ? id : "", id ? strlen(id) : 0);
+    buf_append(b, ",", 1);
 }
 
 /* The invocation on stdout, which the host logs: one line per log call of
  * the function (level, message), then one line with the outcome. Written
  * at once, so lines stay whole across worker threads. */
-static void log_invocation(const char *fname, const char *id, int status,
-                           struct azf_inv *inv, long long us)
+static void log_invocation(struct buf *b, const char *fname, const char *id,
+                           int status, struct azf_inv *inv, long long us)
 {
+    static const char *const levels[] = {"info", "warn", "error"};
     char ts[32];
     log_timestamp(ts, sizeof ts);
-    struct json_object *lines = inv ? inv->lines : NULL;
-    size_t n = lines ? json_object_array_length(lines) : 0;
-    int res = inv ? inv_reply_status(inv) : 0;
-    char *text = NULL;
-    size_t cap = 0;
-    FILE *f = open_memstream(&text, &cap);
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *l = json_object_array_get_idx(lines, i);
-        struct json_object *line = json_object_new_object();
-        add_line_head(line, ts, jsonx_str(l, "level"), fname, id);
-        json_object_object_add(line, "message",
-                               json_object_get(jsonx_get_ci(l, "message")));
-        fprintf(f, "%s\n", jsonx_compact(line));
-        json_object_put(line);
+    buf_reset(b);
+    const char *l = inv ? inv->lines.data : NULL;
+    const char *end = l ? l + inv->lines.len : NULL;
+    while (l && l < end) {
+        size_t n = strlen(l + 1);
+        line_head(b, ts, levels[l[0] - '0'], fname, id);
+        buf_puts(b, "\"message\":");
+        jsonx_append_string(b, l + 1, n);
+        buf_puts(b, "}\n");
+        l += n + 2;
     }
-    struct json_object *line = json_object_new_object();
-    add_line_head(line, ts, status >= 400 || res >= 400 ? "warn" : "info",
-                  fname, id);
-    json_object_object_add(line, "status", json_object_new_int(status));
+    int res = inv ? inv_reply_status(inv) : 0;
+    line_head(b, ts, status >= 400 || res >= 400 ? "warn" : "info", fname, id);
     if (res)
-        json_object_object_add(line, "resStatus", json_object_new_int(res));
-    json_object_object_add(line, "durationUs", json_object_new_int64(us));
-    fprintf(f, "%s\n", jsonx_compact(line));
-    json_object_put(line);
-    fclose(f);
-    fwrite(text, 1, cap, stdout);
-    free(text);
+        buf_printf(b, "\"status\":%d,\"resStatus\":%d,\"durationUs\":%lld}\n",
+                   status, res, us);
+    else
+        buf_printf(b, "\"status\":%d,\"durationUs\":%lld}\n", status, us);
+    fwrite(b->data, 1, b->len, stdout);
 }
 
 static char *envelope_error(const char *fname, const char *why, int *status)
@@ -196,7 +234,8 @@ static char *envelope_error(const char *fname, const char *why, int *status)
 char *dispatch(struct dispatcher *d, const char *name, const char *body,
                size_t len, const char *invocation_id, int *status)
 {
-    struct json_object *env = NULL;
+    struct scratch *sc = thread_scratch();
+    struct envelope *env = sc->env;
     char why[200];
     char *out = NULL;
     long long t0 = usec_now();
@@ -225,22 +264,24 @@ char *dispatch(struct dispatcher *d, const char *name, const char *body,
         log_error("%s", out);
         goto done;
     }
-    if (jsonx_parse(body, len, &env, why, sizeof why) < 0 || !env ||
-        !json_object_is_type(env, json_type_object)) {
-        out = envelope_error(fn->name, env ? "not a JSON object" : why,
-                             status);
-        goto done;
-    }
-    struct json_object *data = jsonx_get_ci(env, "Data");
-    if (!data || !json_object_is_type(data, json_type_object)) {
-        out = envelope_error(fn->name, "no Data object", status);
-        goto done;
-    }
-    if (check_trigger(fn, e->kind, env, why, sizeof why)) {
+    if (envelope_parse(env, body, len, why, sizeof why) < 0) {
         out = envelope_error(fn->name, why, status);
         goto done;
     }
-    inv_init(&inv, &d->ctx, fn, e->kind, env, invocation_id);
+    if (envelope_kind(env, ENVELOPE_ROOT) != ENV_OBJECT) {
+        out = envelope_error(fn->name, "not a JSON object", status);
+        goto done;
+    }
+    int data = envelope_member(env, ENVELOPE_ROOT, "Data");
+    if (envelope_kind(env, data) != ENV_OBJECT) {
+        out = envelope_error(fn->name, "no Data object", status);
+        goto done;
+    }
+    if (check_trigger(fn, e->kind, env, data, why, sizeof why)) {
+        out = envelope_error(fn->name, why, status);
+        goto done;
+    }
+    inv_init(&inv, &d->ctx, fn, e->kind, env, data, invocation_id);
     called = 1;
     azf_status rc = e->fn(&inv);
     inv_finish(&inv);
@@ -252,12 +293,19 @@ char *dispatch(struct dispatcher *d, const char *name, const char *body,
         goto done;
     }
     *status = 200;
-    out = xstrdup(jsonx_compact(inv.resp));
+    if (inv_encode(&inv, &sc->out) < 0) {
+        *status = 500;
+        out = jsonx_error_text("the response is over %zu bytes",
+                               sc->out.max);
+        log_error("%s: %s", fn->name, out);
+        goto done;
+    }
+    out = xstrndup(sc->out.data, sc->out.len);
 done:
-    log_invocation(fn->name, invocation_id, *status, called ? &inv : NULL,
-                   usec_now() - t0);
+    log_invocation(&sc->out, fn->name, invocation_id, *status,
+                   called ? &inv : NULL, usec_now() - t0);
     if (called)
         inv_release(&inv);
-    json_object_put(env);
+    envelope_reset(env);
     return out;
 }

@@ -1,12 +1,14 @@
 /*
  * inv.c - the function author's API (azf.h) over one invocation (inv.h).
  *
- * Reading: accessors look into the envelope the dispatch step parsed; values
+ * Reading: accessors look up the members the dispatch step's one pass over
+ * the envelope recorded (envelope.h) and decode only what they return; values
  * the host JSON-encoded (custom-handler protocol: strings, numbers and
  * arrays arrive as JSON text in a string) are decoded on demand and kept in
  * inv->keep so the pointers handed out live as long as the invocation.
- * Writing: outputs go into the response under construction; the HTTP reply
- * is assembled in inv->reply and moved to its binding by inv_finish.
+ * Writing: outputs are kept as the function gave them (items as json-c
+ * values, the HTTP reply as its status, headers and body text) and written
+ * once, straight into the response text, by inv_encode.
  */
 #include "inv.h"
 
@@ -16,59 +18,83 @@
 #include <string.h>
 #include <strings.h>
 
-#include "proto/invoke.h"
 #include "util/jsonx.h"
 #include "util/limits.h"
+#include "util/xalloc.h"
 #include "util/banned.h"
 
-static const char *const level_names[] = {"info", "warn", "error"};
+/* Logs and stdout lines have no cap of their own. */
+#define LOG_MAX ((size_t)1 << 30)
 
 void inv_init(struct azf_inv *inv, const struct azf_context *ctx,
               const struct catalog_fn *fn, azf_kind kind,
-              struct json_object *env, const char *invocation_id)
+              struct envelope *env, int data, const char *invocation_id)
 {
     memset(inv, 0, sizeof *inv);
     inv->ctx = ctx;
     inv->fn = fn;
     inv->kind = kind;
     inv->env = env;
-    inv->trigger = invoke_data(env, fn->trigger_name);
-    inv->resp = invoke_resp_new();
-    inv->keep = json_object_new_array();
-    inv->lines = json_object_new_array();
+    inv->data = data;
+    inv->trigger = envelope_member(env, data, fn->trigger_name);
+    buf_init(&inv->logs, LOG_MAX);
+    buf_init(&inv->lines, LOG_MAX);
     inv->invocation_id = invocation_id ? invocation_id : "";
     inv->now = time(NULL);
 }
 
+static void clear_headers(struct azf_inv *inv)
+{
+    for (size_t i = 0; i < inv->nheaders; i++) {
+        free(inv->headers[i].name);
+        free(inv->headers[i].value);
+    }
+    free(inv->headers);
+    inv->headers = NULL;
+    inv->nheaders = 0;
+}
+
 void inv_release(struct azf_inv *inv)
 {
-    json_object_put(inv->resp);
-    json_object_put(inv->reply);
-    json_object_put(inv->headers);
+    free(inv->body);
+    inv->body = NULL;
+    clear_headers(inv);
+    for (size_t i = 0; i < inv->noutputs; i++)
+        json_object_put(inv->outputs[i].items);
+    free(inv->outputs);
+    inv->outputs = NULL;
+    inv->noutputs = 0;
+    json_object_put(inv->ret);
     json_object_put(inv->keep);
-    json_object_put(inv->lines);
-    inv->resp = inv->reply = inv->headers = inv->keep = inv->lines = NULL;
+    inv->ret = inv->keep = NULL;
+    buf_release(&inv->logs);
+    buf_release(&inv->lines);
 }
 
 /* Keep v (taken) alive for the invocation; returns it borrowed. */
 static struct json_object *keep(struct azf_inv *inv, struct json_object *v)
 {
-    if (v)
-        json_object_array_add(inv->keep, v);
+    if (!v)
+        return NULL;
+    if (!inv->keep)
+        inv->keep = json_object_new_array();
+    json_object_array_add(inv->keep, v);
     return v;
 }
 
 static void vlog(struct azf_inv *inv, azf_level level, const char *fmt,
                  va_list ap)
 {
-    char msg[1024];
+    char msg[1024], line[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    invoke_resp_log(inv->resp, "%s: %s", inv->fn->name, msg);
-    struct json_object *l = json_object_new_object();
-    json_object_object_add(l, "level",
-                           json_object_new_string(level_names[level]));
-    json_object_object_add(l, "message", json_object_new_string(msg));
-    json_object_array_add(inv->lines, l);
+    int n = snprintf(line, sizeof line, "%s: %s", inv->fn->name, msg);
+    if (inv->logs.len)
+        buf_append(&inv->logs, ",", 1);
+    jsonx_append_string(&inv->logs, line,
+                        n < (int)sizeof line ? (size_t)n : sizeof line - 1);
+    char lv = (char)('0' + level);
+    buf_append(&inv->lines, &lv, 1);
+    buf_append(&inv->lines, msg, strlen(msg) + 1);
 }
 
 void azf_log(azf_inv *inv, azf_level level, const char *fmt, ...)
@@ -135,40 +161,59 @@ void *azf_app_data(azf_inv *inv)
 
 /* --- HTTP trigger -------------------------------------------------------- */
 
-static struct json_object *http_req(azf_inv *inv)
+static int http_req(azf_inv *inv)
 {
-    return inv->kind == AZF_HTTP ? inv->trigger : NULL;
+    return inv->kind == AZF_HTTP ? inv->trigger : -1;
+}
+
+/* A string member of the request, or of its object member `in`. */
+static const char *req_text(azf_inv *inv, const char *in, const char *name,
+                            size_t *len)
+{
+    int m = http_req(inv);
+    if (in)
+        m = envelope_member(inv->env, m, in);
+    return envelope_text(inv->env, envelope_member(inv->env, m, name), len);
 }
 
 const char *azf_method(azf_inv *inv)
 {
-    return jsonx_str(http_req(inv), "Method");
+    return req_text(inv, NULL, "Method", NULL);
 }
 
 const char *azf_url(azf_inv *inv)
 {
-    return jsonx_str(http_req(inv), "Url");
+    return req_text(inv, NULL, "Url", NULL);
 }
 
 const char *azf_query(azf_inv *inv, const char *name)
 {
-    return invoke_req_query(http_req(inv), name);
+    return req_text(inv, "Query", name, NULL);
 }
 
 const char *azf_param(azf_inv *inv, const char *name)
 {
-    return invoke_req_param(http_req(inv), name);
+    return req_text(inv, "Params", name, NULL);
 }
 
+/* The host sends each header's values as an array of strings. */
 const char *azf_header(azf_inv *inv, const char *name)
 {
-    return invoke_req_header(http_req(inv), name);
+    int h = envelope_member(inv->env, http_req(inv), "Headers");
+    int m = envelope_member(inv->env, h, name);
+    if (envelope_kind(inv->env, m) != ENV_ARRAY)
+        return envelope_text(inv->env, m, NULL);
+    struct json_object *v = envelope_value(inv->env, m);
+    v = json_object_array_length(v) ? json_object_array_get_idx(v, 0) : NULL;
+    if (!v || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
 }
 
 const char *azf_body(azf_inv *inv, size_t *len)
 {
     size_t n = 0;
-    const char *s = invoke_req_body(http_req(inv), &n);
+    const char *s = req_text(inv, NULL, "Body", &n);
     if (len)
         *len = s ? n : 0;
     return s;
@@ -265,19 +310,34 @@ static struct json_object *decoded(azf_inv *inv, struct json_object *v)
     return keep(inv, jsonx_unwrap(v, 2));
 }
 
+/* The trigger's value as sent (borrowed), or NULL. */
+static struct json_object *trigger(azf_inv *inv)
+{
+    return envelope_value(inv->env, inv->trigger);
+}
+
 struct json_object *azf_trigger(azf_inv *inv)
 {
-    return decoded(inv, inv->trigger);
+    return decoded(inv, trigger(inv));
+}
+
+/* Member name of object member parent, decoded. */
+static struct json_object *member_value(azf_inv *inv, int parent,
+                                        const char *name)
+{
+    int m = envelope_member(inv->env, parent, name);
+    return decoded(inv, envelope_value(inv->env, m));
 }
 
 struct json_object *azf_input(azf_inv *inv, const char *name)
 {
-    return decoded(inv, invoke_data(inv->env, name));
+    return member_value(inv, inv->data, name);
 }
 
 struct json_object *azf_metadata(azf_inv *inv, const char *name)
 {
-    return decoded(inv, invoke_metadata(inv->env, name));
+    int md = envelope_member(inv->env, ENVELOPE_ROOT, "Metadata");
+    return member_value(inv, md, name);
 }
 
 /* A decoded scalar as text: a string's value, anything else's JSON. */
@@ -307,7 +367,7 @@ const char *azf_queue_text(azf_inv *inv, size_t *len)
         return as_text(NULL, len);
     /* The message: a string holding the message's JSON text (a text
      * message: a JSON string literal; a JSON message: its JSON). */
-    struct json_object *v = inv->trigger;
+    struct json_object *v = trigger(inv);
     if (v && json_object_is_type(v, json_type_string)) {
         struct json_object *inner = jsonx_unwrap(v, 1);
         if (inner && json_object_is_type(inner, json_type_string))
@@ -354,7 +414,7 @@ struct json_object *azf_event_data(azf_inv *inv)
 
 static struct json_object *sr(azf_inv *inv)
 {
-    return inv->kind == AZF_SIGNALR ? inv->trigger : NULL;
+    return inv->kind == AZF_SIGNALR ? trigger(inv) : NULL;
 }
 
 const char *azf_signalr_connection_id(azf_inv *inv)
@@ -387,40 +447,46 @@ struct json_object *azf_signalr_arguments(azf_inv *inv)
 
 /* --- outputs ------------------------------------------------------------ */
 
-static struct json_object *reply_headers(azf_inv *inv)
+/* Set a reply header: a name set again gets the new value. */
+static void set_header(azf_inv *inv, const char *name, const char *value)
 {
-    if (!inv->headers)
-        inv->headers = json_object_new_object();
-    return inv->headers;
+    for (size_t i = 0; i < inv->nheaders; i++)
+        if (strcmp(inv->headers[i].name, name) == 0) {
+            free(inv->headers[i].value);
+            inv->headers[i].value = xstrdup(value);
+            return;
+        }
+    inv->headers = xrealloc(inv->headers,
+                            (inv->nheaders + 1) * sizeof *inv->headers);
+    inv->headers[inv->nheaders++] =
+        (struct inv_header){xstrdup(name), xstrdup(value)};
 }
 
 static azf_status set_reply(azf_inv *inv, int status, const char *type,
-                            struct json_object *body)
+                            const char *body, size_t len)
 {
-    json_object_put(inv->reply);
-    inv->reply = json_object_new_object();
-    json_object_object_add(reply_headers(inv), "Content-Type",
-                           json_object_new_string(type));
-    json_object_object_add(inv->reply, "statusCode",
-                           json_object_new_int(status));
-    json_object_object_add(inv->reply, "headers",
-                           json_object_get(inv->headers));
-    json_object_object_add(inv->reply, "body", body);
+    free(inv->body);
+    inv->body = xmalloc(len + 1);
+    memcpy(inv->body, body, len);
+    inv->body[len] = '\0';
+    inv->body_len = len;
+    inv->status = status;
+    set_header(inv, "Content-Type", type);
     return AZF_DONE;
 }
 
 azf_status azf_reply_json(azf_inv *inv, int status, struct json_object *body)
 {
-    struct json_object *text = json_object_new_string(jsonx_compact(body));
+    const char *text = jsonx_compact(body);
+    set_reply(inv, status, "application/json", text, strlen(text));
     json_object_put(body);
-    return set_reply(inv, status, "application/json", text);
+    return AZF_DONE;
 }
 
 azf_status azf_reply_text(azf_inv *inv, int status, const char *content_type,
                           const char *text, size_t len)
 {
-    return set_reply(inv, status, content_type,
-                     json_object_new_string_len(text, (int)len));
+    return set_reply(inv, status, content_type, text, len);
 }
 
 azf_status azf_reply_error(azf_inv *inv, int status, const char *fmt, ...)
@@ -438,44 +504,98 @@ azf_status azf_reply_error(azf_inv *inv, int status, const char *fmt, ...)
 
 void azf_reply_header(azf_inv *inv, const char *name, const char *value)
 {
-    json_object_object_add(reply_headers(inv), name,
-                           json_object_new_string(value));
+    set_header(inv, name, value);
 }
 
 int inv_reply_status(const struct azf_inv *inv)
 {
-    struct json_object *c = json_object_object_get(inv->reply, "statusCode");
-    return c ? json_object_get_int(c) : 0;
+    return inv->status;
 }
 
 void inv_finish(struct azf_inv *inv)
 {
-    if (!inv->reply)
+    if (!inv->status)
         return;
     const struct catalog_binding *b =
         catalog_output(inv->fn, "http", NULL, NULL);
-    if (!b) {
+    if (!b)
         misconfigured(inv, "the function replied but has no http output",
                       NULL);
-        return;
-    }
-    if (strcmp(b->name, "$return") == 0)
-        json_object_object_add(inv->resp, "ReturnValue",
-                               json_object_get(inv->reply));
     else
-        invoke_resp_set_output(inv->resp, b->name,
-                               json_object_get(inv->reply));
+        inv->reply_to = b->name;
+}
+
+/* {"statusCode": status, "headers": {...}, "body": text} */
+static int encode_reply(const struct azf_inv *inv, struct buf *out)
+{
+    int rc = buf_printf(out, "{\"statusCode\":%d,\"headers\":{",
+                        inv->status);
+    for (size_t i = 0; i < inv->nheaders && rc == 0; i++) {
+        const struct inv_header *h = &inv->headers[i];
+        rc = (i ? buf_append(out, ",", 1) : 0) ||
+             jsonx_append_string(out, h->name, strlen(h->name)) ||
+             buf_append(out, ":", 1) ||
+             jsonx_append_string(out, h->value, strlen(h->value));
+    }
+    return rc || buf_puts(out, "},\"body\":") ||
+                   jsonx_append_string(out, inv->body, inv->body_len) ||
+                   buf_append(out, "}", 1)
+               ? -1
+               : 0;
+}
+
+/* "name": */
+static int encode_key(struct buf *out, int first, const char *name)
+{
+    return (first ? 0 : buf_append(out, ",", 1)) ||
+                   jsonx_append_string(out, name, strlen(name)) ||
+                   buf_append(out, ":", 1)
+               ? -1
+               : 0;
+}
+
+int inv_encode(const struct azf_inv *inv, struct buf *out)
+{
+    int to_return = inv->reply_to && strcmp(inv->reply_to, "$return") == 0;
+    int to_output = inv->reply_to && !to_return;
+    int rc = buf_puts(out, "{\"Outputs\":{");
+    int first = 1;
+    for (size_t i = 0; i < inv->noutputs && rc == 0; i++) {
+        const struct inv_output *o = &inv->outputs[i];
+        if (to_output && strcmp(o->name, inv->reply_to) == 0)
+            continue; /* the reply takes the binding */
+        rc = encode_key(out, first, o->name) ||
+             buf_puts(out, jsonx_compact(o->items));
+        first = 0;
+    }
+    if (rc == 0 && to_output)
+        rc = encode_key(out, first, inv->reply_to) || encode_reply(inv, out);
+    if (rc == 0)
+        rc = buf_puts(out, "},\"Logs\":[") ||
+             buf_append(out, inv->logs.data, inv->logs.len) ||
+             buf_puts(out, "],\"ReturnValue\":");
+    if (rc == 0)
+        rc = to_return  ? encode_reply(inv, out)
+             : inv->ret ? buf_puts(out, jsonx_compact(inv->ret))
+                        : buf_puts(out, "null");
+    return rc || buf_append(out, "}", 1) ? -1 : 0;
 }
 
 /* Append item (taken) to Outputs.<name>, a list of items. */
 static void add_item(azf_inv *inv, const char *name, struct json_object *item)
 {
-    struct json_object *list = invoke_resp_output(inv->resp, name);
-    if (!list || !json_object_is_type(list, json_type_array)) {
-        list = json_object_new_array();
-        invoke_resp_set_output(inv->resp, name, list);
+    struct inv_output *o = NULL;
+    for (size_t i = 0; i < inv->noutputs && !o; i++)
+        if (strcmp(inv->outputs[i].name, name) == 0)
+            o = &inv->outputs[i];
+    if (!o) {
+        inv->outputs = xrealloc(inv->outputs,
+                                (inv->noutputs + 1) * sizeof *inv->outputs);
+        o = &inv->outputs[inv->noutputs++];
+        o->name = name;
+        o->items = json_object_new_array();
     }
-    json_object_array_add(list, item);
+    json_object_array_add(o->items, item);
 }
 
 /* The signalR output to write to: the one named, else the only one. */
@@ -547,19 +667,21 @@ void azf_group(azf_inv *inv, const struct azf_group_action *a)
 
 void azf_output(azf_inv *inv, const char *name, struct json_object *value)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < inv->fn->nbindings; i++)
-        n += inv->fn->bindings[i].out &&
-             strcmp(inv->fn->bindings[i].name, name) == 0;
-    if (!n) {
+    const char *binding = NULL; /* the name, as the catalog keeps it */
+    for (size_t i = 0; i < inv->fn->nbindings && !binding; i++)
+        if (inv->fn->bindings[i].out &&
+            strcmp(inv->fn->bindings[i].name, name) == 0)
+            binding = inv->fn->bindings[i].name;
+    if (!binding) {
         json_object_put(value);
         misconfigured(inv, "no output binding named", name);
         return;
     }
-    add_item(inv, name, value);
+    add_item(inv, binding, value);
 }
 
 void azf_return(azf_inv *inv, struct json_object *value)
 {
-    json_object_object_add(inv->resp, "ReturnValue", value);
+    json_object_put(inv->ret);
+    inv->ret = value;
 }

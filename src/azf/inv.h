@@ -3,9 +3,10 @@
  * azf_inv (azf.h), made by the dispatch step for one call of one function
  * and freed after its reply is encoded.
  *
- * The invocation owns the response under construction and every value it
- * decoded for the function; the envelope, the catalog entry and the
- * context are borrowed from the dispatch step.
+ * The invocation owns the outputs the function wrote (kept as they came,
+ * encoded once by inv_encode) and every value it decoded for the function;
+ * the envelope, the catalog entry and the context are borrowed from the
+ * dispatch step.
  */
 #ifndef AZF_INV_H
 #define AZF_INV_H
@@ -16,6 +17,8 @@
 
 #include "azf.h"
 #include "catalog.h"
+#include "envelope.h"
+#include "util/buf.h"
 
 /* What every invocation of one running app shares (borrowed). */
 struct azf_context {
@@ -25,29 +28,55 @@ struct azf_context {
     const char *(*setting)(const char *name);
 };
 
+/* An output binding's items, in the order the function added them. */
+struct inv_output {
+    const char *name;          /* the binding's (borrowed from the catalog) */
+    struct json_object *items; /* an array */
+};
+
+/* A header of the HTTP reply. */
+struct inv_header {
+    char *name;
+    char *value;
+};
+
 struct azf_inv {
     const struct azf_context *ctx;
     const struct catalog_fn *fn;
     azf_kind kind;
-    struct json_object *env;     /* the envelope (borrowed) */
-    struct json_object *trigger; /* Data.<trigger name> as sent (borrowed) */
-    struct json_object *resp;    /* {"Outputs", "Logs", "ReturnValue"} */
-    struct json_object *reply;   /* the HTTP reply, or NULL */
-    struct json_object *headers; /* its headers (kept in reply when set) */
-    struct json_object *keep;    /* decoded values handed out (an array) */
-    struct json_object *lines;   /* [{level, message}] for stdout */
+    struct envelope *env; /* the envelope's records (borrowed) */
+    int data;             /* its member Data */
+    int trigger;          /* Data.<trigger name>, or -1 */
+    /* The HTTP reply: status 0 when there is none. */
+    int status;
+    char *body;
+    size_t body_len;
+    struct inv_header *headers;
+    size_t nheaders;
+    const char *reply_to; /* its binding's name (inv_finish), or NULL */
+    struct inv_output *outputs; /* one per output binding written */
+    size_t noutputs;
+    struct json_object *ret;  /* ReturnValue, or NULL (null) */
+    struct json_object *keep; /* decoded values handed out (an array) */
+    struct buf logs;  /* Logs: JSON strings separated by ',' */
+    struct buf lines; /* for stdout: per log call, '0' + level, message, NUL */
     const char *invocation_id;
     time_t now;
     char failure[256]; /* why the invocation failed (azf_fail), or "" */
     int misconfigured; /* an output the code wrote has no binding */
 };
 
-/* Start an invocation of fn (its trigger checked by the caller). */
+/* Start an invocation of fn on the envelope env, whose member Data is
+ * data (its trigger checked by the caller). */
 void inv_init(struct azf_inv *inv, const struct azf_context *ctx,
               const struct catalog_fn *fn, azf_kind kind,
-              struct json_object *env, const char *invocation_id);
-/* Move the HTTP reply into Outputs (or ReturnValue for $return). */
+              struct envelope *env, int data, const char *invocation_id);
+/* Find the HTTP reply's binding (its http output, or $return). */
 void inv_finish(struct azf_inv *inv);
+/* Append the response {"Outputs", "Logs", "ReturnValue"} to out: each
+ * value the function gave as json_object is serialized once, the rest is
+ * written as it is. Returns 0, or -1 when out is full. */
+int inv_encode(const struct azf_inv *inv, struct buf *out);
 void inv_release(struct azf_inv *inv);
 
 /* The status code of the HTTP reply, or 0 when there is none. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "limits.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -43,10 +44,8 @@ static struct json_tokener *thread_tokener(void)
     return tok;
 }
 
-int jsonx_parse(const char *s, size_t len, struct json_object **out,
-                char *err, size_t errlen)
+int jsonx_check_text(const char *s, size_t len, char *err, size_t errlen)
 {
-    *out = NULL;
     if (len == 0) {
         snprintf(err, errlen, "empty JSON text");
         return -1;
@@ -64,6 +63,15 @@ int jsonx_parse(const char *s, size_t len, struct json_object **out,
         snprintf(err, errlen, "JSON text too large");
         return -1;
     }
+    return 0;
+}
+
+int jsonx_parse(const char *s, size_t len, struct json_object **out,
+                char *err, size_t errlen)
+{
+    *out = NULL;
+    if (jsonx_check_text(s, len, err, errlen) < 0)
+        return -1;
     struct json_tokener *tok = thread_tokener();
     struct json_object *v = json_tokener_parse_ex(tok, s, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
@@ -171,4 +179,27 @@ const char *jsonx_compact(struct json_object *v)
 {
     return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+int jsonx_append_string(struct buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    static const char named[] = "\"\\\b\n\r\t\f", letter[] = "\"\\bnrtf";
+    size_t run = 0; /* start of the bytes not appended yet */
+    int rc = buf_append(b, "\"", 1);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        const char *k = c ? memchr(named, c, sizeof named - 1) : NULL;
+        char esc[6] = {'\\', k ? letter[k - named] : 'u', '0', '0',
+                       hex[c >> 4], hex[c & 0xf]};
+        rc = buf_append(b, s + run, i - run);
+        if (rc == 0)
+            rc = buf_append(b, esc, k ? 2 : 6);
+        run = i + 1;
+    }
+    if (rc == 0)
+        rc = buf_append(b, s + run, n - run);
+    return rc == 0 ? buf_append(b, "\"", 1) : rc;
 }

@@ -21,6 +21,10 @@
 int jsonx_parse(const char *s, size_t len, struct json_object **out,
                 char *err, size_t errlen);
 
+/* The checks jsonx_parse makes before parsing: not empty, no NUL byte,
+ * strict UTF-8, under 2 GiB. Returns 0, or -1 with a reason in err. */
+int jsonx_check_text(const char *s, size_t len, char *err, size_t errlen);
+
 /* Member lookup by name, ASCII case-insensitive, exact match preferred.
  * Returns a borrowed reference or NULL when obj is not an object or the key
  * is absent. A present JSON null also yields NULL: use jsonx_has_ci. */
@@ -43,5 +47,11 @@ char *jsonx_error_text(const char *fmt, ...)
 
 /* Compact serialization of v; borrowed from v (valid until v changes). */
 const char *jsonx_compact(struct json_object *v);
+
+struct buf;
+/* Append s[0..n) to b as a JSON string literal, escaped as jsonx_compact
+ * escapes it (so either may write a reply). Returns 0, or -1 when b is
+ * full. */
+int jsonx_append_string(struct buf *b, const char *s, size_t n);
 
 #endif

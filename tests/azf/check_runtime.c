@@ -543,4 +543,6 @@ Suite *runtime_suite(void)
     return s;
 }
 
-RUNNER_MAIN(runtime_suite)
+Suite *envelope_suite(void);
+
+RUNNER_MAIN(runtime_suite, envelope_suite)

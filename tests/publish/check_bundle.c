@@ -139,6 +139,7 @@ START_TEST(test_bundle_layout)
     /* The licences of what the static handler links in. */
     assert_file("bin/copyright/libmicrohttpd", 0444);
     assert_file("bin/copyright/json-c", 0444);
+    assert_file("bin/copyright/yajl", 0444);
     assert_file("bin/copyright/glibc", 0444);
     static const char *const never[] = {
         "src", "tests", "mk", "scripts", "docs", "bench", "node_modules",

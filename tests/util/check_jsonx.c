@@ -3,6 +3,7 @@
 
 #include <check.h>
 
+#include "util/buf.h"
 #include "util/jsonx.h"
 
 static int parses(const char *s, size_t n)
@@ -88,6 +89,23 @@ START_TEST(test_jsonx_unwrap_removes_up_to_n_string_layers)
 }
 END_TEST
 
+/* Every byte, alone and amid text, escaped as json-c escapes it. */
+START_TEST(test_jsonx_append_string_escapes_as_json_c)
+{
+    struct buf b;
+    buf_init(&b, 1024);
+    for (int c = 0; c < 256; c++) {
+        char s[5] = {'a', (char)c, '/', (char)c, 'z'};
+        struct json_object *o = json_object_new_string_len(s, 5);
+        buf_reset(&b);
+        ck_assert_int_eq(jsonx_append_string(&b, s, 5), 0);
+        ck_assert_str_eq(buf_cstr(&b), jsonx_compact(o));
+        json_object_put(o);
+    }
+    buf_release(&b);
+}
+END_TEST
+
 Suite *jsonx_suite(void)
 {
     Suite *s = suite_create("jsonx");
@@ -97,6 +115,7 @@ Suite *jsonx_suite(void)
     tcase_add_test(tc, test_jsonx_parse_error_names_the_problem);
     tcase_add_test(tc, test_jsonx_get_ci_prefers_exact_then_any_case);
     tcase_add_test(tc, test_jsonx_unwrap_removes_up_to_n_string_layers);
+    tcase_add_test(tc, test_jsonx_append_string_escapes_as_json_c);
     suite_add_tcase(s, tc);
     return s;
 }
