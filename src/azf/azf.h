@@ -27,6 +27,10 @@
  * from the invocation and valid until the function returns; every
  * json_object passed to the API is taken (the invocation owns it).
  *
+ * Functions run concurrently, on several worker threads: the app's own
+ * state (azf_app_data) must be safe to share; everything reached through
+ * the invocation belongs to the calling thread alone.
+ *
  * One return convention: a function returns AZF_DONE when its outputs are
  * written (a caller's mistake answered with a 4xx reply is DONE) or
  * AZF_FAILED when the invocation itself fails (azf_fail): the host then
@@ -72,9 +76,10 @@ typedef enum azf_kind {
 
 typedef azf_status (*azf_fn)(azf_inv *inv);
 
-/* Register fn as the function `name` (its folder's name) for trigger
- * kind, from the function's own C file. One C function may be registered
- * under several names. */
+/* Register fn as the function `name` (its folder's name: a string that
+ * lives as long as the program) for trigger kind, from the function's own
+ * C file; only before the program serves (AZF_FUNCTION runs before main).
+ * One C function may be registered under several names. */
 #define AZF_FUNCTION(name, kind, fn)                                         \
     __attribute__((constructor)) static void AZF_CAT(azf_reg_, __LINE__)(   \
         void)                                                                \
@@ -150,8 +155,9 @@ struct json_object *azf_event_data(azf_inv *inv);
 
 /* SignalR trigger: who called (its user id, else its connection id), its
  * connection and user ids (user: NULL when anonymous), the event
- * ("connected", "disconnected" or the hub method's name) and the
- * invocation's arguments (an array; NULL for connection events). */
+ * ("connected", "disconnected" or the hub method's name; "" when the
+ * service sent none) and the invocation's arguments (an array, empty for
+ * connection events; never NULL). */
 const char *azf_signalr_caller(azf_inv *inv);
 const char *azf_signalr_connection_id(azf_inv *inv);
 const char *azf_signalr_user_id(azf_inv *inv);

@@ -71,6 +71,7 @@ struct dispatcher *dispatcher_new(const struct dispatch_config *cfg,
     d->ctx.app_root = d->app_root;
     d->ctx.app_data = cfg->app_data;
     d->ctx.setting = cfg->setting;
+    registry_freeze();
     match_registry(d);
     return d;
 }

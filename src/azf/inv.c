@@ -436,13 +436,17 @@ const char *azf_signalr_caller(azf_inv *inv)
 
 const char *azf_signalr_event(azf_inv *inv)
 {
-    return jsonx_str(sr(inv), "Event");
+    const char *e = jsonx_str(sr(inv), "Event");
+    return e ? e : "";
 }
 
 struct json_object *azf_signalr_arguments(azf_inv *inv)
 {
     struct json_object *a = jsonx_get_ci(sr(inv), "Arguments");
-    return a && json_object_is_type(a, json_type_array) ? a : NULL;
+    if (a && json_object_is_type(a, json_type_array))
+        return a;
+    /* A connection event has none: an empty list, never NULL. */
+    return keep(inv, json_object_new_array());
 }
 
 /* --- outputs ------------------------------------------------------------ */
@@ -486,7 +490,11 @@ azf_status azf_reply_json(azf_inv *inv, int status, struct json_object *body)
 azf_status azf_reply_text(azf_inv *inv, int status, const char *content_type,
                           const char *text, size_t len)
 {
-    return set_reply(inv, status, content_type, text, len);
+    if (!text)
+        len = 0;
+    return set_reply(inv, status,
+                     content_type ? content_type : "application/octet-stream",
+                     text ? text : "", len);
 }
 
 azf_status azf_reply_error(azf_inv *inv, int status, const char *fmt, ...)
@@ -504,7 +512,8 @@ azf_status azf_reply_error(azf_inv *inv, int status, const char *fmt, ...)
 
 void azf_reply_header(azf_inv *inv, const char *name, const char *value)
 {
-    set_header(inv, name, value);
+    if (name && *name && value)
+        set_header(inv, name, value);
 }
 
 int inv_reply_status(const struct azf_inv *inv)
@@ -668,13 +677,13 @@ void azf_group(azf_inv *inv, const struct azf_group_action *a)
 void azf_output(azf_inv *inv, const char *name, struct json_object *value)
 {
     const char *binding = NULL; /* the name, as the catalog keeps it */
-    for (size_t i = 0; i < inv->fn->nbindings && !binding; i++)
+    for (size_t i = 0; name && i < inv->fn->nbindings && !binding; i++)
         if (inv->fn->bindings[i].out &&
             strcmp(inv->fn->bindings[i].name, name) == 0)
             binding = inv->fn->bindings[i].name;
     if (!binding) {
         json_object_put(value);
-        misconfigured(inv, "no output binding named", name);
+        misconfigured(inv, "no output binding named", name ? name : "(null)");
         return;
     }
     add_item(inv, binding, value);

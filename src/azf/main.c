@@ -181,6 +181,8 @@ int azf_main(int argc, char **argv, const struct azf_app *app)
     struct dispatcher *d = dispatcher_new(&dc, err, sizeof err);
     if (!d) {
         close(fd);
+        if (app && app->fini)
+            app->fini(data);
         log_error("%s", err);
         return 1;
     }
@@ -192,6 +194,9 @@ int azf_main(int argc, char **argv, const struct azf_app *app)
     struct server *srv = server_start(&cfg, err, sizeof err);
     if (!srv) {
         close(fd);
+        dispatcher_free(d);
+        if (app && app->fini)
+            app->fini(data);
         log_error("cannot start the HTTP server: %s", err);
         return 3;
     }

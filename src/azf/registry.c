@@ -14,9 +14,15 @@
 static struct azf_entry entries[REGISTRY_MAX];
 static size_t nentries;
 static int sorted;
+static int frozen; /* serving: the table is read by worker threads */
 
 void azf_register(const char *name, azf_kind kind, azf_fn fn)
 {
+    if (frozen) {
+        fprintf(stderr, "azf: function '%s' registered while serving\n",
+                name);
+        abort();
+    }
     for (size_t i = 0; i < nentries; i++)
         if (strcmp(entries[i].name, name) == 0) {
             fprintf(stderr, "azf: function '%s' is registered twice\n", name);
@@ -44,6 +50,13 @@ const struct azf_entry *registry_all(size_t *n)
     }
     *n = nentries;
     return entries;
+}
+
+void registry_freeze(void)
+{
+    size_t n;
+    registry_all(&n);
+    frozen = 1;
 }
 
 const struct azf_entry *registry_find(const char *name)

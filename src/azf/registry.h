@@ -19,6 +19,9 @@ struct azf_entry {
     azf_fn fn;
 };
 
+/* No more registrations (a late one aborts): called before serving, so
+ * the sorted table is only read from then on. */
+void registry_freeze(void);
 /* The entry for name (exact match first, then ASCII case-insensitive, as
  * the host matches function names), or NULL. */
 const struct azf_entry *registry_find(const char *name);

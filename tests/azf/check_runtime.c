@@ -121,6 +121,21 @@ static azf_status signalr_fn(azf_inv *inv)
 }
 AZF_FUNCTION("signalrFn", AZF_SIGNALR, signalr_fn)
 
+/* Reads both shapes of a SignalR invocation, whatever its category. */
+static azf_status signalr_any(azf_inv *inv)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "event",
+                           json_object_new_string(azf_signalr_event(inv)));
+    json_object_object_add(
+        o, "nargs",
+        json_object_new_int64(
+            (int64_t)json_object_array_length(azf_signalr_arguments(inv))));
+    azf_return(inv, o);
+    return AZF_DONE;
+}
+AZF_FUNCTION("onEvent", AZF_SIGNALR, signalr_any)
+
 static azf_status timer_fails(azf_inv *inv)
 {
     azf_info(inv, "before the failure");
@@ -182,6 +197,10 @@ static void app_setup(void)
              "\"m\"},{\"type\":\"signalR\",\"direction\":\"out\",\"name\":"
              "\"toClients\",\"hubName\":\"h\"},{\"type\":\"signalR\","
              "\"direction\":\"out\",\"name\":\"other\",\"hubName\":\"h\"}");
+    write_fn("onEvent",
+             "{\"type\":\"signalRTrigger\",\"direction\":\"in\",\"name\":"
+             "\"ctx\",\"hubName\":\"h\",\"category\":\"connections\","
+             "\"event\":\"connected\"}");
     write_fn("timerFails", "{\"type\":\"timerTrigger\",\"direction\":\"in\","
                            "\"name\":\"t\",\"schedule\":\"0 * * * * *\"}");
     write_fn("noSignalROutput", HTTP_IN "," HTTP_OUT);
@@ -450,6 +469,30 @@ static char *stdout_of(const char *name, const char *env, int *st)
     return text;
 }
 
+/* The accessors are total: a connection event has no arguments (an empty
+ * list), a message no event (""), and neither crashes a function that
+ * reads both. */
+START_TEST(test_signalr_accessors_never_null)
+{
+    int st = 0;
+    struct json_object *r = call(
+        "onEvent",
+        "{\"Data\":{\"ctx\":{\"ConnectionId\":\"c1\",\"Event\":"
+        "\"connected\"}},\"Metadata\":{}}",
+        &st);
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(str_at(r, "ReturnValue.event"), "connected");
+    ck_assert_int_eq(json_object_get_int(at(r, "ReturnValue.nargs")), 0);
+    json_object_put(r);
+    r = call("signalrFn",
+             "{\"Data\":{\"ctx\":{\"ConnectionId\":\"c1\",\"Arguments\":"
+             "[]}},\"Metadata\":{}}",
+             &st);
+    ck_assert_int_eq(st, 200);
+    json_object_put(r);
+}
+END_TEST
+
 START_TEST(test_failure_is_a_500_and_logs_survive_on_stdout)
 {
     int st = 0;
@@ -536,6 +579,7 @@ Suite *runtime_suite(void)
     tcase_add_test(tc, test_queue_trigger_and_named_output);
     tcase_add_test(tc, test_event_grid_trigger_both_schemas);
     tcase_add_test(tc, test_signalr_trigger_messages_groups_and_return);
+    tcase_add_test(tc, test_signalr_accessors_never_null);
     tcase_add_test(tc, test_failure_is_a_500_and_logs_survive_on_stdout);
     tcase_add_test(tc, test_code_and_function_json_disagree);
     tcase_add_test(tc, test_http_return_binding_and_case_insensitive_names);
