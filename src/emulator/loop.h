@@ -76,8 +76,4 @@ void loop_run_timers(struct loop *l);
  * watch's on_event. Returns 0, or -1 after logging when epoll fails. */
 int loop_wait(struct loop *l, long long timeout_ms);
 
-/* Monotonic milliseconds and wall-clock seconds. */
-long long loop_now_ms(void);
-long loop_wall_s(void);
-
 #endif

@@ -12,11 +12,10 @@
 
 #include "host/ncrontab.h"
 #include "host/route.h"
+#include "util/jsonfile.h"
 #include "util/jsonx.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
-
-#define APP_FILE_MAX (1024u * 1024u)
 
 static const struct {
     const char *name;
@@ -58,40 +57,28 @@ void app_methods_text(unsigned m, char *out, size_t outlen)
 static int load_json(const char *path, const char *label,
                      struct json_object **out, char *err, size_t errlen)
 {
-    char perr[200];
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    int rc = -1;
-    *out = NULL;
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", label, strerror(errno));
+    char why[200];
+    int rc = jsonfile_load(path, 0, out, why, sizeof why);
+    if (rc == 1) {
+        snprintf(err, errlen, "%s: cannot open: %s", label, strerror(ENOENT));
         return -1;
     }
-    text = xmalloc(APP_FILE_MAX + 1);
-    size_t n = fread(text, 1, APP_FILE_MAX + 1, f);
-    if (n > APP_FILE_MAX) {
-        snprintf(err, errlen, "%s: file larger than %u bytes", label,
-                 APP_FILE_MAX);
-        goto out;
+    if (rc == JSONFILE_SYNTAX) {
+        snprintf(err, errlen, "%s: malformed JSON: %s", label, why);
+        return -1;
     }
-    /* A UTF-8 byte order mark is common in files saved by editors. */
-    size_t off = (n >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
-    if (jsonx_parse(text + off, n - off, out, perr, sizeof perr) < 0) {
-        snprintf(err, errlen, "%s: malformed JSON: %s", label, perr);
-        goto out;
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s", label, why);
+        return -1;
     }
     if (!*out || !json_object_is_type(*out, json_type_object)) {
         snprintf(err, errlen, "%s: the top level must be a JSON object",
                  label);
         json_object_put(*out);
         *out = NULL;
-        goto out;
+        return -1;
     }
-    rc = 0;
-out:
-    free(text);
-    fclose(f);
-    return rc;
+    return 0;
 }
 
 /* "hh:mm:ss", "d.hh:mm:ss" or "-1" → seconds (-1 unbounded). */

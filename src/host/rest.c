@@ -14,6 +14,7 @@
 #include "host/payload.h"
 #include "proto/token.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -119,7 +120,7 @@ int rest_call(struct curlpool *pool, const struct connstr *cs,
     if (status)
         *status = 0;
     url = xasprintf("%s%s", cs->server_base, call->path);
-    tok = rest_token(cs, call->path, (long)time(NULL));
+    tok = rest_token(cs, call->path, clock_wall_s());
     if (!tok) {
         snprintf(err, errlen, "%s %s: cannot sign the REST token",
                  call->method, call->path);

@@ -15,6 +15,7 @@
 
 #include "host/route.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/jsonx.h"
 #include "util/limits.h"
 #include "util/listen.h"
@@ -564,13 +565,7 @@ void server_stop(struct server *s, long drain_ms)
     MHD_socket fds[LISTEN_MAX];
     for (size_t i = 0; i < s->nmhd; i++)
         fds[i] = MHD_quiesce_daemon(s->mhd[i]);
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += drain_ms / 1000;
-    ts.tv_nsec += (drain_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    clock_deadline(&ts, drain_ms);
     pthread_mutex_lock(&s->lock);
     while (s->inflight > 0)
         if (pthread_cond_timedwait(&s->cond, &s->lock, &ts) != 0)

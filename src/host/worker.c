@@ -21,6 +21,7 @@
 #include "host/invoker.h"
 #include "host/payload.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -52,20 +53,6 @@ struct reader {
     int is_err;
     pthread_t th;
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 /* Bind 127.0.0.1:0 and read the port back, as the host does. */
 static int free_port(void)
@@ -384,7 +371,7 @@ static void *supervisor_main(void *arg)
         if (pid < 0) {
             if (count_failure(w))
                 goto fatal;
-            sleep_ms(1000);
+            clock_sleep_ms(1000);
             continue;
         }
         pthread_mutex_lock(&w->lock);
@@ -401,7 +388,7 @@ static void *supervisor_main(void *arg)
             close(efd);
 
         /* Readiness: any HTTP answer to GET /, as the host probes. */
-        long long deadline = now_ms() + WORKER_INIT_TIMEOUT_MS;
+        long long deadline = clock_mono_ms() + WORKER_INIT_TIMEOUT_MS;
         for (;;) {
             if (waitpid(pid, &status, WNOHANG) == pid) {
                 exited = 1;
@@ -417,7 +404,7 @@ static void *supervisor_main(void *arg)
                 set_state(w, W_READY);
                 break;
             }
-            if (now_ms() > deadline) {
+            if (clock_mono_ms() > deadline) {
                 log_error("Initializing HttpWorker timed out. (no answer "
                           "to GET / within %d s)",
                           WORKER_INIT_TIMEOUT_MS / 1000);
@@ -425,7 +412,7 @@ static void *supervisor_main(void *arg)
                 kill(pid, SIGKILL);
                 break;
             }
-            sleep_ms(WORKER_READY_POLL_MS);
+            clock_sleep_ms(WORKER_READY_POLL_MS);
         }
         while (!exited) {
             pid_t r = waitpid(pid, &status, 0);
@@ -497,22 +484,11 @@ int worker_start(struct worker *w)
     return 0;
 }
 
-static void deadline_in(struct timespec *ts, long ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 int worker_wait_ready(struct worker *w, long timeout_ms)
 {
     struct timespec ts;
     int rc = 0;
-    deadline_in(&ts, timeout_ms);
+    clock_deadline(&ts, timeout_ms);
     pthread_mutex_lock(&w->lock);
     for (;;) {
         if (w->state == W_READY) {
@@ -561,7 +537,7 @@ void worker_stop(struct worker *w)
     pthread_cond_broadcast(&w->cond);
     if (w->pid > 0)
         kill(w->pid, SIGTERM);
-    deadline_in(&ts, WORKER_STOP_GRACE_MS);
+    clock_deadline(&ts, WORKER_STOP_GRACE_MS);
     while (w->pid > 0)
         if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT)
             break;

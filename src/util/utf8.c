@@ -1,7 +1,7 @@
 /* utf8.c - strict UTF-8 (see utf8.h). */
 #include "utf8.h"
 
-#include "banned.h"
+#include "util/banned.h"
 
 size_t utf8_seq(const unsigned char *s, size_t n)
 {
