@@ -1,5 +1,6 @@
 /*
- * loop.h - the emulator's event loop: one epoll set, timers, signals, clocks.
+ * loop.h - the emulator's event loop: one epoll set, timers, signals, the
+ * time of the turn (now_ms).
  *
  * Everything the emulator does runs on this one thread: a module that
  * needs a file descriptor watched embeds a struct loop_watch (first, so

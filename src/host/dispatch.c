@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "host/conninfo.h"
-#include "host/rest.h"
+#include "host/sigrest.h"
 #include "host/sigout.h"
 #include "proto/connstr.h"
 #include "util/clock.h"
@@ -130,8 +130,8 @@ static int write_signalr_outputs(struct dispatch *d,
         have_cs = 1;
         for (size_t k = 0; k < plan.n; k++) {
             long st = 0;
-            if (rest_call(d->rest_pool, &cs, &plan.calls[k],
-                          REST_TIMEOUT_MS, &st, berr, sizeof berr) < 0) {
+            if (sigrest_call(d->rest_pool, &cs, &plan.calls[k],
+                          SIGREST_TIMEOUT_MS, &st, berr, sizeof berr) < 0) {
                 snprintf(err, errlen, "output %s: item %zu: %s", name, k,
                          berr);
                 goto next;

@@ -26,7 +26,7 @@
 #include "host/dispatch.h"
 #include "host/invoker.h"
 #include "host/ncrontab.h"
-#include "host/server.h"
+#include "host/front.h"
 #include "host/timer.h"
 #include "host/worker.h"
 #include "util/log.h"
@@ -132,14 +132,14 @@ static int next_occurrences(int argc, char **argv, int i)
     return 0;
 }
 
-static void print_functions(const struct app *app, const struct server *srv)
+static void print_functions(const struct app *app, const struct front *srv)
 {
     char m[80];
-    int port = server_port(srv);
-    const char *host = server_host(srv, 0);
+    int port = front_port(srv);
+    const char *host = front_host(srv, 0);
     printf("listening on http://%s:%d\n", host, port);
-    for (size_t i = 1; i < server_hosts(srv); i++)
-        log_info("listening on http://%s:%d as well", server_host(srv, i),
+    for (size_t i = 1; i < front_hosts(srv); i++)
+        log_info("listening on http://%s:%d as well", front_host(srv, i),
                  port);
     for (size_t i = 0; i < app->nfns; i++) {
         const struct app_function *f = &app->fns[i];
@@ -227,7 +227,7 @@ struct host {
     struct worker *w;
     struct invoker *iv;
     struct dispatch *d;
-    struct server *srv;
+    struct front *srv;
     struct timers *tm;
 };
 
@@ -238,7 +238,7 @@ static int host_stop(struct host *h, struct app *app)
 {
     timers_stop(h->tm);
     if (h->srv)
-        server_stop(h->srv, DRAIN_MS);
+        front_stop(h->srv, DRAIN_MS);
     int left = h->d ? dispatch_drain(h->d, DRAIN_MS) : 0;
     worker_stop(h->w);
     if (left && h->d)
@@ -289,7 +289,7 @@ int main(int argc, char **argv)
     }
     h.iv = invoker_new();
     h.d = dispatch_new(&app, h.w, h.iv);
-    h.srv = server_start(&app, h.d, o.bind, (int)o.port, err, sizeof err);
+    h.srv = front_start(&app, h.d, o.bind, (int)o.port, err, sizeof err);
     if (!h.srv) {
         fprintf(stderr, "func-local: %s\n", err);
         goto out;
