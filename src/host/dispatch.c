@@ -250,8 +250,8 @@ int dispatch_http(struct dispatch *d, const struct app_function *fn,
     struct json_object *data = json_object_new_object();
     json_object_object_add(data, fn->trigger_name,
                            payload_http_req(req, params));
-    struct json_object *md =
-        payload_http_metadata(req, params, payload_sys(fn->name, clock_wall_ns()));
+    struct json_object *md = payload_http_metadata(
+        req, params, payload_sys(fn->name, clock_wall_ns()));
     if (invoke(d, fn, id, data, md, req, params, &reply, err, sizeof err) <
         0)
         goto out;
