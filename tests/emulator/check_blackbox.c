@@ -13,6 +13,7 @@
 #include "emulator_suites.h"
 #include "integration/proc.h"
 #include "proto/token.h"
+#include "util/clock.h"
 #include "util/jsonx.h"
 
 #define KEY "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
@@ -31,8 +32,7 @@ static char *stdout_until(const struct emu *e, const char *needle)
     char *out = proc_stdout(&e->p);
     for (long waited = 0; !strstr(out, needle) && waited < WAIT_MS;
          waited += 20) {
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        clock_sleep_ms(20);
         free(out);
         out = proc_stdout(&e->p);
     }

@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "host_test.h"
 #include "runner.h"
+#include "util/clock.h"
 #include "util/banned.h"
 
 void ht_write(const char *dir, const char *rel, const char *text)
@@ -63,8 +63,7 @@ int ht_captured(const char *dir, const char *fn, int want, long wait_ms)
         free(text);
         if (n >= want || waited >= wait_ms)
             return n;
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
+        clock_sleep_ms(20);
     }
 }
 
