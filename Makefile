@@ -47,7 +47,7 @@ LDFLAGS := $(SANFL)
 # --- shared code -----------------------------------------------------------
 UTIL_OBJ  := $(B)/util/buf.o $(B)/util/xalloc.o $(B)/util/log.o \
              $(B)/util/jsonx.o $(B)/util/utf8.o $(B)/util/jsonfile.o \
-             $(B)/util/arena.o
+             $(B)/util/arena.o $(B)/util/clock.o
 # Protocol code with no dependency beyond libc and json-c: the handler may
 # link it.
 PROTO_OBJ := $(B)/proto/connstr.o $(B)/proto/names.o $(B)/proto/invoke.o

@@ -20,9 +20,11 @@ $(BIN)/signalr-emulator: $(EMU_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(EMU_LIBS)
 
-# Unit tests (pure modules) and black-box tests of the binary (libcurl).
+# Unit tests of the modules and black-box tests of the binary (libcurl,
+# the process helpers of tests/integration/proc.c).
 EMU_TEST_OBJ := $(patsubst tests/%.c,$(B)/tests/%.o,\
-    $(wildcard tests/emulator/*.c)) $(B)/tests/runner.o
+    $(wildcard tests/emulator/*.c)) $(B)/tests/integration/proc.o \
+    $(B)/tests/runner.o
 
 $(B)/tests/check_emulator: $(EMU_TEST_OBJ) $(EMU_LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -1,10 +1,10 @@
 # bin/func-local: the local Functions host. Links libcurl (handler calls,
 # SignalR REST), libjwt + OpenSSL (tokens), libmicrohttpd and json-c.
 HOST_LIB_OBJ := $(B)/host/app.o $(B)/host/route.o $(B)/host/payload.o \
-                $(B)/host/result.o $(B)/host/sigout.o $(B)/host/rest.o \
+                $(B)/host/result.o $(B)/host/sigout.o $(B)/host/sigrest.o \
                 $(B)/host/conninfo.o $(B)/host/invoker.o $(B)/host/curlpool.o \
                 $(B)/host/worker.o $(B)/host/dispatch.o $(B)/host/timer.o \
-                $(B)/host/server.o $(B)/host/ncrontab.o \
+                $(B)/host/front.o $(B)/host/ncrontab.o \
                 $(B)/host/sigtrigger.o $(B)/proto/hubproto.o $(B)/util/url.o \
                 $(B)/util/listen.o \
                 $(PROTO_OBJ) $(TOKEN_OBJ) $(UTIL_OBJ)

@@ -16,8 +16,10 @@ Suite *upstream_suite(void);
 Suite *utf8_suite(void);
 Suite *url_suite(void);
 Suite *hubproto_suite(void);
+Suite *jsonfile_suite(void);
+Suite *clock_suite(void);
 
 RUNNER_MAIN(buf_suite, jsonx_suite, connstr_suite, names_suite, token_suite,
             invoke_suite, fn_suite, function_json_suite, stats_suite,
             app_tests_suite, upstream_suite, utf8_suite, url_suite,
-            hubproto_suite)
+            hubproto_suite, jsonfile_suite, clock_suite)

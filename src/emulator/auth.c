@@ -8,6 +8,7 @@
 
 #include "emulator/limits.h"
 #include "emulator/loop.h"
+#include "util/clock.h"
 #include "util/limits.h"
 #include "util/url.h"
 #include "util/xalloc.h"
@@ -49,7 +50,7 @@ int auth_check(const struct auth_keys *k, struct MHD_Connection *mc,
         goto out;
     }
     char why[200];
-    if (token_verify(tok, k->keys, k->n, loop_wall_s(),
+    if (token_verify(tok, k->keys, k->n, clock_wall_s(),
                      LIMIT_TOKEN_SKEW_S, claims, why, sizeof why) < 0) {
         snprintf(err, errlen, "invalid access token: %s", why);
         goto out;

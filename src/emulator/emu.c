@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/banned.h"
 
@@ -95,7 +96,7 @@ int emu_run(struct emu *e)
         if (e->loop.now_ms - e->last_sweep_ms >= EMU_SWEEP_MS) {
             e->last_sweep_ms = e->loop.now_ms;
             conns_sweep(e->conns);
-            registry_expire(e->reg, loop_wall_s());
+            registry_expire(e->reg, clock_wall_s());
         }
         conns_reap(e->conns); /* flushes what the sweep queued first */
         if (e->stopping && (!conns_live(e->conns) ||

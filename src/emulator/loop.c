@@ -9,28 +9,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/banned.h"
 
 #define LOOP_MAX_EVENTS 256
 
-long long loop_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-long loop_wall_s(void)
-{
-    return (long)time(NULL);
-}
-
 int loop_init(struct loop *l)
 {
     memset(l, 0, sizeof *l);
     l->sig.fd = -1;
-    l->now_ms = loop_now_ms();
+    l->now_ms = clock_mono_ms();
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (l->epfd < 0)
         return log_error("epoll: %s", strerror(errno));
@@ -132,7 +121,7 @@ int loop_wait(struct loop *l, long long timeout_ms)
     int n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, (int)timeout_ms);
     if (n < 0 && errno != EINTR)
         return log_error("epoll_wait: %s", strerror(errno));
-    l->now_ms = loop_now_ms();
+    l->now_ms = clock_mono_ms();
     for (int i = 0; i < n; i++) {
         struct loop_watch *w = evs[i].data.ptr;
         w->on_event(w, evs[i].events);

@@ -1,5 +1,6 @@
 /*
- * loop.h - the emulator's event loop: one epoll set, timers, signals, clocks.
+ * loop.h - the emulator's event loop: one epoll set, timers, signals, the
+ * time of the turn (now_ms).
  *
  * Everything the emulator does runs on this one thread: a module that
  * needs a file descriptor watched embeds a struct loop_watch (first, so
@@ -75,9 +76,5 @@ void loop_run_timers(struct loop *l);
 /* Wait up to timeout_ms for events, update now_ms, then call each
  * watch's on_event. Returns 0, or -1 after logging when epoll fails. */
 int loop_wait(struct loop *l, long long timeout_ms);
-
-/* Monotonic milliseconds and wall-clock seconds. */
-long long loop_now_ms(void);
-long loop_wall_s(void);
 
 #endif

@@ -13,6 +13,7 @@
 #include "emulator/loop.h"
 #include "proto/hubproto.h"
 #include "proto/names.h"
+#include "util/clock.h"
 #include "util/jsonx.h"
 #include "util/limits.h"
 #include "util/log.h"
@@ -426,7 +427,7 @@ static enum MHD_Result user_group_add(struct http_req *r, struct hub *h,
             free(g.v);
             return reply_empty(r, rt->v1 ? 202 : 200);
         }
-        expires = loop_wall_s() + ttl;
+        expires = clock_wall_s() + ttl;
     }
     hub_user_group_add(h, rt->user, rt->group, expires);
     return reply_empty(r, rt->v1 ? 202 : 200);

@@ -12,6 +12,7 @@
 #include "emulator/limits.h"
 #include "emulator/upmsg.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -227,7 +228,7 @@ static void pump(struct upclient *uc, struct upconn *u)
         k->owner = u;
         k->easy = curl_easy_init();
         buf_init(&k->reply, LIMIT_UPSTREAM_REPLY);
-        k->started_ms = loop_now_ms();
+        k->started_ms = clock_mono_ms();
         CURL *e = k->easy;
         if (!e || !k->headers) {
             log_error("upstream %s/%s hub=%s id=%s: libcurl out of memory",
@@ -303,7 +304,7 @@ static void done(struct upclient *uc, CURLMsg *m)
         return;
     struct upconn *u = k->owner;
     long status = 0;
-    long long ms = loop_now_ms() - k->started_ms;
+    long long ms = clock_mono_ms() - k->started_ms;
     CURLcode rc = m->data.result;
     if (rc == CURLE_OK)
         curl_easy_getinfo(k->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -416,7 +417,7 @@ static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg,
 static int on_curl_timer(CURLM *multi, long timeout_ms, void *arg)
 {
     struct upclient *uc = arg;
-    uc->curl_due_ms = timeout_ms < 0 ? -1 : loop_now_ms() + timeout_ms;
+    uc->curl_due_ms = timeout_ms < 0 ? -1 : clock_mono_ms() + timeout_ms;
     arm_timer(uc);
     return 0;
 }

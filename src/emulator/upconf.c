@@ -10,14 +10,10 @@
 #include <json-c/json.h>
 
 #include "proto/upstream.h"
-#include "util/buf.h"
+#include "util/jsonfile.h"
 #include "util/jsonx.h"
-#include "util/limits.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
-
-/* settings.json is a few hundred bytes; anything this big is a mistake. */
-#define UPCONF_FILE_MAX (1024u * 1024u)
 
 void upconf_init(struct upconf *c)
 {
@@ -100,56 +96,14 @@ static int pattern(struct json_object *item, const char *name, const char **out,
     return 0;
 }
 
-/* settings.json as .NET configuration reads it: an optional UTF-8 BOM,
- * comments and trailing commas allowed (json-c's non-strict mode, depth
- * capped), nothing but white space after the value. */
-static struct json_object *parse_lenient(const char *text, size_t len,
-                                         char *err, size_t errlen)
+/* Add the templates of a parsed settings.json, all or nothing. */
+static int load_root(struct upconf *c, struct json_object *root, char *err,
+                     size_t errlen)
 {
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
-        text += 3;
-        len -= 3;
-    }
-    if (len > UPCONF_FILE_MAX || memchr(text, '\0', len)) {
-        snprintf(err, errlen, "not a JSON text");
-        return NULL;
-    }
-    struct json_tokener *tok = json_tokener_new_ex(LIMIT_JSON_DEPTH);
-    json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
-    struct json_object *o = json_tokener_parse_ex(tok, text, (int)len);
-    enum json_tokener_error e = json_tokener_get_error(tok);
-    size_t end = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (!o || e != json_tokener_success) {
-        snprintf(err, errlen, "%s",
-                 e == json_tokener_continue ? "unexpected end of the text"
-                                            : json_tokener_error_desc(e));
-        json_object_put(o);
-        return NULL;
-    }
-    for (; end < len; end++) {
-        if (!strchr(" \t\r\n", text[end])) {
-            snprintf(err, errlen, "unexpected text after the JSON value");
-            json_object_put(o);
-            return NULL;
-        }
-    }
-    return o;
-}
-
-int upconf_load_json(struct upconf *c, const char *text, size_t len,
-                     char *err, size_t errlen)
-{
-    struct json_object *root = NULL;
     struct upconf add;
     int rc = -1;
     char why[200];
     upconf_init(&add);
-    root = parse_lenient(text, len, why, sizeof why);
-    if (!root) {
-        snprintf(err, errlen, "not valid JSON: %s", why);
-        goto out;
-    }
     struct json_object *us = jsonx_get_ci(root, "UpstreamSettings");
     struct json_object *ts = jsonx_get_ci(us, "Templates");
     if (!json_object_is_type(root, json_type_object) ||
@@ -189,6 +143,23 @@ int upconf_load_json(struct upconf *c, const char *text, size_t len,
     rc = 0;
 out:
     upconf_release(&add);
+    return rc;
+}
+
+/* settings.json as .NET configuration reads it: an optional UTF-8 BOM,
+ * comments and trailing commas allowed, nothing but white space after the
+ * value. */
+int upconf_load_json(struct upconf *c, const char *text, size_t len,
+                     char *err, size_t errlen)
+{
+    struct json_object *root = NULL;
+    char why[200];
+    if (jsonfile_parse(text, len, JSONFILE_LENIENT, &root, why,
+                       sizeof why) < 0) {
+        snprintf(err, errlen, "not valid JSON: %s", why);
+        return -1;
+    }
+    int rc = load_root(c, root, err, errlen);
     json_object_put(root);
     return rc;
 }
@@ -196,37 +167,25 @@ out:
 int upconf_load_file(struct upconf *c, const char *path, char *err,
                      size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    struct buf b;
-    char chunk[4096];
-    int rc = -1;
-    buf_init(&b, UPCONF_FILE_MAX);
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (buf_append(&b, chunk, n) < 0) {
-            snprintf(err, errlen, "%s: larger than %u bytes", path,
-                     UPCONF_FILE_MAX);
-            goto out;
-        }
-    }
-    if (ferror(f)) {
-        snprintf(err, errlen, "%s: read error", path);
-        goto out;
-    }
+    struct json_object *root = NULL;
     char why[300];
-    if (upconf_load_json(c, buf_cstr(&b), b.len, why, sizeof why) < 0) {
-        snprintf(err, errlen, "%s: %s", path, why);
-        goto out;
+    int rc = jsonfile_load(path, JSONFILE_LENIENT, &root, why, sizeof why);
+    if (rc == 1) {
+        snprintf(err, errlen, "%s: %s", path, strerror(ENOENT));
+        return -1;
     }
-    rc = 0;
-out:
-    if (f)
-        fclose(f);
-    buf_release(&b);
+    if (rc == JSONFILE_SYNTAX) {
+        snprintf(err, errlen, "%s: not valid JSON: %s", path, why);
+        return -1;
+    }
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        return -1;
+    }
+    rc = load_root(c, root, why, sizeof why);
+    if (rc < 0)
+        snprintf(err, errlen, "%s: %s", path, why);
+    json_object_put(root);
     return rc;
 }
 

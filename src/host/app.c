@@ -12,11 +12,10 @@
 
 #include "host/ncrontab.h"
 #include "host/route.h"
+#include "util/jsonfile.h"
 #include "util/jsonx.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
-
-#define APP_FILE_MAX (1024u * 1024u)
 
 static const struct {
     const char *name;
@@ -58,40 +57,28 @@ void app_methods_text(unsigned m, char *out, size_t outlen)
 static int load_json(const char *path, const char *label,
                      struct json_object **out, char *err, size_t errlen)
 {
-    char perr[200];
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    int rc = -1;
-    *out = NULL;
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", label, strerror(errno));
+    char why[200];
+    int rc = jsonfile_load(path, 0, out, why, sizeof why);
+    if (rc == 1) {
+        snprintf(err, errlen, "%s: cannot open: %s", label, strerror(ENOENT));
         return -1;
     }
-    text = xmalloc(APP_FILE_MAX + 1);
-    size_t n = fread(text, 1, APP_FILE_MAX + 1, f);
-    if (n > APP_FILE_MAX) {
-        snprintf(err, errlen, "%s: file larger than %u bytes", label,
-                 APP_FILE_MAX);
-        goto out;
+    if (rc == JSONFILE_SYNTAX) {
+        snprintf(err, errlen, "%s: malformed JSON: %s", label, why);
+        return -1;
     }
-    /* A UTF-8 byte order mark is common in files saved by editors. */
-    size_t off = (n >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
-    if (jsonx_parse(text + off, n - off, out, perr, sizeof perr) < 0) {
-        snprintf(err, errlen, "%s: malformed JSON: %s", label, perr);
-        goto out;
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s", label, why);
+        return -1;
     }
     if (!*out || !json_object_is_type(*out, json_type_object)) {
         snprintf(err, errlen, "%s: the top level must be a JSON object",
                  label);
         json_object_put(*out);
         *out = NULL;
-        goto out;
+        return -1;
     }
-    rc = 0;
-out:
-    free(text);
-    fclose(f);
-    return rc;
+    return 0;
 }
 
 /* "hh:mm:ss", "d.hh:mm:ss" or "-1" → seconds (-1 unbounded). */
@@ -214,6 +201,122 @@ out:
     return rc;
 }
 
+/* Values: the app settings, name/value strings (numbers and booleans
+ * as their JSON text, null as ""). */
+static int load_values(struct app *app, struct json_object *vals, char *err,
+                       size_t errlen)
+{
+    if (!vals)
+        return 0;
+    if (!json_object_is_type(vals, json_type_object)) {
+        snprintf(err, errlen, "local.settings.json: Values: must be an "
+                              "object of name/value strings");
+        return -1;
+    }
+    size_t n = (size_t)json_object_object_length(vals);
+    app->values = xcalloc(n + 1, sizeof *app->values);
+    json_object_object_foreach(vals, k, v)
+    {
+        const char *text;
+        if (json_object_is_type(v, json_type_string) ||
+            json_object_is_type(v, json_type_int) ||
+            json_object_is_type(v, json_type_double) ||
+            json_object_is_type(v, json_type_boolean)) {
+            text = json_object_get_string(v);
+        } else if (!v) {
+            text = "";
+        } else {
+            snprintf(err, errlen, "local.settings.json: Values.%s: "
+                                  "must be a string",
+                     k);
+            return -1;
+        }
+        if (!*k || strchr(k, '=')) {
+            snprintf(err, errlen, "local.settings.json: Values: invalid "
+                                  "setting name \"%s\"",
+                     k);
+            return -1;
+        }
+        app->values[app->nvalues].name = xstrdup(k);
+        app->values[app->nvalues].value = xstrdup(text);
+        app->nvalues++;
+    }
+    return 0;
+}
+
+/* Host.LocalHttpPort: a number or a string of digits, 0-65535. */
+static int load_port(struct app *app, struct json_object *port, char *err,
+                     size_t errlen)
+{
+    if (!port)
+        return 0;
+    long p = -1;
+    if (json_object_is_type(port, json_type_int))
+        p = (long)json_object_get_int64(port);
+    else if (json_object_is_type(port, json_type_string)) {
+        char *end;
+        const char *s = json_object_get_string(port);
+        p = strtol(s, &end, 10);
+        if (end == s || *end)
+            p = -1;
+    }
+    if (p < 0 || p > 65535) {
+        snprintf(err, errlen, "local.settings.json: Host.LocalHttpPort: "
+                              "must be a port number 0-65535");
+        return -1;
+    }
+    app->port = (int)p;
+    return 0;
+}
+
+/* Host.CORS: comma-separated origins, blanks and trailing '/' trimmed. */
+static int load_cors(struct app *app, struct json_object *cors, char *err,
+                     size_t errlen)
+{
+    if (!cors)
+        return 0;
+    if (!json_object_is_type(cors, json_type_string)) {
+        snprintf(err, errlen, "local.settings.json: Host.CORS: must be "
+                              "a comma-separated string of origins");
+        return -1;
+    }
+    const char *s = json_object_get_string(cors);
+    size_t cap = 1;
+    for (const char *p = s; *p; p++)
+        cap += *p == ',';
+    app->cors = xcalloc(cap + 1, sizeof *app->cors);
+    while (*s) {
+        const char *e = strchr(s, ',');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        while (len && (*s == ' ' || *s == '\t')) {
+            s++;
+            len--;
+        }
+        while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
+                       s[len - 1] == '/'))
+            len--;
+        if (len)
+            app->cors[app->ncors++] = xstrndup(s, len);
+        s += e ? (size_t)(e - s) + 1 : strlen(s);
+    }
+    return 0;
+}
+
+/* Host.CORSCredentials: a boolean. */
+static int load_cors_credentials(struct app *app, struct json_object *cred,
+                                 char *err, size_t errlen)
+{
+    if (!cred)
+        return 0;
+    if (!json_object_is_type(cred, json_type_boolean)) {
+        snprintf(err, errlen, "local.settings.json: Host.CORSCredentials:"
+                              " must be true or false");
+        return -1;
+    }
+    app->cors_credentials = json_object_get_boolean(cred);
+    return 0;
+}
+
 static int load_settings(struct app *app, char *err, size_t errlen)
 {
     struct json_object *root = NULL;
@@ -227,119 +330,23 @@ static int load_settings(struct app *app, char *err, size_t errlen)
     }
     if (load_json(path, "local.settings.json", &root, err, errlen) < 0)
         goto out;
-    struct json_object *vals = jsonx_get_ci(root, "Values");
-    if (vals && !json_object_is_type(vals, json_type_object)) {
-        snprintf(err, errlen, "local.settings.json: Values: must be an "
-                              "object of name/value strings");
+    if (load_values(app, jsonx_get_ci(root, "Values"), err, errlen) < 0)
         goto out;
-    }
-    if (vals) {
-        size_t n = (size_t)json_object_object_length(vals);
-        app->values = xcalloc(n + 1, sizeof *app->values);
-        json_object_object_foreach(vals, k, v)
-        {
-            const char *text;
-            if (json_object_is_type(v, json_type_string) ||
-                json_object_is_type(v, json_type_int) ||
-                json_object_is_type(v, json_type_double) ||
-                json_object_is_type(v, json_type_boolean)) {
-                text = json_object_get_string(v);
-            } else if (!v) {
-                text = "";
-            } else {
-                snprintf(err, errlen, "local.settings.json: Values.%s: "
-                                      "must be a string",
-                         k);
-                goto out;
-            }
-            if (!*k || strchr(k, '=')) {
-                snprintf(err, errlen, "local.settings.json: Values: invalid "
-                                      "setting name \"%s\"",
-                         k);
-                goto out;
-            }
-            app->values[app->nvalues].name = xstrdup(k);
-            app->values[app->nvalues].value = xstrdup(text);
-            app->nvalues++;
-        }
-    }
     struct json_object *host = jsonx_get_ci(root, "Host");
     if (host && !json_object_is_type(host, json_type_object)) {
         snprintf(err, errlen, "local.settings.json: Host: must be an object");
         goto out;
     }
-    struct json_object *port = jsonx_get_ci(host, "LocalHttpPort");
-    if (port) {
-        long p = -1;
-        if (json_object_is_type(port, json_type_int))
-            p = (long)json_object_get_int64(port);
-        else if (json_object_is_type(port, json_type_string)) {
-            char *end;
-            const char *s = json_object_get_string(port);
-            p = strtol(s, &end, 10);
-            if (end == s || *end)
-                p = -1;
-        }
-        if (p < 0 || p > 65535) {
-            snprintf(err, errlen, "local.settings.json: Host.LocalHttpPort: "
-                                  "must be a port number 0-65535");
-            goto out;
-        }
-        app->port = (int)p;
-    }
-    struct json_object *cors = jsonx_get_ci(host, "CORS");
-    if (cors) {
-        if (!json_object_is_type(cors, json_type_string)) {
-            snprintf(err, errlen, "local.settings.json: Host.CORS: must be "
-                                  "a comma-separated string of origins");
-            goto out;
-        }
-        const char *s = json_object_get_string(cors);
-        size_t cap = 1;
-        for (const char *p = s; *p; p++)
-            cap += *p == ',';
-        app->cors = xcalloc(cap + 1, sizeof *app->cors);
-        while (*s) {
-            const char *e = strchr(s, ',');
-            size_t len = e ? (size_t)(e - s) : strlen(s);
-            while (len && (*s == ' ' || *s == '\t')) {
-                s++;
-                len--;
-            }
-            while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
-                           s[len - 1] == '/'))
-                len--;
-            if (len)
-                app->cors[app->ncors++] = xstrndup(s, len);
-            s += e ? (size_t)(e - s) + 1 : strlen(s);
-        }
-    }
-    struct json_object *cred = jsonx_get_ci(host, "CORSCredentials");
-    if (cred) {
-        if (!json_object_is_type(cred, json_type_boolean)) {
-            snprintf(err, errlen, "local.settings.json: Host.CORSCredentials:"
-                                  " must be true or false");
-            goto out;
-        }
-        app->cors_credentials = json_object_get_boolean(cred);
-    }
+    if (load_port(app, jsonx_get_ci(host, "LocalHttpPort"), err, errlen) < 0 ||
+        load_cors(app, jsonx_get_ci(host, "CORS"), err, errlen) < 0 ||
+        load_cors_credentials(app, jsonx_get_ci(host, "CORSCredentials"), err,
+                              errlen) < 0)
+        goto out;
     rc = 0;
 out:
     json_object_put(root);
     free(path);
     return rc;
-}
-
-static int known_type(const char *t)
-{
-    static const char *const types[] = {
-        "httpTrigger", "http", "timerTrigger", "signalRConnectionInfo",
-        "signalR", "signalRTrigger",
-    };
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (strcasecmp(t, types[i]) == 0)
-            return 1;
-    return 0;
 }
 
 /* Resolve a "%Setting%" value; other values are returned as they are. */
@@ -363,6 +370,7 @@ static int load_signalr_trigger(struct app *app, struct app_function *fn,
                                 struct json_object *b, size_t i,
                                 const char *file, char *err, size_t errlen)
 {
+    fn->kind = APP_FN_SIGNALR;
     const char *cat = jsonx_str(b, "category");
     const char *ev = jsonx_str(b, "event");
     if (!cat || (strcasecmp(cat, "connections") && strcasecmp(cat, "messages"))) {
@@ -421,24 +429,189 @@ static int load_signalr_trigger(struct app *app, struct app_function *fn,
     return 0;
 }
 
+/* httpTrigger: the methods and the route. */
+static int load_http_trigger(struct app *app, struct app_function *fn,
+                             struct json_object *b, size_t i,
+                             const char *file, char *err, size_t errlen)
+{
+    fn->kind = APP_FN_HTTP;
+    struct json_object *ms = jsonx_get_ci(b, "methods");
+    if (ms && !json_object_is_type(ms, json_type_array)) {
+        snprintf(err, errlen, "%s: bindings[%zu].methods: must be an "
+                              "array of method names",
+                 file, i);
+        return -1;
+    }
+    for (size_t k = 0; ms && k < json_object_array_length(ms); k++) {
+        struct json_object *m = json_object_array_get_idx(ms, k);
+        unsigned bit = json_object_is_type(m, json_type_string)
+                           ? app_method_bit(json_object_get_string(m))
+                           : 0;
+        if (!bit) {
+            snprintf(err, errlen, "%s: bindings[%zu].methods[%zu]: "
+                                  "unknown HTTP method",
+                     file, i, k);
+            return -1;
+        }
+        fn->methods |= bit;
+    }
+    if (!jsonx_has_ci(b, "route"))
+        return 0;
+    const char *r = jsonx_str(b, "route");
+    if (!r) {
+        snprintf(err, errlen, "%s: bindings[%zu].route: must be a "
+                              "string",
+                 file, i);
+        return -1;
+    }
+    while (*r == '/')
+        r++;
+    char rerr[160];
+    if (route_check(r, rerr, sizeof rerr) < 0) {
+        snprintf(err, errlen, "%s: bindings[%zu].route: %s", file, i, rerr);
+        return -1;
+    }
+    fn->route = xstrdup(r);
+    return 0;
+}
+
+/* timerTrigger: the schedule (or the app setting it names), runOnStartup
+ * and useMonitor. */
+static int load_timer_trigger(struct app *app, struct app_function *fn,
+                              struct json_object *b, size_t i,
+                              const char *file, char *err, size_t errlen)
+{
+    char tmp[256];
+    fn->kind = APP_FN_TIMER;
+    const char *s = jsonx_str(b, "schedule");
+    if (!s || !*s) {
+        snprintf(err, errlen, "%s: bindings[%zu].schedule: missing", file, i);
+        return -1;
+    }
+    const char *rs = resolve_percent(app, s, tmp, sizeof tmp);
+    if (!rs) {
+        snprintf(err, errlen, "%s: bindings[%zu].schedule: app setting "
+                              "%s is not set",
+                 file, i, s);
+        return -1;
+    }
+    struct ncrontab nc;
+    char cerr[160];
+    if (ncrontab_parse(rs, &nc, cerr, sizeof cerr) < 0) {
+        snprintf(err, errlen, "%s: bindings[%zu].schedule: \"%s\": %s", file,
+                 i, rs, cerr);
+        return -1;
+    }
+    fn->schedule = xstrdup(rs);
+    struct json_object *ros = jsonx_get_ci(b, "runOnStartup");
+    struct json_object *um = jsonx_get_ci(b, "useMonitor");
+    if ((ros && !json_object_is_type(ros, json_type_boolean)) ||
+        (um && !json_object_is_type(um, json_type_boolean))) {
+        snprintf(err, errlen, "%s: bindings[%zu].%s: must be true or "
+                              "false",
+                 file, i,
+                 (ros && !json_object_is_type(ros, json_type_boolean))
+                     ? "runOnStartup"
+                     : "useMonitor");
+        return -1;
+    }
+    fn->run_on_startup = ros ? json_object_get_boolean(ros) : 0;
+    fn->use_monitor = um ? json_object_get_boolean(um) : 1;
+    return 0;
+}
+
+/* http (out): the first one names the response. */
+static int load_http_out(struct app *app, struct app_function *fn,
+                         struct json_object *b, size_t i, const char *file,
+                         char *err, size_t errlen)
+{
+    if (!fn->http_out)
+        fn->http_out = xstrdup(jsonx_str(b, "name"));
+    return 0;
+}
+
+typedef int (*binding_loader)(struct app *app, struct app_function *fn,
+                              struct json_object *b, size_t i,
+                              const char *file, char *err, size_t errlen);
+
+/* The binding types func-local serves: the direction each must have,
+ * whether it is the trigger or needs a hubName, and what reads the rest
+ * of its properties (NULL: nothing more). */
+static const struct binding_type {
+    const char *name;
+    int out;     /* must be "out" (else "in" or "inout") */
+    int trigger; /* the function's trigger */
+    int hub;     /* hubName required */
+    binding_loader load;
+} binding_types[] = {
+    {"httpTrigger", 0, 1, 0, load_http_trigger},
+    {"http", 1, 0, 0, load_http_out},
+    {"timerTrigger", 0, 1, 0, load_timer_trigger},
+    {"signalRConnectionInfo", 0, 0, 1, NULL},
+    {"signalR", 1, 0, 1, NULL},
+    {"signalRTrigger", 0, 1, 1, load_signalr_trigger},
+};
+
+static const struct binding_type *find_binding_type(const char *t)
+{
+    for (size_t i = 0; i < sizeof binding_types / sizeof binding_types[0];
+         i++)
+        if (strcasecmp(t, binding_types[i].name) == 0)
+            return &binding_types[i];
+    return NULL;
+}
+
+/* "direction": "in", "out" or "inout", and the one the type allows. */
+static int check_direction(const struct binding_type *bt, const char *type,
+                           const char *dir, size_t i, const char *file,
+                           char *err, size_t errlen)
+{
+    if (!dir || (strcasecmp(dir, "in") && strcasecmp(dir, "out") &&
+                 strcasecmp(dir, "inout"))) {
+        snprintf(err, errlen, "%s: bindings[%zu].direction: must be \"in\" "
+                              "or \"out\"",
+                 file, i);
+        return -1;
+    }
+    int in = strcasecmp(dir, "out") != 0;
+    if (bt->trigger && !in) {
+        snprintf(err, errlen, "%s: bindings[%zu].direction: a trigger must "
+                              "be \"in\"",
+                 file, i);
+        return -1;
+    }
+    if (bt->out && in) {
+        snprintf(err, errlen, "%s: bindings[%zu].direction: a %s binding "
+                              "must be \"out\"",
+                 file, i, type);
+        return -1;
+    }
+    if (!bt->out && !in) {
+        snprintf(err, errlen, "%s: bindings[%zu].direction: "
+                              "%s must be \"in\"",
+                 file, i, bt->name);
+        return -1;
+    }
+    return 0;
+}
+
 static int load_binding(struct app *app, struct app_function *fn,
                         struct json_object *b, size_t i, const char *file,
                         char *err, size_t errlen)
 {
-    char tmp[256];
     if (!json_object_is_type(b, json_type_object)) {
         snprintf(err, errlen, "%s: bindings[%zu]: must be an object", file,
                  i);
         return -1;
     }
     const char *type = jsonx_str(b, "type");
-    const char *dir = jsonx_str(b, "direction");
     const char *name = jsonx_str(b, "name");
     if (!type || !*type) {
         snprintf(err, errlen, "%s: bindings[%zu].type: missing", file, i);
         return -1;
     }
-    if (!known_type(type)) {
+    const struct binding_type *bt = find_binding_type(type);
+    if (!bt) {
         /* The function is in error; the app still runs. */
         fn->kind = APP_FN_ERROR;
         fn->error = xasprintf("bindings[%zu].type: binding type \"%.64s\" "
@@ -451,37 +624,10 @@ static int load_binding(struct app *app, struct app_function *fn,
         snprintf(err, errlen, "%s: bindings[%zu].name: missing", file, i);
         return -1;
     }
-    if (!dir || (strcasecmp(dir, "in") && strcasecmp(dir, "out") &&
-                 strcasecmp(dir, "inout"))) {
-        snprintf(err, errlen, "%s: bindings[%zu].direction: must be \"in\" "
-                              "or \"out\"",
-                 file, i);
+    if (check_direction(bt, type, jsonx_str(b, "direction"), i, file, err,
+                        errlen) < 0)
         return -1;
-    }
-    int in = strcasecmp(dir, "out") != 0;
-    int trigger = strlen(type) > 7 &&
-                  strcasecmp(type + strlen(type) - 7, "Trigger") == 0;
-    if (trigger && !in) {
-        snprintf(err, errlen, "%s: bindings[%zu].direction: a trigger must "
-                              "be \"in\"",
-                 file, i);
-        return -1;
-    }
-    if ((!strcasecmp(type, "http") || !strcasecmp(type, "signalR")) && in) {
-        snprintf(err, errlen, "%s: bindings[%zu].direction: a %s binding "
-                              "must be \"out\"",
-                 file, i, type);
-        return -1;
-    }
-    if (!strcasecmp(type, "signalRConnectionInfo") && !in) {
-        snprintf(err, errlen, "%s: bindings[%zu].direction: "
-                              "signalRConnectionInfo must be \"in\"",
-                 file, i);
-        return -1;
-    }
-    if (!strcasecmp(type, "signalR") ||
-        !strcasecmp(type, "signalRConnectionInfo") ||
-        !strcasecmp(type, "signalRTrigger")) {
+    if (bt->hub) {
         const char *hub = jsonx_str(b, "hubName");
         if (!hub || !*hub) {
             snprintf(err, errlen, "%s: bindings[%zu].hubName: missing", file,
@@ -489,7 +635,7 @@ static int load_binding(struct app *app, struct app_function *fn,
             return -1;
         }
     }
-    if (trigger) {
+    if (bt->trigger) {
         if (fn->trigger_name) {
             snprintf(err, errlen, "%s: bindings[%zu]: a function has exactly "
                                   "one trigger",
@@ -498,91 +644,7 @@ static int load_binding(struct app *app, struct app_function *fn,
         }
         fn->trigger_name = xstrdup(name);
     }
-    if (!strcasecmp(type, "httpTrigger")) {
-        fn->kind = APP_FN_HTTP;
-        struct json_object *ms = jsonx_get_ci(b, "methods");
-        if (ms && !json_object_is_type(ms, json_type_array)) {
-            snprintf(err, errlen, "%s: bindings[%zu].methods: must be an "
-                                  "array of method names",
-                     file, i);
-            return -1;
-        }
-        for (size_t k = 0; ms && k < json_object_array_length(ms); k++) {
-            struct json_object *m = json_object_array_get_idx(ms, k);
-            unsigned bit = json_object_is_type(m, json_type_string)
-                               ? app_method_bit(json_object_get_string(m))
-                               : 0;
-            if (!bit) {
-                snprintf(err, errlen, "%s: bindings[%zu].methods[%zu]: "
-                                      "unknown HTTP method",
-                         file, i, k);
-                return -1;
-            }
-            fn->methods |= bit;
-        }
-        if (jsonx_has_ci(b, "route")) {
-            const char *r = jsonx_str(b, "route");
-            if (!r) {
-                snprintf(err, errlen, "%s: bindings[%zu].route: must be a "
-                                      "string",
-                         file, i);
-                return -1;
-            }
-            while (*r == '/')
-                r++;
-            char rerr[160];
-            if (route_check(r, rerr, sizeof rerr) < 0) {
-                snprintf(err, errlen, "%s: bindings[%zu].route: %s", file, i,
-                         rerr);
-                return -1;
-            }
-            fn->route = xstrdup(r);
-        }
-    } else if (!strcasecmp(type, "timerTrigger")) {
-        fn->kind = APP_FN_TIMER;
-        const char *s = jsonx_str(b, "schedule");
-        if (!s || !*s) {
-            snprintf(err, errlen, "%s: bindings[%zu].schedule: missing", file,
-                     i);
-            return -1;
-        }
-        const char *rs = resolve_percent(app, s, tmp, sizeof tmp);
-        if (!rs) {
-            snprintf(err, errlen, "%s: bindings[%zu].schedule: app setting "
-                                  "%s is not set",
-                     file, i, s);
-            return -1;
-        }
-        struct ncrontab nc;
-        char cerr[160];
-        if (ncrontab_parse(rs, &nc, cerr, sizeof cerr) < 0) {
-            snprintf(err, errlen, "%s: bindings[%zu].schedule: \"%s\": %s",
-                     file, i, rs, cerr);
-            return -1;
-        }
-        fn->schedule = xstrdup(rs);
-        struct json_object *ros = jsonx_get_ci(b, "runOnStartup");
-        struct json_object *um = jsonx_get_ci(b, "useMonitor");
-        if ((ros && !json_object_is_type(ros, json_type_boolean)) ||
-            (um && !json_object_is_type(um, json_type_boolean))) {
-            snprintf(err, errlen, "%s: bindings[%zu].%s: must be true or "
-                                  "false",
-                     file, i,
-                     (ros && !json_object_is_type(ros, json_type_boolean))
-                         ? "runOnStartup"
-                         : "useMonitor");
-            return -1;
-        }
-        fn->run_on_startup = ros ? json_object_get_boolean(ros) : 0;
-        fn->use_monitor = um ? json_object_get_boolean(um) : 1;
-    } else if (!strcasecmp(type, "signalRTrigger")) {
-        fn->kind = APP_FN_SIGNALR;
-        if (load_signalr_trigger(app, fn, b, i, file, err, errlen) < 0)
-            return -1;
-    } else if (!strcasecmp(type, "http") && !fn->http_out) {
-        fn->http_out = xstrdup(name);
-    }
-    return 0;
+    return bt->load ? bt->load(app, fn, b, i, file, err, errlen) : 0;
 }
 
 static int load_function(struct app *app, const char *dirname, char *err,

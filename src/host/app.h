@@ -8,7 +8,7 @@
  * host does before it starts anything (customHandler, bindings, schedules).
  * A problem is reported in err naming the file and the field.
  *
- * Not the process launcher (worker.h) nor the HTTP side (server.h): this
+ * Not the process launcher (worker.h) nor the HTTP side (front.h): this
  * module only reads files and never logs. Everything in struct app is owned
  * by it and released by app_release().
  */

@@ -9,9 +9,10 @@
 #include <time.h>
 
 #include "host/conninfo.h"
-#include "host/rest.h"
+#include "host/sigrest.h"
 #include "host/sigout.h"
 #include "proto/connstr.h"
+#include "util/clock.h"
 #include "util/jsonx.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -53,20 +54,6 @@ void dispatch_free(struct dispatch *d)
     free(d);
 }
 
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The input bindings resolved inside the host: signalRConnectionInfo. */
 static int add_inputs(struct dispatch *d, const struct app_function *fn,
                       const struct payload_http *req,
@@ -81,7 +68,7 @@ static int add_inputs(struct dispatch *d, const struct app_function *fn,
             continue;
         struct json_object *v = NULL;
         char berr[DISPATCH_ERR / 2];
-        if (conninfo_resolve(b, req, params, d->app, (long)time(NULL), &v,
+        if (conninfo_resolve(b, req, params, d->app, clock_wall_s(), &v,
                              berr, sizeof berr) < 0) {
             snprintf(err, errlen, "binding %s: %s", jsonx_str(b, "name"),
                      berr);
@@ -143,8 +130,8 @@ static int write_signalr_outputs(struct dispatch *d,
         have_cs = 1;
         for (size_t k = 0; k < plan.n; k++) {
             long st = 0;
-            if (rest_call(d->rest_pool, &cs, &plan.calls[k],
-                          REST_TIMEOUT_MS, &st, berr, sizeof berr) < 0) {
+            if (sigrest_call(d->rest_pool, &cs, &plan.calls[k],
+                          SIGREST_TIMEOUT_MS, &st, berr, sizeof berr) < 0) {
                 snprintf(err, errlen, "output %s: item %zu: %s", name, k,
                          berr);
                 goto next;
@@ -253,7 +240,7 @@ int dispatch_http(struct dispatch *d, const struct app_function *fn,
 {
     char id[37], err[DISPATCH_ERR] = "";
     struct json_object *reply = NULL;
-    long long t0 = mono_ms();
+    long long t0 = clock_mono_ms();
     int rc = -1;
     payload_guid(id);
     memset(out, 0, sizeof *out);
@@ -263,8 +250,8 @@ int dispatch_http(struct dispatch *d, const struct app_function *fn,
     struct json_object *data = json_object_new_object();
     json_object_object_add(data, fn->trigger_name,
                            payload_http_req(req, params));
-    struct json_object *md =
-        payload_http_metadata(req, params, payload_sys(fn->name, now_ns()));
+    struct json_object *md = payload_http_metadata(
+        req, params, payload_sys(fn->name, clock_wall_ns()));
     if (invoke(d, fn, id, data, md, req, params, &reply, err, sizeof err) <
         0)
         goto out;
@@ -280,11 +267,11 @@ out:
     if (rc < 0) {
         log_error("Executed 'Functions.%s' (Failed, Id=%s, Duration=%lldms): "
                   "%s",
-                  fn->name, id, mono_ms() - t0, err);
+                  fn->name, id, clock_mono_ms() - t0, err);
         fail_response(out, fn->name, err);
     } else {
         log_info("Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%lldms)",
-                 fn->name, id, mono_ms() - t0);
+                 fn->name, id, clock_mono_ms() - t0);
     }
     json_object_put(reply);
     return rc;
@@ -336,7 +323,7 @@ int dispatch_upstream(struct dispatch *d, const struct sigtrigger_req *req,
     struct sigtrigger_msg m;
     struct json_object *reply = NULL, *md = NULL;
     struct connstr cs;
-    long long t0 = mono_ms();
+    long long t0 = clock_mono_ms();
     int rc = -1, st;
     memset(out, 0, sizeof *out);
     if ((st = sigtrigger_route(req, &m, err, sizeof err)) != 0) {
@@ -372,7 +359,7 @@ int dispatch_upstream(struct dispatch *d, const struct sigtrigger_req *req,
     log_info("Executing 'Functions.%s' (Reason='SignalR %s/%s from %s', "
              "Id=%s)",
              fn->name, m.category, m.event, m.connection_id, id);
-    struct json_object *sys = payload_sys(fn->name, now_ns());
+    struct json_object *sys = payload_sys(fn->name, clock_wall_ns());
     if (sigtrigger_metadata(fn->sr_binding, &m, sys, &md, err, sizeof err) <
         0)
         goto done;
@@ -387,11 +374,11 @@ done:
     if (rc < 0)
         log_error("Executed 'Functions.%s' (Failed, Id=%s, Duration=%lldms): "
                   "%s",
-                  fn->name, id, mono_ms() - t0, err);
+                  fn->name, id, clock_mono_ms() - t0, err);
     else
         log_info("Executed 'Functions.%s' (Succeeded, Id=%s, "
                  "Duration=%lldms)",
-                 fn->name, id, mono_ms() - t0);
+                 fn->name, id, clock_mono_ms() - t0);
     if (m.invocation_id) {
         size_t len;
         char *rec = sigtrigger_completion(
@@ -414,7 +401,7 @@ int dispatch_run(struct dispatch *d, const struct app_function *fn,
 {
     char id[37], err[DISPATCH_ERR] = "";
     struct json_object *reply = NULL;
-    long long t0 = mono_ms();
+    long long t0 = clock_mono_ms();
     payload_guid(id);
     log_info("Executing 'Functions.%s' (Reason='%s', Id=%s)", fn->name,
              fn->kind == APP_FN_TIMER && !input ? "Timer fired"
@@ -429,16 +416,16 @@ int dispatch_run(struct dispatch *d, const struct app_function *fn,
             : payload_encode(input ? json_object_new_string(input) : NULL);
     json_object_object_add(data, fn->trigger_name, tv);
     struct json_object *md = json_object_new_object();
-    json_object_object_add(md, "sys", payload_sys(fn->name, now_ns()));
+    json_object_object_add(md, "sys", payload_sys(fn->name, clock_wall_ns()));
     int rc =
         invoke(d, fn, id, data, md, NULL, NULL, &reply, err, sizeof err);
     if (rc < 0)
         log_error("Executed 'Functions.%s' (Failed, Id=%s, Duration=%lldms): "
                   "%s",
-                  fn->name, id, mono_ms() - t0, err);
+                  fn->name, id, clock_mono_ms() - t0, err);
     else
         log_info("Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%lldms)",
-                 fn->name, id, mono_ms() - t0);
+                 fn->name, id, clock_mono_ms() - t0);
     json_object_put(reply);
     return rc;
 }
@@ -500,13 +487,7 @@ int dispatch_spawn(struct dispatch *d, const struct app_function *fn,
 int dispatch_drain(struct dispatch *d, long timeout_ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    clock_deadline(&ts, timeout_ms);
     pthread_mutex_lock(&d->lock);
     d->draining = 1;
     while (d->running > 0)

@@ -4,7 +4,7 @@
  * (payload.h), wait for the handler to be ready, POST it (invoker.h),
  * check the reply (result.h), print its Logs with the function name and
  * invocation id, write the signalR outputs as REST calls (sigout.h,
- * rest.h) and map the http output for the caller.
+ * sigrest.h) and map the http output for the caller.
  *
  * Any failure fails the invocation: an HTTP caller gets 500 with
  * {"error": "..."} and a log line says why. Also runs non-HTTP

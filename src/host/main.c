@@ -27,8 +27,8 @@
 #include "host/dispatch.h"
 #include "host/invoker.h"
 #include "host/ncrontab.h"
+#include "host/front.h"
 #include "host/preflight.h"
-#include "host/server.h"
 #include "host/timer.h"
 #include "host/worker.h"
 #include "util/log.h"
@@ -136,14 +136,14 @@ static int next_occurrences(int argc, char **argv, int i)
     return 0;
 }
 
-static void print_functions(const struct app *app, const struct server *srv)
+static void print_functions(const struct app *app, const struct front *srv)
 {
     char m[80];
-    int port = server_port(srv);
-    const char *host = server_host(srv, 0);
+    int port = front_port(srv);
+    const char *host = front_host(srv, 0);
     printf("listening on http://%s:%d\n", host, port);
-    for (size_t i = 1; i < server_hosts(srv); i++)
-        log_info("listening on http://%s:%d as well", server_host(srv, i),
+    for (size_t i = 1; i < front_hosts(srv); i++)
+        log_info("listening on http://%s:%d as well", front_host(srv, i),
                  port);
     for (size_t i = 0; i < app->nfns; i++) {
         const struct app_function *f = &app->fns[i];
@@ -171,37 +171,30 @@ static int wait_signal(const sigset_t *set, long ms)
     return sig > 0 ? sig : 0;
 }
 
-int main(int argc, char **argv)
-{
-    const char *dir = ".";
-    const char *bind = NULL; /* both loopbacks */
-    long port = -1;
-    char err[512];
-    struct app app;
-    int rc = 1, sig = 0;
-    struct server *srv = NULL;
-    struct worker *w = NULL;
-    struct invoker *iv = NULL;
-    struct dispatch *d = NULL;
-    struct timers *tm = NULL;
+struct options {
+    const char *dir;
+    const char *bind; /* NULL: both loopbacks */
+    long port;        /* -1: local.settings.json's, else 7071 */
+};
 
-    log_set_program("func-local");
-    if (argc > 1 && strcmp(argv[1], "--check") == 0)
-        return preflight_main(argc, argv);
+/* Read the command line into *o. Returns -1 to go on, else the exit
+ * status (after --help, a usage error or --next-occurrences). */
+static int parse_args(int argc, char **argv, struct options *o)
+{
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--next-occurrences") == 0)
             return next_occurrences(argc, argv, i);
         if (strcmp(argv[i], "--app") == 0 && i + 1 < argc) {
-            dir = argv[++i];
+            o->dir = argv[++i];
         } else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
             char *end;
-            port = strtol(argv[++i], &end, 10);
-            if (*end || port < 0 || port > 65535) {
+            o->port = strtol(argv[++i], &end, 10);
+            if (*end || o->port < 0 || o->port > 65535) {
                 fprintf(stderr, "func-local: --port: expected 0-65535\n");
                 return 1;
             }
         } else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc) {
-            bind = argv[++i];
+            o->bind = argv[++i];
         } else if (strcmp(argv[i], "--verbose") == 0) {
             log_set_level(LOG_DEBUG);
         } else if (strcmp(argv[i], "--help") == 0 ||
@@ -213,12 +206,78 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    if (app_load(dir, &app, err, sizeof err) < 0) {
+    return -1;
+}
+
+/* Wait for the handler to be ready. Returns 1 when it is, 0 when a signal
+ * (in *sig) came first, -1 when it never will be (logged). */
+static int wait_ready(struct worker *w, const sigset_t *set, int *sig)
+{
+    for (;;) {
+        int r = worker_wait_ready(w, 100);
+        if (r == 1)
+            return 1;
+        if (r < 0) {
+            log_error("the handler never became ready");
+            return -1;
+        }
+        if ((*sig = wait_signal(set, 0)) != 0)
+            return 0;
+    }
+}
+
+/* The running parts of the host, started in this order. */
+struct host {
+    struct worker *w;
+    struct invoker *iv;
+    struct dispatch *d;
+    struct front *srv;
+    struct timers *tm;
+};
+
+/* Stop what was started, last first; a dispatcher still busy after the
+ * drain is left (the process exits with it). Returns 1 when the worker
+ * had failed for good. */
+static int host_stop(struct host *h, struct app *app)
+{
+    timers_stop(h->tm);
+    if (h->srv)
+        front_stop(h->srv, DRAIN_MS);
+    int left = h->d ? dispatch_drain(h->d, DRAIN_MS) : 0;
+    worker_stop(h->w);
+    if (left && h->d)
+        left = dispatch_drain(h->d, 3000);
+    int failed = h->w && worker_failed(h->w);
+    if (!left) {
+        dispatch_free(h->d);
+        worker_free(h->w);
+        invoker_free(h->iv);
+        app_release(app);
+        curl_global_cleanup();
+    }
+    return failed;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {".", NULL, -1};
+    char err[512];
+    struct app app;
+    int rc = 1, sig = 0;
+    struct host h = {0};
+
+    log_set_program("func-local");
+    if (argc > 1 && strcmp(argv[1], "--check") == 0)
+        return preflight_main(argc, argv);
+    int done = parse_args(argc, argv, &o);
+    if (done >= 0)
+        return done;
+    if (app_load(o.dir, &app, err, sizeof err) < 0) {
         fprintf(stderr, "func-local: %s\n", err);
         return 1;
     }
-    if (port < 0)
-        port = app.port;
+    if (o.port < 0)
+        o.port = app.port;
 
     /* Every thread inherits this mask; main waits for the signals. */
     sigset_t set;
@@ -229,55 +288,34 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
-    w = worker_new(&app, err, sizeof err);
-    if (!w) {
+    h.w = worker_new(&app, err, sizeof err);
+    if (!h.w) {
         fprintf(stderr, "func-local: %s\n", err);
         goto out;
     }
-    iv = invoker_new();
-    d = dispatch_new(&app, w, iv);
-    srv = server_start(&app, d, bind, (int)port, err, sizeof err);
-    if (!srv) {
+    h.iv = invoker_new();
+    h.d = dispatch_new(&app, h.w, h.iv);
+    h.srv = front_start(&app, h.d, o.bind, (int)o.port, err, sizeof err);
+    if (!h.srv) {
         fprintf(stderr, "func-local: %s\n", err);
         goto out;
     }
-    if (worker_start(w) < 0)
+    if (worker_start(h.w) < 0)
         goto out;
-    for (;;) {
-        int r = worker_wait_ready(w, 100);
-        if (r == 1)
-            break;
-        if (r < 0) {
-            log_error("the handler never became ready");
-            goto out;
-        }
-        if ((sig = wait_signal(&set, 0)) != 0)
-            goto stop;
+    int ready = wait_ready(h.w, &set, &sig);
+    if (ready < 0)
+        goto out;
+    if (ready) {
+        print_functions(&app, h.srv);
+        h.tm = timers_start(&app, h.d);
+        while ((sig = wait_signal(&set, 200)) == 0)
+            if (worker_failed(h.w))
+                goto out;
     }
-    print_functions(&app, srv);
-    tm = timers_start(&app, d);
-    while ((sig = wait_signal(&set, 200)) == 0)
-        if (worker_failed(w))
-            goto out;
-stop:
     log_info("signal %d: shutting down", sig);
     rc = 0;
 out:
-    timers_stop(tm);
-    if (srv)
-        server_stop(srv, DRAIN_MS);
-    int left = d ? dispatch_drain(d, DRAIN_MS) : 0;
-    worker_stop(w);
-    if (left && d)
-        left = dispatch_drain(d, 3000);
-    if (w && worker_failed(w))
+    if (host_stop(&h, &app))
         rc = 1;
-    if (!left) {
-        dispatch_free(d);
-        worker_free(w);
-        invoker_free(iv);
-        app_release(&app);
-        curl_global_cleanup();
-    }
     return rc;
 }

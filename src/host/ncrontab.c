@@ -28,7 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../util/banned.h"
+#include "util/banned.h"
 
 enum field_kind {
     F_SECOND,

@@ -184,121 +184,148 @@ static void add_header(struct result_http *out, const char *name,
     out->nheaders++;
 }
 
-int result_http(struct json_object *reply, const char *name,
-                struct result_http *out, char *err, size_t errlen)
+/* Find the response record: ReturnValue for $return, else Outputs.<name>.
+ * Returns 1 when what is there settles the response alone (out filled),
+ * else 0 with the record in *res. */
+static int locate_response(struct json_object *reply, const char *name,
+                           int is_return, struct result_http *out,
+                           struct json_object **res)
 {
-    struct json_object *parsed = NULL;
-    char perr[128];
-    memset(out, 0, sizeof *out);
-    out->status = 200;
-    /* An http binding named $return reads ReturnValue, more leniently:
-     * "status" counts too, and a plain string is the body. */
-    int is_return = strcmp(name, "$return") == 0;
-    struct json_object *res = NULL;
     if (is_return) {
-        res = jsonx_get_ci(reply, "ReturnValue");
-        if (!res) {
+        *res = jsonx_get_ci(reply, "ReturnValue");
+        if (!*res) {
             out->body = xstrdup("");
-            return 0;
+            return 1;
         }
-        if (!json_object_is_type(res, json_type_object) &&
-            !json_object_is_type(res, json_type_string)) {
-            out->body = to_string(res);
+        if (!json_object_is_type(*res, json_type_object) &&
+            !json_object_is_type(*res, json_type_string)) {
+            out->body = to_string(*res);
             out->body_len = strlen(out->body);
             out->content_type = xstrdup("text/plain; charset=utf-8");
-            return 0;
+            return 1;
         }
-    } else {
-        struct json_object *outputs = jsonx_get_ci(reply, "Outputs");
-        if (!outputs) {
-            /* No Outputs at all: the middleware's OkResult, empty body. */
-            out->body = xstrdup("");
-            return 0;
-        }
-        if (!json_object_object_get_ex(outputs, name, &res) || !res) {
-            /* Outputs without res: an empty response record, body "{}". */
-            out->content_type = xstrdup("application/json; charset=utf-8");
-            out->body = xstrdup("{}");
-            out->body_len = 2;
-            return 0;
-        }
+        return 0;
     }
-    if (json_object_is_type(res, json_type_string)) {
-        const char *s = json_object_get_string(res);
-        size_t n = (size_t)json_object_get_string_len(res);
-        if (jsonx_parse(s, n, &parsed, perr, sizeof perr) < 0 || !parsed ||
-            !json_object_is_type(parsed, json_type_object)) {
-            if (is_return) {
-                json_object_put(parsed);
-                out->body = xstrndup(s, n);
-                out->body_len = n;
-                out->content_type = xstrdup("text/plain; charset=utf-8");
-                return 0;
-            }
-            snprintf(err, errlen, "Outputs.%s: Failed while trying to "
-                                  "Deserialize to httpOutputBindingResponse. "
-                                  "Output is not in expected format",
-                     name);
-            goto fail;
-        }
-        res = parsed;
-    } else if (!json_object_is_type(res, json_type_object)) {
-        snprintf(err, errlen, "Outputs.%s: Failed while trying to "
-                              "Deserialize to httpOutputBindingResponse. "
-                              "Output is not in expected format",
-                 name);
-        goto fail;
+    struct json_object *outputs = jsonx_get_ci(reply, "Outputs");
+    if (!outputs) {
+        /* No Outputs at all: the middleware's OkResult, empty body. */
+        out->body = xstrdup("");
+        return 1;
     }
-    /* Only statusCode is honoured for a named output; "status" is
-     * ignored, except for $return. */
+    if (!json_object_object_get_ex(outputs, name, res) || !*res) {
+        /* Outputs without res: an empty response record, body "{}". */
+        out->content_type = xstrdup("application/json; charset=utf-8");
+        out->body = xstrdup("{}");
+        out->body_len = 2;
+        return 1;
+    }
+    return 0;
+}
+
+/* The record as an object: a string holding a JSON object is parsed (a new
+ * reference in *parsed). A $return string that is not one is the body as
+ * text (returns 1, out filled). Returns 0, or -1 with err set. */
+static int response_object(struct json_object **res, const char *name,
+                           int is_return, struct json_object **parsed,
+                           struct result_http *out, char *err, size_t errlen)
+{
+    char perr[128];
+    if (json_object_is_type(*res, json_type_string)) {
+        const char *s = json_object_get_string(*res);
+        size_t n = (size_t)json_object_get_string_len(*res);
+        if (jsonx_parse(s, n, parsed, perr, sizeof perr) == 0 && *parsed &&
+            json_object_is_type(*parsed, json_type_object)) {
+            *res = *parsed;
+            return 0;
+        }
+        json_object_put(*parsed);
+        *parsed = NULL;
+        if (is_return) {
+            out->body = xstrndup(s, n);
+            out->body_len = n;
+            out->content_type = xstrdup("text/plain; charset=utf-8");
+            return 1;
+        }
+    } else if (json_object_is_type(*res, json_type_object)) {
+        return 0;
+    }
+    snprintf(err, errlen, "Outputs.%s: Failed while trying to "
+                          "Deserialize to httpOutputBindingResponse. "
+                          "Output is not in expected format",
+             name);
+    return -1;
+}
+
+/* statusCode (or, for $return, status): a number or a string of digits,
+ * 100-599. Only statusCode is honoured for a named output. */
+static int response_status(struct json_object *res, const char *name,
+                           int is_return, struct result_http *out, char *err,
+                           size_t errlen)
+{
     struct json_object *sc = jsonx_get_ci(res, "statusCode");
     if (!sc && is_return)
         sc = jsonx_get_ci(res, "status");
-    if (sc && (json_object_is_type(sc, json_type_int) ||
-               json_object_is_type(sc, json_type_string))) {
-        const char *t = json_object_get_string(sc);
-        char *end;
-        long st = strtol(t, &end, 10);
-        if (end != t && *end == '\0' && !isspace((unsigned char)*t))
-            out->status = (int)(st > 0 && st < 1000 ? st : -1);
-        if (out->status < 100 || out->status > 599) {
-            snprintf(err, errlen, "Outputs.%s.statusCode: %s is not an "
-                                  "HTTP status",
-                     name, t);
-            goto fail;
-        }
+    if (!sc || (!json_object_is_type(sc, json_type_int) &&
+                !json_object_is_type(sc, json_type_string)))
+        return 0;
+    const char *t = json_object_get_string(sc);
+    char *end;
+    long st = strtol(t, &end, 10);
+    if (end != t && *end == '\0' && !isspace((unsigned char)*t))
+        out->status = (int)(st > 0 && st < 1000 ? st : -1);
+    if (out->status < 100 || out->status > 599) {
+        snprintf(err, errlen, "Outputs.%s.statusCode: %s is not an "
+                              "HTTP status",
+                 name, t);
+        return -1;
     }
+    return 0;
+}
+
+/* headers: the first of each name (ASCII case-insensitive) is kept;
+ * Content-Type goes to out->content_type. */
+static int response_headers(struct json_object *res, const char *name,
+                            struct result_http *out, char *err,
+                            size_t errlen)
+{
     struct json_object *hs = jsonx_get_ci(res, "headers");
-    if (hs && json_object_is_type(hs, json_type_object)) {
-        json_object_object_foreach(hs, k, hv)
-        {
-            char *val = to_string(hv);
-            int dup = 0;
-            /* A value that cannot travel in a header (the multi-line
-             * text of an array) is kept here; the server refuses to send
-             * it and logs that, as Kestrel would refuse it. */
-            if (strcasecmp(k, "Content-Type") == 0) {
-                if (!hv) {
-                    free(val);
-                    snprintf(err, errlen, "Outputs.%s.headers.Content-Type: "
-                                          "must not be null",
-                             name);
-                    goto fail;
-                }
-                dup = out->content_type != NULL;
-                if (!dup)
-                    out->content_type = val;
-                else
-                    free(val);
-                continue;
+    if (!hs || !json_object_is_type(hs, json_type_object))
+        return 0;
+    json_object_object_foreach(hs, k, hv)
+    {
+        char *val = to_string(hv);
+        int dup = 0;
+        /* A value that cannot travel in a header (the multi-line
+         * text of an array) is kept here; the server refuses to send
+         * it and logs that, as Kestrel would refuse it. */
+        if (strcasecmp(k, "Content-Type") == 0) {
+            if (!hv) {
+                free(val);
+                snprintf(err, errlen, "Outputs.%s.headers.Content-Type: "
+                                      "must not be null",
+                         name);
+                return -1;
             }
-            for (size_t i = 0; i < out->nheaders; i++)
-                dup |= strcasecmp(out->headers[i].name, k) == 0;
+            dup = out->content_type != NULL;
             if (!dup)
-                add_header(out, k, val);
-            free(val);
+                out->content_type = val;
+            else
+                free(val);
+            continue;
         }
+        for (size_t i = 0; i < out->nheaders; i++)
+            dup |= strcasecmp(out->headers[i].name, k) == 0;
+        if (!dup)
+            add_header(out, k, val);
+        free(val);
     }
+    return 0;
+}
+
+/* body: a string as it is, anything else as its JSON text; text/plain
+ * when a non-empty body has no Content-Type. */
+static void response_body(struct json_object *res, struct result_http *out)
+{
     struct json_object *body = jsonx_get_ci(res, "body");
     if (body) {
         out->body = to_string(body);
@@ -310,6 +337,29 @@ int result_http(struct json_object *reply, const char *name,
     }
     if (!out->content_type && out->body_len > 0)
         out->content_type = xstrdup("text/plain; charset=utf-8");
+}
+
+int result_http(struct json_object *reply, const char *name,
+                struct result_http *out, char *err, size_t errlen)
+{
+    struct json_object *parsed = NULL;
+    memset(out, 0, sizeof *out);
+    out->status = 200;
+    /* An http binding named $return reads ReturnValue, more leniently:
+     * "status" counts too, and a plain string is the body. */
+    int is_return = strcmp(name, "$return") == 0;
+    struct json_object *res = NULL;
+    if (locate_response(reply, name, is_return, out, &res))
+        return 0;
+    int rc = response_object(&res, name, is_return, &parsed, out, err,
+                             errlen);
+    if (rc > 0)
+        return 0;
+    if (rc < 0 ||
+        response_status(res, name, is_return, out, err, errlen) < 0 ||
+        response_headers(res, name, out, err, errlen) < 0)
+        goto fail;
+    response_body(res, out);
     json_object_put(parsed);
     return 0;
 fail:

@@ -8,7 +8,7 @@
  * becomes one call of the 2022-06-01 data-plane API, in item order. Errors
  * carry the extension's own messages (tests/vectors/signalr-output-items.json).
  *
- * Pure planning only: rest.h performs the calls. No I/O, no logging.
+ * Pure planning only: sigrest.h performs the calls. No I/O, no logging.
  */
 #ifndef HOST_SIGOUT_H
 #define HOST_SIGOUT_H

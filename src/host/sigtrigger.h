@@ -16,7 +16,7 @@
  *    invocation with an id (proto/hubproto.h), nothing otherwise.
  *
  * Pure: no I/O, no logging; err never holds a key or a signature. Not the
- * invocation itself (dispatch.h) nor the HTTP server (server.h).
+ * invocation itself (dispatch.h) nor the HTTP front (front.h).
  */
 #ifndef HOST_SIGTRIGGER_H
 #define HOST_SIGTRIGGER_H

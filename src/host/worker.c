@@ -21,6 +21,7 @@
 #include "host/invoker.h"
 #include "host/payload.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -52,20 +53,6 @@ struct reader {
     int is_err;
     pthread_t th;
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 /* Bind 127.0.0.1:0 and read the port back, as the host does. */
 static int free_port(void)
@@ -368,112 +355,173 @@ static void set_state(struct worker *w, enum worker_state s)
     pthread_mutex_unlock(&w->lock);
 }
 
+static int is_stopping(struct worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    int stop = w->stopping;
+    pthread_mutex_unlock(&w->lock);
+    return stop;
+}
+
+/* A new run begins: state starting, no stderr line yet. Returns 1 when
+ * the worker is stopping instead. */
+static int begin_run(struct worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    int stop = w->stopping;
+    w->state = W_STARTING;
+    w->last_err[0] = '\0';
+    pthread_mutex_unlock(&w->lock);
+    return stop;
+}
+
+enum readiness { READY, READY_EXITED, READY_STOPPED, READY_TIMED_OUT };
+
+/* Readiness: any HTTP answer to GET /, as the host probes, within
+ * WORKER_INIT_TIMEOUT_MS; a handler that never answers is killed. With
+ * READY_EXITED the process is reaped and its status is in *status. */
+static enum readiness await_ready(struct worker *w, pid_t pid, int *status)
+{
+    long long deadline = clock_mono_ms() + WORKER_INIT_TIMEOUT_MS;
+    for (;;) {
+        if (waitpid(pid, status, WNOHANG) == pid)
+            return READY_EXITED;
+        if (is_stopping(w))
+            return READY_STOPPED;
+        if (invoker_probe(w->port, 1000)) {
+            log_info("handler ready on 127.0.0.1:%d", w->port);
+            set_state(w, W_READY);
+            return READY;
+        }
+        if (clock_mono_ms() > deadline) {
+            log_error("Initializing HttpWorker timed out. (no answer "
+                      "to GET / within %d s)",
+                      WORKER_INIT_TIMEOUT_MS / 1000);
+            kill(pid, SIGKILL);
+            return READY_TIMED_OUT;
+        }
+        clock_sleep_ms(WORKER_READY_POLL_MS);
+    }
+}
+
+/* Wait for the process to end; its wait status goes to *status. */
+static void reap(pid_t pid, int *status)
+{
+    for (;;) {
+        pid_t r = waitpid(pid, status, 0);
+        if (r == pid || (r < 0 && errno != EINTR))
+            return;
+    }
+}
+
+/* One run of the handler: spawn it, copy its output to the log, wait for
+ * it to be ready, then for it to end. Returns -1 when it could not be
+ * spawned, else 0 with its wait status in *status and *timed_out set when
+ * it was killed for never becoming ready. */
+static int run_once(struct worker *w, int *status, int *timed_out)
+{
+    int ofd = -1, efd = -1;
+    pid_t pid = spawn(w, &ofd, &efd);
+    if (pid < 0)
+        return -1;
+    pthread_mutex_lock(&w->lock);
+    w->pid = pid;
+    if (w->stopping)
+        kill(pid, SIGTERM);
+    pthread_mutex_unlock(&w->lock);
+    struct reader ro = {w, ofd, 0, 0}, re = {w, efd, 1, 0};
+    int ro_ok = pthread_create(&ro.th, NULL, reader_main, &ro) == 0;
+    int re_ok = pthread_create(&re.th, NULL, reader_main, &re) == 0;
+    if (!ro_ok)
+        close(ofd);
+    if (!re_ok)
+        close(efd);
+    enum readiness r = await_ready(w, pid, status);
+    *timed_out = r == READY_TIMED_OUT;
+    if (r != READY_EXITED)
+        reap(pid, status);
+    if (ro_ok)
+        pthread_join(ro.th, NULL);
+    if (re_ok)
+        pthread_join(re.th, NULL);
+    return 0;
+}
+
+/* The run is over: no process, waiters woken. Returns 1 when the worker
+ * is stopping; *requested tells whether worker_restart asked for it. */
+static int end_run(struct worker *w, int *requested)
+{
+    pthread_mutex_lock(&w->lock);
+    w->pid = 0;
+    w->state = W_STARTING;
+    int stop = w->stopping;
+    *requested = w->restart_requested;
+    w->restart_requested = 0;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    return stop;
+}
+
+enum run_end { RUN_RESTART, RUN_EXITED, RUN_FAILED };
+
+/* What an exit the host did not ask for means, as the Functions host
+ * reads it: code 0 ends the worker for good, code 200 asks for a restart,
+ * anything else (logged with the last stderr line) is a failure. */
+static enum run_end classify_exit(struct worker *w, int status,
+                                  int timed_out)
+{
+    if (timed_out)
+        return RUN_FAILED;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        log_error("handler exited with code 0: not restarted (as the "
+                  "Functions host does); invocations will fail");
+        return RUN_EXITED;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 200) {
+        log_info("handler asked for a restart (exit code 200)");
+        return RUN_RESTART;
+    }
+    pthread_mutex_lock(&w->lock);
+    char last[256];
+    snprintf(last, sizeof last, "%s", w->last_err);
+    pthread_mutex_unlock(&w->lock);
+    if (WIFSIGNALED(status))
+        log_error("handler killed by signal %d%s%s", WTERMSIG(status),
+                  last[0] ? "; last stderr: " : "", last);
+    else
+        log_error("handler exited with code %d%s%s", WEXITSTATUS(status),
+                  last[0] ? "; last stderr: " : "", last);
+    return RUN_FAILED;
+}
+
+/* The restart policy: runs until stopped, restarting after a failure
+ * while fewer than WORKER_MAX_FAILURES fall within the window. */
 static void *supervisor_main(void *arg)
 {
     struct worker *w = arg;
     for (;;) {
-        int ofd = -1, efd = -1, status = 0, exited = 0, timed_out = 0;
-        pthread_mutex_lock(&w->lock);
-        int stop = w->stopping;
-        w->state = W_STARTING;
-        w->last_err[0] = '\0';
-        pthread_mutex_unlock(&w->lock);
-        if (stop)
+        int status = 0, timed_out = 0, requested = 0;
+        if (begin_run(w))
             break;
-        pid_t pid = spawn(w, &ofd, &efd);
-        if (pid < 0) {
+        if (run_once(w, &status, &timed_out) < 0) {
             if (count_failure(w))
                 goto fatal;
-            sleep_ms(1000);
+            clock_sleep_ms(1000);
             continue;
         }
-        pthread_mutex_lock(&w->lock);
-        w->pid = pid;
-        if (w->stopping)
-            kill(pid, SIGTERM);
-        pthread_mutex_unlock(&w->lock);
-        struct reader ro = {w, ofd, 0, 0}, re = {w, efd, 1, 0};
-        int ro_ok = pthread_create(&ro.th, NULL, reader_main, &ro) == 0;
-        int re_ok = pthread_create(&re.th, NULL, reader_main, &re) == 0;
-        if (!ro_ok)
-            close(ofd);
-        if (!re_ok)
-            close(efd);
-
-        /* Readiness: any HTTP answer to GET /, as the host probes. */
-        long long deadline = now_ms() + WORKER_INIT_TIMEOUT_MS;
-        for (;;) {
-            if (waitpid(pid, &status, WNOHANG) == pid) {
-                exited = 1;
-                break;
-            }
-            pthread_mutex_lock(&w->lock);
-            stop = w->stopping;
-            pthread_mutex_unlock(&w->lock);
-            if (stop)
-                break;
-            if (invoker_probe(w->port, 1000)) {
-                log_info("handler ready on 127.0.0.1:%d", w->port);
-                set_state(w, W_READY);
-                break;
-            }
-            if (now_ms() > deadline) {
-                log_error("Initializing HttpWorker timed out. (no answer "
-                          "to GET / within %d s)",
-                          WORKER_INIT_TIMEOUT_MS / 1000);
-                timed_out = 1;
-                kill(pid, SIGKILL);
-                break;
-            }
-            sleep_ms(WORKER_READY_POLL_MS);
-        }
-        while (!exited) {
-            pid_t r = waitpid(pid, &status, 0);
-            if (r == pid || (r < 0 && errno != EINTR))
-                exited = 1;
-        }
-        if (ro_ok)
-            pthread_join(ro.th, NULL);
-        if (re_ok)
-            pthread_join(re.th, NULL);
-        pthread_mutex_lock(&w->lock);
-        w->pid = 0;
-        w->state = W_STARTING;
-        stop = w->stopping;
-        int requested = w->restart_requested;
-        w->restart_requested = 0;
-        pthread_cond_broadcast(&w->cond);
-        pthread_mutex_unlock(&w->lock);
-        if (stop)
+        if (end_run(w, &requested))
             break;
         if (requested) {
             log_info("handler stopped for a restart; starting it again");
             continue;
         }
-        if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-            log_error("handler exited with code 0: not restarted (as the "
-                      "Functions host does); invocations will fail");
+        enum run_end e = classify_exit(w, status, timed_out);
+        if (e == RUN_EXITED) {
             set_state(w, W_EXITED);
             return NULL;
         }
-        if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 200) {
-            log_info("handler asked for a restart (exit code 200)");
+        if (e == RUN_RESTART)
             continue;
-        }
-        if (!timed_out) {
-            pthread_mutex_lock(&w->lock);
-            char last[256];
-            snprintf(last, sizeof last, "%s", w->last_err);
-            pthread_mutex_unlock(&w->lock);
-            if (WIFSIGNALED(status))
-                log_error("handler killed by signal %d%s%s",
-                          WTERMSIG(status), last[0] ? "; last stderr: " : "",
-                          last);
-            else
-                log_error("handler exited with code %d%s%s",
-                          WEXITSTATUS(status),
-                          last[0] ? "; last stderr: " : "", last);
-        }
         if (count_failure(w))
             goto fatal;
         log_warn("restarting the handler (failure %zu of %d allowed in %d "
@@ -497,22 +545,11 @@ int worker_start(struct worker *w)
     return 0;
 }
 
-static void deadline_in(struct timespec *ts, long ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 int worker_wait_ready(struct worker *w, long timeout_ms)
 {
     struct timespec ts;
     int rc = 0;
-    deadline_in(&ts, timeout_ms);
+    clock_deadline(&ts, timeout_ms);
     pthread_mutex_lock(&w->lock);
     for (;;) {
         if (w->state == W_READY) {
@@ -561,7 +598,7 @@ void worker_stop(struct worker *w)
     pthread_cond_broadcast(&w->cond);
     if (w->pid > 0)
         kill(w->pid, SIGTERM);
-    deadline_in(&ts, WORKER_STOP_GRACE_MS);
+    clock_deadline(&ts, WORKER_STOP_GRACE_MS);
     while (w->pid > 0)
         if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT)
             break;

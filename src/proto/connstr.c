@@ -7,8 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../util/xalloc.h"
-#include "../util/banned.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
 
 enum { K_ENDPOINT, K_ACCESSKEY, K_VERSION, K_PORT, K_CLIENT, K_SERVER,
        K_AUTHTYPE, K_COUNT };

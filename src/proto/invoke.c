@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/jsonx.h"
-#include "../util/xalloc.h"
-#include "../util/banned.h"
+#include "util/jsonx.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
 
 struct json_object *invoke_data(struct json_object *env, const char *name)
 {

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../util/banned.h"
+#include "util/banned.h"
 
 static int no_controls(const char *what, const char *s, size_t max, char *err,
                        size_t errlen)

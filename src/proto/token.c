@@ -12,10 +12,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "../util/jsonx.h"
-#include "../util/limits.h"
-#include "../util/xalloc.h"
-#include "../util/banned.h"
+#include "util/jsonx.h"
+#include "util/limits.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
 
 int token_mint(const char *key, const char *aud, const char *uid_claim,
                const char *user_id, long now, long lifetime_s, char **out)

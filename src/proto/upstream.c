@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -10,9 +11,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "../util/buf.h"
-#include "../util/xalloc.h"
-#include "../util/banned.h"
+#include "util/buf.h"
+#include "util/url.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
 
 void upstream_signature(const char *key, const char *connection_id,
                         char out[UPSTREAM_SIG_LEN])
@@ -110,15 +112,12 @@ int upstream_pattern_match(const char *pattern, const char *name,
     return 0;
 }
 
+/* A name percent-encoded as a path segment or query value. */
 static void escape(struct buf *b, const char *s)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
-            buf_append(b, s, 1);
-        else
-            buf_printf(b, "%%%02X", c);
-    }
+    char *e = url_encode(s);
+    buf_append(b, e, strlen(e));
+    free(e);
 }
 
 char *upstream_expand(const char *tmpl, const char *hub, const char *category,

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xalloc.h"
-#include "banned.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
 
 #define ARENA_MIN_CHUNK 8192
 

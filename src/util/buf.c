@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xalloc.h"
-#include "banned.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
 
 void buf_init(struct buf *b, size_t max)
 {

@@ -7,11 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
-#include "limits.h"
-#include "utf8.h"
-#include "xalloc.h"
-#include "banned.h"
+#include "util/buf.h"
+#include "util/limits.h"
+#include "util/utf8.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
 
 /* One tokener per thread, reset for each text: creating one costs about a
  * tenth of parsing a whole invocation envelope. Freed when its thread

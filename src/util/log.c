@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "banned.h"
+#include "util/clock.h"
+#include "util/banned.h"
 
 static const char *program = "app";
 static enum log_level threshold = LOG_INFO;
@@ -27,13 +28,13 @@ int log_enabled(enum log_level level)
 
 void log_timestamp(char *out, unsigned long size)
 {
-    struct timespec ts;
+    long long ns = clock_wall_ns();
+    time_t secs = (time_t)(ns / 1000000000LL);
     struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
+    gmtime_r(&secs, &tm);
     snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+             tm.tm_min, tm.tm_sec, (long)(ns % 1000000000LL / 1000000));
 }
 
 static void vlog(enum log_level level, const char *fmt, va_list ap)

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "xalloc.h"
-#include "banned.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+#include "util/banned.h"
 
 static int hexval(char c)
 {

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "banned.h"
+#include "util/banned.h"
 
 size_t utf8_seq(const unsigned char *s, size_t n)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
+#include "util/banned.h"
 
 static void oom(size_t n)
 {

@@ -1,112 +1,53 @@
 /* check_blackbox.c - bin/signalr-emulator over real sockets: started on
- * port 0 (the port read from its stdout), driven with libcurl, stopped
- * with SIGTERM. Every wait is bounded. */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
+ * port 0 (the port read from its stdout) with tests/integration/proc.h,
+ * driven with libcurl, stopped with SIGTERM. Every wait is bounded. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <check.h>
 #include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "emulator_suites.h"
+#include "integration/proc.h"
 #include "proto/token.h"
+#include "util/clock.h"
 #include "util/jsonx.h"
 
 #define KEY "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 #define WAIT_MS 5000
 
 struct emu {
-    pid_t pid;
+    struct proc p;
     int port;
-    int out_fd, err_fd;
     char first_line[512];
 };
 
-static const char *bin_path(void)
+/* What the emulator printed on stdout once it holds needle, within
+ * WAIT_MS (new string); what it printed so far otherwise. */
+static char *stdout_until(const struct emu *e, const char *needle)
 {
-    static char path[512];
-    const char *d = getenv("BINDIR");
-    snprintf(path, sizeof path, "%s/signalr-emulator", d && *d ? d : "bin");
-    return path;
-}
-
-/* Read from fd until text contains needle or WAIT_MS passes. */
-static int read_until(int fd, char *text, size_t cap, const char *needle)
-{
-    size_t len = strlen(text);
-    long waited = 0;
-    while (!strstr(text, needle) && waited < WAIT_MS) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int r = poll(&p, 1, 100);
-        waited += 100;
-        if (r > 0) {
-            ssize_t n = read(fd, text + len, cap - len - 1);
-            if (n <= 0)
-                break;
-            len += (size_t)n;
-            text[len] = '\0';
-        }
+    char *out = proc_stdout(&e->p);
+    for (long waited = 0; !strstr(out, needle) && waited < WAIT_MS;
+         waited += 20) {
+        clock_sleep_ms(20);
+        free(out);
+        out = proc_stdout(&e->p);
     }
-    return strstr(text, needle) ? 0 : -1;
-}
-
-static pid_t spawn(char *const argv[], int *out_fd, int *err_fd)
-{
-    int o[2], e[2];
-    ck_assert_int_eq(pipe(o), 0);
-    ck_assert_int_eq(pipe(e), 0);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        dup2(o[1], 1);
-        dup2(e[1], 2);
-        close(o[0]);
-        close(e[0]);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(o[1]);
-    close(e[1]);
-    *out_fd = o[0];
-    *err_fd = e[0];
-    return pid;
-}
-
-/* Wait for the child to exit (bounded); returns its exit status or -1. */
-static int wait_exit(pid_t pid)
-{
-    int st = 0;
-    for (int i = 0; i < WAIT_MS / 20; i++) {
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    return -1;
+    return out;
 }
 
 /* Start with up to four extra arguments (NULL-terminated early). */
 static void emu_start4(struct emu *e, const char *a1, const char *a2,
                        const char *a3, const char *a4)
 {
-    char *argv[] = {(char *)bin_path(), (char *)"--port", (char *)"0",
-                    (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL};
-    e->pid = spawn(argv, &e->out_fd, &e->err_fd);
-    char out[2048] = "";
-    ck_assert_msg(read_until(e->out_fd, out, sizeof out, "listening on ") ==
-                      0 &&
-                      read_until(e->out_fd, out, sizeof out, "\n") == 0,
+    const char *argv[] = {proc_bin("signalr-emulator"), "--port", "0", a1,
+                          a2, a3, a4, NULL};
+    ck_assert_int_eq(proc_start(&e->p, argv, NULL), 0);
+    char *out = stdout_until(e, "listening on ");
+    ck_assert_msg(strstr(out, "listening on ") != NULL,
                   "emulator did not start: %s", out);
     const char *p = strstr(out, "Port=");
     ck_assert_ptr_nonnull(p);
@@ -114,6 +55,7 @@ static void emu_start4(struct emu *e, const char *a1, const char *a2,
     ck_assert_int_gt(e->port, 0);
     snprintf(e->first_line, sizeof e->first_line, "%.*s",
              (int)strcspn(out, "\n"), out);
+    free(out);
 }
 
 static void emu_start(struct emu *e, const char *a1, const char *a2)
@@ -121,25 +63,20 @@ static void emu_start(struct emu *e, const char *a1, const char *a2)
     emu_start4(e, a1, a2, NULL, NULL);
 }
 
+/* SIGTERM; returns the exit status, or -1 when it did not exit in time. */
 static int emu_stop(struct emu *e)
 {
-    kill(e->pid, SIGTERM);
-    int rc = wait_exit(e->pid);
-    close(e->out_fd);
-    close(e->err_fd);
+    int rc = proc_stop(&e->p, WAIT_MS);
+    proc_release(&e->p);
     return rc;
 }
 
 /* Everything the emulator wrote to stderr so far. */
 static void emu_stderr(struct emu *e, char *out, size_t cap)
 {
-    int fl = fcntl(e->err_fd, F_GETFL);
-    fcntl(e->err_fd, F_SETFL, fl | O_NONBLOCK);
-    size_t len = strlen(out);
-    ssize_t n;
-    while (len < cap - 1 && (n = read(e->err_fd, out + len, cap - len - 1)) > 0)
-        len += (size_t)n;
-    out[len] = '\0';
+    char *err = proc_stderr(&e->p);
+    snprintf(out, cap, "%s", err);
+    free(err);
 }
 
 struct resp {
@@ -265,25 +202,23 @@ END_TEST
 
 START_TEST(test_bad_option_and_port_in_use_exit_1)
 {
-    char *argv[] = {(char *)bin_path(), (char *)"--port", (char *)"x", NULL};
-    int o, er;
-    pid_t pid = spawn(argv, &o, &er);
-    ck_assert_int_eq(wait_exit(pid), 1);
-    close(o);
-    close(er);
+    const char *argv[] = {proc_bin("signalr-emulator"), "--port", "x", NULL};
+    struct proc p;
+    ck_assert_int_eq(proc_start(&p, argv, NULL), 0);
+    ck_assert_int_eq(proc_wait(&p, WAIT_MS), 1);
+    proc_release(&p);
     struct emu e;
     emu_start(&e, NULL, NULL);
     char port[16];
     snprintf(port, sizeof port, "%d", e.port);
-    char *argv2[] = {(char *)bin_path(), (char *)"--port", port, NULL};
-    pid = spawn(argv2, &o, &er);
-    ck_assert_int_eq(wait_exit(pid), 1);
-    char err[1024] = "";
-    ssize_t n = read(er, err, sizeof err - 1);
-    ck_assert_int_gt(n, 0);
+    const char *argv2[] = {proc_bin("signalr-emulator"), "--port", port,
+                           NULL};
+    ck_assert_int_eq(proc_start(&p, argv2, NULL), 0);
+    ck_assert_int_eq(proc_wait(&p, WAIT_MS), 1);
+    char *err = proc_stderr(&p);
     ck_assert_ptr_nonnull(strstr(err, "cannot listen"));
-    close(o);
-    close(er);
+    free(err);
+    proc_release(&p);
     ck_assert_int_eq(emu_stop(&e), 0);
 }
 END_TEST

@@ -10,5 +10,7 @@ Suite *rest_route_suite(void);
 Suite *ws_suite(void);
 Suite *blackbox_suite(void);
 Suite *upstream_emu_suite(void);
+Suite *conn_suite(void);
+Suite *upclient_suite(void);
 
 #endif

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "host/app.h"
-#include "host/server.h"
+#include "host/front.h"
 #include "host_test.h"
 #include "runner.h"
 #include "util/banned.h"
@@ -86,7 +86,7 @@ START_TEST(test_app_environment_wins_over_values)
     ck_assert_int_eq(app.port, 7090);
     /* CORS "*" without credentials allows any origin as "*". */
     char allow[128];
-    ck_assert(server_cors_allow(&app, "http://x.example", allow, sizeof allow));
+    ck_assert(front_cors_allow(&app, "http://x.example", allow, sizeof allow));
     ck_assert_str_eq(allow, "*");
     /* A relative root is made absolute, and the workdir defaults to it. */
     ck_assert(app.root[0] == '/');
@@ -129,12 +129,12 @@ START_TEST(test_app_cors_decision)
     struct app app;
     char err[512], allow[256];
     ck_assert(app_load(".", &app, err, sizeof err) == 0);
-    ck_assert(server_cors_allow(&app, "http://localhost:8080", allow,
+    ck_assert(front_cors_allow(&app, "http://localhost:8080", allow,
                                 sizeof allow));
     ck_assert_str_eq(allow, "http://localhost:8080");
-    ck_assert(!server_cors_allow(&app, "http://evil.example", allow,
+    ck_assert(!front_cors_allow(&app, "http://evil.example", allow,
                                  sizeof allow));
-    ck_assert(!server_cors_allow(&app, NULL, allow, sizeof allow));
+    ck_assert(!front_cors_allow(&app, NULL, allow, sizeof allow));
     app_release(&app);
 }
 END_TEST

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "host/rest.h"
+#include "host/sigrest.h"
 #include "host/sigout.h"
 #include "host_test.h"
 #include "runner.h"
@@ -108,7 +108,7 @@ START_TEST(test_sigout_keeps_item_order_and_escapes_ids)
 }
 END_TEST
 
-START_TEST(test_rest_token_claims_match_vector)
+START_TEST(test_sigrest_token_claims_match_vector)
 {
     struct json_object *v =
         runner_vector("signalr-rest-broadcast-expected.json");
@@ -117,7 +117,7 @@ START_TEST(test_rest_token_claims_match_vector)
     char err[256];
     ck_assert(connstr_parse(emulator_cs, &cs, err, sizeof err) == 0);
     const char *path = "/api/hubs/notifications/:send?api-version=2022-06-01";
-    char *tok = rest_token(&cs, path, 1735689600L);
+    char *tok = sigrest_token(&cs, path, 1735689600L);
     ck_assert_ptr_nonnull(tok);
     const char *keys[] = {cs.access_key};
     struct token_claims c;
@@ -133,7 +133,7 @@ START_TEST(test_rest_token_claims_match_vector)
     ck_assert_ptr_nonnull(nameid);
     const char *us = strrchr(nameid, '_');
     ck_assert(us && strlen(us + 1) == 32);
-    ck_assert_str_eq(nameid, rest_server_name());
+    ck_assert_str_eq(nameid, sigrest_server_name());
     token_claims_release(&c);
     free(tok);
     connstr_release(&cs);
@@ -147,7 +147,7 @@ Suite *sigout_suite(void)
     TCase *tc = tcase_create("plan");
     tcase_add_test(tc, test_sigout_every_vector_case);
     tcase_add_test(tc, test_sigout_keeps_item_order_and_escapes_ids);
-    tcase_add_test(tc, test_rest_token_claims_match_vector);
+    tcase_add_test(tc, test_sigrest_token_claims_match_vector);
     suite_add_tcase(s, tc);
     return s;
 }

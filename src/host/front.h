@@ -1,5 +1,5 @@
 /*
- * server.h - the local host's HTTP side (libmicrohttpd, one thread per
+ * front.h - the local host's HTTP front (libmicrohttpd, one thread per
  * connection, so an invocation blocked on the handler or on a REST call
  * never holds up another request), on 127.0.0.1 and ::1 (both loopbacks,
  * as ASP.NET Core reads localhost; util/listen.h) or on one --bind address:
@@ -14,35 +14,35 @@
  * get a 4xx with {"error": "..."} and a log line; request bodies are capped
  * at LIMIT_USER_BODY (413).
  */
-#ifndef HOST_SERVER_H
-#define HOST_SERVER_H
+#ifndef HOST_FRONT_H
+#define HOST_FRONT_H
 
 #include <stddef.h>
 
 #include "host/app.h"
 #include "host/dispatch.h"
 
-struct server;
+struct front;
 
 /* Listen on bind (NULL: 127.0.0.1 and ::1) port (0 = any free port, the
  * same on both). app and d are borrowed. Returns NULL with the reason in
  * err. */
-struct server *server_start(const struct app *app, struct dispatch *d,
+struct front *front_start(const struct app *app, struct dispatch *d,
                             const char *bind, int port, char *err,
                             size_t errlen);
-int server_port(const struct server *s);
+int front_port(const struct front *s);
 /* How many addresses it listens on, and the i-th as in a URL ("127.0.0.1",
  * "[::1]"); the first is the one printed. */
-size_t server_hosts(const struct server *s);
-const char *server_host(const struct server *s, size_t i);
+size_t front_hosts(const struct front *s);
+const char *front_host(const struct front *s, size_t i);
 
 /* Stop accepting, wait up to drain_ms for requests in flight, then close
  * everything and free s. */
-void server_stop(struct server *s, long drain_ms);
+void front_stop(struct front *s, long drain_ms);
 
 /* The CORS decision for origin (pure, for tests): 1 when allowed, with the
  * Access-Control-Allow-Origin value written into out. */
-int server_cors_allow(const struct app *app, const char *origin, char *out,
+int front_cors_allow(const struct app *app, const char *origin, char *out,
                       size_t outlen);
 
 #endif

@@ -1,5 +1,5 @@
-/* server.c - the local host's HTTP server (see server.h). */
-#include "server.h"
+/* front.c - the local host's HTTP front (see front.h). */
+#include "front.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 
 #include "host/route.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/jsonx.h"
 #include "util/limits.h"
 #include "util/listen.h"
@@ -28,7 +29,7 @@
 /* A body this far over LIMIT_USER_BODY is not even read. */
 #define SERVER_DRAIN_MAX (16u * LIMIT_USER_BODY)
 
-struct server {
+struct front {
     const struct app *app;
     struct dispatch *d;
     /* One daemon per listening socket (127.0.0.1 and ::1 by default),
@@ -45,7 +46,7 @@ struct server {
 
 /* Per request: born in the URI callback, dies in the completed callback. */
 struct req {
-    struct server *s;
+    struct front *s;
     char *uri;    /* raw path and query as received */
     struct buf body;
     int seen;     /* the first access callback has run */
@@ -96,7 +97,7 @@ static enum MHD_Result collect_cb(void *cls, enum MHD_ValueKind kind,
 
 /* --- responses --------------------------------------------------------- */
 
-int server_cors_allow(const struct app *app, const char *origin, char *out,
+int front_cors_allow(const struct app *app, const char *origin, char *out,
                       size_t outlen)
 {
     if (!origin || !*origin)
@@ -115,13 +116,13 @@ int server_cors_allow(const struct app *app, const char *origin, char *out,
     return 0;
 }
 
-static void add_cors(struct server *s, struct MHD_Connection *con,
+static void add_cors(struct front *s, struct MHD_Connection *con,
                      struct MHD_Response *r)
 {
     char allow[512];
     const char *origin =
         MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin");
-    if (!server_cors_allow(s->app, origin, allow, sizeof allow))
+    if (!front_cors_allow(s->app, origin, allow, sizeof allow))
         return;
     MHD_add_response_header(r, "Access-Control-Allow-Origin", allow);
     if (strcmp(allow, "*") != 0)
@@ -131,7 +132,7 @@ static void add_cors(struct server *s, struct MHD_Connection *con,
                                 "true");
 }
 
-static enum MHD_Result send_buf(struct server *s, struct MHD_Connection *con,
+static enum MHD_Result send_buf(struct front *s, struct MHD_Connection *con,
                                 int status, const char *ct, const char *body,
                                 size_t len,
                                 const struct result_header *hdrs,
@@ -152,12 +153,12 @@ static enum MHD_Result send_buf(struct server *s, struct MHD_Connection *con,
     return ok;
 }
 
-static enum MHD_Result send_error(struct server *s, struct MHD_Connection *con,
+static enum MHD_Result send_error(struct front *s, struct MHD_Connection *con,
                                   const char *method, const char *url,
                                   int status, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
-static enum MHD_Result send_error(struct server *s, struct MHD_Connection *con,
+static enum MHD_Result send_error(struct front *s, struct MHD_Connection *con,
                                   const char *method, const char *url,
                                   int status, const char *fmt, ...)
 {
@@ -177,7 +178,7 @@ static enum MHD_Result send_error(struct server *s, struct MHD_Connection *con,
 
 /* --- routes ------------------------------------------------------------ */
 
-static enum MHD_Result preflight(struct server *s, struct MHD_Connection *con)
+static enum MHD_Result preflight(struct front *s, struct MHD_Connection *con)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
@@ -186,7 +187,7 @@ static enum MHD_Result preflight(struct server *s, struct MHD_Connection *con)
     char allow[512];
     const char *origin =
         MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Origin");
-    if (server_cors_allow(s->app, origin, allow, sizeof allow)) {
+    if (front_cors_allow(s->app, origin, allow, sizeof allow)) {
         const char *m = MHD_lookup_connection_value(
             con, MHD_HEADER_KIND, "Access-Control-Request-Method");
         const char *h = MHD_lookup_connection_value(
@@ -202,7 +203,7 @@ static enum MHD_Result preflight(struct server *s, struct MHD_Connection *con)
     return ok;
 }
 
-static enum MHD_Result admin_function(struct server *s,
+static enum MHD_Result admin_function(struct front *s,
                                       struct MHD_Connection *con,
                                       struct req *rq, const char *method,
                                       const char *url, const char *name)
@@ -253,7 +254,7 @@ static enum MHD_Result admin_function(struct server *s,
     return r;
 }
 
-static enum MHD_Result http_function(struct server *s,
+static enum MHD_Result http_function(struct front *s,
                                      struct MHD_Connection *con,
                                      struct req *rq, const char *method,
                                      const char *url, const char *rest)
@@ -330,7 +331,7 @@ static enum MHD_Result http_function(struct server *s,
 /* The SignalR extension's webhook: the service's upstream calls. The
  * system key in ?code= is accepted and not checked (as with Core Tools,
  * no keys are enforced locally). */
-static enum MHD_Result signalr_webhook(struct server *s,
+static enum MHD_Result signalr_webhook(struct front *s,
                                        struct MHD_Connection *con,
                                        struct req *rq, const char *method,
                                        const char *url)
@@ -358,7 +359,7 @@ static enum MHD_Result signalr_webhook(struct server *s,
     return r;
 }
 
-static enum MHD_Result route_request(struct server *s,
+static enum MHD_Result route_request(struct front *s,
                                      struct MHD_Connection *con,
                                      struct req *rq, const char *method,
                                      const char *url)
@@ -407,7 +408,7 @@ static enum MHD_Result route_request(struct server *s,
 
 static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
 {
-    struct server *s = cls;
+    struct front *s = cls;
     (void)con;
     struct req *rq = xcalloc(1, sizeof *rq);
     rq->s = s;
@@ -424,7 +425,7 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
 static void completed_cb(void *cls, struct MHD_Connection *con,
                          void **req_cls, enum MHD_RequestTerminationCode toe)
 {
-    struct server *s = cls;
+    struct front *s = cls;
     struct req *rq = *req_cls;
     (void)con;
     (void)toe;
@@ -448,7 +449,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
                                  const char *version, const char *upload,
                                  size_t *upload_size, void **req_cls)
 {
-    struct server *s = cls;
+    struct front *s = cls;
     struct req *rq = *req_cls;
     (void)version;
     if (rq->refused) {
@@ -493,7 +494,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
     return route_request(s, con, rq, method, url);
 }
 
-struct server *server_start(const struct app *app, struct dispatch *d,
+struct front *front_start(const struct app *app, struct dispatch *d,
                             const char *bind, int port, char *err,
                             size_t errlen)
 {
@@ -507,7 +508,7 @@ struct server *server_start(const struct app *app, struct dispatch *d,
     }
     if (ls.note[0])
         log_info("%s", ls.note);
-    struct server *s = xcalloc(1, sizeof *s);
+    struct front *s = xcalloc(1, sizeof *s);
     s->app = app;
     s->d = d;
     s->port = ls.port;
@@ -527,7 +528,7 @@ struct server *server_start(const struct app *app, struct dispatch *d,
             snprintf(err, errlen, "libmicrohttpd cannot start on %s:%d",
                      ls.host[i], ls.port);
             listen_close(&ls);
-            server_stop(s, 0);
+            front_stop(s, 0);
             return NULL;
         }
         ls.fd[i] = -1; /* the daemon's now */
@@ -538,22 +539,22 @@ struct server *server_start(const struct app *app, struct dispatch *d,
     return s;
 }
 
-int server_port(const struct server *s)
+int front_port(const struct front *s)
 {
     return s->port;
 }
 
-size_t server_hosts(const struct server *s)
+size_t front_hosts(const struct front *s)
 {
     return s->nmhd;
 }
 
-const char *server_host(const struct server *s, size_t i)
+const char *front_host(const struct front *s, size_t i)
 {
     return s->host[i];
 }
 
-void server_stop(struct server *s, long drain_ms)
+void front_stop(struct front *s, long drain_ms)
 {
     struct timespec ts;
     if (!s)
@@ -564,13 +565,7 @@ void server_stop(struct server *s, long drain_ms)
     MHD_socket fds[LISTEN_MAX];
     for (size_t i = 0; i < s->nmhd; i++)
         fds[i] = MHD_quiesce_daemon(s->mhd[i]);
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += drain_ms / 1000;
-    ts.tv_nsec += (drain_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    clock_deadline(&ts, drain_ms);
     pthread_mutex_lock(&s->lock);
     while (s->inflight > 0)
         if (pthread_cond_timedwait(&s->cond, &s->lock, &ts) != 0)

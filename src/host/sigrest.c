@@ -1,5 +1,5 @@
-/* rest.c - SignalR REST calls with libcurl (see rest.h). */
-#include "rest.h"
+/* sigrest.c - SignalR REST calls with libcurl (see sigrest.h). */
+#include "sigrest.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -14,10 +14,11 @@
 #include "host/payload.h"
 #include "proto/token.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-#define REST_USER_AGENT                                                      \
+#define SIGREST_USER_AGENT                                                   \
     "Microsoft.Azure.WebJobs.Extensions.SignalRService/1.14.0 (func-local; " \
     "Linux) [func=custom]"
 
@@ -39,18 +40,18 @@ static void make_name(void)
     snprintf(server_name, sizeof server_name, "%s_%s", host, hex);
 }
 
-const char *rest_server_name(void)
+const char *sigrest_server_name(void)
 {
     pthread_once(&name_once, make_name);
     return server_name;
 }
 
-char *rest_token(const struct connstr *cs, const char *path, long now)
+char *sigrest_token(const struct connstr *cs, const char *path, long now)
 {
     char *aud = xasprintf("%s%s", cs->aud_base, path[0] == '/' ? path + 1
                                                                : path);
     char *tok = NULL;
-    if (token_mint(cs->access_key, aud, "nameid", rest_server_name(), now,
+    if (token_mint(cs->access_key, aud, "nameid", sigrest_server_name(), now,
                    TOKEN_LIFETIME_S, &tok) < 0)
         tok = NULL;
     free(aud);
@@ -102,7 +103,7 @@ static const char *exception_name(long status)
     }
 }
 
-int rest_call(struct curlpool *pool, const struct connstr *cs,
+int sigrest_call(struct curlpool *pool, const struct connstr *cs,
               const struct sigout_call *call, long timeout_ms, long *status,
               char *err, size_t errlen)
 {
@@ -119,7 +120,7 @@ int rest_call(struct curlpool *pool, const struct connstr *cs,
     if (status)
         *status = 0;
     url = xasprintf("%s%s", cs->server_base, call->path);
-    tok = rest_token(cs, call->path, (long)time(NULL));
+    tok = sigrest_token(cs, call->path, clock_wall_s());
     if (!tok) {
         snprintf(err, errlen, "%s %s: cannot sign the REST token",
                  call->method, call->path);
@@ -133,7 +134,7 @@ int rest_call(struct curlpool *pool, const struct connstr *cs,
         goto out;
     }
     hdrs = curl_slist_append(hdrs, auth);
-    hdrs = curl_slist_append(hdrs, "Asrs-User-Agent: " REST_USER_AGENT);
+    hdrs = curl_slist_append(hdrs, "Asrs-User-Agent: " SIGREST_USER_AGENT);
     hdrs = curl_slist_append(hdrs, "Expect:");
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
