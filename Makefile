@@ -139,7 +139,7 @@ bench: deps-check
 
 .PHONY: format
 format:
-	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h')
+	@scripts/format.sh
 
 .PHONY: clean
 clean:

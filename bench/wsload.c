@@ -72,8 +72,8 @@
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define MAX_STAGES 8
-#define MAX_SETUP 128           /* clients between negotiate and {} at once */
-#define CURL_HOST_CONNS 16      /* pooled keep-alive connections per host */
+#define MAX_SETUP 128            /* clients between negotiate and {} at once */
+#define CURL_HOST_CONNS 16       /* pooled keep-alive connections per host */
 #define PING_EVERY_US 15000000LL /* the JS client's keep-alive interval */
 #define BCAST_TIMEOUT_US 10000000LL
 #define CONNECT_TIMEOUT_US 120000000LL
@@ -88,7 +88,13 @@ struct watch {
 };
 
 enum cstate {
-    C_IDLE, C_APPNEG, C_NEG, C_CONNECTING, C_UPGRADE, C_HANDSHAKE, C_OPEN,
+    C_IDLE,
+    C_APPNEG,
+    C_NEG,
+    C_CONNECTING,
+    C_UPGRADE,
+    C_HANDSHAKE,
+    C_OPEN,
     C_DEAD
 };
 
@@ -103,7 +109,7 @@ struct client {
     struct buf in; /* the HTTP upgrade response */
     char *pending; /* bytes read past the upgrade response */
     size_t pending_len, pending_off;
-    char key[32];  /* Sec-WebSocket-Key */
+    char key[32]; /* Sec-WebSocket-Key */
     wslay_event_context_ptr ws;
     const char *doom; /* set inside wslay callbacks, acted on after them */
     int drained;      /* a short read emptied the socket this wake-up */
@@ -475,8 +481,7 @@ static void client_connect(struct client *c)
     watch_set(L, c->fd, &c->w, EPOLLOUT, &c->evmask);
 }
 
-static void negotiated(struct load *L, struct xfer *x, CURLcode rc,
-                       long status)
+static void negotiated(struct load *L, struct xfer *x, CURLcode rc, long status)
 {
     struct client *c = x->c;
     struct json_object *o = NULL;
@@ -615,8 +620,8 @@ static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
 }
 
 /* Masks need not be secret here, only present: a cheap xorshift. */
-static int ws_genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf,
-                         size_t len, void *user)
+static int ws_genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
+                         void *user)
 {
     struct client *c = user;
     uint64_t *s = &c->L->rng;
@@ -707,8 +712,7 @@ static void on_record(struct client *c, const char *p, size_t n)
 }
 
 static void ws_msg_cb(wslay_event_context_ptr ctx,
-                      const struct wslay_event_on_msg_recv_arg *arg,
-                      void *user)
+                      const struct wslay_event_on_msg_recv_arg *arg, void *user)
 {
     struct client *c = user;
     if (arg->opcode == WSLAY_CONNECTION_CLOSE) {
@@ -915,10 +919,10 @@ static void loop_once(struct load *L, int max_ms)
         struct watch *w = evs[i].data.ptr;
         if (w->kind == WATCH_CURL) {
             struct curl_sock *cs = (struct curl_sock *)w;
-            int fl = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
-                     (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
-                     (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR
-                                                            : 0);
+            int fl =
+                (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
             curl_multi_socket_action(L->multi, cs->fd, fl, &running);
         } else {
             client_event((struct client *)w, evs[i].events);
@@ -1030,8 +1034,8 @@ static struct json_object *latency_phase(struct load *L)
 static struct json_object *throughput_phase(struct load *L)
 {
     struct samples lat = {0};
-    fprintf(stderr, "wsload[%s]: throughput for %.1f s, window %d\n",
-            L->label, L->throughput_s, L->window);
+    fprintf(stderr, "wsload[%s]: throughput for %.1f s, window %d\n", L->label,
+            L->throughput_s, L->window);
     L->lat = &lat;
     long long d0 = L->delivered;
     size_t b0 = L->nbc;
@@ -1087,8 +1091,7 @@ static struct json_object *run_stage(struct load *L, long target)
     struct json_object *st = json_object_new_object();
     long dropped0 = L->dropped;
     long long t0 = now_us();
-    fprintf(stderr, "wsload[%s]: connecting %ld clients\n", L->label,
-            target);
+    fprintf(stderr, "wsload[%s]: connecting %ld clients\n", L->label, target);
     grow(L, target);
     json_object_object_add(st, "clients", json_object_new_int64(target));
     json_object_object_add(st, "connected", json_object_new_int64(L->open));
@@ -1101,17 +1104,16 @@ static struct json_object *run_stage(struct load *L, long target)
     long long settle = now_us();
     while (now_us() - settle < 500000)
         loop_once(L, 50);
-    json_object_object_add(
-        st, "rss_kb", json_object_new_int64(L->pid ? rss_kb(L->pid) : -1));
+    json_object_object_add(st, "rss_kb",
+                           json_object_new_int64(L->pid ? rss_kb(L->pid) : -1));
     json_object_object_add(st, "latency", latency_phase(L));
     if (L->throughput_s > 0)
         json_object_object_add(st, "throughput", throughput_phase(L));
     json_object_object_add(st, "held", json_object_new_int64(L->open));
     json_object_object_add(st, "dropped",
                            json_object_new_int64(L->dropped - dropped0));
-    json_object_object_add(
-        st, "rss_kb_after",
-        json_object_new_int64(L->pid ? rss_kb(L->pid) : -1));
+    json_object_object_add(st, "rss_kb_after",
+                           json_object_new_int64(L->pid ? rss_kb(L->pid) : -1));
     return st;
 }
 
@@ -1198,14 +1200,13 @@ static void service_setup(struct load *L)
     char *raud = xasprintf(
         "http://localhost/api/hubs/%s/:send?api-version=2022-06-01", hub);
     long now = (long)time(NULL);
-    if (token_mint(L->key, caud, NULL, NULL, now, 3600, &L->client_token) <
-            0 ||
+    if (token_mint(L->key, caud, NULL, NULL, now, 3600, &L->client_token) < 0 ||
         token_mint(L->key, raud, NULL, NULL, now, 3600, &L->rest_token) < 0) {
         fputs("wsload: cannot mint tokens\n", stderr);
         exit(1);
     }
-    L->neg_url = xasprintf("%s/client/negotiate?hub=%s&negotiateVersion=1",
-                           L->url, hub);
+    L->neg_url =
+        xasprintf("%s/client/negotiate?hub=%s&negotiateVersion=1", L->url, hub);
     L->post_url =
         xasprintf("%s/api/hubs/%s/:send?api-version=2022-06-01", L->url, hub);
     char *cu = xasprintf("%s/client/?hub=%s", L->url, hub);
@@ -1219,11 +1220,14 @@ static void service_setup(struct load *L)
 
 int main(int argc, char **argv)
 {
-    struct load L = {
-        .mode = "service", .hub = "bench", .label = "wsload",
-        .key = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH",
-        .broadcasts = 20, .window = 8, .throughput_s = 3,
-        .curl_timeout_ms = -1};
+    struct load L = {.mode = "service",
+                     .hub = "bench",
+                     .label = "wsload",
+                     .key = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH",
+                     .broadcasts = 20,
+                     .window = 8,
+                     .throughput_s = 3,
+                     .curl_timeout_ms = -1};
     parse_args(&L, argc, argv);
     long max = 0;
     for (int i = 0; i < L.nstages; i++)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Check that src/ has no include circle (scripts/include-graph.sh), run every
+# Check that src/ has no include circle (scripts/include-graph.sh) and every C
+# file is in the pinned style (scripts/format.sh --check), run every
 # Check runner, then the Node end-to-end tests, then tests/self_contained.sh.
 # Used by `make test` (and so by CI). BUILD=build-san selects the sanitizer
 # build.
@@ -12,6 +13,8 @@ export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60}
 status=0
 echo "== include graph"
 scripts/include-graph.sh || status=1
+echo "== format (pinned clang-format 14)"
+scripts/format.sh --check || status=1
 for r in "$B"/tests/check_*; do
   [ -x "$r" ] || continue
   echo "== $(basename "$r")"

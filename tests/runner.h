@@ -17,11 +17,11 @@ typedef Suite *(*suite_fn)(void);
 
 int runner_main(const suite_fn *suites, size_t n);
 
-#define RUNNER_MAIN(...)                                                     \
-    int main(void)                                                           \
-    {                                                                        \
-        static const suite_fn suites[] = {__VA_ARGS__};                      \
-        return runner_main(suites, sizeof suites / sizeof suites[0]);        \
+#define RUNNER_MAIN(...)                                                       \
+    int main(void)                                                             \
+    {                                                                          \
+        static const suite_fn suites[] = {__VA_ARGS__};                        \
+        return runner_main(suites, sizeof suites / sizeof suites[0]);          \
     }
 
 /* The repository's test data folder, tests/vectors (see its README.md),

@@ -13,15 +13,18 @@
 
 #include <microhttpd.h>
 
-static const char reply[] =
-    "{\"Outputs\":{},\"Logs\":[],\"ReturnValue\":null}";
+static const char reply[] = "{\"Outputs\":{},\"Logs\":[],\"ReturnValue\":null}";
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
                                   size_t *upload_size, void **req_cls)
 {
-    (void)cls; (void)url; (void)method; (void)version; (void)upload;
+    (void)cls;
+    (void)url;
+    (void)method;
+    (void)version;
+    (void)upload;
     if (!*req_cls) {
         *req_cls = (void *)1;
         return MHD_YES;
@@ -44,7 +47,8 @@ int main(void)
     if (!p)
         return 1;
     struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((unsigned short)strtol(p, NULL, 10))};
+                             .sin_port =
+                                 htons((unsigned short)strtol(p, NULL, 10))};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     struct MHD_Daemon *d = MHD_start_daemon(

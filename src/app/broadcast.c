@@ -17,7 +17,7 @@
 #define DEFAULT_TARGET "newNotification"
 #define MAX_TARGET 256
 
-static const char *const fields[] = {"message", "target", "userId",
+static const char *const fields[] = {"message",   "target",       "userId",
                                      "groupName", "connectionId", NULL};
 
 /* The recipients, in the binding's own priority order. */
@@ -46,8 +46,7 @@ static azf_status broadcast(azf_inv *inv)
         size_t n = v && json_object_is_type(v, json_type_string)
                        ? (size_t)json_object_get_string_len(v)
                        : 0;
-        if (n == 0 || n > MAX_TARGET ||
-            strlen(json_object_get_string(v)) != n)
+        if (n == 0 || n > MAX_TARGET || strlen(json_object_get_string(v)) != n)
             return azf_reply_error(
                 inv, 400, "field 'target' must be a string of 1-%d characters",
                 MAX_TARGET);

@@ -48,8 +48,7 @@ static bool arity(azf_inv *inv, size_t n, const char *usage)
     size_t got = json_object_array_length(azf_signalr_arguments(inv));
     if (got == n)
         return true;
-    azf_fail(inv, "%s takes %s (got %zu arguments)", azf_name(inv), usage,
-             got);
+    azf_fail(inv, "%s takes %s (got %zu arguments)", azf_name(inv), usage, got);
     return false;
 }
 
@@ -57,17 +56,17 @@ static azf_status membership(azf_inv *inv, const char *action)
 {
     if (!arity(inv, 1, "one argument, the group's name"))
         return AZF_FAILED;
-    const char *group = string_arg(inv, 0, "the group's name",
-                                   names_check_group);
+    const char *group =
+        string_arg(inv, 0, "the group's name", names_check_group);
     if (!group)
         return AZF_FAILED;
     const char *user = azf_signalr_user_id(inv);
     const char *conn = azf_signalr_connection_id(inv);
-    azf_group(inv, &(struct azf_group_action){
-                       .action = action,
-                       .group_name = group,
-                       .user_id = user,
-                       .connection_id = user ? NULL : conn});
+    azf_group(inv,
+              &(struct azf_group_action){.action = action,
+                                         .group_name = group,
+                                         .user_id = user,
+                                         .connection_id = user ? NULL : conn});
     struct json_object *ack = json_object_new_object();
     json_object_object_add(ack, "ok", json_object_new_boolean(1));
     json_object_object_add(ack, "action", json_object_new_string(action));
@@ -93,21 +92,22 @@ static azf_status leave_group(azf_inv *inv)
 /* newNotification {from, message} to one user or one group. */
 static azf_status send_to(azf_inv *inv, int to_user)
 {
-    if (!arity(inv, 2, to_user ? "two arguments, the user id and the message"
-                               : "two arguments, the group and the message"))
+    if (!arity(inv, 2,
+               to_user ? "two arguments, the user id and the message"
+                       : "two arguments, the group and the message"))
         return AZF_FAILED;
-    const char *to = to_user ? string_arg(inv, 0, "the user id",
-                                          names_check_user)
-                             : string_arg(inv, 0, "the group's name",
-                                          names_check_group);
+    const char *to =
+        to_user ? string_arg(inv, 0, "the user id", names_check_user)
+                : string_arg(inv, 0, "the group's name", names_check_group);
     if (!to)
         return AZF_FAILED;
     struct json_object *message =
         json_object_array_get_idx(azf_signalr_arguments(inv), 1);
     size_t len = strlen(jsonx_compact(message));
     if (len > APP_MESSAGE_MAX)
-        return azf_fail(inv, "the message is %zu bytes of JSON, over the %d "
-                             "byte limit",
+        return azf_fail(inv,
+                        "the message is %zu bytes of JSON, over the %d "
+                        "byte limit",
                         len, APP_MESSAGE_MAX);
     struct json_object *note = json_object_new_object();
     json_object_object_add(note, "from",

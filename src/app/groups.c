@@ -28,27 +28,24 @@ static bool refused(azf_inv *inv, const char *canon, const char *group,
     char err[160];
     int remove_all = strcmp(canon, "removeAll") == 0;
     if (user && conn)
-        REFUSE( "fields 'userId' and 'connectionId' "
-                                         "are exclusive: give exactly one");
+        REFUSE("fields 'userId' and 'connectionId' "
+               "are exclusive: give exactly one");
     if (!user && !conn)
-        REFUSE(
-                               "missing field 'userId' or 'connectionId'");
+        REFUSE("missing field 'userId' or 'connectionId'");
     if (user && names_check_user(user, err, sizeof err) < 0)
-        REFUSE( "field 'userId': %s", err);
+        REFUSE("field 'userId': %s", err);
     if (conn && names_check_connection(conn, err, sizeof err) < 0)
-        REFUSE( "field 'connectionId': %s", err);
+        REFUSE("field 'connectionId': %s", err);
     if (remove_all && conn)
-        REFUSE(
-                               "action 'removeAll' needs 'userId': the "
-                               "binding cannot remove a connection from all "
-                               "groups");
+        REFUSE("action 'removeAll' needs 'userId': the "
+               "binding cannot remove a connection from all "
+               "groups");
     if (remove_all && group)
-        REFUSE(
-                               "action 'removeAll' takes no 'groupName'");
+        REFUSE("action 'removeAll' takes no 'groupName'");
     if (!remove_all && !group)
-        REFUSE( "missing field 'groupName'");
+        REFUSE("missing field 'groupName'");
     if (!remove_all && names_check_group(group, err, sizeof err) < 0)
-        REFUSE( "field 'groupName': %s", err);
+        REFUSE("field 'groupName': %s", err);
     return false;
 }
 

@@ -52,8 +52,8 @@ static int name_ok(const char *f)
     for (size_t i = 0; i < n; i++) {
         char c = f[i];
         int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                 (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                 c == '-' || c == '/';
+                 (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+                 c == '/';
         if (!ok)
             return 0;
         /* Each segment: not empty, not starting with '.'. */

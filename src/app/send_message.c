@@ -33,8 +33,9 @@ static azf_status send_message(azf_inv *inv)
     if (strlen(text) != len)
         return azf_fail(inv, "the message must not contain NUL");
     if (len > APP_MESSAGE_MAX)
-        return azf_fail(inv, "the message is %zu bytes, over the %d byte "
-                             "limit",
+        return azf_fail(inv,
+                        "the message is %zu bytes, over the %d byte "
+                        "limit",
                         len, APP_MESSAGE_MAX);
     if (strspn(text, " \t\r\n") == len)
         return azf_fail(inv, "the message is empty");

@@ -80,11 +80,10 @@ typedef azf_status (*azf_fn)(azf_inv *inv);
  * lives as long as the program) for trigger kind, from the function's own
  * C file; only before the program serves (AZF_FUNCTION runs before main).
  * One C function may be registered under several names. */
-#define AZF_FUNCTION(name, kind, fn)                                         \
-    __attribute__((constructor)) static void AZF_CAT(azf_reg_, __LINE__)(   \
-        void)                                                                \
-    {                                                                        \
-        azf_register(name, kind, fn);                                        \
+#define AZF_FUNCTION(name, kind, fn)                                           \
+    __attribute__((constructor)) static void AZF_CAT(azf_reg_, __LINE__)(void) \
+    {                                                                          \
+        azf_register(name, kind, fn);                                          \
     }
 #define AZF_CAT(a, b) AZF_CAT2(a, b)
 #define AZF_CAT2(a, b) a##b
@@ -118,13 +117,12 @@ const char *azf_body(azf_inv *inv, size_t *len);
  * (NULL-terminated; NULL allows any). NULL after answering the caller:
  * 400 when there is no body, it is not a JSON object or it holds a member
  * not allowed (named); 413 over 1 MB. */
-struct json_object *azf_body_object(azf_inv *inv,
-                                    const char *const *allowed);
+struct json_object *azf_body_object(azf_inv *inv, const char *const *allowed);
 /* An optional string member key of obj: *out is its value or NULL when
  * absent. false after answering 400 when it is not a string or holds a
  * NUL. */
-bool azf_field_string(azf_inv *inv, struct json_object *obj,
-                      const char *key, const char **out);
+bool azf_field_string(azf_inv *inv, struct json_object *obj, const char *key,
+                      const char **out);
 
 /* --- other triggers, inputs and metadata --------------------------------- */
 

@@ -112,8 +112,7 @@ void catalog_free(struct catalog *c)
     c->n = 0;
 }
 
-const struct catalog_fn *catalog_find(const struct catalog *c,
-                                      const char *name)
+const struct catalog_fn *catalog_find(const struct catalog *c, const char *name)
 {
     for (size_t i = 0; i < c->n; i++)
         if (strcmp(c->fns[i].name, name) == 0)
@@ -125,8 +124,7 @@ const struct catalog_fn *catalog_find(const struct catalog *c,
 }
 
 const struct catalog_binding *catalog_output(const struct catalog_fn *fn,
-                                             const char *type,
-                                             const char *name,
+                                             const char *type, const char *name,
                                              size_t *count)
 {
     const struct catalog_binding *found = NULL;

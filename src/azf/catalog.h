@@ -49,8 +49,7 @@ const struct catalog_fn *catalog_find(const struct catalog *c,
  * name is not NULL, this name. *count receives how many outputs of the
  * type there are (when count is not NULL). NULL when none matches. */
 const struct catalog_binding *catalog_output(const struct catalog_fn *fn,
-                                             const char *type,
-                                             const char *name,
+                                             const char *type, const char *name,
                                              size_t *count);
 
 #endif

@@ -58,8 +58,8 @@ static void match_registry(const struct dispatcher *d)
                      d->catalog.fns[i].name);
 }
 
-struct dispatcher *dispatcher_new(const struct dispatch_config *cfg,
-                                  char *err, size_t errlen)
+struct dispatcher *dispatcher_new(const struct dispatch_config *cfg, char *err,
+                                  size_t errlen)
 {
     struct dispatcher *d = xcalloc(1, sizeof *d);
     d->app_root = xstrdup(cfg->app_root);
@@ -113,8 +113,7 @@ static int check_trigger(const struct catalog_fn *fn, azf_kind kind,
         int ok = e && json_object_is_type(e, json_type_object);
         json_object_put(e);
         if (!ok)
-            return snprintf(why, n, "Data.%s is missing or not an event",
-                            name);
+            return snprintf(why, n, "Data.%s is missing or not an event", name);
         return 0;
     }
     case AZF_SIGNALR:
@@ -129,14 +128,13 @@ static int check_trigger(const struct catalog_fn *fn, azf_kind kind,
     if (fn->category && strcasecmp(fn->category, "messages") == 0) {
         struct json_object *a = jsonx_get_ci(t, "Arguments");
         if (!a || !json_object_is_type(a, json_type_array))
-            return snprintf(why, n,
-                            "Data.%s.Arguments is missing or not an array",
-                            name);
+            return snprintf(
+                why, n, "Data.%s.Arguments is missing or not an array", name);
     }
     if (fn->category && strcasecmp(fn->category, "connections") == 0) {
         const char *ev = jsonx_str(t, "Event");
-        if (!ev || (strcasecmp(ev, "connected") &&
-                    strcasecmp(ev, "disconnected")))
+        if (!ev ||
+            (strcasecmp(ev, "connected") && strcasecmp(ev, "disconnected")))
             return snprintf(why, n,
                             "Data.%s.Event must be connected or disconnected",
                             name);
@@ -296,8 +294,7 @@ char *dispatch(struct dispatcher *d, const char *name, const char *body,
     *status = 200;
     if (inv_encode(&inv, &sc->out) < 0) {
         *status = 500;
-        out = jsonx_error_text("the response is over %zu bytes",
-                               sc->out.max);
+        out = jsonx_error_text("the response is over %zu bytes", sc->out.max);
         log_error("%s: %s", fn->name, out);
         goto done;
     }

@@ -27,8 +27,8 @@ struct dispatcher;
 /* Read the app's function.json files and match them with the registered
  * functions (mismatches are logged: the host would not start those either).
  * NULL with err when the app folder cannot be read. */
-struct dispatcher *dispatcher_new(const struct dispatch_config *cfg,
-                                  char *err, size_t errlen);
+struct dispatcher *dispatcher_new(const struct dispatch_config *cfg, char *err,
+                                  size_t errlen);
 void dispatcher_free(struct dispatcher *d);
 
 /* Run function name on the envelope body[0..len). *status gets the HTTP

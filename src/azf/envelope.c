@@ -46,11 +46,11 @@ struct envelope {
     struct arena arena;
     /* The parse in progress. */
     yajl_handle h;
-    size_t prev;                        /* end of the previous token */
-    int depth;                          /* containers open */
-    int pending;                        /* member awaiting its value */
-    int open[LIMIT_JSON_DEPTH + 1];     /* member each container is */
-    int parent[LIMIT_JSON_DEPTH + 1];   /* whose members its keys are */
+    size_t prev;                      /* end of the previous token */
+    int depth;                        /* containers open */
+    int pending;                      /* member awaiting its value */
+    int open[LIMIT_JSON_DEPTH + 1];   /* member each container is */
+    int parent[LIMIT_JSON_DEPTH + 1]; /* whose members its keys are */
 };
 
 struct envelope *envelope_new(void)
@@ -307,8 +307,8 @@ static int tail_ok(struct envelope *e)
     return 1;
 }
 
-int envelope_parse(struct envelope *e, const char *body, size_t len,
-                   char *err, size_t errlen)
+int envelope_parse(struct envelope *e, const char *body, size_t len, char *err,
+                   size_t errlen)
 {
     envelope_reset(e);
     if (jsonx_check_text(body, len, err, errlen) < 0)
@@ -385,8 +385,8 @@ struct json_object *envelope_value(struct envelope *e, int m)
         char err[128];
         v->decoded = 1;
         /* The span was accepted as part of the whole: it parses. */
-        if (jsonx_parse(e->body + v->start, v->end - v->start, &v->value,
-                        err, sizeof err) < 0)
+        if (jsonx_parse(e->body + v->start, v->end - v->start, &v->value, err,
+                        sizeof err) < 0)
             v->value = NULL;
     }
     return v->value;

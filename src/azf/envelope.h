@@ -49,8 +49,8 @@ void envelope_free(struct envelope *e);
 
 /* Read body[0..len) (reset first). Returns 0, or -1 with the reason in
  * err. */
-int envelope_parse(struct envelope *e, const char *body, size_t len,
-                   char *err, size_t errlen);
+int envelope_parse(struct envelope *e, const char *body, size_t len, char *err,
+                   size_t errlen);
 /* Forget the records and everything decoded; keep the memory. */
 void envelope_reset(struct envelope *e);
 

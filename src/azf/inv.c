@@ -27,8 +27,8 @@
 #define LOG_MAX ((size_t)1 << 30)
 
 void inv_init(struct azf_inv *inv, const struct azf_context *ctx,
-              const struct catalog_fn *fn, azf_kind kind,
-              struct envelope *env, int data, const char *invocation_id)
+              const struct catalog_fn *fn, azf_kind kind, struct envelope *env,
+              int data, const char *invocation_id)
 {
     memset(inv, 0, sizeof *inv);
     inv->ctx = ctx;
@@ -121,9 +121,8 @@ static void misconfigured(struct azf_inv *inv, const char *what,
                           const char *name)
 {
     if (!inv->misconfigured)
-        azf_fail(inv, "%s%s%s%s (function.json of %s)", what,
-                 name ? " '" : "", name ? name : "", name ? "'" : "",
-                 inv->fn->name);
+        azf_fail(inv, "%s%s%s%s (function.json of %s)", what, name ? " '" : "",
+                 name ? name : "", name ? "'" : "", inv->fn->name);
     inv->misconfigured = 1;
 }
 
@@ -229,16 +228,16 @@ static const char *meant(const char *key, const char *const *allowed)
     return NULL;
 }
 
-struct json_object *azf_body_object(azf_inv *inv,
-                                    const char *const *allowed)
+struct json_object *azf_body_object(azf_inv *inv, const char *const *allowed)
 {
     size_t len = 0;
     char err[160];
     struct json_object *body = NULL;
     const char *s = azf_body(inv, &len);
     if (!s || len == 0) {
-        azf_reply_error(inv, 400, "request body is required: send JSON with "
-                                  "Content-Length");
+        azf_reply_error(inv, 400,
+                        "request body is required: send JSON with "
+                        "Content-Length");
         return NULL;
     }
     if (len > LIMIT_USER_BODY) {
@@ -399,7 +398,7 @@ const char *azf_event_id(azf_inv *inv)
 const char *azf_event_type(azf_inv *inv)
 {
     const char *t = jsonx_str(event(inv), "eventType"); /* Event Grid */
-    return t ? t : jsonx_str(event(inv), "type");        /* CloudEvents */
+    return t ? t : jsonx_str(event(inv), "type");       /* CloudEvents */
 }
 
 const char *azf_event_subject(azf_inv *inv)
@@ -460,8 +459,8 @@ static void set_header(azf_inv *inv, const char *name, const char *value)
             inv->headers[i].value = xstrdup(value);
             return;
         }
-    inv->headers = xrealloc(inv->headers,
-                            (inv->nheaders + 1) * sizeof *inv->headers);
+    inv->headers =
+        xrealloc(inv->headers, (inv->nheaders + 1) * sizeof *inv->headers);
     inv->headers[inv->nheaders++] =
         (struct inv_header){xstrdup(name), xstrdup(value)};
 }
@@ -528,8 +527,7 @@ void inv_finish(struct azf_inv *inv)
     const struct catalog_binding *b =
         catalog_output(inv->fn, "http", NULL, NULL);
     if (!b)
-        misconfigured(inv, "the function replied but has no http output",
-                      NULL);
+        misconfigured(inv, "the function replied but has no http output", NULL);
     else
         inv->reply_to = b->name;
 }
@@ -537,8 +535,7 @@ void inv_finish(struct azf_inv *inv)
 /* {"statusCode": status, "headers": {...}, "body": text} */
 static int encode_reply(const struct azf_inv *inv, struct buf *out)
 {
-    int rc = buf_printf(out, "{\"statusCode\":%d,\"headers\":{",
-                        inv->status);
+    int rc = buf_printf(out, "{\"statusCode\":%d,\"headers\":{", inv->status);
     for (size_t i = 0; i < inv->nheaders && rc == 0; i++) {
         const struct inv_header *h = &inv->headers[i];
         rc = (i ? buf_append(out, ",", 1) : 0) ||
@@ -598,8 +595,8 @@ static void add_item(azf_inv *inv, const char *name, struct json_object *item)
         if (strcmp(inv->outputs[i].name, name) == 0)
             o = &inv->outputs[i];
     if (!o) {
-        inv->outputs = xrealloc(inv->outputs,
-                                (inv->noutputs + 1) * sizeof *inv->outputs);
+        inv->outputs =
+            xrealloc(inv->outputs, (inv->noutputs + 1) * sizeof *inv->outputs);
         o = &inv->outputs[inv->noutputs++];
         o->name = name;
         o->items = json_object_new_array();
@@ -614,9 +611,9 @@ static const char *signalr_output(azf_inv *inv, const char *name)
     const struct catalog_binding *b =
         catalog_output(inv->fn, "signalR", name, &n);
     if (!b)
-        misconfigured(inv, name ? "no signalR output named"
-                                : "no signalR output binding",
-                      name);
+        misconfigured(
+            inv, name ? "no signalR output named" : "no signalR output binding",
+            name);
     else if (!name && n > 1)
         misconfigured(inv, "several signalR outputs: name one", NULL);
     else

@@ -53,12 +53,12 @@ struct azf_inv {
     size_t body_len;
     struct inv_header *headers;
     size_t nheaders;
-    const char *reply_to; /* its binding's name (inv_finish), or NULL */
+    const char *reply_to;       /* its binding's name (inv_finish), or NULL */
     struct inv_output *outputs; /* one per output binding written */
     size_t noutputs;
     struct json_object *ret;  /* ReturnValue, or NULL (null) */
     struct json_object *keep; /* decoded values handed out (an array) */
-    struct buf logs;  /* Logs: JSON strings separated by ',' */
+    struct buf logs;          /* Logs: JSON strings separated by ',' */
     struct buf lines; /* for stdout: per log call, '0' + level, message, NUL */
     const char *invocation_id;
     time_t now;
@@ -69,8 +69,8 @@ struct azf_inv {
 /* Start an invocation of fn on the envelope env, whose member Data is
  * data (its trigger checked by the caller). */
 void inv_init(struct azf_inv *inv, const struct azf_context *ctx,
-              const struct catalog_fn *fn, azf_kind kind,
-              struct envelope *env, int data, const char *invocation_id);
+              const struct catalog_fn *fn, azf_kind kind, struct envelope *env,
+              int data, const char *invocation_id);
 /* Find the HTTP reply's binding (its http output, or $return). */
 void inv_finish(struct azf_inv *inv);
 /* Append the response {"Outputs", "Logs", "ReturnValue"} to out: each

@@ -108,9 +108,9 @@ static int describe(FILE *out)
     }
     struct json_object *d = json_object_new_object();
     json_object_object_add(d, "functions", list);
-    fprintf(out, "%s\n", json_object_to_json_string_ext(
-                             d, JSON_C_TO_STRING_PRETTY |
-                                    JSON_C_TO_STRING_NOSLASHESCAPE));
+    fprintf(out, "%s\n",
+            json_object_to_json_string_ext(
+                d, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(d);
     return 0;
 }
@@ -171,8 +171,7 @@ int azf_main(int argc, char **argv, const struct azf_app *app)
 
     int fd = bind_loopback(port);
     if (fd < 0) {
-        log_error("cannot listen on 127.0.0.1:%d: %s%s", port,
-                  strerror(errno),
+        log_error("cannot listen on 127.0.0.1:%d: %s%s", port, strerror(errno),
                   errno == EADDRINUSE ? " (port is already in use)" : "");
         return 2;
     }

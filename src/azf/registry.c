@@ -19,8 +19,7 @@ static int frozen; /* serving: the table is read by worker threads */
 void azf_register(const char *name, azf_kind kind, azf_fn fn)
 {
     if (frozen) {
-        fprintf(stderr, "azf: function '%s' registered while serving\n",
-                name);
+        fprintf(stderr, "azf: function '%s' registered while serving\n", name);
         abort();
     }
     for (size_t i = 0; i < nentries; i++)

@@ -96,8 +96,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         r->refused = atomic_load(&s->stopping);
         if (!r->refused)
             atomic_fetch_add(&s->inflight, 1);
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     "Content-Length");
+        const char *cl =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > LIMIT_INVOKE_BODY)
             r->too_large = 1;
         return MHD_YES;
@@ -116,18 +116,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         log_warn("%s: invocation body over %u bytes refused", url,
                  LIMIT_INVOKE_BODY);
         return reply(c, 413, "application/json",
-                     error_body("invocation body is over %s bytes",
-                                "4194304"));
+                     error_body("invocation body is over %s bytes", "4194304"));
     }
     if (strcmp(method, "POST") != 0) {
         log_warn("%s %s: method not allowed", method, url);
         return reply(c, 405, "application/json",
                      error_body("method %s not allowed: invocations are "
-                                "POST /{function}", method));
+                                "POST /{function}",
+                                method));
     }
     const char *name = url[0] == '/' ? url + 1 : url;
-    const char *id = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                 INVOKE_HDR_ID);
+    const char *id =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, INVOKE_HDR_ID);
     int status = 500;
     char *out = dispatch(s->dispatcher, name, buf_cstr(&r->body), r->body.len,
                          id, &status);
@@ -157,8 +157,8 @@ struct server *server_start(const struct server_config *cfg, char *err,
     atomic_init(&s->inflight, 0);
     atomic_init(&s->stopping, 0);
     s->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, 0,
-        NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, 0, NULL,
+        NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads ? cfg->threads : 1,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,

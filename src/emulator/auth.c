@@ -32,16 +32,17 @@ static char *token_of(struct MHD_Connection *mc)
 }
 
 int auth_check(const struct auth_keys *k, struct MHD_Connection *mc,
-               const char *path, const char *hub,
-               struct token_claims *claims, char *err, size_t errlen)
+               const char *path, const char *hub, struct token_claims *claims,
+               char *err, size_t errlen)
 {
     char *tok = token_of(mc);
     char *sh = NULL;
     int rc = -1;
     memset(claims, 0, sizeof *claims);
     if (!tok || !*tok) {
-        snprintf(err, errlen, "missing access token (Authorization: Bearer "
-                              "or access_token)");
+        snprintf(err, errlen,
+                 "missing access token (Authorization: Bearer "
+                 "or access_token)");
         goto out;
     }
     if (strlen(tok) > LIMIT_TOKEN_LEN) {
@@ -50,8 +51,8 @@ int auth_check(const struct auth_keys *k, struct MHD_Connection *mc,
         goto out;
     }
     char why[200];
-    if (token_verify(tok, k->keys, k->n, clock_wall_s(),
-                     LIMIT_TOKEN_SKEW_S, claims, why, sizeof why) < 0) {
+    if (token_verify(tok, k->keys, k->n, clock_wall_s(), LIMIT_TOKEN_SKEW_S,
+                     claims, why, sizeof why) < 0) {
         snprintf(err, errlen, "invalid access token: %s", why);
         goto out;
     }
@@ -61,15 +62,15 @@ int auth_check(const struct auth_keys *k, struct MHD_Connection *mc,
      * tokens minted from it name localhost whatever address the client
      * used to reach us: the loopback names are accepted as well. */
     static const char *const loopback[] = {"http://localhost",
-                                           "http://127.0.0.1",
-                                           "http://[::1]"};
+                                           "http://127.0.0.1", "http://[::1]"};
     int ok = token_aud_match(claims->aud, sh, path, hub);
     for (size_t i = 0; !ok && i < sizeof loopback / sizeof loopback[0]; i++)
         ok = token_aud_match(claims->aud, loopback[i], path, hub);
     if (!ok) {
         token_claims_release(claims);
-        snprintf(err, errlen, "access token audience does not match this "
-                              "request");
+        snprintf(err, errlen,
+                 "access token audience does not match this "
+                 "request");
         goto out;
     }
     rc = 0;

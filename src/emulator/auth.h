@@ -35,7 +35,7 @@ struct auth_keys {
  * fills *claims (release with token_claims_release), or -1 with a reason
  * in err. */
 int auth_check(const struct auth_keys *k, struct MHD_Connection *mc,
-               const char *path, const char *hub,
-               struct token_claims *claims, char *err, size_t errlen);
+               const char *path, const char *hub, struct token_claims *claims,
+               char *err, size_t errlen);
 
 #endif

@@ -121,14 +121,14 @@ static void on_upgrade(void *cls, struct MHD_Connection *mc, void *req_cls,
 static enum MHD_Result websocket(struct client_env *e, struct http_req *r,
                                  struct conn *c)
 {
-    const char *key =
-        MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Sec-WebSocket-Key");
+    const char *key = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
+                                                  "Sec-WebSocket-Key");
     const char *ver = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
                                                   "Sec-WebSocket-Version");
     char accept[32];
     if (!ver || strcmp(ver, "13") != 0)
         return http_reply_error(r, 400, NULL,
-                                  "Sec-WebSocket-Version must be 13");
+                                "Sec-WebSocket-Version must be 13");
     if (ws_accept_key(key, accept, sizeof accept) < 0)
         return http_reply_error(r, 400, NULL, "bad Sec-WebSocket-Key");
     struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgrade, e);
@@ -221,8 +221,8 @@ static enum MHD_Result long_poll(struct client_env *e, struct http_req *r,
     }
     if (c->transport != CONN_LP)
         return http_reply_error(r, 400, NULL,
-                                  "connection %s uses %s, not long polling",
-                                  c->id, conn_transport_name(c->transport));
+                                "connection %s uses %s, not long polling",
+                                c->id, conn_transport_name(c->transport));
     if (c->poll) {
         c->poll->superseded = 1;
         c->poll->conn = NULL;
@@ -239,12 +239,11 @@ static enum MHD_Result long_poll(struct client_env *e, struct http_req *r,
 static enum MHD_Result send_post(struct http_req *r, struct conn *c)
 {
     if (r->too_big)
-        return http_reply_error(r, 413, NULL,
-                                  "message over the 1 MB limit");
+        return http_reply_error(r, 413, NULL, "message over the 1 MB limit");
     if (c->transport != CONN_SSE && c->transport != CONN_LP)
         return http_reply_error(r, 400, NULL,
-                                  "POST is for SSE and long polling "
-                                  "connections");
+                                "POST is for SSE and long polling "
+                                "connections");
     conn_input(c, r->body.data ? r->body.data : "", r->body.len);
     return http_reply(r, 200, "text/plain", "", 0, NULL);
 }
@@ -281,8 +280,7 @@ static enum MHD_Result connect_req(struct client_env *e, struct http_req *r,
     enum MHD_Result ret;
     memset(&claims, 0, sizeof claims);
     if (!hub || !id) {
-        ret = http_reply_error(r, 400, NULL,
-                                 "connect needs ?hub= and ?id=");
+        ret = http_reply_error(r, 400, NULL, "connect needs ?hub= and ?id=");
         goto out;
     }
     struct conn *c = conn_by_token(e->conns, id);
@@ -305,9 +303,8 @@ static enum MHD_Result connect_req(struct client_env *e, struct http_req *r,
         if (c->state == CONN_NEGOTIATED)
             remember_client(r, c, &claims);
         if ((is_ws || is_sse) && c->state != CONN_NEGOTIATED) {
-            ret = http_reply_error(r, 409, NULL,
-                                     "connection %s already has a transport",
-                                     c->id);
+            ret = http_reply_error(
+                r, 409, NULL, "connection %s already has a transport", c->id);
         } else if (is_ws) {
             ret = websocket(e, r, c);
         } else if (is_sse) {
@@ -322,7 +319,7 @@ static enum MHD_Result connect_req(struct client_env *e, struct http_req *r,
         ret = http_reply(r, 202, NULL, "", 0, NULL);
     } else {
         ret = http_reply_error(r, 405, NULL, "method %s not allowed here",
-                                 method);
+                               method);
     }
 out:
     token_claims_release(&claims);

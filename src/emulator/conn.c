@@ -25,13 +25,13 @@ struct conns {
     struct registry *reg;           /* borrowed: the hubs */
     const struct conn_hooks *hooks; /* borrowed, may be NULL */
     void *hooks_arg;                /* given to every hook */
-    struct strmap *by_token; /* connectionToken -> struct conn (owned) */
-    struct conn *all;        /* every live conn, for the timer sweep */
-    struct conn *reap;       /* conns ended this turn, freed after it */
-    struct conn **dirty;     /* WebSockets with frames queued this turn */
+    struct strmap *by_token;        /* connectionToken -> struct conn (owned) */
+    struct conn *all;               /* every live conn, for the timer sweep */
+    struct conn *reap;              /* conns ended this turn, freed after it */
+    struct conn **dirty; /* WebSockets with frames queued this turn */
     size_t ndirty, dirty_cap;
-    struct msg *ping_frame;  /* shared WebSocket frame of {"type":6} */
-    int stopping;            /* conns_stop ran: no error kept for upstream */
+    struct msg *ping_frame; /* shared WebSocket frame of {"type":6} */
+    int stopping;           /* conns_stop ran: no error kept for upstream */
 };
 
 static const char PING[] = "{\"type\":6}" HUBPROTO_RS_STR;
@@ -57,8 +57,7 @@ void conns_free(struct conns *t)
     free(t);
 }
 
-void conns_set_hooks(struct conns *t, const struct conn_hooks *hooks,
-                     void *arg)
+void conns_set_hooks(struct conns *t, const struct conn_hooks *hooks, void *arg)
 {
     t->hooks = hooks;
     t->hooks_arg = arg;
@@ -211,8 +210,8 @@ static int attach(struct conn *c, enum conn_transport t)
     return 0;
 }
 
-int conn_attach_ws(struct conn *c, int fd, const char *extra,
-                   size_t extra_len, struct MHD_UpgradeResponseHandle *urh)
+int conn_attach_ws(struct conn *c, int fd, const char *extra, size_t extra_len,
+                   struct MHD_UpgradeResponseHandle *urh)
 {
     if (attach(c, CONN_WS) < 0)
         return -1;
@@ -225,7 +224,8 @@ int conn_attach_ws(struct conn *c, int fd, const char *extra,
     int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (nfd < 0) {
         log_warn("dup of a WebSocket failed (%s): libmicrohttpd keeps it "
-                 "id=%s", strerror(errno), c->id);
+                 "id=%s",
+                 strerror(errno), c->id);
         c->urh = urh;
         nfd = fd;
     }
@@ -307,7 +307,8 @@ static int send_raw(struct conn *c, const char *rec, size_t n,
     case CONN_SSE:
         /* SSE framing (ASP.NET Core ServerSentEventsMessageFormatter):
          * records never hold raw newlines, so one data line. */
-        if (buf_puts(&c->out, "data: ") < 0 || buf_append(&c->out, rec, n) < 0 ||
+        if (buf_puts(&c->out, "data: ") < 0 ||
+            buf_append(&c->out, rec, n) < 0 ||
             buf_puts(&c->out, "\r\n\r\n") < 0)
             rc = -1;
         conn_wake(c);
@@ -329,8 +330,7 @@ static int send_raw(struct conn *c, const char *rec, size_t n,
     return 0;
 }
 
-int conn_send(struct conn *c, const char *records, size_t n,
-              struct msg **frame)
+int conn_send(struct conn *c, const char *records, size_t n, struct msg **frame)
 {
     if (c->state != CONN_OPEN)
         return -1;
@@ -542,8 +542,8 @@ static void message(struct conn *c, const char *rec, size_t len)
             c->table->hooks->on_invocation(c->table->hooks_arg, c, &m, rec,
                                            len);
         else
-            log_debug("invocation ignored (no upstream) hub=%s id=%s",
-                      c->hub, c->id);
+            log_debug("invocation ignored (no upstream) hub=%s id=%s", c->hub,
+                      c->id);
         break;
     default:
         /* Completions, stream items, cancels, acks: consumed silently, as
@@ -593,13 +593,16 @@ void conns_sweep(struct conns *t)
             if (c->transport == CONN_LP) {
                 if (!c->poll && now - c->poll_end_ms > CONN_LP_MAX_GAP_MS)
                     conn_abort(c, "long polling client stopped polling");
-                else if (c->poll && now - c->poll->started_ms >= CONN_LP_HOLD_MS)
+                else if (c->poll &&
+                         now - c->poll->started_ms >= CONN_LP_HOLD_MS)
                     conn_wake(c);
                 break;
             }
             if (now - c->last_in_ms > LIMIT_CLIENT_TIMEOUT_MS) {
-                conn_close(c, "Server timeout elapsed without receiving a "
-                              "message from the client.", 0);
+                conn_close(c,
+                           "Server timeout elapsed without receiving a "
+                           "message from the client.",
+                           0);
                 break;
             }
             if (now - c->last_out_ms >= LIMIT_KEEPALIVE_MS) {

@@ -71,7 +71,7 @@ struct conn {
     int registered; /* in the hub's registry */
     int was_open;   /* passed the handshake once */
     int watching_out;
-    int dirty;      /* on the table's dirty list: frames queued this turn */
+    int dirty; /* on the table's dirty list: frames queued this turn */
     long long born_ms, attached_ms, last_in_ms, last_out_ms, closing_ms;
     struct hubproto_reader reader;
     /* WebSockets. watch.fd is our dup of the upgraded socket, owned here
@@ -88,9 +88,9 @@ struct conn {
     long long poll_end_ms;   /* LP: when the last poll was answered */
     /* upstream (upclient.h): what the X-ASRS-* headers say about this
      * connection, set at the connect request; owned, may be NULL */
-    char *claims;  /* X-ASRS-User-Claims */
-    char *query;   /* X-ASRS-Client-Query, without access_token */
-    char *error;   /* why the service closed it, for disconnected */
+    char *claims;      /* X-ASRS-User-Claims */
+    char *query;       /* X-ASRS-Client-Query, without access_token */
+    char *error;       /* why the service closed it, for disconnected */
     struct upconn *up; /* upclient.c's state; that module clears it */
     /* the table's lists */
     struct conn *prev, *next; /* every connection */
@@ -145,8 +145,8 @@ struct conn *conn_by_token(struct conns *t, const char *token);
  * at once (MHD_UPGRADE_ACTION_CLOSE), so neither fd nor urh is used after
  * it returns 0. Return 0, or -1 when already attached (then the caller
  * still owns urh). */
-int conn_attach_ws(struct conn *c, int fd, const char *extra,
-                   size_t extra_len, struct MHD_UpgradeResponseHandle *urh);
+int conn_attach_ws(struct conn *c, int fd, const char *extra, size_t extra_len,
+                   struct MHD_UpgradeResponseHandle *urh);
 int conn_attach_sse(struct conn *c, struct http_req *stream);
 int conn_attach_lp(struct conn *c);
 

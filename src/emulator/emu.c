@@ -63,8 +63,8 @@ int emu_start(struct emu *e, const struct emu_config *cfg)
     e->last_sweep_ms = e->loop.now_ms;
     if (loop_signals(&e->loop, on_signal, e) < 0)
         return -1;
-    e->http = http_start(&e->loop, cfg->bind, cfg->port, dispatch,
-                         request_done, e);
+    e->http =
+        http_start(&e->loop, cfg->bind, cfg->port, dispatch, request_done, e);
     if (!e->http)
         return -1;
     e->reg = registry_new();
@@ -99,8 +99,8 @@ int emu_run(struct emu *e)
             registry_expire(e->reg, clock_wall_s());
         }
         conns_reap(e->conns); /* flushes what the sweep queued first */
-        if (e->stopping && (!conns_live(e->conns) ||
-                            e->loop.now_ms > e->stop_deadline_ms))
+        if (e->stopping &&
+            (!conns_live(e->conns) || e->loop.now_ms > e->stop_deadline_ms))
             break;
     }
     /* Whatever is left ends now; let MHD finish the resumed requests. */

@@ -107,8 +107,7 @@ enum MHD_Result http_reply_json(struct http_req *r, unsigned status,
 }
 
 enum MHD_Result http_reply_error(struct http_req *r, unsigned status,
-                                 const char *error_code, const char *fmt,
-                                 ...)
+                                 const char *error_code, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -299,8 +298,7 @@ long long http_timeout(const struct http *h, long long bound)
         return 0;
     for (size_t i = 0; i < h->n; i++) {
         MHD_UNSIGNED_LONG_LONG mt = 0;
-        if (MHD_get_timeout(h->mhd[i], &mt) == MHD_YES &&
-            (long long)mt < bound)
+        if (MHD_get_timeout(h->mhd[i], &mt) == MHD_YES && (long long)mt < bound)
             bound = (long long)mt;
     }
     return bound;

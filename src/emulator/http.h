@@ -52,8 +52,7 @@ struct http_req {
 /* The request's final access-handler call (body complete, or a suspended
  * request resumed): answer it or suspend it. */
 typedef enum MHD_Result (*http_request_fn)(void *arg, struct http_req *r,
-                                           const char *url,
-                                           const char *method);
+                                           const char *url, const char *method);
 /* libmicrohttpd is done with r (answered, or the client went away). */
 typedef void (*http_done_fn)(void *arg, struct http_req *r);
 
@@ -100,8 +99,8 @@ enum MHD_Result http_reply(struct http_req *r, unsigned status,
 /* {"error":"<message>"[,"code":error_code]} with a log line (for an /api
  * request the message is kept in r->error for the caller's line). */
 enum MHD_Result http_reply_error(struct http_req *r, unsigned status,
-                                 const char *error_code, const char *fmt,
-                                 ...) __attribute__((format(printf, 4, 5)));
+                                 const char *error_code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* o serialized (borrowed). */
 enum MHD_Result http_reply_json(struct http_req *r, unsigned status,
                                 struct json_object *o);

@@ -37,8 +37,7 @@ size_t hub_conn_count(const struct hub *h);
  * The connection joins every group its user is in. id and user are copied;
  * conn is borrowed until hub_conn_remove. Returns 0, or -1 when the id is
  * already registered. */
-int hub_conn_add(struct hub *h, const char *id, const char *user,
-                 void *conn);
+int hub_conn_add(struct hub *h, const char *id, const char *user, void *conn);
 /* Forget a connection and its connection-level group memberships (its
  * user's memberships stay). No-op for an unknown id. */
 void hub_conn_remove(struct hub *h, const char *id);
@@ -63,8 +62,7 @@ void hub_user_groups_clear(struct hub *h, const char *user);
 
 /* 1 when the user is a member of group (by user membership, or one of
  * its connections is in it), else 0. */
-int hub_user_in_group(const struct hub *h, const char *user,
-                      const char *group);
+int hub_user_in_group(const struct hub *h, const char *user, const char *group);
 /* 1 when the user has at least one connection. */
 int hub_user_exists(const struct hub *h, const char *user);
 /* 1 when the group has at least one connection. */

@@ -37,7 +37,7 @@ struct loop_timer {
 
 struct loop {
     int epfd;
-    long long now_ms; /* monotonic, updated by loop_wait */
+    long long now_ms;      /* monotonic, updated by loop_wait */
     struct loop_watch sig; /* the signalfd, once loop_signals ran */
     void (*on_signal)(void *arg, int signo);
     void *sig_arg;
@@ -53,8 +53,7 @@ void loop_release(struct loop *l);
 /* SIGTERM and SIGINT (blocked, then read from a signalfd) call
  * fn(arg, signo) from loop_wait; SIGPIPE is ignored. Returns 0, or -1
  * after logging. */
-int loop_signals(struct loop *l, void (*fn)(void *arg, int signo),
-                 void *arg);
+int loop_signals(struct loop *l, void (*fn)(void *arg, int signo), void *arg);
 
 /* Watch w->fd for EPOLLIN, plus EPOLLOUT when want_out (add / change). */
 int loop_watch(struct loop *l, struct loop_watch *w, int want_out);

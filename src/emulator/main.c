@@ -82,8 +82,7 @@ static void raise_nofile(void)
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-            log_warn("cannot raise the descriptor limit: %s",
-                     strerror(errno));
+            log_warn("cannot raise the descriptor limit: %s", strerror(errno));
     }
 }
 
@@ -117,10 +116,9 @@ static int parse_args(int argc, char **argv, struct emu_config *cfg,
             cfg->bind = v;
             i++;
         } else if (strcmp(a, "--upstream") == 0 && v) {
-            const char *url = strcmp(v, "default") == 0 ? UPCONF_DEFAULT_URL
-                                                        : v;
-            if (upconf_add(&o->up, url, NULL, NULL, NULL, err, sizeof err) <
-                0)
+            const char *url =
+                strcmp(v, "default") == 0 ? UPCONF_DEFAULT_URL : v;
+            if (upconf_add(&o->up, url, NULL, NULL, NULL, err, sizeof err) < 0)
                 return log_error("--upstream: %s", err);
             i++;
         } else if (strcmp(a, "--settings") == 0 && v) {
@@ -133,8 +131,7 @@ static int parse_args(int argc, char **argv, struct emu_config *cfg,
             errno = 0;
             long t = strtol(v, &end, 10);
             if (errno || !*v || *end || t < 1 || t > 600000)
-                return log_error("--upstream-timeout-ms %s: want 1..600000",
-                                 v);
+                return log_error("--upstream-timeout-ms %s: want 1..600000", v);
             o->timeout_ms = t;
             i++;
         } else if (strcmp(a, "--access-key") == 0 && v) {
@@ -163,8 +160,7 @@ static void log_upstream(const struct upconf *up, const char *settings,
     for (size_t i = 0; i < up->n; i++) {
         char *u = upconf_loggable(up->t[i].url);
         log_info("upstream %s hub=%s category=%s event=%s timeout=%ldms", u,
-                 up->t[i].hub, up->t[i].category, up->t[i].event,
-                 timeout_ms);
+                 up->t[i].hub, up->t[i].category, up->t[i].event, timeout_ms);
         free(u);
     }
 }
@@ -187,8 +183,8 @@ int main(int argc, char **argv)
         log_set_level(LOG_DEBUG);
     raise_nofile();
     if (emu_start(&e, &cfg) < 0 ||
-        !(uc = upclient_start(&e.loop, e.conns, &e.cfg.keys, &o.up,
-                              o.settings, o.timeout_ms))) {
+        !(uc = upclient_start(&e.loop, e.conns, &e.cfg.keys, &o.up, o.settings,
+                              o.timeout_ms))) {
         emu_stop(&e);
         goto out;
     }

@@ -263,8 +263,7 @@ struct gather {
     const struct excluded *ex;
 };
 
-static void gather_one(void *conn, const char *id, const char *user,
-                       void *arg)
+static void gather_one(void *conn, const char *id, const char *user, void *arg)
 {
     struct gather *g = arg;
     if (g->ex && is_excluded(g->ex, id))
@@ -388,10 +387,9 @@ static enum MHD_Result list_group(struct http_req *r, struct hub *h,
         struct json_object *e = json_object_new_object();
         json_object_object_add(e, "connectionId",
                                json_object_new_string(g.v[i]->id));
-        json_object_object_add(e, "userId",
-                               g.v[i]->user
-                                   ? json_object_new_string(g.v[i]->user)
-                                   : NULL);
+        json_object_object_add(
+            e, "userId",
+            g.v[i]->user ? json_object_new_string(g.v[i]->user) : NULL);
         json_object_array_add(arr, e);
     }
     json_object_object_add(o, "value", arr);
@@ -414,8 +412,8 @@ static enum MHD_Result user_group_add(struct http_req *r, struct hub *h,
         if (errno || !*ttl_s || *end || ttl < 0 || ttl > 366L * 86400) {
             free(ttl_s);
             return http_reply_error(r, 400, NULL,
-                                      "ttl must be whole seconds, 0 to a "
-                                      "year");
+                                    "ttl must be whole seconds, 0 to a "
+                                    "year");
         }
         free(ttl_s);
         if (ttl == 0) {
@@ -445,7 +443,7 @@ static enum MHD_Result act(struct rest_env *e, struct http_req *r,
         if (ct && (strncasecmp(ct, "application/x-msgpack", 21) == 0 ||
                    strncasecmp(ct, "application/octet-stream", 24) == 0))
             return http_reply_error(r, 415, NULL,
-                                      "only JSON payloads are supported");
+                                    "only JSON payloads are supported");
     }
     char *app = http_req_query(r, "application");
     char *hubname = app ? xasprintf("%s_%s", app, rt->hub) : xstrdup(rt->hub);
@@ -575,7 +573,7 @@ enum MHD_Result rest_handle(struct rest_env *e, struct http_req *r,
     }
     if (r->too_big) {
         ret = http_reply_error(r, 413, NULL, "body over the %u-byte limit",
-                                 LIMIT_USER_BODY);
+                               LIMIT_USER_BODY);
         goto out;
     }
     if (check_names(r, &rt, err, sizeof err) < 0) {

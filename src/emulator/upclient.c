@@ -72,10 +72,10 @@ struct upclient {
     struct loop_timer reload;     /* checks the file once a second */
     long timeout_ms;
     CURLM *multi;
-    struct loop_timer timer;      /* libcurl's timeout, and the dead list */
-    long long curl_due_ms;        /* < 0: libcurl wants no timeout */
-    struct upsock *socks;         /* watched for libcurl */
-    struct upsock *dead;          /* removed this turn, freed by on_timer */
+    struct loop_timer timer; /* libcurl's timeout, and the dead list */
+    long long curl_due_ms;   /* < 0: libcurl wants no timeout */
+    struct upsock *socks;    /* watched for libcurl */
+    struct upsock *dead;     /* removed this turn, freed by on_timer */
     int stopping;
     /* every upconn with a call queued or in flight, for upclient_stop */
     struct upconn **live;
@@ -275,9 +275,9 @@ static void pump(struct upclient *uc, struct upconn *u)
     }
 }
 
-static void enqueue(struct upclient *uc, struct upconn *u,
-                    const char *category, const char *event,
-                    const char *invocation_id, char *body, size_t len)
+static void enqueue(struct upclient *uc, struct upconn *u, const char *category,
+                    const char *event, const char *invocation_id, char *body,
+                    size_t len)
 {
     struct upcall *k = xcalloc(1, sizeof *k);
     k->category = category;
@@ -592,8 +592,8 @@ static const struct conn_hooks hooks = {
 
 struct upclient *upclient_start(struct loop *l, struct conns *t,
                                 const struct auth_keys *keys,
-                                const struct upconf *conf,
-                                const char *settings, long timeout_ms)
+                                const struct upconf *conf, const char *settings,
+                                long timeout_ms)
 {
     struct upclient *uc = xcalloc(1, sizeof *uc);
     uc->loop = l;

@@ -69,8 +69,8 @@ struct upclient;
  * slot left (nothing is left registered then). */
 struct upclient *upclient_start(struct loop *l, struct conns *t,
                                 const struct auth_keys *keys,
-                                const struct upconf *conf,
-                                const char *settings, long timeout_ms);
+                                const struct upconf *conf, const char *settings,
+                                long timeout_ms);
 /* Take the hooks back, drop the calls still queued or in flight and
  * release everything; call after emu_run and before emu_stop (its timers
  * stay registered with a loop that no longer runs). NULL is a no-op. */

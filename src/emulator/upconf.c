@@ -149,13 +149,13 @@ out:
 /* settings.json as .NET configuration reads it: an optional UTF-8 BOM,
  * comments and trailing commas allowed, nothing but white space after the
  * value. */
-int upconf_load_json(struct upconf *c, const char *text, size_t len,
-                     char *err, size_t errlen)
+int upconf_load_json(struct upconf *c, const char *text, size_t len, char *err,
+                     size_t errlen)
 {
     struct json_object *root = NULL;
     char why[200];
-    if (jsonfile_parse(text, len, JSONFILE_LENIENT, &root, why,
-                       sizeof why) < 0) {
+    if (jsonfile_parse(text, len, JSONFILE_LENIENT, &root, why, sizeof why) <
+        0) {
         snprintf(err, errlen, "not valid JSON: %s", why);
         return -1;
     }

@@ -31,13 +31,13 @@ struct ws {
     wslay_event_context_ptr ctx;
     ws_message_fn on_message;
     void *owner;
-    struct buf extra;   /* bytes read by the HTTP layer, consumed first */
+    struct buf extra; /* bytes read by the HTTP layer, consumed first */
     size_t extra_off;
-    struct buf ctrl;    /* wslay_event's output of one send call */
-    struct qitem *q;    /* ring of queued frames */
+    struct buf ctrl; /* wslay_event's output of one send call */
+    struct qitem *q; /* ring of queued frames */
     size_t qcap, qhead, qcount;
-    size_t qoff;        /* bytes of the head frame already written */
-    size_t queued;      /* bytes not yet written */
+    size_t qoff;   /* bytes of the head frame already written */
+    size_t queued; /* bytes not yet written */
     int close_queued;
     int eof;
     int failed;

@@ -21,9 +21,8 @@ static const struct {
     const char *name;
     unsigned bit;
 } methods[] = {
-    {"GET", APP_M_GET},       {"POST", APP_M_POST},
-    {"PUT", APP_M_PUT},       {"DELETE", APP_M_DELETE},
-    {"PATCH", APP_M_PATCH},   {"HEAD", APP_M_HEAD},
+    {"GET", APP_M_GET},         {"POST", APP_M_POST},   {"PUT", APP_M_PUT},
+    {"DELETE", APP_M_DELETE},   {"PATCH", APP_M_PATCH}, {"HEAD", APP_M_HEAD},
     {"OPTIONS", APP_M_OPTIONS},
 };
 
@@ -72,8 +71,7 @@ static int load_json(const char *path, const char *label,
         return -1;
     }
     if (!*out || !json_object_is_type(*out, json_type_object)) {
-        snprintf(err, errlen, "%s: the top level must be a JSON object",
-                 label);
+        snprintf(err, errlen, "%s: the top level must be a JSON object", label);
         json_object_put(*out);
         *out = NULL;
         return -1;
@@ -122,27 +120,31 @@ static int load_host_json(struct app *app, char *err, size_t errlen)
     if (!ch)
         ch = jsonx_get_ci(root, "httpWorker");
     if (!ch) {
-        snprintf(err, errlen, "host.json: customHandler: missing (this "
-                              "host only runs custom-handler apps)");
+        snprintf(err, errlen,
+                 "host.json: customHandler: missing (this "
+                 "host only runs custom-handler apps)");
         goto out;
     }
     struct json_object *desc = jsonx_get_ci(ch, "description");
     if (!desc || !json_object_is_type(desc, json_type_object)) {
-        snprintf(err, errlen, "host.json: customHandler.description: "
-                              "missing (Missing worker Description.)");
+        snprintf(err, errlen,
+                 "host.json: customHandler.description: "
+                 "missing (Missing worker Description.)");
         goto out;
     }
     const char *exe = jsonx_str(desc, "defaultExecutablePath");
     if (!exe || !*exe) {
-        snprintf(err, errlen, "host.json: customHandler.description."
-                              "defaultExecutablePath: missing or empty");
+        snprintf(err, errlen,
+                 "host.json: customHandler.description."
+                 "defaultExecutablePath: missing or empty");
         goto out;
     }
     app->exe = xstrdup(exe);
     struct json_object *args = jsonx_get_ci(desc, "arguments");
     if (args && !json_object_is_type(args, json_type_array)) {
-        snprintf(err, errlen, "host.json: customHandler.description."
-                              "arguments: must be an array of strings");
+        snprintf(err, errlen,
+                 "host.json: customHandler.description."
+                 "arguments: must be an array of strings");
         goto out;
     }
     size_t na = args ? json_object_array_length(args) : 0;
@@ -150,8 +152,10 @@ static int load_host_json(struct app *app, char *err, size_t errlen)
     for (size_t i = 0; i < na; i++) {
         struct json_object *a = json_object_array_get_idx(args, i);
         if (!json_object_is_type(a, json_type_string)) {
-            snprintf(err, errlen, "host.json: customHandler.description."
-                                  "arguments[%zu]: must be a string", i);
+            snprintf(err, errlen,
+                     "host.json: customHandler.description."
+                     "arguments[%zu]: must be a string",
+                     i);
             goto out;
         }
         app->args[app->nargs++] = xstrdup(json_object_get_string(a));
@@ -170,8 +174,9 @@ static int load_host_json(struct app *app, char *err, size_t errlen)
         if (!json_object_is_type(ft, json_type_string) ||
             parse_timespan(json_object_get_string(ft),
                            &app->function_timeout_s) < 0) {
-            snprintf(err, errlen, "host.json: functionTimeout: expected a "
-                                  "time span such as \"00:05:00\" or \"-1\"");
+            snprintf(err, errlen,
+                     "host.json: functionTimeout: expected a "
+                     "time span such as \"00:05:00\" or \"-1\"");
             goto out;
         }
     }
@@ -181,8 +186,9 @@ static int load_host_json(struct app *app, char *err, size_t errlen)
     if (http && jsonx_has_ci(http, "routePrefix")) {
         prefix = jsonx_str(http, "routePrefix");
         if (!prefix) {
-            snprintf(err, errlen, "host.json: extensions.http.routePrefix: "
-                                  "must be a string");
+            snprintf(err, errlen,
+                     "host.json: extensions.http.routePrefix: "
+                     "must be a string");
             goto out;
         }
     }
@@ -209,8 +215,9 @@ static int load_values(struct app *app, struct json_object *vals, char *err,
     if (!vals)
         return 0;
     if (!json_object_is_type(vals, json_type_object)) {
-        snprintf(err, errlen, "local.settings.json: Values: must be an "
-                              "object of name/value strings");
+        snprintf(err, errlen,
+                 "local.settings.json: Values: must be an "
+                 "object of name/value strings");
         return -1;
     }
     size_t n = (size_t)json_object_object_length(vals);
@@ -226,14 +233,16 @@ static int load_values(struct app *app, struct json_object *vals, char *err,
         } else if (!v) {
             text = "";
         } else {
-            snprintf(err, errlen, "local.settings.json: Values.%s: "
-                                  "must be a string",
+            snprintf(err, errlen,
+                     "local.settings.json: Values.%s: "
+                     "must be a string",
                      k);
             return -1;
         }
         if (!*k || strchr(k, '=')) {
-            snprintf(err, errlen, "local.settings.json: Values: invalid "
-                                  "setting name \"%s\"",
+            snprintf(err, errlen,
+                     "local.settings.json: Values: invalid "
+                     "setting name \"%s\"",
                      k);
             return -1;
         }
@@ -261,8 +270,9 @@ static int load_port(struct app *app, struct json_object *port, char *err,
             p = -1;
     }
     if (p < 0 || p > 65535) {
-        snprintf(err, errlen, "local.settings.json: Host.LocalHttpPort: "
-                              "must be a port number 0-65535");
+        snprintf(err, errlen,
+                 "local.settings.json: Host.LocalHttpPort: "
+                 "must be a port number 0-65535");
         return -1;
     }
     app->port = (int)p;
@@ -276,8 +286,9 @@ static int load_cors(struct app *app, struct json_object *cors, char *err,
     if (!cors)
         return 0;
     if (!json_object_is_type(cors, json_type_string)) {
-        snprintf(err, errlen, "local.settings.json: Host.CORS: must be "
-                              "a comma-separated string of origins");
+        snprintf(err, errlen,
+                 "local.settings.json: Host.CORS: must be "
+                 "a comma-separated string of origins");
         return -1;
     }
     const char *s = json_object_get_string(cors);
@@ -292,8 +303,8 @@ static int load_cors(struct app *app, struct json_object *cors, char *err,
             s++;
             len--;
         }
-        while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
-                       s[len - 1] == '/'))
+        while (len &&
+               (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '/'))
             len--;
         if (len)
             app->cors[app->ncors++] = xstrndup(s, len);
@@ -309,8 +320,9 @@ static int load_cors_credentials(struct app *app, struct json_object *cred,
     if (!cred)
         return 0;
     if (!json_object_is_type(cred, json_type_boolean)) {
-        snprintf(err, errlen, "local.settings.json: Host.CORSCredentials:"
-                              " must be true or false");
+        snprintf(err, errlen,
+                 "local.settings.json: Host.CORSCredentials:"
+                 " must be true or false");
         return -1;
     }
     app->cors_credentials = json_object_get_boolean(cred);
@@ -373,9 +385,11 @@ static int load_signalr_trigger(struct app *app, struct app_function *fn,
     fn->kind = APP_FN_SIGNALR;
     const char *cat = jsonx_str(b, "category");
     const char *ev = jsonx_str(b, "event");
-    if (!cat || (strcasecmp(cat, "connections") && strcasecmp(cat, "messages"))) {
-        snprintf(err, errlen, "%s: bindings[%zu].category: must be "
-                              "\"connections\" or \"messages\"",
+    if (!cat ||
+        (strcasecmp(cat, "connections") && strcasecmp(cat, "messages"))) {
+        snprintf(err, errlen,
+                 "%s: bindings[%zu].category: must be "
+                 "\"connections\" or \"messages\"",
                  file, i);
         return -1;
     }
@@ -385,16 +399,18 @@ static int load_signalr_trigger(struct app *app, struct app_function *fn,
     }
     if (!strcasecmp(cat, "connections") && strcasecmp(ev, "connected") &&
         strcasecmp(ev, "disconnected")) {
-        snprintf(err, errlen, "%s: bindings[%zu].event: Event %.64s is not "
-                              "supported in connections (connected or "
-                              "disconnected)",
+        snprintf(err, errlen,
+                 "%s: bindings[%zu].event: Event %.64s is not "
+                 "supported in connections (connected or "
+                 "disconnected)",
                  file, i, ev);
         return -1;
     }
     struct json_object *pn = jsonx_get_ci(b, "parameterNames");
     if (pn && !json_object_is_type(pn, json_type_array)) {
-        snprintf(err, errlen, "%s: bindings[%zu].parameterNames: must be an "
-                              "array of names",
+        snprintf(err, errlen,
+                 "%s: bindings[%zu].parameterNames: must be an "
+                 "array of names",
                  file, i);
         return -1;
     }
@@ -402,8 +418,9 @@ static int load_signalr_trigger(struct app *app, struct app_function *fn,
         struct json_object *n = json_object_array_get_idx(pn, k);
         if (!json_object_is_type(n, json_type_string) ||
             json_object_get_string_len(n) == 0) {
-            snprintf(err, errlen, "%s: bindings[%zu].parameterNames[%zu]: "
-                                  "must be a non-empty string",
+            snprintf(err, errlen,
+                     "%s: bindings[%zu].parameterNames[%zu]: "
+                     "must be a non-empty string",
                      file, i, k);
             return -1;
         }
@@ -415,9 +432,10 @@ static int load_signalr_trigger(struct app *app, struct app_function *fn,
             continue;
         if (!strcasecmp(o->sr_hub, hub) && !strcasecmp(o->sr_category, cat) &&
             !strcasecmp(o->sr_event, ev)) {
-            snprintf(err, errlen, "%s: bindings[%zu]: Duplicated key "
-                                  "parameter hub: %s, category: %s, event: "
-                                  "%s (also function %s)",
+            snprintf(err, errlen,
+                     "%s: bindings[%zu]: Duplicated key "
+                     "parameter hub: %s, category: %s, event: "
+                     "%s (also function %s)",
                      file, i, hub, cat, ev, o->name);
             return -1;
         }
@@ -431,14 +449,15 @@ static int load_signalr_trigger(struct app *app, struct app_function *fn,
 
 /* httpTrigger: the methods and the route. */
 static int load_http_trigger(struct app *app, struct app_function *fn,
-                             struct json_object *b, size_t i,
-                             const char *file, char *err, size_t errlen)
+                             struct json_object *b, size_t i, const char *file,
+                             char *err, size_t errlen)
 {
     fn->kind = APP_FN_HTTP;
     struct json_object *ms = jsonx_get_ci(b, "methods");
     if (ms && !json_object_is_type(ms, json_type_array)) {
-        snprintf(err, errlen, "%s: bindings[%zu].methods: must be an "
-                              "array of method names",
+        snprintf(err, errlen,
+                 "%s: bindings[%zu].methods: must be an "
+                 "array of method names",
                  file, i);
         return -1;
     }
@@ -448,8 +467,9 @@ static int load_http_trigger(struct app *app, struct app_function *fn,
                            ? app_method_bit(json_object_get_string(m))
                            : 0;
         if (!bit) {
-            snprintf(err, errlen, "%s: bindings[%zu].methods[%zu]: "
-                                  "unknown HTTP method",
+            snprintf(err, errlen,
+                     "%s: bindings[%zu].methods[%zu]: "
+                     "unknown HTTP method",
                      file, i, k);
             return -1;
         }
@@ -459,8 +479,9 @@ static int load_http_trigger(struct app *app, struct app_function *fn,
         return 0;
     const char *r = jsonx_str(b, "route");
     if (!r) {
-        snprintf(err, errlen, "%s: bindings[%zu].route: must be a "
-                              "string",
+        snprintf(err, errlen,
+                 "%s: bindings[%zu].route: must be a "
+                 "string",
                  file, i);
         return -1;
     }
@@ -478,8 +499,8 @@ static int load_http_trigger(struct app *app, struct app_function *fn,
 /* timerTrigger: the schedule (or the app setting it names), runOnStartup
  * and useMonitor. */
 static int load_timer_trigger(struct app *app, struct app_function *fn,
-                              struct json_object *b, size_t i,
-                              const char *file, char *err, size_t errlen)
+                              struct json_object *b, size_t i, const char *file,
+                              char *err, size_t errlen)
 {
     char tmp[256];
     fn->kind = APP_FN_TIMER;
@@ -490,16 +511,17 @@ static int load_timer_trigger(struct app *app, struct app_function *fn,
     }
     const char *rs = resolve_percent(app, s, tmp, sizeof tmp);
     if (!rs) {
-        snprintf(err, errlen, "%s: bindings[%zu].schedule: app setting "
-                              "%s is not set",
+        snprintf(err, errlen,
+                 "%s: bindings[%zu].schedule: app setting "
+                 "%s is not set",
                  file, i, s);
         return -1;
     }
     struct ncrontab nc;
     char cerr[160];
     if (ncrontab_parse(rs, &nc, cerr, sizeof cerr) < 0) {
-        snprintf(err, errlen, "%s: bindings[%zu].schedule: \"%s\": %s", file,
-                 i, rs, cerr);
+        snprintf(err, errlen, "%s: bindings[%zu].schedule: \"%s\": %s", file, i,
+                 rs, cerr);
         return -1;
     }
     fn->schedule = xstrdup(rs);
@@ -507,8 +529,9 @@ static int load_timer_trigger(struct app *app, struct app_function *fn,
     struct json_object *um = jsonx_get_ci(b, "useMonitor");
     if ((ros && !json_object_is_type(ros, json_type_boolean)) ||
         (um && !json_object_is_type(um, json_type_boolean))) {
-        snprintf(err, errlen, "%s: bindings[%zu].%s: must be true or "
-                              "false",
+        snprintf(err, errlen,
+                 "%s: bindings[%zu].%s: must be true or "
+                 "false",
                  file, i,
                  (ros && !json_object_is_type(ros, json_type_boolean))
                      ? "runOnStartup"
@@ -531,8 +554,8 @@ static int load_http_out(struct app *app, struct app_function *fn,
 }
 
 typedef int (*binding_loader)(struct app *app, struct app_function *fn,
-                              struct json_object *b, size_t i,
-                              const char *file, char *err, size_t errlen);
+                              struct json_object *b, size_t i, const char *file,
+                              char *err, size_t errlen);
 
 /* The binding types func-local serves: the direction each must have,
  * whether it is the trigger or needs a hubName, and what reads the rest
@@ -554,8 +577,7 @@ static const struct binding_type {
 
 static const struct binding_type *find_binding_type(const char *t)
 {
-    for (size_t i = 0; i < sizeof binding_types / sizeof binding_types[0];
-         i++)
+    for (size_t i = 0; i < sizeof binding_types / sizeof binding_types[0]; i++)
         if (strcasecmp(t, binding_types[i].name) == 0)
             return &binding_types[i];
     return NULL;
@@ -568,27 +590,31 @@ static int check_direction(const struct binding_type *bt, const char *type,
 {
     if (!dir || (strcasecmp(dir, "in") && strcasecmp(dir, "out") &&
                  strcasecmp(dir, "inout"))) {
-        snprintf(err, errlen, "%s: bindings[%zu].direction: must be \"in\" "
-                              "or \"out\"",
+        snprintf(err, errlen,
+                 "%s: bindings[%zu].direction: must be \"in\" "
+                 "or \"out\"",
                  file, i);
         return -1;
     }
     int in = strcasecmp(dir, "out") != 0;
     if (bt->trigger && !in) {
-        snprintf(err, errlen, "%s: bindings[%zu].direction: a trigger must "
-                              "be \"in\"",
+        snprintf(err, errlen,
+                 "%s: bindings[%zu].direction: a trigger must "
+                 "be \"in\"",
                  file, i);
         return -1;
     }
     if (bt->out && in) {
-        snprintf(err, errlen, "%s: bindings[%zu].direction: a %s binding "
-                              "must be \"out\"",
+        snprintf(err, errlen,
+                 "%s: bindings[%zu].direction: a %s binding "
+                 "must be \"out\"",
                  file, i, type);
         return -1;
     }
     if (!bt->out && !in) {
-        snprintf(err, errlen, "%s: bindings[%zu].direction: "
-                              "%s must be \"in\"",
+        snprintf(err, errlen,
+                 "%s: bindings[%zu].direction: "
+                 "%s must be \"in\"",
                  file, i, bt->name);
         return -1;
     }
@@ -600,8 +626,7 @@ static int load_binding(struct app *app, struct app_function *fn,
                         char *err, size_t errlen)
 {
     if (!json_object_is_type(b, json_type_object)) {
-        snprintf(err, errlen, "%s: bindings[%zu]: must be an object", file,
-                 i);
+        snprintf(err, errlen, "%s: bindings[%zu]: must be an object", file, i);
         return -1;
     }
     const char *type = jsonx_str(b, "type");
@@ -637,8 +662,9 @@ static int load_binding(struct app *app, struct app_function *fn,
     }
     if (bt->trigger) {
         if (fn->trigger_name) {
-            snprintf(err, errlen, "%s: bindings[%zu]: a function has exactly "
-                                  "one trigger",
+            snprintf(err, errlen,
+                     "%s: bindings[%zu]: a function has exactly "
+                     "one trigger",
                      file, i);
             return -1;
         }
@@ -662,8 +688,7 @@ static int load_function(struct app *app, const char *dirname, char *err,
     app->nfns++; /* from here on app_release frees it */
     struct json_object *bs = jsonx_get_ci(root, "bindings");
     if (!bs || !json_object_is_type(bs, json_type_array)) {
-        snprintf(err, errlen, "%s: bindings: missing or not an array",
-                 label);
+        snprintf(err, errlen, "%s: bindings: missing or not an array", label);
         goto out;
     }
     fn->bindings = json_object_get(bs);
@@ -747,10 +772,10 @@ int app_load(const char *dir, struct app *app, char *err, size_t errlen)
                 strcasecmp(app->fns[i].route, app->fns[j].route) == 0 &&
                 (!app->fns[i].methods || !app->fns[j].methods ||
                  (app->fns[i].methods & app->fns[j].methods))) {
-                snprintf(err, errlen, "%s/function.json: route: \"%s\" is "
-                                      "also the route of %s",
-                         app->fns[j].name, app->fns[j].route,
-                         app->fns[i].name);
+                snprintf(err, errlen,
+                         "%s/function.json: route: \"%s\" is "
+                         "also the route of %s",
+                         app->fns[j].name, app->fns[j].route, app->fns[i].name);
                 goto out;
             }
     rc = 0;

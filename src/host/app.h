@@ -37,14 +37,14 @@ enum {
 };
 
 struct app_function {
-    char *name;          /* folder name, case kept: the handler path /name */
+    char *name; /* folder name, case kept: the handler path /name */
     enum app_fn_kind kind;
-    char *error;         /* APP_FN_ERROR: why it cannot be served */
-    char *trigger_name;  /* the trigger binding's name ("req", "myTimer") */
+    char *error;        /* APP_FN_ERROR: why it cannot be served */
+    char *trigger_name; /* the trigger binding's name ("req", "myTimer") */
     /* HTTP trigger */
-    char *route;         /* route template (function name when unset) */
-    unsigned methods;    /* APP_M_* bits; 0 = any method */
-    char *http_out;      /* name of the http output binding, or NULL */
+    char *route;      /* route template (function name when unset) */
+    unsigned methods; /* APP_M_* bits; 0 = any method */
+    char *http_out;   /* name of the http output binding, or NULL */
     /* timer trigger */
     char *schedule;
     int run_on_startup;
@@ -65,19 +65,19 @@ struct app_setting {
 };
 
 struct app {
-    char *root;        /* absolute path of the app folder */
-    char *exe;         /* defaultExecutablePath as written */
-    char **args;       /* customHandler.description.arguments */
+    char *root;  /* absolute path of the app folder */
+    char *exe;   /* defaultExecutablePath as written */
+    char **args; /* customHandler.description.arguments */
     size_t nargs;
-    char *workdir;     /* absolute working directory for the handler */
+    char *workdir;           /* absolute working directory for the handler */
     long function_timeout_s; /* functionTimeout; -1 unbounded */
-    char *route_prefix; /* extensions.http.routePrefix, default "api" */
+    char *route_prefix;      /* extensions.http.routePrefix, default "api" */
     struct app_function *fns;
     size_t nfns;
     struct app_setting *values; /* local.settings.json Values */
     size_t nvalues;
-    int port;          /* Host.LocalHttpPort, else 7071 */
-    char **cors;       /* Host.CORS origins ("*" allowed) */
+    int port;    /* Host.LocalHttpPort, else 7071 */
+    char **cors; /* Host.CORS origins ("*" allowed) */
     size_t ncors;
     int cors_credentials;
 };

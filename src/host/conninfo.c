@@ -73,8 +73,7 @@ static char *resolve_token(const char *expr, const struct payload_http *req,
     if (dot && (size_t)(dot - expr) == 7 &&
         strncasecmp(expr, "headers", 7) == 0)
         return header_values(req, dot + 1);
-    if (dot && (size_t)(dot - expr) == 5 &&
-        strncasecmp(expr, "query", 5) == 0)
+    if (dot && (size_t)(dot - expr) == 5 && strncasecmp(expr, "query", 5) == 0)
         return query_values(req, dot + 1);
     if (!dot) {
         struct json_object *v = jsonx_get_ci(params, expr);
@@ -97,8 +96,9 @@ int conninfo_expand(const char *tmpl, const struct payload_http *req,
         if (*p == '{') {
             const char *end = strchr(p, '}');
             if (!end) {
-                snprintf(err, errlen, "Invalid template '%s': missing "
-                                      "closing brace",
+                snprintf(err, errlen,
+                         "Invalid template '%s': missing "
+                         "closing brace",
                          tmpl);
                 goto fail;
             }
@@ -106,8 +106,9 @@ int conninfo_expand(const char *tmpl, const struct payload_http *req,
             const char *missing = NULL;
             char *v = resolve_token(expr, req, params, &missing);
             if (!v) {
-                snprintf(err, errlen, "Error while accessing '%s': property "
-                                      "doesn't exist.",
+                snprintf(err, errlen,
+                         "Error while accessing '%s': property "
+                         "doesn't exist.",
                          missing);
                 free(expr);
                 goto fail;
@@ -169,10 +170,9 @@ out:
 }
 
 int conninfo_resolve(struct json_object *binding,
-                     const struct payload_http *req,
-                     struct json_object *params, const struct app *app,
-                     long now, struct json_object **value, char *err,
-                     size_t errlen)
+                     const struct payload_http *req, struct json_object *params,
+                     const struct app *app, long now,
+                     struct json_object **value, char *err, size_t errlen)
 {
     char *hub = NULL, *user = NULL, *text = NULL;
     char cerr[200];
@@ -190,10 +190,11 @@ int conninfo_resolve(struct json_object *binding,
         goto out;
     const char *cstr = app_setting(app, setting);
     if (!cstr || !*cstr) {
-        snprintf(err, errlen, "The SignalR Service connection string must "
-                              "be set either via an '%s' app setting, via "
-                              "an '%s' environment variable, or directly in "
-                              "code",
+        snprintf(err, errlen,
+                 "The SignalR Service connection string must "
+                 "be set either via an '%s' app setting, via "
+                 "an '%s' environment variable, or directly in "
+                 "code",
                  setting, setting);
         goto out;
     }

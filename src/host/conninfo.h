@@ -43,10 +43,9 @@ int conninfo_text(const struct connstr *cs, const char *hub,
  * Returns 0 and the Data value (a new reference: the text JSON-encoded
  * once more), or -1 with the reason in err. */
 int conninfo_resolve(struct json_object *binding,
-                     const struct payload_http *req,
-                     struct json_object *params, const struct app *app,
-                     long now, struct json_object **value, char *err,
-                     size_t errlen);
+                     const struct payload_http *req, struct json_object *params,
+                     const struct app *app, long now,
+                     struct json_object **value, char *err, size_t errlen);
 
 /* The connection string setting a SignalR binding names: its
  * connectionStringSetting (or connection), else

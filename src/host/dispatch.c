@@ -27,7 +27,7 @@ struct dispatch {
     struct curlpool *rest_pool; /* kept-alive connections to SignalR */
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    int running;  /* spawned runs in flight */
+    int running; /* spawned runs in flight */
     int draining;
 };
 
@@ -68,10 +68,9 @@ static int add_inputs(struct dispatch *d, const struct app_function *fn,
             continue;
         struct json_object *v = NULL;
         char berr[DISPATCH_ERR / 2];
-        if (conninfo_resolve(b, req, params, d->app, clock_wall_s(), &v,
-                             berr, sizeof berr) < 0) {
-            snprintf(err, errlen, "binding %s: %s", jsonx_str(b, "name"),
-                     berr);
+        if (conninfo_resolve(b, req, params, d->app, clock_wall_s(), &v, berr,
+                             sizeof berr) < 0) {
+            snprintf(err, errlen, "binding %s: %s", jsonx_str(b, "name"), berr);
             return -1;
         }
         json_object_object_add(data, jsonx_str(b, "name"), v);
@@ -80,12 +79,10 @@ static int add_inputs(struct dispatch *d, const struct app_function *fn,
 }
 
 /* Every signalR output binding: plan the items, then make the calls. */
-static int write_signalr_outputs(struct dispatch *d,
-                                 const struct app_function *fn,
-                                 struct json_object *reply,
-                                 const struct payload_http *req,
-                                 struct json_object *params, char *err,
-                                 size_t errlen)
+static int
+write_signalr_outputs(struct dispatch *d, const struct app_function *fn,
+                      struct json_object *reply, const struct payload_http *req,
+                      struct json_object *params, char *err, size_t errlen)
 {
     size_t n = json_object_array_length(fn->bindings);
     for (size_t i = 0; i < n; i++) {
@@ -104,8 +101,8 @@ static int write_signalr_outputs(struct dispatch *d,
         int have_cs = 0, rc = -1;
         const char *setting = conninfo_setting_name(b);
         const char *cstr = app_setting(d->app, setting);
-        if (conninfo_expand(jsonx_str(b, "hubName"), req, params, d->app,
-                            &hub, berr, sizeof berr) < 0) {
+        if (conninfo_expand(jsonx_str(b, "hubName"), req, params, d->app, &hub,
+                            berr, sizeof berr) < 0) {
             snprintf(err, errlen, "output %s: hubName: %s", name, berr);
             goto next;
         }
@@ -118,8 +115,8 @@ static int write_signalr_outputs(struct dispatch *d,
             goto next;
         }
         if (!cstr || !*cstr) {
-            snprintf(err, errlen, "output %s: app setting %s is not set",
-                     name, setting);
+            snprintf(err, errlen, "output %s: app setting %s is not set", name,
+                     setting);
             goto next;
         }
         if (connstr_parse(cstr, &cs, berr, sizeof berr) < 0) {
@@ -131,9 +128,8 @@ static int write_signalr_outputs(struct dispatch *d,
         for (size_t k = 0; k < plan.n; k++) {
             long st = 0;
             if (sigrest_call(d->rest_pool, &cs, &plan.calls[k],
-                          SIGREST_TIMEOUT_MS, &st, berr, sizeof berr) < 0) {
-                snprintf(err, errlen, "output %s: item %zu: %s", name, k,
-                         berr);
+                             SIGREST_TIMEOUT_MS, &st, berr, sizeof berr) < 0) {
+                snprintf(err, errlen, "output %s: item %zu: %s", name, k, berr);
                 goto next;
             }
             log_debug("Functions.%s: %s %s -> %ld", fn->name,
@@ -167,9 +163,9 @@ static void print_logs(const struct app_function *fn, const char *id,
  * handler reply on success (caller puts). */
 static int invoke(struct dispatch *d, const struct app_function *fn,
                   const char *id, struct json_object *data,
-                  struct json_object *metadata,
-                  const struct payload_http *req, struct json_object *params,
-                  struct json_object **reply, char *err, size_t errlen)
+                  struct json_object *metadata, const struct payload_http *req,
+                  struct json_object *params, struct json_object **reply,
+                  char *err, size_t errlen)
 {
     struct invoker_reply rep = {0};
     size_t len;
@@ -190,14 +186,14 @@ static int invoke(struct dispatch *d, const struct app_function *fn,
     }
     /* functionTimeout bounds the invocation; when it passes, the host
      * restarts the handler process. */
-    long timeout_ms = d->app->function_timeout_s < 0
-                          ? 0
-                          : d->app->function_timeout_s * 1000;
+    long timeout_ms =
+        d->app->function_timeout_s < 0 ? 0 : d->app->function_timeout_s * 1000;
     int pr = invoker_post(d->invoker, worker_port(d->worker), fn->name, id,
                           body, len, timeout_ms, &rep, err, errlen);
     if (pr == INVOKER_TIMEOUT) {
-        snprintf(err, errlen, "Timeout value of %ld s exceeded by function "
-                              "'Functions.%s' (Id: '%s')",
+        snprintf(err, errlen,
+                 "Timeout value of %ld s exceeded by function "
+                 "'Functions.%s' (Id: '%s')",
                  d->app->function_timeout_s, fn->name, id);
         log_error("A function timeout has occurred. Restarting worker "
                   "process executing invocationId '%s'.",
@@ -252,8 +248,7 @@ int dispatch_http(struct dispatch *d, const struct app_function *fn,
                            payload_http_req(req, params));
     struct json_object *md = payload_http_metadata(
         req, params, payload_sys(fn->name, clock_wall_ns()));
-    if (invoke(d, fn, id, data, md, req, params, &reply, err, sizeof err) <
-        0)
+    if (invoke(d, fn, id, data, md, req, params, &reply, err, sizeof err) < 0)
         goto out;
     if (fn->http_out) {
         if (result_http(reply, fn->http_out, out, err, sizeof err) < 0)
@@ -277,8 +272,8 @@ out:
     return rc;
 }
 
-static void set_response(struct result_http *out, int status,
-                         const char *ct, char *body, size_t len)
+static void set_response(struct result_http *out, int status, const char *ct,
+                         char *body, size_t len)
 {
     memset(out, 0, sizeof *out);
     out->status = status;
@@ -304,8 +299,9 @@ static int trigger_key(struct dispatch *d, const struct app_function *fn,
     const char *setting = conninfo_setting_name(fn->sr_binding);
     const char *cstr = app_setting(d->app, setting);
     if (!cstr || !*cstr) {
-        snprintf(err, errlen, "app setting %s is not set: no key to check "
-                              "X-ASRS-Signature with",
+        snprintf(err, errlen,
+                 "app setting %s is not set: no key to check "
+                 "X-ASRS-Signature with",
                  setting);
         return -1;
     }
@@ -333,8 +329,9 @@ int dispatch_upstream(struct dispatch *d, const struct sigtrigger_req *req,
     const struct app_function *fn =
         sigtrigger_find(d->app, m.hub, m.category, m.event);
     if (!fn) {
-        snprintf(err, sizeof err, "no function has a signalRTrigger for hub "
-                                  "'%.64s', category '%.32s', event '%.64s'",
+        snprintf(err, sizeof err,
+                 "no function has a signalRTrigger for hub "
+                 "'%.64s', category '%.32s', event '%.64s'",
                  m.hub, m.category, m.event);
         refuse(out, 404, err);
         return -1;
@@ -360,14 +357,11 @@ int dispatch_upstream(struct dispatch *d, const struct sigtrigger_req *req,
              "Id=%s)",
              fn->name, m.category, m.event, m.connection_id, id);
     struct json_object *sys = payload_sys(fn->name, clock_wall_ns());
-    if (sigtrigger_metadata(fn->sr_binding, &m, sys, &md, err, sizeof err) <
-        0)
+    if (sigtrigger_metadata(fn->sr_binding, &m, sys, &md, err, sizeof err) < 0)
         goto done;
     struct json_object *data = json_object_new_object();
-    json_object_object_add(data, fn->trigger_name,
-                           sigtrigger_context(req, &m));
-    if (invoke(d, fn, id, data, md, NULL, NULL, &reply, err, sizeof err) <
-        0)
+    json_object_object_add(data, fn->trigger_name, sigtrigger_context(req, &m));
+    if (invoke(d, fn, id, data, md, NULL, NULL, &reply, err, sizeof err) < 0)
         goto done;
     rc = 0;
 done:
@@ -417,8 +411,7 @@ int dispatch_run(struct dispatch *d, const struct app_function *fn,
     json_object_object_add(data, fn->trigger_name, tv);
     struct json_object *md = json_object_new_object();
     json_object_object_add(md, "sys", payload_sys(fn->name, clock_wall_ns()));
-    int rc =
-        invoke(d, fn, id, data, md, NULL, NULL, &reply, err, sizeof err);
+    int rc = invoke(d, fn, id, data, md, NULL, NULL, &reply, err, sizeof err);
     if (rc < 0)
         log_error("Executed 'Functions.%s' (Failed, Id=%s, Duration=%lldms): "
                   "%s",

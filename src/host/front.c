@@ -47,11 +47,11 @@ struct front {
 /* Per request: born in the URI callback, dies in the completed callback. */
 struct req {
     struct front *s;
-    char *uri;    /* raw path and query as received */
+    char *uri; /* raw path and query as received */
     struct buf body;
-    int seen;     /* the first access callback has run */
-    int too_big;  /* over LIMIT_USER_BODY: the rest is read and dropped */
-    int refused;  /* arrived while stopping: answered 503, not counted */
+    int seen;    /* the first access callback has run */
+    int too_big; /* over LIMIT_USER_BODY: the rest is read and dropped */
+    int refused; /* arrived while stopping: answered 503, not counted */
 };
 
 #define STOPPING_BODY "{\"error\":\"the host is stopping\"}"
@@ -71,8 +71,8 @@ static void kvs_add(struct kvs *k, const char *name, const char *value)
     }
     size_t len;
     char *n = payload_utf8_text(name, strlen(name), &len);
-    char *v = value ? payload_utf8_text(value, strlen(value), &len)
-                    : xstrdup("");
+    char *v =
+        value ? payload_utf8_text(value, strlen(value), &len) : xstrdup("");
     k->v[k->n].name = n;
     k->v[k->n].value = v;
     k->n++;
@@ -98,7 +98,7 @@ static enum MHD_Result collect_cb(void *cls, enum MHD_ValueKind kind,
 /* --- responses --------------------------------------------------------- */
 
 int front_cors_allow(const struct app *app, const char *origin, char *out,
-                      size_t outlen)
+                     size_t outlen)
 {
     if (!origin || !*origin)
         return 0;
@@ -128,14 +128,12 @@ static void add_cors(struct front *s, struct MHD_Connection *con,
     if (strcmp(allow, "*") != 0)
         MHD_add_response_header(r, "Vary", "Origin");
     if (s->app->cors_credentials)
-        MHD_add_response_header(r, "Access-Control-Allow-Credentials",
-                                "true");
+        MHD_add_response_header(r, "Access-Control-Allow-Credentials", "true");
 }
 
 static enum MHD_Result send_buf(struct front *s, struct MHD_Connection *con,
                                 int status, const char *ct, const char *body,
-                                size_t len,
-                                const struct result_header *hdrs,
+                                size_t len, const struct result_header *hdrs,
                                 size_t nhdrs)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(
@@ -169,9 +167,9 @@ static enum MHD_Result send_error(struct front *s, struct MHD_Connection *con,
     va_end(ap);
     log_warn("%s %s: %d %s", method, url, status, msg);
     char *text = jsonx_error_text("%s", msg);
-    enum MHD_Result r = send_buf(s, con, status,
-                                 "application/json; charset=utf-8", text,
-                                 strlen(text), NULL, 0);
+    enum MHD_Result r =
+        send_buf(s, con, status, "application/json; charset=utf-8", text,
+                 strlen(text), NULL, 0);
     free(text);
     return r;
 }
@@ -216,12 +214,11 @@ static enum MHD_Result admin_function(struct front *s,
                           "use POST /admin/functions/{name}");
     const struct app_function *fn = app_find(s->app, name);
     if (!fn)
-        return send_error(s, con, method, url, 404,
-                          "no function named '%s'", name);
+        return send_error(s, con, method, url, 404, "no function named '%s'",
+                          name);
     if (fn->kind == APP_FN_ERROR) /* the host lists it only among errors */
         return send_error(s, con, method, url, 404,
-                          "function '%s' is in error: %s", fn->name,
-                          fn->error);
+                          "function '%s' is in error: %s", fn->name, fn->error);
     if (fn->kind == APP_FN_HTTP)
         return send_error(s, con, method, url, 400,
                           "'%s' is HTTP-triggered: call its route /%s/%s",
@@ -246,8 +243,7 @@ static enum MHD_Result admin_function(struct front *s,
         input = in ? json_object_get_string(in) : NULL;
     }
     if (dispatch_spawn(s->d, fn, 0, input) < 0)
-        r = send_error(s, con, method, url, 503,
-                       "the host is shutting down");
+        r = send_error(s, con, method, url, 503, "the host is shutting down");
     else
         r = send_buf(s, con, 202, NULL, "", 0, NULL, 0);
     json_object_put(body);
@@ -255,9 +251,9 @@ static enum MHD_Result admin_function(struct front *s,
 }
 
 static enum MHD_Result http_function(struct front *s,
-                                     struct MHD_Connection *con,
-                                     struct req *rq, const char *method,
-                                     const char *url, const char *rest)
+                                     struct MHD_Connection *con, struct req *rq,
+                                     const char *method, const char *url,
+                                     const char *rest)
 {
     const struct app_function *fn = NULL;
     const struct app_function *wrong_method = NULL;
@@ -288,8 +284,7 @@ static enum MHD_Result http_function(struct front *s,
                               "function '%s' accepts %s, not %s",
                               wrong_method->name, m, method);
         }
-        return send_error(s, con, method, url, 404, "no function at %s",
-                          url);
+        return send_error(s, con, method, url, 404, "no function at %s", url);
     }
     struct kvs q = {0}, h = {0};
     MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, collect_cb, &q);
@@ -317,9 +312,8 @@ static enum MHD_Result http_function(struct front *s,
     };
     struct result_http out;
     dispatch_http(s->d, fn, &ph, params, &out);
-    enum MHD_Result r =
-        send_buf(s, con, out.status, out.content_type, out.body,
-                 out.body_len, out.headers, out.nheaders);
+    enum MHD_Result r = send_buf(s, con, out.status, out.content_type, out.body,
+                                 out.body_len, out.headers, out.nheaders);
     result_http_release(&out);
     free(full);
     kvs_release(&q);
@@ -342,8 +336,8 @@ static enum MHD_Result signalr_webhook(struct front *s,
     struct kvs h = {0};
     MHD_get_connection_values(con, MHD_HEADER_KIND, collect_cb, &h);
     struct sigtrigger_req sr = {
-        .content_type = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-                                                    "Content-Type"),
+        .content_type =
+            MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type"),
         .headers = h.v,
         .nheaders = h.n,
         .body = rq->body.data ? rq->body.data : "",
@@ -351,18 +345,16 @@ static enum MHD_Result signalr_webhook(struct front *s,
     };
     struct result_http out;
     dispatch_upstream(s->d, &sr, &out);
-    enum MHD_Result r =
-        send_buf(s, con, out.status, out.content_type, out.body,
-                 out.body_len, out.headers, out.nheaders);
+    enum MHD_Result r = send_buf(s, con, out.status, out.content_type, out.body,
+                                 out.body_len, out.headers, out.nheaders);
     result_http_release(&out);
     kvs_release(&h);
     return r;
 }
 
 static enum MHD_Result route_request(struct front *s,
-                                     struct MHD_Connection *con,
-                                     struct req *rq, const char *method,
-                                     const char *url)
+                                     struct MHD_Connection *con, struct req *rq,
+                                     const char *method, const char *url)
 {
     const char *pfx = s->app->route_prefix;
     size_t pl = strlen(pfx);
@@ -371,8 +363,7 @@ static enum MHD_Result route_request(struct front *s,
      * from the raw request line instead. */
     size_t rawlen = strcspn(rq->uri, "?");
     for (size_t i = 0; i + 2 < rawlen; i++)
-        if (rq->uri[i] == '%' && rq->uri[i + 1] == '0' &&
-            rq->uri[i + 2] == '0')
+        if (rq->uri[i] == '%' && rq->uri[i + 1] == '0' && rq->uri[i + 2] == '0')
             return send_error(s, con, method, url, 400,
                               "the path holds an encoded NUL byte (%%00)");
     if (strcmp(method, "OPTIONS") == 0 &&
@@ -422,8 +413,8 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *con)
     return rq;
 }
 
-static void completed_cb(void *cls, struct MHD_Connection *con,
-                         void **req_cls, enum MHD_RequestTerminationCode toe)
+static void completed_cb(void *cls, struct MHD_Connection *con, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
     struct front *s = cls;
     struct req *rq = *req_cls;
@@ -469,8 +460,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
     }
     if (!rq->seen) {
         rq->seen = 1;
-        const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-                                                     "Content-Length");
+        const char *cl =
+            MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
         unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
         /* Far over the limit: answer now (the connection then closes).
          * Moderately over: read and drop the body so the client, still
@@ -482,8 +473,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!rq->too_big &&
-            buf_append(&rq->body, upload, *upload_size) < 0)
+        if (!rq->too_big && buf_append(&rq->body, upload, *upload_size) < 0)
             rq->too_big = 1;
         *upload_size = 0;
         return MHD_YES;
@@ -495,13 +485,12 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
 }
 
 struct front *front_start(const struct app *app, struct dispatch *d,
-                            const char *bind, int port, char *err,
-                            size_t errlen)
+                          const char *bind, int port, char *err, size_t errlen)
 {
     struct listen_set ls;
     char why[256];
-    if (listen_open(&ls, bind, port, SERVER_LISTEN_BACKLOG, why,
-                    sizeof why) < 0) {
+    if (listen_open(&ls, bind, port, SERVER_LISTEN_BACKLOG, why, sizeof why) <
+        0) {
         snprintf(err, errlen, "%s%s", why,
                  strstr(why, "in use") ? " (try --port 0)" : "");
         return NULL;
@@ -519,11 +508,10 @@ struct front *front_start(const struct app *app, struct dispatch *d,
             MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                 MHD_USE_ITC,
             0, NULL, NULL, access_cb, s, MHD_OPTION_LISTEN_SOCKET, ls.fd[i],
-            MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s,
-            MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVER_CONN_LIMIT,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_IDLE_TIMEOUT_S,
-            MHD_OPTION_END);
+            MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s, MHD_OPTION_NOTIFY_COMPLETED,
+            completed_cb, s, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)SERVER_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)SERVER_IDLE_TIMEOUT_S, MHD_OPTION_END);
         if (!mhd) {
             snprintf(err, errlen, "libmicrohttpd cannot start on %s:%d",
                      ls.host[i], ls.port);

@@ -28,8 +28,7 @@ struct front;
  * same on both). app and d are borrowed. Returns NULL with the reason in
  * err. */
 struct front *front_start(const struct app *app, struct dispatch *d,
-                            const char *bind, int port, char *err,
-                            size_t errlen);
+                          const char *bind, int port, char *err, size_t errlen);
 int front_port(const struct front *s);
 /* How many addresses it listens on, and the i-th as in a URL ("127.0.0.1",
  * "[::1]"); the first is the one printed. */
@@ -43,6 +42,6 @@ void front_stop(struct front *s, long drain_ms);
 /* The CORS decision for origin (pure, for tests): 1 when allowed, with the
  * Access-Control-Allow-Origin value written into out. */
 int front_cors_allow(const struct app *app, const char *origin, char *out,
-                      size_t outlen);
+                     size_t outlen);
 
 #endif

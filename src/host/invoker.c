@@ -48,8 +48,7 @@ int invoker_post(struct invoker *iv, int port, const char *fn,
 {
     struct curl_slist *hdrs = NULL;
     char *url = xasprintf("http://127.0.0.1:%d/%s", port, fn);
-    char *idh = xasprintf("X-Azure-Functions-InvocationId: %s",
-                          invocation_id);
+    char *idh = xasprintf("X-Azure-Functions-InvocationId: %s", invocation_id);
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curlpool_body up = {body, len};
     struct buf reply;
@@ -61,10 +60,10 @@ int invoker_post(struct invoker *iv, int port, const char *fn,
         snprintf(err, errlen, "curl_easy_init failed");
         goto out;
     }
-    hdrs = curl_slist_append(hdrs, "User-Agent: Azure-Functions-Host/"
-                                   INVOKER_HOST_VERSION);
-    hdrs = curl_slist_append(hdrs, "X-Azure-Functions-HostVersion: "
-                                   INVOKER_HOST_VERSION);
+    hdrs = curl_slist_append(
+        hdrs, "User-Agent: Azure-Functions-Host/" INVOKER_HOST_VERSION);
+    hdrs = curl_slist_append(
+        hdrs, "X-Azure-Functions-HostVersion: " INVOKER_HOST_VERSION);
     hdrs = curl_slist_append(hdrs, idh);
     hdrs = curl_slist_append(hdrs, "Content-Type: application/json; "
                                    "charset=utf-8");

@@ -143,14 +143,13 @@ static void print_functions(const struct app *app, const struct front *srv)
     const char *host = front_host(srv, 0);
     printf("listening on http://%s:%d\n", host, port);
     for (size_t i = 1; i < front_hosts(srv); i++)
-        log_info("listening on http://%s:%d as well", front_host(srv, i),
-                 port);
+        log_info("listening on http://%s:%d as well", front_host(srv, i), port);
     for (size_t i = 0; i < app->nfns; i++) {
         const struct app_function *f = &app->fns[i];
         if (f->kind == APP_FN_HTTP) {
             app_methods_text(f->methods, m, sizeof m);
-            printf("  %s: [%s] http://%s:%d/%s%s%s\n", f->name, m, host,
-                   port, app->route_prefix, app->route_prefix[0] ? "/" : "",
+            printf("  %s: [%s] http://%s:%d/%s%s%s\n", f->name, m, host, port,
+                   app->route_prefix, app->route_prefix[0] ? "/" : "",
                    f->route);
         } else if (f->kind == APP_FN_TIMER) {
             printf("  %s: timerTrigger %s\n", f->name, f->schedule);

@@ -19,25 +19,63 @@
 /* Kestrel's known request headers keep this casing whatever the client
  * sent; other names keep the client's casing. */
 static const char *const known_headers[] = {
-    "Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language",
-    "Access-Control-Request-Headers", "Access-Control-Request-Method",
-    "Authorization", "Baggage", "Cache-Control", "Connection",
-    "Content-Encoding", "Content-Language", "Content-Length",
-    "Content-Location", "Content-MD5", "Content-Range", "Content-Type",
-    "Cookie", "Correlation-Context", "Date", "Expect", "Expires", "From",
-    "Grpc-Accept-Encoding", "Grpc-Encoding", "Grpc-Timeout", "Host",
-    "If-Match", "If-Modified-Since", "If-None-Match", "If-Range",
-    "If-Unmodified-Since", "Keep-Alive", "Last-Modified", "Max-Forwards",
-    "Origin", "Pragma", "Proxy-Authorization", "Range", "Referer",
-    "Request-Id", "TE", "traceparent", "tracestate", "Trailer",
-    "Transfer-Encoding", "Translate", "Upgrade",
-    "Upgrade-Insecure-Requests", "User-Agent", "Via", "Warning",
+    "Accept",
+    "Accept-Charset",
+    "Accept-Encoding",
+    "Accept-Language",
+    "Access-Control-Request-Headers",
+    "Access-Control-Request-Method",
+    "Authorization",
+    "Baggage",
+    "Cache-Control",
+    "Connection",
+    "Content-Encoding",
+    "Content-Language",
+    "Content-Length",
+    "Content-Location",
+    "Content-MD5",
+    "Content-Range",
+    "Content-Type",
+    "Cookie",
+    "Correlation-Context",
+    "Date",
+    "Expect",
+    "Expires",
+    "From",
+    "Grpc-Accept-Encoding",
+    "Grpc-Encoding",
+    "Grpc-Timeout",
+    "Host",
+    "If-Match",
+    "If-Modified-Since",
+    "If-None-Match",
+    "If-Range",
+    "If-Unmodified-Since",
+    "Keep-Alive",
+    "Last-Modified",
+    "Max-Forwards",
+    "Origin",
+    "Pragma",
+    "Proxy-Authorization",
+    "Range",
+    "Referer",
+    "Request-Id",
+    "TE",
+    "traceparent",
+    "tracestate",
+    "Trailer",
+    "Transfer-Encoding",
+    "Translate",
+    "Upgrade",
+    "Upgrade-Insecure-Requests",
+    "User-Agent",
+    "Via",
+    "Warning",
 };
 
 const char *payload_header_name(const char *name)
 {
-    for (size_t i = 0; i < sizeof known_headers / sizeof known_headers[0];
-         i++)
+    for (size_t i = 0; i < sizeof known_headers / sizeof known_headers[0]; i++)
         if (strcasecmp(name, known_headers[i]) == 0)
             return known_headers[i];
     return name;
@@ -56,8 +94,8 @@ void payload_guid(char out[37])
     snprintf(out, 37,
              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
              "%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-             b[10], b[11], b[12], b[13], b[14], b[15]);
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+             b[11], b[12], b[13], b[14], b[15]);
 }
 
 char *payload_utf8_text(const char *s, size_t len, size_t *outlen)
@@ -144,8 +182,7 @@ static struct json_object *anonymous_identity(void)
 {
     struct json_object *id = json_object_new_object();
     json_object_object_add(id, "AuthenticationType", NULL);
-    json_object_object_add(id, "IsAuthenticated",
-                           json_object_new_boolean(0));
+    json_object_object_add(id, "IsAuthenticated", json_object_new_boolean(0));
     json_object_object_add(id, "Actor", NULL);
     json_object_object_add(id, "BootstrapContext", NULL);
     json_object_object_add(id, "Claims", json_object_new_array());
@@ -164,8 +201,7 @@ static struct json_object *anonymous_identity(void)
     return arr;
 }
 
-static const char *header_value(const struct payload_http *r,
-                                const char *name)
+static const char *header_value(const struct payload_http *r, const char *name)
 {
     for (size_t i = 0; i < r->nheaders; i++)
         if (strcasecmp(r->headers[i].name, name) == 0)
@@ -209,8 +245,9 @@ struct json_object *payload_http_req(const struct payload_http *r,
     json_object_object_add(req, "Method", json_object_new_string(r->method));
     json_object_object_add(req, "Query", query_object(r));
     json_object_object_add(req, "Headers", header_arrays(r));
-    json_object_object_add(req, "Params", params ? json_object_get(params)
-                                                 : json_object_new_object());
+    json_object_object_add(req, "Params",
+                           params ? json_object_get(params)
+                                  : json_object_new_object());
     json_object_object_add(req, "Identities", anonymous_identity());
     if (has_body(r))
         json_object_object_add(req, "Body", body_value(r));
@@ -253,10 +290,8 @@ struct json_object *payload_http_metadata(const struct payload_http *r,
         json_object_put(q);
     }
     if (params) {
-        json_object_object_foreach(params, k, v)
-            json_object_object_add(md, k, v ? payload_encode(
-                                                  json_object_get(v))
-                                            : NULL);
+        json_object_object_foreach(params, k, v) json_object_object_add(
+            md, k, v ? payload_encode(json_object_get(v)) : NULL);
     }
     json_object_object_add(md, "Query", query_object(r));
     struct json_object *h = json_object_new_object();
@@ -299,8 +334,7 @@ struct json_object *payload_timer(int past_due)
 {
     struct json_object *t = json_object_new_object();
     struct json_object *sched = json_object_new_object();
-    json_object_object_add(sched, "AdjustForDST",
-                           json_object_new_boolean(1));
+    json_object_object_add(sched, "AdjustForDST", json_object_new_boolean(1));
     json_object_object_add(t, "Schedule", sched);
     /* No storage-backed schedule monitor runs locally. */
     json_object_object_add(t, "ScheduleStatus", NULL);

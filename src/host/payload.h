@@ -27,14 +27,14 @@ struct payload_kv {
 /* One caller request as the HTTP server received it (all borrowed). */
 struct payload_http {
     const char *method;
-    const char *url;                  /* absolute, with the query string */
-    const struct payload_kv *query;   /* decoded, in arrival order */
+    const char *url;                /* absolute, with the query string */
+    const struct payload_kv *query; /* decoded, in arrival order */
     size_t nquery;
     const struct payload_kv *headers; /* as received, in arrival order */
     size_t nheaders;
     const char *body;
     size_t body_len;
-    long long content_length;         /* -1 when the header is absent */
+    long long content_length; /* -1 when the header is absent */
 };
 
 /* Data.<trigger> for an HTTP trigger; params (borrowed) is the route

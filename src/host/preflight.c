@@ -27,7 +27,6 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-
 #define BUNDLE_ID "Microsoft.Azure.Functions.ExtensionBundle"
 #define CONNSTR_SETTING "AzureSignalRConnectionString"
 #define CHECK_MAX_SETTINGS 8
@@ -234,8 +233,8 @@ static void check_host(struct check *c)
                 "is missing; fix: set it to \"bin/handler\"");
         goto out;
     }
-    struct json_object *args = jsonx_get_ci(jsonx_get_ci(ch, "description"),
-                                            "arguments");
+    struct json_object *args =
+        jsonx_get_ci(jsonx_get_ci(ch, "description"), "arguments");
     c->has_args = json_object_is_type(args, json_type_array) &&
                   json_object_array_length(args) > 0;
     check_exe(c, rel);
@@ -266,8 +265,9 @@ static void check_signalr_binding(struct check *c, struct json_object *b,
     else if (!c->hub[0])
         snprintf(c->hub, sizeof c->hub, "%s", hub);
     else if (strcasecmp(hub, c->hub) != 0)
-        buf_printf(why, "%sbinding '%.40s' has hubName '%.40s', the app's "
-                        "other SignalR bindings use '%s'",
+        buf_printf(why,
+                   "%sbinding '%.40s' has hubName '%.40s', the app's "
+                   "other SignalR bindings use '%s'",
                    why->len ? "; " : "", jsonx_str(b, "name"), hub, c->hub);
     add_setting(c, set && *set ? set : CONNSTR_SETTING);
 }
@@ -278,15 +278,16 @@ static void check_signalr_trigger(struct json_object *b, struct buf *why)
 {
     const char *cat = jsonx_str(b, "category");
     const char *ev = jsonx_str(b, "event");
-    if (!cat ||
-        (strcasecmp(cat, "messages") && strcasecmp(cat, "connections")))
-        buf_printf(why, "%sbinding '%.40s' has category '%.40s': it must be "
-                        "'messages' or 'connections'",
+    if (!cat || (strcasecmp(cat, "messages") && strcasecmp(cat, "connections")))
+        buf_printf(why,
+                   "%sbinding '%.40s' has category '%.40s': it must be "
+                   "'messages' or 'connections'",
                    why->len ? "; " : "", jsonx_str(b, "name"),
                    cat ? cat : "(none)");
     if (!ev || !*ev)
-        buf_printf(why, "%sbinding '%.40s' names no event (a hub method, or "
-                        "connected/disconnected)",
+        buf_printf(why,
+                   "%sbinding '%.40s' names no event (a hub method, or "
+                   "connected/disconnected)",
                    why->len ? "; " : "", jsonx_str(b, "name"));
 }
 
@@ -391,7 +392,8 @@ static const char *described_trigger(const struct check *c, const char *name,
         for (size_t i = 0; i < n; i++) {
             struct json_object *f = json_object_array_get_idx(fns, i);
             const char *fname = jsonx_str(f, "name");
-            if (fname && (pass_ ? strcasecmp(fname, name) : strcmp(fname, name)) == 0) {
+            if (fname &&
+                (pass_ ? strcasecmp(fname, name) : strcmp(fname, name)) == 0) {
                 *index = i;
                 return jsonx_str(f, "trigger");
             }
@@ -411,8 +413,9 @@ static void check_function(struct check *c, const char *name, const char *want,
     buf_init(&why, 4096);
     int rc = jsonfile_read(path, &fj, err, sizeof err);
     if (rc != 0) {
-        fail(c, "function %s: %s/function.json is not valid JSON (%s); fix: "
-                "correct the file",
+        fail(c,
+             "function %s: %s/function.json is not valid JSON (%s); fix: "
+             "correct the file",
              name, name, rc == 1 ? "vanished" : err);
         goto out;
     }
@@ -426,8 +429,9 @@ static void check_function(struct check *c, const char *name, const char *want,
     }
     struct json_object *bindings = jsonx_get_ci(fj, "bindings");
     if (!json_object_is_type(bindings, json_type_array)) {
-        fail(c, "function %s: function.json has no \"bindings\" array; fix: "
-                "declare its trigger and outputs",
+        fail(c,
+             "function %s: function.json has no \"bindings\" array; fix: "
+             "declare its trigger and outputs",
              name);
         goto out;
     }
@@ -453,8 +457,9 @@ static void check_function(struct check *c, const char *name, const char *want,
     if (!trigger)
         buf_printf(&why, "%sno trigger binding", why.len ? "; " : "");
     else if (want && strcasecmp(tt, want) != 0)
-        buf_printf(&why, "%sbinding '%.40s' has type '%.40s', the handler's "
-                         "code is written for a %s",
+        buf_printf(&why,
+                   "%sbinding '%.40s' has type '%.40s', the handler's "
+                   "code is written for a %s",
                    why.len ? "; " : "", jsonx_str(trigger, "name"), tt, want);
 
     if (why.len)
@@ -517,8 +522,8 @@ static void check_functions(struct check *c)
     free(seen);
 }
 
-static void check_connstr(struct check *c, const char *where,
-                          const char *name, const char *value)
+static void check_connstr(struct check *c, const char *where, const char *name,
+                          const char *value)
 {
     char err[256];
     struct connstr cs;
@@ -560,8 +565,9 @@ static void check_settings(struct check *c)
         goto out;
     }
     if (rc < 0) {
-        fail(c, "local.settings.json: not valid JSON (%s); fix: correct the "
-                "file",
+        fail(c,
+             "local.settings.json: not valid JSON (%s); fix: correct the "
+             "file",
              err);
         goto out;
     }
@@ -600,8 +606,9 @@ unsigned preflight_app(const char *root, FILE *out)
     struct check c = {.root = real, .out = out};
     if (!realpath(root, real)) {
         c.root = root;
-        fail(&c, "app folder %s: %s; fix: pass --app DIR with the folder "
-                 "that holds host.json",
+        fail(&c,
+             "app folder %s: %s; fix: pass --app DIR with the folder "
+             "that holds host.json",
              root, strerror(errno));
         return c.failed;
     }

@@ -24,8 +24,8 @@ static void indent_into(struct buf *b, struct json_object *v, int depth)
         json_object_object_foreach(v, k, val)
         {
             struct json_object *ks = json_object_new_string(k);
-            buf_printf(b, "%s\n%*s%s: ", first ? "" : ",", (depth + 1) * 2,
-                       "", jsonx_compact(ks));
+            buf_printf(b, "%s\n%*s%s: ", first ? "" : ",", (depth + 1) * 2, "",
+                       jsonx_compact(ks));
             json_object_put(ks);
             indent_into(b, val, depth + 1);
             first = 0;
@@ -86,23 +86,26 @@ int result_parse(long status, const char *content_type, const char *body,
     struct json_object *v = NULL;
     *reply = NULL;
     if (status < 200 || status > 299) {
-        snprintf(err, errlen, "the handler answered HTTP %ld (the host needs "
-                              "a 2xx; Outputs and Logs are dropped)",
+        snprintf(err, errlen,
+                 "the handler answered HTTP %ld (the host needs "
+                 "a 2xx; Outputs and Logs are dropped)",
                  status);
         return -1;
     }
     if (!content_type) {
-        snprintf(err, errlen, "the handler's reply has no Content-Type (read "
-                              "as application/octet-stream: no JSON "
-                              "formatter)");
+        snprintf(err, errlen,
+                 "the handler's reply has no Content-Type (read "
+                 "as application/octet-stream: no JSON "
+                 "formatter)");
         return -1;
     }
     size_t mt = strcspn(content_type, "; \t");
-    if (!((mt == 16 && strncasecmp(content_type, "application/json", 16) ==
-                           0) ||
+    if (!((mt == 16 &&
+           strncasecmp(content_type, "application/json", 16) == 0) ||
           (mt == 9 && strncasecmp(content_type, "text/json", 9) == 0))) {
-        snprintf(err, errlen, "the handler's reply has Content-Type %.*s, "
-                              "not application/json",
+        snprintf(err, errlen,
+                 "the handler's reply has Content-Type %.*s, "
+                 "not application/json",
                  (int)(mt > 80 ? 80 : mt), content_type);
         return -1;
     }
@@ -110,21 +113,24 @@ int result_parse(long status, const char *content_type, const char *body,
     while (i < len && strchr(" \t\r\n", body[i]))
         i++;
     if (i == len) {
-        snprintf(err, errlen, "the handler's reply body is empty (the "
-                              "Functions host would wait until "
-                              "functionTimeout)");
+        snprintf(err, errlen,
+                 "the handler's reply body is empty (the "
+                 "Functions host would wait until "
+                 "functionTimeout)");
         return -1;
     }
     if (jsonx_parse(body, len, &v, perr, sizeof perr) < 0) {
-        snprintf(err, errlen, "Invalid HttpResponseMessage: the handler's "
-                              "reply is not valid JSON (%s)",
+        snprintf(err, errlen,
+                 "Invalid HttpResponseMessage: the handler's "
+                 "reply is not valid JSON (%s)",
                  perr);
         return -1;
     }
     if (!v) {
-        snprintf(err, errlen, "the handler's reply is JSON null (the "
-                              "Functions host would wait until "
-                              "functionTimeout)");
+        snprintf(err, errlen,
+                 "the handler's reply is JSON null (the "
+                 "Functions host would wait until "
+                 "functionTimeout)");
         return -1;
     }
     if (!json_object_is_type(v, json_type_object)) {
@@ -133,21 +139,24 @@ int result_parse(long status, const char *content_type, const char *body,
     }
     struct json_object *outputs = jsonx_get_ci(v, "Outputs");
     if (outputs && !json_object_is_type(outputs, json_type_object)) {
-        snprintf(err, errlen, "the handler's reply: Outputs must be an "
-                              "object");
+        snprintf(err, errlen,
+                 "the handler's reply: Outputs must be an "
+                 "object");
         goto fail;
     }
     struct json_object *logs = jsonx_get_ci(v, "Logs");
     if (logs && !json_object_is_type(logs, json_type_array)) {
-        snprintf(err, errlen, "the handler's reply: Logs must be a list of "
-                              "strings");
+        snprintf(err, errlen,
+                 "the handler's reply: Logs must be a list of "
+                 "strings");
         goto fail;
     }
     for (size_t k = 0; logs && k < json_object_array_length(logs); k++) {
         struct json_object *l = json_object_array_get_idx(logs, k);
         if (l && !json_object_is_type(l, json_type_string)) {
-            snprintf(err, errlen, "the handler's reply: Logs[%zu] is not a "
-                                  "string",
+            snprintf(err, errlen,
+                     "the handler's reply: Logs[%zu] is not a "
+                     "string",
                      k);
             goto fail;
         }
@@ -164,8 +173,7 @@ struct json_object *result_logs(struct json_object *reply)
     return jsonx_get_ci(reply, "Logs");
 }
 
-struct json_object *result_output(struct json_object *reply,
-                                  const char *name)
+struct json_object *result_output(struct json_object *reply, const char *name)
 {
     struct json_object *outputs = jsonx_get_ci(reply, "Outputs");
     struct json_object *v = NULL;
@@ -177,8 +185,8 @@ struct json_object *result_output(struct json_object *reply,
 static void add_header(struct result_http *out, const char *name,
                        const char *value)
 {
-    out->headers = xrealloc(out->headers,
-                            (out->nheaders + 1) * sizeof *out->headers);
+    out->headers =
+        xrealloc(out->headers, (out->nheaders + 1) * sizeof *out->headers);
     out->headers[out->nheaders].name = xstrdup(name);
     out->headers[out->nheaders].value = xstrdup(value);
     out->nheaders++;
@@ -249,9 +257,10 @@ static int response_object(struct json_object **res, const char *name,
     } else if (json_object_is_type(*res, json_type_object)) {
         return 0;
     }
-    snprintf(err, errlen, "Outputs.%s: Failed while trying to "
-                          "Deserialize to httpOutputBindingResponse. "
-                          "Output is not in expected format",
+    snprintf(err, errlen,
+             "Outputs.%s: Failed while trying to "
+             "Deserialize to httpOutputBindingResponse. "
+             "Output is not in expected format",
              name);
     return -1;
 }
@@ -274,8 +283,9 @@ static int response_status(struct json_object *res, const char *name,
     if (end != t && *end == '\0' && !isspace((unsigned char)*t))
         out->status = (int)(st > 0 && st < 1000 ? st : -1);
     if (out->status < 100 || out->status > 599) {
-        snprintf(err, errlen, "Outputs.%s.statusCode: %s is not an "
-                              "HTTP status",
+        snprintf(err, errlen,
+                 "Outputs.%s.statusCode: %s is not an "
+                 "HTTP status",
                  name, t);
         return -1;
     }
@@ -285,8 +295,7 @@ static int response_status(struct json_object *res, const char *name,
 /* headers: the first of each name (ASCII case-insensitive) is kept;
  * Content-Type goes to out->content_type. */
 static int response_headers(struct json_object *res, const char *name,
-                            struct result_http *out, char *err,
-                            size_t errlen)
+                            struct result_http *out, char *err, size_t errlen)
 {
     struct json_object *hs = jsonx_get_ci(res, "headers");
     if (!hs || !json_object_is_type(hs, json_type_object))
@@ -301,8 +310,9 @@ static int response_headers(struct json_object *res, const char *name,
         if (strcasecmp(k, "Content-Type") == 0) {
             if (!hv) {
                 free(val);
-                snprintf(err, errlen, "Outputs.%s.headers.Content-Type: "
-                                      "must not be null",
+                snprintf(err, errlen,
+                         "Outputs.%s.headers.Content-Type: "
+                         "must not be null",
                          name);
                 return -1;
             }
@@ -351,12 +361,10 @@ int result_http(struct json_object *reply, const char *name,
     struct json_object *res = NULL;
     if (locate_response(reply, name, is_return, out, &res))
         return 0;
-    int rc = response_object(&res, name, is_return, &parsed, out, err,
-                             errlen);
+    int rc = response_object(&res, name, is_return, &parsed, out, err, errlen);
     if (rc > 0)
         return 0;
-    if (rc < 0 ||
-        response_status(res, name, is_return, out, err, errlen) < 0 ||
+    if (rc < 0 || response_status(res, name, is_return, out, err, errlen) < 0 ||
         response_headers(res, name, out, err, errlen) < 0)
         goto fail;
     response_body(res, out);

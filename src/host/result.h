@@ -27,10 +27,10 @@ struct result_header {
  * result_http_release(). */
 struct result_http {
     int status;
-    char *content_type;  /* NULL: no Content-Type header */
+    char *content_type;            /* NULL: no Content-Type header */
     struct result_header *headers; /* other headers, in order */
     size_t nheaders;
-    char *body;          /* never NULL after result_http() */
+    char *body; /* never NULL after result_http() */
     size_t body_len;
 };
 
@@ -45,8 +45,7 @@ struct json_object *result_logs(struct json_object *reply);
 
 /* Outputs.<name> with an exact-case key (borrowed; NULL when absent or
  * null). */
-struct json_object *result_output(struct json_object *reply,
-                                  const char *name);
+struct json_object *result_output(struct json_object *reply, const char *name);
 
 /* Map the http output binding named name ("$return": ReturnValue, where
  * "status" also counts and a plain string is the body). Returns 0 and

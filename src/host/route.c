@@ -60,8 +60,9 @@ static int parse_param(const char *seg, struct param *p, char *err,
         return 0;
     if (n < 3 || seg[0] != '{' || seg[n - 1] != '}' ||
         memchr(seg + 1, '{', n - 2) || memchr(seg + 1, '}', n - 2)) {
-        snprintf(err, errlen, "segment \"%s\": a parameter must be a whole "
-                              "segment {name}",
+        snprintf(err, errlen,
+                 "segment \"%s\": a parameter must be a whole "
+                 "segment {name}",
                  seg);
         return -1;
     }
@@ -158,8 +159,9 @@ int route_check(const char *tmpl, char *err, size_t errlen)
             goto out;
         }
         if (k == 1 && (p.catch_all || p.optional) && i + 1 != t.n) {
-            snprintf(err, errlen, "{%s%s}: only the last segment may be "
-                                  "optional or a catch-all",
+            snprintf(err, errlen,
+                     "{%s%s}: only the last segment may be "
+                     "optional or a catch-all",
                      p.catch_all ? "*" : "", p.name);
             goto out;
         }
@@ -222,8 +224,7 @@ int route_match(const char *tmpl, const char *path, struct json_object *params)
         }
         if (!ps.s[i][0] || !constraint_ok(p.constraint, ps.s[i]))
             goto out;
-        json_object_object_add(found, p.name,
-                               json_object_new_string(ps.s[i]));
+        json_object_object_add(found, p.name, json_object_new_string(ps.s[i]));
     }
     if (i < ps.n || (t.n < ps.n))
         goto out;

@@ -30,8 +30,8 @@ static const char *id_of(struct json_object *item, const char *key)
     return s && *s ? s : NULL;
 }
 
-static void add_call(struct sigout_plan *plan, const char *method,
-                     char *path, char *body, int not_existed_ok)
+static void add_call(struct sigout_plan *plan, const char *method, char *path,
+                     char *body, int not_existed_ok)
 {
     plan->calls = xrealloc(plan->calls, (plan->n + 1) * sizeof *plan->calls);
     struct sigout_call *c = &plan->calls[plan->n++];
@@ -66,15 +66,17 @@ static int plan_message(struct json_object *item, const char *hub,
     struct json_object *args = jsonx_get_ci(item, "arguments");
     if (!json_object_is_type(target, json_type_string) &&
         !json_object_is_type(target, json_type_int)) {
-        snprintf(err, errlen, "Unable to convert JObject to valid output "
-                              "binding type, check parameters. (target must "
-                              "be a string)");
+        snprintf(err, errlen,
+                 "Unable to convert JObject to valid output "
+                 "binding type, check parameters. (target must "
+                 "be a string)");
         return -1;
     }
     if (args && !json_object_is_type(args, json_type_array)) {
-        snprintf(err, errlen, "Unable to convert JObject to valid output "
-                              "binding type, check parameters. (arguments "
-                              "must be an array)");
+        snprintf(err, errlen,
+                 "Unable to convert JObject to valid output "
+                 "binding type, check parameters. (arguments "
+                 "must be an array)");
         return -1;
     }
     const char *conn = id_of(item, "connectionId");
@@ -84,28 +86,27 @@ static int plan_message(struct json_object *item, const char *hub,
     /* connectionId wins over userId, which wins over groupName. */
     if (conn) {
         e = escape(conn);
-        path = xasprintf("/api/hubs/%s/connections/%s/:send?api-version="
-                         SIGOUT_API_VERSION,
-                         hub, e);
+        path = xasprintf(
+            "/api/hubs/%s/connections/%s/:send?api-version=" SIGOUT_API_VERSION,
+            hub, e);
     } else if (user) {
         e = escape(user);
-        path = xasprintf("/api/hubs/%s/users/%s/:send?api-version="
-                         SIGOUT_API_VERSION,
-                         hub, e);
+        path = xasprintf(
+            "/api/hubs/%s/users/%s/:send?api-version=" SIGOUT_API_VERSION, hub,
+            e);
     } else if (group) {
         e = escape(group);
-        path = xasprintf("/api/hubs/%s/groups/%s/:send?api-version="
-                         SIGOUT_API_VERSION,
-                         hub, e);
+        path = xasprintf(
+            "/api/hubs/%s/groups/%s/:send?api-version=" SIGOUT_API_VERSION, hub,
+            e);
     } else {
         path = xasprintf("/api/hubs/%s/:send?api-version=" SIGOUT_API_VERSION,
                          hub);
     }
     free(e);
     struct json_object *body = json_object_new_object();
-    json_object_object_add(body, "Target",
-                           json_object_new_string(
-                               json_object_get_string(target)));
+    json_object_object_add(
+        body, "Target", json_object_new_string(json_object_get_string(target)));
     json_object_object_add(body, "Arguments",
                            args ? json_object_get(args)
                                 : json_object_new_array());
@@ -123,8 +124,9 @@ static int plan_group_action(struct json_object *item, enum action act,
     const char *group = id_of(item, "groupName");
     char *e1 = NULL, *e2 = NULL;
     if (!conn && !user) {
-        snprintf(err, errlen, "ConnectionId and UserId cannot be null or "
-                              "empty together");
+        snprintf(err, errlen,
+                 "ConnectionId and UserId cannot be null or "
+                 "empty together");
         return -1;
     }
     if (act != ACT_REMOVE_ALL && !group) {
@@ -167,8 +169,9 @@ static int plan_item(struct json_object *item, const char *hub,
                      struct sigout_plan *plan, char *err, size_t errlen)
 {
     if (!item || !json_object_is_type(item, json_type_object)) {
-        snprintf(err, errlen, "Value cannot be null. (Parameter 'item'): "
-                              "each output item must be a JSON object");
+        snprintf(err, errlen,
+                 "Value cannot be null. (Parameter 'item'): "
+                 "each output item must be a JSON object");
         return -1;
     }
     /* An object with a non-null target is a message, even with action. */
@@ -177,8 +180,9 @@ static int plan_item(struct json_object *item, const char *hub,
     struct json_object *a = jsonx_get_ci(item, "action");
     enum action act = a ? parse_action(a) : ACT_NONE;
     if (act == ACT_NONE) {
-        snprintf(err, errlen, "Unable to convert JObject to valid output "
-                              "binding type, check parameters.");
+        snprintf(err, errlen,
+                 "Unable to convert JObject to valid output "
+                 "binding type, check parameters.");
         return -1;
     }
     return plan_group_action(item, act, hub, plan, err, errlen);
@@ -207,10 +211,11 @@ int sigout_plan(struct json_object *value, const char *hub,
             i++;
         if (i == n || (s[i] != '{' && s[i] != '[') ||
             jsonx_parse(s, n, &parsed, perr, sizeof perr) < 0) {
-            snprintf(err, errlen, "Unable to convert JObject to valid output "
-                                  "binding type, check parameters. (the "
-                                  "value is a string that is not a JSON "
-                                  "object or array)");
+            snprintf(err, errlen,
+                     "Unable to convert JObject to valid output "
+                     "binding type, check parameters. (the "
+                     "value is a string that is not a JSON "
+                     "object or array)");
             goto out;
         }
         value = parsed;

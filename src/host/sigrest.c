@@ -18,8 +18,8 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-#define SIGREST_USER_AGENT                                                   \
-    "Microsoft.Azure.WebJobs.Extensions.SignalRService/1.14.0 (func-local; " \
+#define SIGREST_USER_AGENT                                                     \
+    "Microsoft.Azure.WebJobs.Extensions.SignalRService/1.14.0 (func-local; "   \
     "Linux) [func=custom]"
 
 static pthread_once_t name_once = PTHREAD_ONCE_INIT;
@@ -48,8 +48,8 @@ const char *sigrest_server_name(void)
 
 char *sigrest_token(const struct connstr *cs, const char *path, long now)
 {
-    char *aud = xasprintf("%s%s", cs->aud_base, path[0] == '/' ? path + 1
-                                                               : path);
+    char *aud =
+        xasprintf("%s%s", cs->aud_base, path[0] == '/' ? path + 1 : path);
     char *tok = NULL;
     if (token_mint(cs->access_key, aud, "nameid", sigrest_server_name(), now,
                    TOKEN_LIFETIME_S, &tok) < 0)
@@ -78,8 +78,8 @@ static size_t header_cb(char *p, size_t size, size_t n, void *ud)
             v++;
             vl--;
         }
-        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' ||
-                      v[vl - 1] == ' '))
+        while (vl &&
+               (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
             vl--;
         if (vl > 63)
             vl = 63;
@@ -104,8 +104,8 @@ static const char *exception_name(long status)
 }
 
 int sigrest_call(struct curlpool *pool, const struct connstr *cs,
-              const struct sigout_call *call, long timeout_ms, long *status,
-              char *err, size_t errlen)
+                 const struct sigout_call *call, long timeout_ms, long *status,
+                 char *err, size_t errlen)
 {
     CURL *h = NULL;
     struct curl_slist *hdrs = NULL;
@@ -122,8 +122,8 @@ int sigrest_call(struct curlpool *pool, const struct connstr *cs,
     url = xasprintf("%s%s", cs->server_base, call->path);
     tok = sigrest_token(cs, call->path, clock_wall_s());
     if (!tok) {
-        snprintf(err, errlen, "%s %s: cannot sign the REST token",
-                 call->method, call->path);
+        snprintf(err, errlen, "%s %s: cannot sign the REST token", call->method,
+                 call->path);
         goto out;
     }
     auth = xasprintf("Authorization: Bearer %s", tok);
@@ -188,8 +188,9 @@ int sigrest_call(struct curlpool *pool, const struct connstr *cs,
         rc = 0;
         goto out;
     }
-    snprintf(err, errlen, "%s %s: %s: the service answered %ld%s%s", call->method,
-             call->path, exception_name(st), st, code[0] ? " " : "", code);
+    snprintf(err, errlen, "%s %s: %s: the service answered %ld%s%s",
+             call->method, call->path, exception_name(st), st,
+             code[0] ? " " : "", code);
 out:
     curl_slist_free_all(hdrs);
     curlpool_put(pool, h);

@@ -31,8 +31,8 @@ const char *sigrest_server_name(void);
  * the method, path and status in err. *status gets the HTTP status (0 when
  * no answer) when status is not NULL. */
 int sigrest_call(struct curlpool *pool, const struct connstr *cs,
-              const struct sigout_call *call, long timeout_ms, long *status,
-              char *err, size_t errlen);
+                 const struct sigout_call *call, long timeout_ms, long *status,
+                 char *err, size_t errlen);
 
 /* The Bearer token for a REST request to path (begins with '/', includes
  * the query), valid from now for an hour. New string (caller frees), or

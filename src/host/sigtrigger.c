@@ -14,8 +14,7 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-const char *sigtrigger_header(const struct sigtrigger_req *r,
-                              const char *name)
+const char *sigtrigger_header(const struct sigtrigger_req *r, const char *name)
 {
     for (size_t i = 0; i < r->nheaders; i++)
         if (strcasecmp(r->headers[i].name, name) == 0)
@@ -36,28 +35,30 @@ static int media_is(const char *ct, const char *want)
     return n == strlen(want) && strncasecmp(ct, want, n) == 0;
 }
 
-int sigtrigger_route(const struct sigtrigger_req *r,
-                     struct sigtrigger_msg *m, char *err, size_t errlen)
+int sigtrigger_route(const struct sigtrigger_req *r, struct sigtrigger_msg *m,
+                     char *err, size_t errlen)
 {
     static const char *const need[] = {"X-ASRS-Hub", "X-ASRS-Category",
-                                       "X-ASRS-Event",
-                                       "X-ASRS-Connection-Id"};
+                                       "X-ASRS-Event", "X-ASRS-Connection-Id"};
     const char *vals[4];
     memset(m, 0, sizeof *m);
     if (!r->content_type || !*r->content_type) {
-        snprintf(err, errlen, "Content-Type is missing: the upstream body "
-                              "must be application/json");
+        snprintf(err, errlen,
+                 "Content-Type is missing: the upstream body "
+                 "must be application/json");
         return 415;
     }
     if (media_is(r->content_type, "application/x-msgpack")) {
-        snprintf(err, errlen, "Content-Type application/x-msgpack: "
-                              "MessagePack clients are not supported "
-                              "locally, use the JSON hub protocol");
+        snprintf(err, errlen,
+                 "Content-Type application/x-msgpack: "
+                 "MessagePack clients are not supported "
+                 "locally, use the JSON hub protocol");
         return 415;
     }
     if (!media_is(r->content_type, "application/json")) {
-        snprintf(err, errlen, "Content-Type must be application/json, not "
-                              "'%.64s'",
+        snprintf(err, errlen,
+                 "Content-Type must be application/json, not "
+                 "'%.64s'",
                  r->content_type);
         return 415;
     }
@@ -93,9 +94,9 @@ const struct app_function *sigtrigger_find(const struct app *app,
     return NULL;
 }
 
-int sigtrigger_verify(const struct sigtrigger_req *r,
-                      const char *const *keys, size_t nkeys,
-                      const char *connection_id, char *err, size_t errlen)
+int sigtrigger_verify(const struct sigtrigger_req *r, const char *const *keys,
+                      size_t nkeys, const char *connection_id, char *err,
+                      size_t errlen)
 {
     const char *sig = sigtrigger_header(r, "X-ASRS-Signature");
     if (!sig || !*sig) {
@@ -103,8 +104,9 @@ int sigtrigger_verify(const struct sigtrigger_req *r,
         return -1;
     }
     if (!upstream_signature_valid(sig, keys, nkeys, connection_id)) {
-        snprintf(err, errlen, "X-ASRS-Signature matches no access key of "
-                              "the connection string");
+        snprintf(err, errlen,
+                 "X-ASRS-Signature matches no access key of "
+                 "the connection string");
         return -1;
     }
     return 0;
@@ -131,8 +133,7 @@ static int body_type(struct json_object *o)
 }
 
 int sigtrigger_parse_body(const struct sigtrigger_req *r,
-                          struct sigtrigger_msg *m, char *err,
-                          size_t errlen)
+                          struct sigtrigger_msg *m, char *err, size_t errlen)
 {
     struct json_object *o = NULL;
     char perr[160];
@@ -141,8 +142,9 @@ int sigtrigger_parse_body(const struct sigtrigger_req *r,
     if (len > 0 && r->body[len - 1] == HUBPROTO_RS)
         len--;
     if (len == 0) {
-        snprintf(err, errlen, "the body is empty: a serverless message is "
-                              "expected");
+        snprintf(err, errlen,
+                 "the body is empty: a serverless message is "
+                 "expected");
         return -1;
     }
     if (jsonx_parse(r->body, len, &o, perr, sizeof perr) < 0) {
@@ -156,8 +158,9 @@ int sigtrigger_parse_body(const struct sigtrigger_req *r,
     m->type = body_type(o);
     if (strcasecmp(m->category, "messages") == 0) {
         if (m->type != HUBPROTO_INVOCATION) {
-            snprintf(err, errlen, "a messages event needs an Invocation "
-                                  "(\"type\": 1)");
+            snprintf(err, errlen,
+                     "a messages event needs an Invocation "
+                     "(\"type\": 1)");
             goto out;
         }
         const char *target = jsonx_str(o, "target");
@@ -168,8 +171,9 @@ int sigtrigger_parse_body(const struct sigtrigger_req *r,
             goto out;
         }
         if (strcasecmp(target, m->event) != 0) {
-            snprintf(err, errlen, "the Invocation target '%.64s' is not the "
-                                  "X-ASRS-Event '%.64s'",
+            snprintf(err, errlen,
+                     "the Invocation target '%.64s' is not the "
+                     "X-ASRS-Event '%.64s'",
                      target, m->event);
             goto out;
         }
@@ -191,16 +195,18 @@ int sigtrigger_parse_body(const struct sigtrigger_req *r,
         }
     } else if (strcasecmp(m->event, "disconnected") == 0) {
         if (m->type != 11) {
-            snprintf(err, errlen, "a disconnected event needs "
-                                  "{\"type\": 11}");
+            snprintf(err, errlen,
+                     "a disconnected event needs "
+                     "{\"type\": 11}");
             goto out;
         }
         const char *e = jsonx_str(o, "error");
         if (e && *e)
             m->error = xstrdup(e);
     } else {
-        snprintf(err, errlen, "category '%.32s' with event '%.64s' is not "
-                              "a serverless message",
+        snprintf(err, errlen,
+                 "category '%.32s' with event '%.64s' is not "
+                 "a serverless message",
                  m->category, m->event);
         goto out;
     }
@@ -298,17 +304,14 @@ struct json_object *sigtrigger_context(const struct sigtrigger_req *r,
 {
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "Arguments",
-                           m->arguments ? json_object_get(m->arguments)
-                                        : NULL);
+                           m->arguments ? json_object_get(m->arguments) : NULL);
     json_object_object_add(o, "Error", str_or_null(m->error));
     json_object_object_add(o, "Category", str_or_null(m->category));
     json_object_object_add(o, "Event", str_or_null(m->event));
     json_object_object_add(o, "Hub", str_or_null(m->hub));
-    json_object_object_add(o, "ConnectionId",
-                           str_or_null(m->connection_id));
+    json_object_object_add(o, "ConnectionId", str_or_null(m->connection_id));
     json_object_object_add(o, "UserId",
-                           str_or_null(sigtrigger_header(r,
-                                                         "X-ASRS-User-Id")));
+                           str_or_null(sigtrigger_header(r, "X-ASRS-User-Id")));
     /* The request's headers, not its content headers (Content-Type,
      * Content-Length), repeated names joined with ','. */
     struct json_object *h = json_object_new_object();
@@ -327,9 +330,8 @@ struct json_object *sigtrigger_context(const struct sigtrigger_req *r,
 }
 
 int sigtrigger_metadata(struct json_object *binding,
-                        const struct sigtrigger_msg *m,
-                        struct json_object *sys, struct json_object **md,
-                        char *err, size_t errlen)
+                        const struct sigtrigger_msg *m, struct json_object *sys,
+                        struct json_object **md, char *err, size_t errlen)
 {
     struct json_object *names = jsonx_get_ci(binding, "parameterNames");
     size_t nn = json_object_is_type(names, json_type_array)
@@ -338,8 +340,9 @@ int sigtrigger_metadata(struct json_object *binding,
     size_t na = m->arguments ? json_object_array_length(m->arguments) : 0;
     *md = NULL;
     if (nn > 0 && (!m->arguments || na != nn)) {
-        snprintf(err, errlen, "The function accept %zu arguments but message "
-                              "provided %zu.",
+        snprintf(err, errlen,
+                 "The function accept %zu arguments but message "
+                 "provided %zu.",
                  nn, na);
         json_object_put(sys);
         return -1;
@@ -349,8 +352,7 @@ int sigtrigger_metadata(struct json_object *binding,
         const char *name =
             json_object_get_string(json_object_array_get_idx(names, i));
         struct json_object *arg = json_object_array_get_idx(m->arguments, i);
-        json_object_object_add(o, name,
-                               payload_encode(json_object_get(arg)));
+        json_object_object_add(o, name, payload_encode(json_object_get(arg)));
     }
     json_object_object_add(o, "sys", sys);
     *md = o;

@@ -46,20 +46,19 @@ struct sigtrigger_msg {
     const char *hub;
     const char *category;
     const char *event;
-    int type;                     /* 1 invocation, 10 connected, 11 closed */
-    char *invocation_id;          /* invocations with an id, else NULL */
+    int type;                      /* 1 invocation, 10 connected, 11 closed */
+    char *invocation_id;           /* invocations with an id, else NULL */
     struct json_object *arguments; /* invocations: the array (owned) */
-    char *error;                  /* close with an error, else NULL */
+    char *error;                   /* close with an error, else NULL */
 };
 
 /* First value of header name (case-insensitive) in r, borrowed, or NULL. */
-const char *sigtrigger_header(const struct sigtrigger_req *r,
-                              const char *name);
+const char *sigtrigger_header(const struct sigtrigger_req *r, const char *name);
 
 /* Content type (415) and routing headers (400). Returns 0 and fills the
  * header part of m, or the HTTP status with the reason in err. */
-int sigtrigger_route(const struct sigtrigger_req *r,
-                     struct sigtrigger_msg *m, char *err, size_t errlen);
+int sigtrigger_route(const struct sigtrigger_req *r, struct sigtrigger_msg *m,
+                     char *err, size_t errlen);
 
 /* The function whose signalRTrigger matches (hub, category, event),
  * case-insensitively, borrowed; NULL when none does (404). */
@@ -70,9 +69,9 @@ const struct app_function *sigtrigger_find(const struct app *app,
 
 /* Does X-ASRS-Signature hold the HMAC of the connection id under one of
  * keys? 0 yes; -1 no (401) with the reason in err. */
-int sigtrigger_verify(const struct sigtrigger_req *r,
-                      const char *const *keys, size_t nkeys,
-                      const char *connection_id, char *err, size_t errlen);
+int sigtrigger_verify(const struct sigtrigger_req *r, const char *const *keys,
+                      size_t nkeys, const char *connection_id, char *err,
+                      size_t errlen);
 
 /* Parse the body for m->category: {"type":1, "target", "arguments",
  * "invocationId"?} for messages (target must equal the event, as the
@@ -80,8 +79,7 @@ int sigtrigger_verify(const struct sigtrigger_req *r,
  * "error"?} for disconnected; keys case-insensitive, a trailing 0x1E
  * tolerated. Returns 0, or -1 (400) with the reason in err. */
 int sigtrigger_parse_body(const struct sigtrigger_req *r,
-                          struct sigtrigger_msg *m, char *err,
-                          size_t errlen);
+                          struct sigtrigger_msg *m, char *err, size_t errlen);
 void sigtrigger_msg_release(struct sigtrigger_msg *m);
 
 /* The InvocationContext object (new reference) for Data.<name>. */
@@ -94,9 +92,8 @@ struct json_object *sigtrigger_context(const struct sigtrigger_req *r,
  * message when the counts differ ("The function accept 1 arguments but
  * message provided 2."); sys is released then. */
 int sigtrigger_metadata(struct json_object *binding,
-                        const struct sigtrigger_msg *m,
-                        struct json_object *sys, struct json_object **md,
-                        char *err, size_t errlen);
+                        const struct sigtrigger_msg *m, struct json_object *sys,
+                        struct json_object **md, char *err, size_t errlen);
 
 /* The body for the service after an invocation with an id: a Completion
  * record ending in 0x1E, with "result": the function's ReturnValue

@@ -39,8 +39,7 @@ static void *timers_main(void *arg)
     while (!t->stop) {
         long long soonest = -1;
         for (size_t i = 0; i < t->n; i++)
-            if (t->e[i].next >= 0 &&
-                (soonest < 0 || t->e[i].next < soonest))
+            if (t->e[i].next >= 0 && (soonest < 0 || t->e[i].next < soonest))
                 soonest = t->e[i].next;
         if (soonest < 0) {
             pthread_cond_wait(&t->cond, &t->lock);

@@ -33,7 +33,7 @@ enum worker_state { W_STARTING, W_READY, W_EXITED, W_FAILED };
 struct worker {
     const struct app *app;
     int port;
-    char *exe;        /* resolved: absolute, or a name looked up on PATH */
+    char *exe; /* resolved: absolute, or a name looked up on PATH */
     pthread_t sup;
     int sup_started;
     pthread_mutex_t lock;
@@ -88,9 +88,10 @@ struct worker *worker_new(const struct app *app, char *err, size_t errlen)
         } else {
             free(cand);
             if (strchr(exe, '/')) {
-                snprintf(err, errlen, "host.json: customHandler.description."
-                                      "defaultExecutablePath: %s/%s does not "
-                                      "exist (build it first: make)",
+                snprintf(err, errlen,
+                         "host.json: customHandler.description."
+                         "defaultExecutablePath: %s/%s does not "
+                         "exist (build it first: make)",
                          app->root, exe);
                 return NULL;
             }
@@ -98,15 +99,17 @@ struct worker *worker_new(const struct app *app, char *err, size_t errlen)
         }
     }
     if (path[0] == '/' && access(path, X_OK) != 0) {
-        snprintf(err, errlen, "host.json: customHandler.description."
-                              "defaultExecutablePath: %s: %s",
+        snprintf(err, errlen,
+                 "host.json: customHandler.description."
+                 "defaultExecutablePath: %s: %s",
                  path, strerror(errno));
         free(path);
         return NULL;
     }
     if (stat(app->workdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "host.json: customHandler.description."
-                              "workingDirectory: %s is not a folder",
+        snprintf(err, errlen,
+                 "host.json: customHandler.description."
+                 "workingDirectory: %s is not a folder",
                  app->workdir);
         free(path);
         return NULL;
@@ -142,8 +145,7 @@ static int env_has(char **env, size_t n, const char *name)
     return 0;
 }
 
-static void env_set(char ***env, size_t *n, const char *name,
-                    const char *value)
+static void env_set(char ***env, size_t *n, const char *name, const char *value)
 {
     size_t nl = strlen(name);
     for (size_t i = 0; i < *n; i++)
@@ -179,8 +181,7 @@ static char **build_env(const struct worker *w, const char *worker_id,
      * environment wins, as with Core Tools. */
     for (size_t i = 0; i < w->app->nvalues; i++)
         if (!env_has(env, n, w->app->values[i].name))
-            env_set(&env, &n, w->app->values[i].name,
-                    w->app->values[i].value);
+            env_set(&env, &n, w->app->values[i].name, w->app->values[i].value);
     char port[16];
     snprintf(port, sizeof port, "%d", w->port);
     env_set(&env, &n, "FUNCTIONS_CUSTOMHANDLER_PORT", port);
@@ -312,8 +313,8 @@ static pid_t spawn(struct worker *w, int *out_fd, int *err_fd)
     if (pid < 0)
         log_error("handler: fork: %s", strerror(errno));
     else
-        log_info("handler started: %s (pid %d, port %d, worker id %s)",
-                 w->exe, (int)pid, w->port, guid);
+        log_info("handler started: %s (pid %d, port %d, worker id %s)", w->exe,
+                 (int)pid, w->port, guid);
 out:
     if (po[1] >= 0)
         close(po[1]);
@@ -467,8 +468,7 @@ enum run_end { RUN_RESTART, RUN_EXITED, RUN_FAILED };
 /* What an exit the host did not ask for means, as the Functions host
  * reads it: code 0 ends the worker for good, code 200 asks for a restart,
  * anything else (logged with the last stderr line) is a failure. */
-static enum run_end classify_exit(struct worker *w, int status,
-                                  int timed_out)
+static enum run_end classify_exit(struct worker *w, int status, int timed_out)
 {
     if (timed_out)
         return RUN_FAILED;

@@ -10,11 +10,19 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-enum { K_ENDPOINT, K_ACCESSKEY, K_VERSION, K_PORT, K_CLIENT, K_SERVER,
-       K_AUTHTYPE, K_COUNT };
+enum {
+    K_ENDPOINT,
+    K_ACCESSKEY,
+    K_VERSION,
+    K_PORT,
+    K_CLIENT,
+    K_SERVER,
+    K_AUTHTYPE,
+    K_COUNT
+};
 
 static const char *const key_names[K_COUNT] = {
-    "endpoint", "accesskey", "version", "port",
+    "endpoint",       "accesskey",      "version", "port",
     "clientendpoint", "serverendpoint", "authtype"};
 
 static char *trim(const char *s, size_t n)
@@ -118,8 +126,7 @@ int connstr_parse(const char *s, struct connstr *cs, char *err, size_t errlen)
         if (!empty) {
             if (!eq) {
                 snprintf(err, errlen,
-                         "connection string segment %zu has no '='",
-                         pairs + 1);
+                         "connection string segment %zu has no '='", pairs + 1);
                 goto out;
             }
             char *k = trim(seg, (size_t)(eq - seg));
@@ -128,8 +135,8 @@ int connstr_parse(const char *s, struct connstr *cs, char *err, size_t errlen)
                 if (strcasecmp(k, key_names[i]) == 0)
                     idx = i;
             if (idx >= 0 && val[idx]) {
-                snprintf(err, errlen,
-                         "duplicate key '%s' in connection string", k);
+                snprintf(err, errlen, "duplicate key '%s' in connection string",
+                         k);
                 free(k);
                 goto out;
             }
@@ -143,8 +150,9 @@ int connstr_parse(const char *s, struct connstr *cs, char *err, size_t errlen)
             seg++;
     }
     if (pairs < 2) {
-        snprintf(err, errlen, "connection string needs at least 2 "
-                              "key=value pairs");
+        snprintf(err, errlen,
+                 "connection string needs at least 2 "
+                 "key=value pairs");
         goto out;
     }
     if (!val[K_ENDPOINT] || !*val[K_ENDPOINT]) {
@@ -166,26 +174,24 @@ int connstr_parse(const char *s, struct connstr *cs, char *err, size_t errlen)
     if (val[K_VERSION]) {
         const char *v = val[K_VERSION];
         if (!(v[0] == '1' && v[1] == '.' && isdigit((unsigned char)v[2]))) {
-            snprintf(err, errlen,
-                     "Version %s is not supported (must be 1.x)", shown(v));
+            snprintf(err, errlen, "Version %s is not supported (must be 1.x)",
+                     shown(v));
             goto out;
         }
     }
     int uri_port = 0;
     if (split_uri(val[K_ENDPOINT], &cs->scheme, &cs->host, &uri_port,
                   &cs->path) < 0) {
-        snprintf(err, errlen,
-                 "Endpoint must be an absolute http or https URI");
+        snprintf(err, errlen, "Endpoint must be an absolute http or https URI");
         goto out;
     }
-    cs->port = uri_port ? uri_port
-                        : (strcmp(cs->scheme, "https") == 0 ? 443 : 80);
+    cs->port =
+        uri_port ? uri_port : (strcmp(cs->scheme, "https") == 0 ? 443 : 80);
     if (val[K_PORT]) {
         char *end;
         long p = strtol(val[K_PORT], &end, 10);
         if (!*val[K_PORT] || *end || p <= 0 || p > 65535) {
-            snprintf(err, errlen,
-                     "Port must be an integer in (0, 65536)");
+            snprintf(err, errlen, "Port must be an integer in (0, 65536)");
             goto out;
         }
         cs->port = (int)p;
@@ -193,8 +199,7 @@ int connstr_parse(const char *s, struct connstr *cs, char *err, size_t errlen)
     char *ep_base = base_of(cs->scheme, cs->host, cs->port, cs->path);
     if (val[K_CLIENT] && *val[K_CLIENT]) {
         int cp = 0;
-        if (split_uri(val[K_CLIENT], &cl_scheme, &cl_host, &cp, &cl_path) <
-            0) {
+        if (split_uri(val[K_CLIENT], &cl_scheme, &cl_host, &cp, &cl_path) < 0) {
             free(ep_base);
             snprintf(err, errlen,
                      "ClientEndpoint must be an absolute http or https URI");

@@ -191,8 +191,7 @@ int hubproto_write_close(struct buf *out, const char *error,
     if (error)
         json_object_object_add(o, "error", json_object_new_string(error));
     if (allow_reconnect)
-        json_object_object_add(o, "allowReconnect",
-                               json_object_new_boolean(1));
+        json_object_object_add(o, "allowReconnect", json_object_new_boolean(1));
     return put_record(out, o);
 }
 
@@ -200,8 +199,7 @@ int hubproto_write_completion(struct buf *out, const char *invocation_id,
                               struct json_object *result, const char *error)
 {
     struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "type",
-                           json_object_new_int(HUBPROTO_COMPLETION));
+    json_object_object_add(o, "type", json_object_new_int(HUBPROTO_COMPLETION));
     json_object_object_add(o, "invocationId",
                            json_object_new_string(invocation_id));
     if (error)
@@ -212,12 +210,10 @@ int hubproto_write_completion(struct buf *out, const char *invocation_id,
 }
 
 int hubproto_write_invocation(struct buf *out, const char *invocation_id,
-                              const char *target,
-                              struct json_object *arguments)
+                              const char *target, struct json_object *arguments)
 {
     struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "type",
-                           json_object_new_int(HUBPROTO_INVOCATION));
+    json_object_object_add(o, "type", json_object_new_int(HUBPROTO_INVOCATION));
     if (invocation_id)
         json_object_object_add(o, "invocationId",
                                json_object_new_string(invocation_id));

@@ -1,10 +1,10 @@
 /*
  * invoke.h - the custom-handler invocation protocol, as the handler sees it.
  *
- * Request  (host → handler): POST /{function} {"Data": {...}, "Metadata": {...}}
- * Response (handler → host): {"Outputs": {...}, "Logs": [...], "ReturnValue": x}
- * (the request and response vectors of tests/vectors). Values in Data
- * arrive JSON-encoded up to twice; header values are arrays of strings;
+ * Request  (host → handler): POST /{function} {"Data": {...}, "Metadata":
+ * {...}} Response (handler → host): {"Outputs": {...}, "Logs": [...],
+ * "ReturnValue": x} (the request and response vectors of tests/vectors). Values
+ * in Data arrive JSON-encoded up to twice; header values are arrays of strings;
  * keys are PascalCase but compared case-insensitively, as Newtonsoft does.
  *
  * Ownership: functions named *_new and invoke_http_* return a new reference
@@ -27,8 +27,7 @@
 /* Data.<name> of the envelope (borrowed), or NULL. */
 struct json_object *invoke_data(struct json_object *env, const char *name);
 /* Metadata.<name> of the envelope (borrowed), or NULL. */
-struct json_object *invoke_metadata(struct json_object *env,
-                                    const char *name);
+struct json_object *invoke_metadata(struct json_object *env, const char *name);
 
 /* Data.req.Body: present only when the caller sent Content-Length > 0.
  * Returns the raw text (borrowed) and its length, or NULL when absent. */

@@ -33,15 +33,17 @@ int names_check_hub(const char *s, char *err, size_t errlen)
 {
     size_t n = strlen(s);
     if (n == 0 || n > NAMES_MAX_HUB || !isalpha((unsigned char)s[0])) {
-        snprintf(err, errlen, "hub name must be 1-128 characters and start "
-                              "with a letter");
+        snprintf(err, errlen,
+                 "hub name must be 1-128 characters and start "
+                 "with a letter");
         return -1;
     }
     for (size_t i = 1; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (!(isalnum(c) || strchr("_`,.[]", c)) || c == '\0') {
-            snprintf(err, errlen, "hub name may hold only letters, digits "
-                                  "and _ ` , . [ ]");
+            snprintf(err, errlen,
+                     "hub name may hold only letters, digits "
+                     "and _ ` , . [ ]");
             return -1;
         }
     }

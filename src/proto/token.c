@@ -154,9 +154,10 @@ int token_verify(const char *token, const char *const *keys, size_t nkeys,
         jwt = NULL;
     }
     if (!jwt) {
-        snprintf(err, errlen, "token signature is invalid for every "
-                              "configured key, or its alg is not HS256, "
-                              "HS384 or HS512");
+        snprintf(err, errlen,
+                 "token signature is invalid for every "
+                 "configured key, or its alg is not HS256, "
+                 "HS384 or HS512");
         goto out;
     }
     const EVP_MD *md = md_for(jwt_get_alg(jwt));
@@ -170,8 +171,8 @@ int token_verify(const char *token, const char *const *keys, size_t nkeys,
         goto out;
     }
     grants = jwt_get_grants_json(jwt, NULL);
-    if (!grants || jsonx_parse(grants, strlen(grants), &out->all, err,
-                               errlen) < 0 ||
+    if (!grants ||
+        jsonx_parse(grants, strlen(grants), &out->all, err, errlen) < 0 ||
         !json_object_is_type(out->all, json_type_object)) {
         snprintf(err, errlen, "token claims are not a JSON object");
         goto out;
@@ -185,20 +186,18 @@ int token_verify(const char *token, const char *const *keys, size_t nkeys,
         goto out;
     }
     if (out->exp + skew < now) {
-        snprintf(err, errlen, "token expired at %ld (now %ld)", out->exp,
-                 now);
+        snprintf(err, errlen, "token expired at %ld (now %ld)", out->exp, now);
         goto out;
     }
     if (has_nbf && out->nbf - skew > now) {
-        snprintf(err, errlen, "token not valid before %ld (now %ld)",
-                 out->nbf, now);
+        snprintf(err, errlen, "token not valid before %ld (now %ld)", out->nbf,
+                 now);
         goto out;
     }
     const char *aud = jsonx_str(out->all, "aud");
     if (aud)
         out->aud = xstrdup(aud);
-    static const char *const uid_claims[] = {TOKEN_CLAIM_UID, "nameid",
-                                             "sub"};
+    static const char *const uid_claims[] = {TOKEN_CLAIM_UID, "nameid", "sub"};
     for (size_t i = 0; i < 3 && !out->user_id; i++) {
         struct json_object *v = NULL;
         if (json_object_object_get_ex(out->all, uid_claims[i], &v) && v &&
@@ -259,8 +258,8 @@ static int query_hub_eq(const char *query, const char *hub)
     return 0;
 }
 
-int token_aud_match(const char *aud, const char *scheme_host,
-                    const char *path, const char *hub)
+int token_aud_match(const char *aud, const char *scheme_host, const char *path,
+                    const char *hub)
 {
     char *a_sh = NULL, *a_path = NULL, *a_q = NULL;
     char *r_sh = NULL, *r_path = NULL, *r_q = NULL;

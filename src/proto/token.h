@@ -26,10 +26,10 @@ int token_mint(const char *key, const char *aud, const char *uid_claim,
                const char *user_id, long now, long lifetime_s, char **out);
 
 struct token_claims {
-    char *user_id;               /* asrs.s.uid, else nameid, else sub; or NULL */
-    char *aud;                   /* NULL when absent */
-    long exp, nbf, iat;          /* 0 when absent (exp is required) */
-    struct json_object *all;     /* every claim; owned */
+    char *user_id;           /* asrs.s.uid, else nameid, else sub; or NULL */
+    char *aud;               /* NULL when absent */
+    long exp, nbf, iat;      /* 0 when absent (exp is required) */
+    struct json_object *all; /* every claim; owned */
 };
 
 /* Verify token against each of nkeys keys (primary, secondary). Checks the
@@ -50,7 +50,7 @@ void token_claims_release(struct token_claims *c);
  * scheme_host is e.g. "http://localhost:8888" (port ignored); path is the
  * request path, e.g. "/client/" or "/api/hubs/chat/:send".
  * Returns 1 on match, 0 otherwise. */
-int token_aud_match(const char *aud, const char *scheme_host,
-                    const char *path, const char *hub);
+int token_aud_match(const char *aud, const char *scheme_host, const char *path,
+                    const char *hub);
 
 #endif

@@ -104,9 +104,8 @@ int upstream_pattern_match(const char *pattern, const char *name,
     while (next_item(&p, &s, &m)) {
         if (m == 1 && *s == '*')
             return 1;
-        if (m == strlen(name) &&
-            (case_insensitive ? strncasecmp(s, name, m)
-                              : strncmp(s, name, m)) == 0)
+        if (m == strlen(name) && (case_insensitive ? strncasecmp(s, name, m)
+                                                   : strncmp(s, name, m)) == 0)
             return 1;
     }
     return 0;

@@ -40,7 +40,7 @@ int upstream_pattern_match(const char *pattern, const char *name,
 
 /* Expand {hub}, {category} and {event} in tmpl with percent-escaped values
  * (RFC 3986 unreserved characters kept). New string, caller frees. */
-char *upstream_expand(const char *tmpl, const char *hub,
-                      const char *category, const char *event);
+char *upstream_expand(const char *tmpl, const char *hub, const char *category,
+                      const char *event);
 
 #endif

@@ -12,8 +12,8 @@
 
 /* json-c's non-strict mode (comments, trailing commas), depth capped and
  * UTF-8 validated as jsonx_parse does. */
-static int parse_lenient(const char *text, size_t len,
-                         struct json_object **out, char *err, size_t errlen)
+static int parse_lenient(const char *text, size_t len, struct json_object **out,
+                         char *err, size_t errlen)
 {
     if (memchr(text, '\0', len)) {
         snprintf(err, errlen, "JSON text contains a NUL byte");

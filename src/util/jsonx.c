@@ -66,8 +66,8 @@ int jsonx_check_text(const char *s, size_t len, char *err, size_t errlen)
     return 0;
 }
 
-int jsonx_parse(const char *s, size_t len, struct json_object **out,
-                char *err, size_t errlen)
+int jsonx_parse(const char *s, size_t len, struct json_object **out, char *err,
+                size_t errlen)
 {
     *out = NULL;
     if (jsonx_check_text(s, len, err, errlen) < 0)
@@ -147,8 +147,8 @@ struct json_object *jsonx_unwrap(struct json_object *v, int max_layers)
 {
     struct json_object *cur = json_object_get(v);
     char err[128];
-    for (int i = 0; i < max_layers && cur &&
-                    json_object_is_type(cur, json_type_string);
+    for (int i = 0;
+         i < max_layers && cur && json_object_is_type(cur, json_type_string);
          i++) {
         struct json_object *next = NULL;
         const char *s = json_object_get_string(cur);
@@ -177,8 +177,8 @@ char *jsonx_error_text(const char *fmt, ...)
 
 const char *jsonx_compact(struct json_object *v)
 {
-    return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
-                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
+    return json_object_to_json_string_ext(
+        v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
 int jsonx_append_string(struct buf *b, const char *s, size_t n)
@@ -192,7 +192,8 @@ int jsonx_append_string(struct buf *b, const char *s, size_t n)
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         const char *k = c ? memchr(named, c, sizeof named - 1) : NULL;
-        char esc[6] = {'\\', k ? letter[k - named] : 'u', '0', '0',
+        char esc[6] = {'\\',        k ? letter[k - named] : 'u',
+                       '0',         '0',
                        hex[c >> 4], hex[c & 0xf]};
         rc = buf_append(b, s + run, i - run);
         if (rc == 0)

@@ -18,8 +18,8 @@
  * <= LIMIT_JSON_DEPTH, no trailing bytes, no NUL byte). Returns 0 and a new
  * reference in *out (which may be NULL for the JSON literal null), or -1
  * with a reason in err. */
-int jsonx_parse(const char *s, size_t len, struct json_object **out,
-                char *err, size_t errlen);
+int jsonx_parse(const char *s, size_t len, struct json_object **out, char *err,
+                size_t errlen);
 
 /* The checks jsonx_parse makes before parsing: not empty, no NUL byte,
  * strict UTF-8, under 2 GiB. Returns 0, or -1 with a reason in err. */

@@ -49,8 +49,8 @@ static int parse_addr(const char *s, int port, union sa *a, socklen_t *len)
 /* One socket bound to a and listening; -1 with errno set on failure. */
 static int open_one(const union sa *a, socklen_t len, int backlog)
 {
-    int fd = socket(a->any.sa_family, SOCK_STREAM | SOCK_NONBLOCK |
-                                          SOCK_CLOEXEC, 0);
+    int fd =
+        socket(a->any.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     int one = 1;
@@ -75,8 +75,7 @@ static int bound_port(int fd)
     socklen_t len = sizeof a;
     if (getsockname(fd, &a.any, &len) < 0)
         return -1;
-    return ntohs(a.any.sa_family == AF_INET6 ? a.v6.sin6_port
-                                             : a.v4.sin_port);
+    return ntohs(a.any.sa_family == AF_INET6 ? a.v6.sin6_port : a.v4.sin_port);
 }
 
 static void host_of(const union sa *a, char *out, size_t outlen)
@@ -114,8 +113,8 @@ static int fail_bind(struct listen_set *ls, const char *host, int port,
     return -1;
 }
 
-int listen_open(struct listen_set *ls, const char *addr, int port,
-                int backlog, char *err, size_t errlen)
+int listen_open(struct listen_set *ls, const char *addr, int port, int backlog,
+                char *err, size_t errlen)
 {
     union sa a;
     socklen_t len;

@@ -22,8 +22,8 @@ struct listen_set {
     int fd[LISTEN_MAX];        /* listening, non-blocking, close-on-exec */
     char host[LISTEN_MAX][48]; /* as in a URL: "127.0.0.1", "[::1]" */
     size_t n;
-    int port;                  /* the port every socket is bound to */
-    char note[160];            /* "" or why ::1 was left out */
+    int port;       /* the port every socket is bound to */
+    char note[160]; /* "" or why ::1 was left out */
 };
 
 /* Open the sockets and listen (backlog). addr NULL: 127.0.0.1, then ::1
@@ -32,8 +32,8 @@ struct listen_set {
  * 127.0.0.1 (a few tries when it is taken on ::1). Else addr is one IPv4
  * or IPv6 address ("::1" or "[::1]"). A port in use is an error on either
  * address. Returns 0, or -1 with the reason in err and nothing open. */
-int listen_open(struct listen_set *ls, const char *addr, int port,
-                int backlog, char *err, size_t errlen);
+int listen_open(struct listen_set *ls, const char *addr, int port, int backlog,
+                char *err, size_t errlen);
 /* Close the sockets still held (fd >= 0); those handed over are set to -1
  * by their new owner's caller. */
 void listen_close(struct listen_set *ls);

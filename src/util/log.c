@@ -45,8 +45,8 @@ static void vlog(enum log_level level, const char *fmt, va_list ap)
     if (level < threshold)
         return;
     log_timestamp(ts, sizeof ts);
-    int n = snprintf(line, sizeof line, "%s %s %s: ", ts, program,
-                     names[level]);
+    int n =
+        snprintf(line, sizeof line, "%s %s %s: ", ts, program, names[level]);
     if (n < 0)
         return;
     if ((size_t)n < sizeof line)

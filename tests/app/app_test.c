@@ -28,9 +28,8 @@ Suite *app_tests_suite(void)
 
 static const char *setting(const char *name)
 {
-    return strcmp(name, "AzureSignalRConnectionString") == 0
-               ? APP_TEST_CONNSTR
-               : getenv(name);
+    return strcmp(name, "AzureSignalRConnectionString") == 0 ? APP_TEST_CONNSTR
+                                                             : getenv(name);
 }
 
 struct json_object *app_test_call(const char *name, const char *envelope,

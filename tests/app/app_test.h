@@ -12,8 +12,8 @@
 #include <json-c/json.h>
 
 /* The connection string the tests give as AzureSignalRConnectionString. */
-#define APP_TEST_CONNSTR                                                     \
-    "Endpoint=http://localhost;Port=8888;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWX" \
+#define APP_TEST_CONNSTR                                                       \
+    "Endpoint=http://localhost;Port=8888;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWX"   \
     "YZ0123456789ABCDEFGH;Version=1.0;"
 
 /* POST /name with the envelope text to the app (the repository's function
@@ -24,10 +24,10 @@ struct json_object *app_test_call(const char *name, const char *envelope,
 
 /* Register a test case (built by make) in the "app" suite. */
 void app_test_register(TCase *(*make)(void));
-#define APP_TEST_CASE(make)                                                  \
-    __attribute__((constructor)) static void app_test_reg_##make(void)       \
-    {                                                                        \
-        app_test_register(make);                                             \
+#define APP_TEST_CASE(make)                                                    \
+    __attribute__((constructor)) static void app_test_reg_##make(void)         \
+    {                                                                          \
+        app_test_register(make);                                               \
     }
 
 /* The suite of every registered case. */

@@ -60,8 +60,8 @@ START_TEST(test_join_and_leave_act_for_the_caller_only)
     /* Naming someone else is no way in: there is no argument for it. */
     r = invoke("joinGroup", "mallory", "[\"ops\", \"alice\"]", &st);
     ck_assert_int_eq(st, 500);
-    ck_assert_ptr_nonnull(strstr(str(r, "error", 0, NULL),
-                                 "takes one argument"));
+    ck_assert_ptr_nonnull(
+        strstr(str(r, "error", 0, NULL), "takes one argument"));
     json_object_put(r);
 }
 END_TEST
@@ -81,9 +81,8 @@ START_TEST(test_sends_carry_who_sent_them)
     struct json_object *note =
         json_object_array_get_idx(json_object_object_get(m, "arguments"), 0);
     ck_assert_str_eq(str(note, "from", 0, NULL), "bob");
-    ck_assert_str_eq(str(json_object_object_get(note, "message"), "text", 0,
-                         NULL),
-                     "hi");
+    ck_assert_str_eq(
+        str(json_object_object_get(note, "message"), "text", 0, NULL), "hi");
     json_object_put(r);
     /* Anonymous: from is the connection id. */
     r = invoke("sendToGroup", NULL, "[\"ops\", \"deploying\"]", &st);

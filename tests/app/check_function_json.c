@@ -32,7 +32,7 @@ static struct json_object *binding(struct json_object *fj, const char *type)
 /* What each of the app's functions relies on in its function.json. */
 static const struct {
     const char *name;
-    const char *outputs; /* output binding types, space-separated */
+    const char *outputs;          /* output binding types, space-separated */
     const char *category, *event; /* signalRTrigger */
     int connection_info;          /* a signalRConnectionInfo input */
     const char *user_id;          /* its userId expression */
@@ -61,10 +61,9 @@ START_TEST(test_every_folder_has_code_and_all_code_a_folder)
         char p[512];
         snprintf(p, sizeof p, "%s/function.json", all[i].name);
         struct json_object *fj = json_object_from_file(p);
-        ck_assert_msg(fj != NULL, "%s has code but no readable %s",
-                      all[i].name, p);
-        struct json_object *t =
-            binding(fj, registry_trigger_type(all[i].kind));
+        ck_assert_msg(fj != NULL, "%s has code but no readable %s", all[i].name,
+                      p);
+        struct json_object *t = binding(fj, registry_trigger_type(all[i].kind));
         ck_assert_msg(t != NULL, "%s: no %s", all[i].name,
                       registry_trigger_type(all[i].kind));
         ck_assert_str_eq(jsonx_str(t, "direction"), "in");

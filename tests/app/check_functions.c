@@ -20,8 +20,8 @@
 #include "runner.h"
 #include "util/jsonx.h"
 
-#define CONNSTR                                                              \
-    "Endpoint=http://localhost;Port=8888;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWX" \
+#define CONNSTR                                                                \
+    "Endpoint=http://localhost;Port=8888;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWX"   \
     "YZ0123456789ABCDEFGH;Version=1.0;"
 
 /* A throw-away app folder: the repository's function folders (linked) and
@@ -65,14 +65,14 @@ static const char *connstr_now;
 static const char *setting(const char *name)
 {
     return strcmp(name, "AzureSignalRConnectionString") == 0 ? connstr_now
-                                                              : NULL;
+                                                             : NULL;
 }
 
 /* POST /fn with the envelope text, as the handler serves it, with the
  * given connection string as the app setting. */
-static char *app_dispatch(struct stats *st, const char *connstr,
-                          const char *fn, const char *text, size_t len,
-                          const char *id, int *status)
+static char *app_dispatch(struct stats *st, const char *connstr, const char *fn,
+                          const char *text, size_t len, const char *id,
+                          int *status)
 {
     char err[256];
     struct dispatch_config cfg = {
@@ -90,8 +90,8 @@ static struct json_object *run(struct stats *st, const char *fn,
                                struct json_object *env, int *status)
 {
     const char *text = jsonx_compact(env);
-    char *out = app_dispatch(st, CONNSTR, fn, text, strlen(text),
-                                "test-id", status);
+    char *out =
+        app_dispatch(st, CONNSTR, fn, text, strlen(text), "test-id", status);
     struct json_object *r = json_tokener_parse(out);
     free(out);
     ck_assert_ptr_nonnull(r);
@@ -152,17 +152,15 @@ START_TEST(test_fn_user_negotiate_needs_the_principal_header)
     int status = 0;
     struct json_object *r = run(st, "userNegotiate", env, &status);
     ck_assert_int_eq(status, 200);
-    ck_assert_int_eq(json_object_get_int(path(r, "Outputs", "res",
-                                              "statusCode")),
-                     401);
+    ck_assert_int_eq(
+        json_object_get_int(path(r, "Outputs", "res", "statusCode")), 401);
     json_object_put(r);
     struct json_object *arr = json_object_new_array();
     json_object_array_add(arr, json_object_new_string("alice"));
     json_object_object_add(hdrs, "X-MS-CLIENT-PRINCIPAL-ID", arr);
     r = run(st, "userNegotiate", env, &status);
-    ck_assert_int_eq(json_object_get_int(path(r, "Outputs", "res",
-                                              "statusCode")),
-                     200);
+    ck_assert_int_eq(
+        json_object_get_int(path(r, "Outputs", "res", "statusCode")), 200);
     json_object_put(r);
     json_object_put(req);
     stats_free(st);
@@ -179,9 +177,8 @@ START_TEST(test_fn_negotiate_without_binding_is_a_500_res)
     int status = 0;
     struct json_object *r = run(st, "negotiate", env, &status);
     ck_assert_int_eq(status, 200);
-    ck_assert_int_eq(json_object_get_int(path(r, "Outputs", "res",
-                                              "statusCode")),
-                     500);
+    ck_assert_int_eq(
+        json_object_get_int(path(r, "Outputs", "res", "statusCode")), 500);
     ck_assert_int_eq(stats_negotiations_recent(st, time(NULL)), 0);
     json_object_put(r);
     json_object_put(req);
@@ -198,9 +195,9 @@ START_TEST(test_fn_broadcast_vector)
     struct json_object *r =
         run(st, "broadcast", json_object_object_get(req, "body"), &status);
     ck_assert_int_eq(status, 200);
-    ck_assert(json_object_equal(
-        path(r, "Outputs", "signalRMessages", NULL),
-        path(exp, "body", "Outputs", "signalRMessages")));
+    ck_assert(
+        json_object_equal(path(r, "Outputs", "signalRMessages", NULL),
+                          path(exp, "body", "Outputs", "signalRMessages")));
     struct json_object *res = path(r, "Outputs", "res", NULL);
     struct json_object *eres = path(exp, "body", "Outputs", "res");
     ck_assert(json_object_equal(json_object_object_get(res, "statusCode"),
@@ -229,9 +226,8 @@ static struct json_object *broadcast_item(const char *bodytext)
                            json_object_new_string(bodytext));
     int status = 0;
     struct json_object *r = run(st, "broadcast", env, &status);
-    struct json_object *item = json_object_get(
-        json_object_array_get_idx(path(r, "Outputs", "signalRMessages", NULL),
-                                  0));
+    struct json_object *item = json_object_get(json_object_array_get_idx(
+        path(r, "Outputs", "signalRMessages", NULL), 0));
     json_object_put(r);
     json_object_put(req);
     stats_free(st);
@@ -240,10 +236,12 @@ static struct json_object *broadcast_item(const char *bodytext)
 
 START_TEST(test_fn_broadcast_recipients_and_any_json_message)
 {
-    struct json_object *i = broadcast_item(
-        "{\"message\":{\"a\":[1,null,true]},\"target\":\"t\",\"userId\":\"u1\"}");
-    ck_assert_str_eq(jsonx_compact(i), "{\"target\":\"t\",\"arguments\":[{\"a\":"
-                                       "[1,null,true]}],\"userId\":\"u1\"}");
+    struct json_object *i =
+        broadcast_item("{\"message\":{\"a\":[1,null,true]},\"target\":\"t\","
+                       "\"userId\":\"u1\"}");
+    ck_assert_str_eq(jsonx_compact(i),
+                     "{\"target\":\"t\",\"arguments\":[{\"a\":"
+                     "[1,null,true]}],\"userId\":\"u1\"}");
     json_object_put(i);
     i = broadcast_item("{\"message\":null,\"groupName\":\"ops\"}");
     ck_assert_str_eq(jsonx_compact(i),
@@ -269,7 +267,8 @@ START_TEST(test_fn_groups_actions)
         {"{\"action\":\"add\",\"groupName\":\"ops\",\"userId\":\"u\"}",
          "{\"action\":\"add\",\"groupName\":\"ops\",\"userId\":\"u\"}"},
         {"{\"action\":\"Remove\",\"groupName\":\"ops\",\"connectionId\":\"c\"}",
-         "{\"action\":\"remove\",\"groupName\":\"ops\",\"connectionId\":\"c\"}"},
+         "{\"action\":\"remove\",\"groupName\":\"ops\",\"connectionId\":"
+         "\"c\"}"},
         {"{\"action\":\"removeAll\",\"userId\":\"u\"}",
          "{\"action\":\"removeAll\",\"userId\":\"u\"}"},
     };
@@ -280,8 +279,7 @@ START_TEST(test_fn_groups_actions)
         struct json_object *r = run(st, "groups", env, &status);
         ck_assert_int_eq(status, 200);
         ck_assert_int_eq(
-            json_object_get_int(path(r, "Outputs", "res", "statusCode")),
-            200);
+            json_object_get_int(path(r, "Outputs", "res", "statusCode")), 200);
         ck_assert_str_eq(
             jsonx_compact(json_object_array_get_idx(
                 path(r, "Outputs", "signalRGroupActions", NULL), 0)),
@@ -325,12 +323,10 @@ START_TEST(test_fn_status_update_vector_and_honest_values)
     regex_t re;
     regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
             REG_EXTENDED | REG_NOSUB);
-    ck_assert_int_eq(regexec(&re, jsonx_str(arg, "timestamp"), 0, NULL, 0),
-                     0);
+    ck_assert_int_eq(regexec(&re, jsonx_str(arg, "timestamp"), 0, NULL, 0), 0);
     regfree(&re);
-    ck_assert_int_eq(json_object_get_int(json_object_object_get(arg,
-                                                                "activeUsers")),
-                     2);
+    ck_assert_int_eq(
+        json_object_get_int(json_object_object_get(arg, "activeUsers")), 2);
     /* www/index.html exists and the connection string parses. */
     ck_assert(json_object_get_boolean(
         json_object_object_get(arg, "servicesHealthy")));
@@ -349,8 +345,8 @@ START_TEST(test_fn_status_update_reports_a_failed_self_check)
     struct json_object *req = runner_vector("timer-request.json");
     const char *text = jsonx_compact(json_object_object_get(req, "body"));
     int status = 0;
-    char *out = app_dispatch(st, "Endpoint=nope", "statusUpdate",
-                                text, strlen(text), NULL, &status);
+    char *out = app_dispatch(st, "Endpoint=nope", "statusUpdate", text,
+                             strlen(text), NULL, &status);
     struct json_object *r = json_tokener_parse(out);
     struct json_object *arg = json_object_array_get_idx(
         json_object_object_get(
@@ -371,8 +367,8 @@ END_TEST
 static struct json_object *index_env(const char *file)
 {
     struct json_object *req = runner_vector("broadcast-request.json");
-    struct json_object *env = json_object_get(json_object_object_get(req,
-                                                                      "body"));
+    struct json_object *env =
+        json_object_get(json_object_object_get(req, "body"));
     struct json_object *r = path(env, "Data", "req", NULL);
     json_object_object_del(r, "Body");
     json_object_object_add(r, "Method", json_object_new_string("GET"));
@@ -398,12 +394,12 @@ START_TEST(test_fn_index_serves_files_with_types)
         int status = 0;
         struct json_object *r = run(st, "index", env, &status);
         struct json_object *res = path(r, "Outputs", "res", NULL);
-        ck_assert_int_eq(json_object_get_int(json_object_object_get(
-                             res, "statusCode")),
-                         200);
-        ck_assert_str_eq(jsonx_str(json_object_object_get(res, "headers"),
-                                   "Content-Type"),
-                         types[k]);
+        ck_assert_int_eq(
+            json_object_get_int(json_object_object_get(res, "statusCode")),
+            200);
+        ck_assert_str_eq(
+            jsonx_str(json_object_object_get(res, "headers"), "Content-Type"),
+            types[k]);
         ck_assert_ptr_nonnull(jsonx_str(res, "body"));
         json_object_put(r);
         json_object_put(env);
@@ -412,9 +408,8 @@ START_TEST(test_fn_index_serves_files_with_types)
     struct json_object *env = index_env("secret.html");
     int status = 0;
     struct json_object *r = run(st, "index", env, &status);
-    ck_assert_int_eq(json_object_get_int(path(r, "Outputs", "res",
-                                              "statusCode")),
-                     404);
+    ck_assert_int_eq(
+        json_object_get_int(path(r, "Outputs", "res", "statusCode")), 404);
     json_object_put(r);
     json_object_put(env);
     stats_free(st);
@@ -443,13 +438,12 @@ START_TEST(test_fn_bad_input_table)
         struct json_object *r = run(st, fn, env, &status);
         ck_assert_msg(status == 200, "case %zu: transport %d", i, status);
         struct json_object *res = path(r, "Outputs", "res", NULL);
-        int code = json_object_get_int(json_object_object_get(res,
-                                                              "statusCode"));
+        int code =
+            json_object_get_int(json_object_object_get(res, "statusCode"));
         int want = json_object_get_int(json_object_object_get(c, "status"));
         ck_assert_msg(code == want, "case %zu (%s): got %d want %d", i, fn,
                       code, want);
-        struct json_object *eb =
-            json_tokener_parse(jsonx_str(res, "body"));
+        struct json_object *eb = json_tokener_parse(jsonx_str(res, "body"));
         const char *err = jsonx_str(eb, "error");
         ck_assert_msg(err && strstr(err, jsonx_str(c, "error")),
                       "case %zu: error '%s' lacks '%s'", i,
@@ -459,9 +453,9 @@ START_TEST(test_fn_bad_input_table)
                               NULL,
                       "case %zu produced a SignalR output", i);
         /* The error also reaches Logs (they survive a 200 transport). */
-        ck_assert_ptr_nonnull(strstr(jsonx_compact(json_object_object_get(
-                                         r, "Logs")),
-                                     jsonx_str(c, "error")));
+        ck_assert_ptr_nonnull(
+            strstr(jsonx_compact(json_object_object_get(r, "Logs")),
+                   jsonx_str(c, "error")));
         json_object_put(eb);
         json_object_put(r);
         json_object_put(env);
@@ -491,9 +485,8 @@ START_TEST(test_fn_malformed_envelopes_and_unknown_functions)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int status = 0;
-        char *out = app_dispatch(st, CONNSTR, cases[i].fn,
-                                    cases[i].body, strlen(cases[i].body),
-                                    NULL, &status);
+        char *out = app_dispatch(st, CONNSTR, cases[i].fn, cases[i].body,
+                                 strlen(cases[i].body), NULL, &status);
         ck_assert_msg(status == cases[i].status, "case %zu: %d", i, status);
         struct json_object *r = json_tokener_parse(out);
         ck_assert_msg(jsonx_str(r, "error") != NULL, "case %zu: %s", i, out);
@@ -503,7 +496,6 @@ START_TEST(test_fn_malformed_envelopes_and_unknown_functions)
     stats_free(st);
 }
 END_TEST
-
 
 /* The envelope func-local (and the extension) sends for a signalRTrigger:
  * Data.invocation is the InvocationContext object, Metadata maps
@@ -518,9 +510,9 @@ static struct json_object *trigger_env(const char *event, const char *user,
              "\"ConnectionId\":\"conn-1\",\"UserId\":%s%s%s,\"Headers\":{},"
              "\"Query\":{\"hub\":\"notifications\"},\"Claims\":null}},"
              "\"Metadata\":{\"sys\":{\"MethodName\":\"x\"}}}",
-             args_json, strcmp(event, "sendMessage") ? "connections"
-                                                     : "messages",
-             event, user ? "\"" : "", user ? user : "null", user ? "\"" : "");
+             args_json,
+             strcmp(event, "sendMessage") ? "connections" : "messages", event,
+             user ? "\"" : "", user ? user : "null", user ? "\"" : "");
     struct json_object *env = json_tokener_parse(text);
     ck_assert_msg(env != NULL, "bad envelope %s", text);
     return env;
@@ -553,9 +545,8 @@ START_TEST(test_fn_send_message_broadcasts_and_acknowledges)
     struct json_object *ack = json_object_object_get(r, "ReturnValue");
     ck_assert(json_object_get_boolean(json_object_object_get(ack, "ok")));
     ck_assert_str_eq(jsonx_str(ack, "at"), jsonx_str(a, "at"));
-    ck_assert_ptr_null(json_object_object_get(json_object_object_get(r,
-                                                                     "Outputs"),
-                                              "res"));
+    ck_assert_ptr_null(
+        json_object_object_get(json_object_object_get(r, "Outputs"), "res"));
     json_object_put(r);
     json_object_put(env);
     /* A signed-in caller is named by its user id. */
@@ -563,9 +554,8 @@ START_TEST(test_fn_send_message_broadcasts_and_acknowledges)
     r = run(st, "sendMessage", env, &status);
     a = json_object_array_get_idx(
         json_object_object_get(
-            json_object_array_get_idx(path(r, "Outputs", "signalRMessages",
-                                           NULL),
-                                      0),
+            json_object_array_get_idx(
+                path(r, "Outputs", "signalRMessages", NULL), 0),
             "arguments"),
         0);
     ck_assert_str_eq(jsonx_str(a, "from"), "alice");
@@ -599,12 +589,12 @@ START_TEST(test_fn_send_message_bad_messages_fail_the_invocation)
         {big, "over the 2000 byte limit"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct json_object *env = trigger_env("sendMessage", NULL,
-                                              cases[i].args);
+        struct json_object *env =
+            trigger_env("sendMessage", NULL, cases[i].args);
         int status = 0;
         const char *text = jsonx_compact(env);
-        char *out = app_dispatch(st, CONNSTR, "sendMessage", text,
-                                    strlen(text), "id", &status);
+        char *out = app_dispatch(st, CONNSTR, "sendMessage", text, strlen(text),
+                                 "id", &status);
         /* A non-2xx reply fails the invocation in the host: no output is
          * written, the caller gets a Completion error. */
         ck_assert_msg(status == 500, "case %zu: %d %s", i, status, out);
@@ -680,9 +670,8 @@ START_TEST(test_fn_trigger_envelopes_the_host_never_sends)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int status = 0;
-        char *out = app_dispatch(st, CONNSTR, cases[i].fn,
-                                    cases[i].body, strlen(cases[i].body),
-                                    NULL, &status);
+        char *out = app_dispatch(st, CONNSTR, cases[i].fn, cases[i].body,
+                                 strlen(cases[i].body), NULL, &status);
         ck_assert_msg(status == 400, "case %zu: %d", i, status);
         ck_assert_msg(strstr(out, "Data.invocation"), "case %zu: %s", i, out);
         free(out);

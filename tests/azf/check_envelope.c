@@ -69,8 +69,7 @@ START_TEST(test_members_kinds_and_text)
     ck_assert_uint_eq(n, 3);
     ck_assert_ptr_null(envelope_text(e, member("Data.req.N"), NULL));
     ck_assert_double_eq(
-        json_object_get_double(envelope_value(e, member("Data.req.N"))),
-        12500);
+        json_object_get_double(envelope_value(e, member("Data.req.N"))), 12500);
     ck_assert_ptr_null(envelope_value(e, member("Data.req.Z")));
     struct json_object *h = envelope_value(e, member("Data.req.Headers"));
     ck_assert_str_eq(json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN),
@@ -118,16 +117,16 @@ START_TEST(test_refusals_keep_json_c_reasons)
     memset(deep + LIMIT_JSON_DEPTH + 1, ']', LIMIT_JSON_DEPTH + 1);
     deep[sizeof deep - 1] = '\0';
     const char *const texts[] = {
-        "", "{", "{\"Data\":{\"req\":", "{\"a\":1}xyz", "{\"a\":1,}",
-        "[1,\f2]", "{\"a\"\v:1}", "{\"a\":1} \"", "\"xq\"\"", "[1] tr",
-        "{\"a\":tru}", "{\"a\":01}", "\xff", deep,
+        "",           "{",       "{\"Data\":{\"req\":", "{\"a\":1}xyz",
+        "{\"a\":1,}", "[1,\f2]", "{\"a\"\v:1}",         "{\"a\":1} \"",
+        "\"xq\"\"",   "[1] tr",  "{\"a\":tru}",         "{\"a\":01}",
+        "\xff",       deep,
     };
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
         char want[200] = "", got[200] = "";
         struct json_object *dom = NULL;
         size_t n = strlen(texts[i]);
-        ck_assert_int_eq(jsonx_parse(texts[i], n, &dom, want, sizeof want),
-                         -1);
+        ck_assert_int_eq(jsonx_parse(texts[i], n, &dom, want, sizeof want), -1);
         ck_assert_int_eq(envelope_parse(e, texts[i], n, got, sizeof got), -1);
         ck_assert_str_eq(got, want);
     }
@@ -142,14 +141,13 @@ END_TEST
 START_TEST(test_non_standard_forms_refused)
 {
     static const char *const texts[] = {
-        "{\"a\":NaN}", "{\"a\":-Infinity}", "{'a':1}", "{\"a\":1.}",
-        "{\"a\":\"x\x01y\"}", "{\"a\":\"x\ty\"}",
+        "{\"a\":NaN}", "{\"a\":-Infinity}",  "{'a':1}",
+        "{\"a\":1.}",  "{\"a\":\"x\x01y\"}", "{\"a\":\"x\ty\"}",
     };
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
         char err[200] = "";
         ck_assert_int_eq(
-            envelope_parse(e, texts[i], strlen(texts[i]), err, sizeof err),
-            -1);
+            envelope_parse(e, texts[i], strlen(texts[i]), err, sizeof err), -1);
         ck_assert_msg(strncmp(err, "invalid JSON: ", 14) == 0, "%s: %s",
                       texts[i], err);
     }

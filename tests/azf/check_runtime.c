@@ -37,14 +37,13 @@ static azf_status echo_http(azf_inv *inv)
                            json_object_new_string(azf_param(inv, "id")));
     json_object_object_add(o, "h",
                            json_object_new_string(azf_header(inv, "X-TEST")));
-    json_object_object_add(o, "body",
-                           body ? json_object_new_string_len(body, (int)len)
-                                : NULL);
+    json_object_object_add(
+        o, "body", body ? json_object_new_string_len(body, (int)len) : NULL);
     json_object_object_add(
         o, "setting", json_object_new_string(azf_setting(inv, "MY_SETTING")));
     json_object_object_add(o, "app", json_object_new_string(azf_app_data(inv)));
-    json_object_object_add(
-        o, "invocationId", json_object_new_string(azf_invocation_id(inv)));
+    json_object_object_add(o, "invocationId",
+                           json_object_new_string(azf_invocation_id(inv)));
     azf_reply_header(inv, "X-Before", "1");
     azf_info(inv, "echo %s", azf_method(inv));
     azf_status st = azf_reply_json(inv, 201, o);
@@ -72,10 +71,10 @@ static azf_status queue_fn(azf_inv *inv)
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "text",
                            json_object_new_string_len(text, (int)len));
+    json_object_object_add(o, "dequeueCount",
+                           json_object_new_int64(azf_queue_dequeue_count(inv)));
     json_object_object_add(
-        o, "dequeueCount", json_object_new_int64(azf_queue_dequeue_count(inv)));
-    json_object_object_add(o, "id",
-                           json_object_new_string(azf_metadata_text(inv, "Id")));
+        o, "id", json_object_new_string(azf_metadata_text(inv, "Id")));
     azf_output(inv, "outQueue", o);
     azf_output(inv, "outQueue", json_object_new_string("second"));
     azf_warn(inv, "dequeued %ld times", azf_queue_dequeue_count(inv));
@@ -105,7 +104,8 @@ static azf_status signalr_fn(azf_inv *inv)
 {
     static const char *const excluded[] = {"c2", "c3", NULL};
     struct json_object *args = json_object_new_array();
-    json_object_array_add(args, json_object_new_string(azf_signalr_caller(inv)));
+    json_object_array_add(args,
+                          json_object_new_string(azf_signalr_caller(inv)));
     azf_send(inv, &(struct azf_message){.target = "t",
                                         .arguments = args,
                                         .group_name = "g",
@@ -157,7 +157,8 @@ static azf_status returns_http(azf_inv *inv)
 AZF_FUNCTION("returnsHttp", AZF_HTTP, returns_http)
 AZF_FUNCTION("httpButTimer", AZF_HTTP, returns_http)
 
-/* --- the app folder -------------------------------------------------------- */
+/* --- the app folder --------------------------------------------------------
+ */
 
 static char app[256];
 
@@ -173,8 +174,8 @@ static void write_fn(const char *name, const char *bindings)
     fclose(f);
 }
 
-#define HTTP_IN                                                              \
-    "{\"type\":\"httpTrigger\",\"direction\":\"in\",\"name\":\"req\","      \
+#define HTTP_IN                                                                \
+    "{\"type\":\"httpTrigger\",\"direction\":\"in\",\"name\":\"req\","         \
     "\"authLevel\":\"anonymous\"}"
 #define HTTP_OUT "{\"type\":\"http\",\"direction\":\"out\",\"name\":\"res\"}"
 
@@ -260,7 +261,8 @@ static const char *str_at(struct json_object *o, const char *path)
     return json_object_get_string(at(o, path));
 }
 
-/* --- tests ----------------------------------------------------------------- */
+/* --- tests -----------------------------------------------------------------
+ */
 
 START_TEST(test_http_accessors_and_reply)
 {
@@ -269,7 +271,8 @@ START_TEST(test_http_accessors_and_reply)
         "echoHttp",
         "{\"Data\":{\"req\":{\"Url\":\"http://localhost:7071/api/e?q=1\","
         "\"Method\":\"PUT\",\"Query\":{\"q\":\"1\"},\"Headers\":{\"X-Test\":"
-        "[\"hv\",\"second\"]},\"Params\":{\"id\":\"42\"},\"Body\":\"b\\u00e9\"}},"
+        "[\"hv\",\"second\"]},\"Params\":{\"id\":\"42\"},\"Body\":\"b\\u00e9\"}"
+        "},"
         "\"Metadata\":{}}",
         &st);
     ck_assert_int_eq(st, 200);
@@ -279,8 +282,7 @@ START_TEST(test_http_accessors_and_reply)
     /* Headers set before and after the reply both go out. */
     ck_assert_str_eq(str_at(r, "Outputs.res.headers.X-Before"), "1");
     ck_assert_str_eq(str_at(r, "Outputs.res.headers.X-After"), "2");
-    struct json_object *b =
-        json_tokener_parse(str_at(r, "Outputs.res.body"));
+    struct json_object *b = json_tokener_parse(str_at(r, "Outputs.res.body"));
     ck_assert_str_eq(str_at(b, "name"), "echoHttp");
     ck_assert_str_eq(str_at(b, "method"), "PUT");
     ck_assert_str_eq(str_at(b, "url"), "http://localhost:7071/api/e?q=1");
@@ -331,8 +333,7 @@ START_TEST(test_body_object_answers_the_callers_mistakes)
         ck_assert_int_eq(json_object_get_int(at(r, "Outputs.res.statusCode")),
                          cases[i].status);
         if (cases[i].error)
-            ck_assert_msg(strstr(str_at(r, "Outputs.res.body"),
-                                 cases[i].error),
+            ck_assert_msg(strstr(str_at(r, "Outputs.res.body"), cases[i].error),
                           "case %zu: %s", i, str_at(r, "Outputs.res.body"));
         else
             ck_assert_str_eq(str_at(r, "Outputs.res.body"), "go");
@@ -396,8 +397,7 @@ START_TEST(test_event_grid_trigger_both_schemas)
     ck_assert_str_eq(str_at(r, "ReturnValue.id"), "1807");
     ck_assert_str_eq(str_at(r, "ReturnValue.type"), "Order.Created");
     ck_assert_str_eq(str_at(r, "ReturnValue.subject"), "orders/7");
-    ck_assert_int_eq(json_object_get_int(at(r, "ReturnValue.data.orderId")),
-                     7);
+    ck_assert_int_eq(json_object_get_int(at(r, "ReturnValue.data.orderId")), 7);
     json_object_put(r);
 
     env = envelope("eventgrid-cloudevent.json");
@@ -407,8 +407,7 @@ START_TEST(test_event_grid_trigger_both_schemas)
     ck_assert_str_eq(str_at(r, "ReturnValue.id"), "A234-1234");
     ck_assert_str_eq(str_at(r, "ReturnValue.type"), "Order.Created");
     ck_assert_ptr_null(at(r, "ReturnValue.subject"));
-    ck_assert_int_eq(json_object_get_int(at(r, "ReturnValue.data.orderId")),
-                     7);
+    ck_assert_int_eq(json_object_get_int(at(r, "ReturnValue.data.orderId")), 7);
     json_object_put(r);
 
     /* Not an event. */
@@ -422,12 +421,12 @@ END_TEST
 START_TEST(test_signalr_trigger_messages_groups_and_return)
 {
     int st = 0;
-    struct json_object *r = call(
-        "signalrFn",
-        "{\"Data\":{\"ctx\":{\"ConnectionId\":\"c1\",\"UserId\":\"alice\","
-        "\"Hub\":\"h\",\"Category\":\"messages\",\"Event\":\"m\","
-        "\"Arguments\":[\"x\",2]}},\"Metadata\":{}}",
-        &st);
+    struct json_object *r =
+        call("signalrFn",
+             "{\"Data\":{\"ctx\":{\"ConnectionId\":\"c1\",\"UserId\":\"alice\","
+             "\"Hub\":\"h\",\"Category\":\"messages\",\"Event\":\"m\","
+             "\"Arguments\":[\"x\",2]}},\"Metadata\":{}}",
+             &st);
     ck_assert_int_eq(st, 200);
     ck_assert_str_eq(str_at(r, "Outputs.toClients.0.target"), "t");
     ck_assert_str_eq(str_at(r, "Outputs.toClients.0.arguments.0"), "alice");
@@ -475,11 +474,11 @@ static char *stdout_of(const char *name, const char *env, int *st)
 START_TEST(test_signalr_accessors_never_null)
 {
     int st = 0;
-    struct json_object *r = call(
-        "onEvent",
-        "{\"Data\":{\"ctx\":{\"ConnectionId\":\"c1\",\"Event\":"
-        "\"connected\"}},\"Metadata\":{}}",
-        &st);
+    struct json_object *r =
+        call("onEvent",
+             "{\"Data\":{\"ctx\":{\"ConnectionId\":\"c1\",\"Event\":"
+             "\"connected\"}},\"Metadata\":{}}",
+             &st);
     ck_assert_int_eq(st, 200);
     ck_assert_str_eq(str_at(r, "ReturnValue.event"), "connected");
     ck_assert_int_eq(json_object_get_int(at(r, "ReturnValue.nargs")), 0);
@@ -554,13 +553,12 @@ END_TEST
 START_TEST(test_http_return_binding_and_case_insensitive_names)
 {
     int st = 0;
-    struct json_object *r = call(
-        "RETURNSHTTP",
-        "{\"Data\":{\"req\":{\"Params\":{\"id\":\"7\"}}},\"Metadata\":{}}",
-        &st);
+    struct json_object *r =
+        call("RETURNSHTTP",
+             "{\"Data\":{\"req\":{\"Params\":{\"id\":\"7\"}}},\"Metadata\":{}}",
+             &st);
     ck_assert_int_eq(st, 200);
-    ck_assert_int_eq(json_object_get_int(at(r, "ReturnValue.statusCode")),
-                     404);
+    ck_assert_int_eq(json_object_get_int(at(r, "ReturnValue.statusCode")), 404);
     ck_assert_str_eq(str_at(r, "ReturnValue.body"),
                      "{\"error\":\"nothing at 7\"}");
     ck_assert_ptr_null(at(r, "Outputs.res"));

@@ -43,8 +43,8 @@ static char *stdout_until(const struct emu *e, const char *needle)
 static void emu_start4(struct emu *e, const char *a1, const char *a2,
                        const char *a3, const char *a4)
 {
-    const char *argv[] = {proc_bin("signalr-emulator"), "--port", "0", a1,
-                          a2, a3, a4, NULL};
+    const char *argv[] = {
+        proc_bin("signalr-emulator"), "--port", "0", a1, a2, a3, a4, NULL};
     ck_assert_int_eq(proc_start(&e->p, argv, NULL), 0);
     char *out = stdout_until(e, "listening on ");
     ck_assert_msg(strstr(out, "listening on ") != NULL,
@@ -166,8 +166,8 @@ static void req(struct emu *e, const char *method, const char *path,
 static char *mint(const char *aud, const char *user)
 {
     char *t = NULL;
-    ck_assert_int_eq(token_mint(KEY, aud, "nameid", user, (long)time(NULL),
-                                3600, &t), 0);
+    ck_assert_int_eq(
+        token_mint(KEY, aud, "nameid", user, (long)time(NULL), 3600, &t), 0);
     return t;
 }
 
@@ -211,8 +211,7 @@ START_TEST(test_bad_option_and_port_in_use_exit_1)
     emu_start(&e, NULL, NULL);
     char port[16];
     snprintf(port, sizeof port, "%d", e.port);
-    const char *argv2[] = {proc_bin("signalr-emulator"), "--port", port,
-                           NULL};
+    const char *argv2[] = {proc_bin("signalr-emulator"), "--port", port, NULL};
     ck_assert_int_eq(proc_start(&p, argv2, NULL), 0);
     ck_assert_int_eq(proc_wait(&p, WAIT_MS), 1);
     char *err = proc_stderr(&p);
@@ -229,8 +228,8 @@ START_TEST(test_negotiate_v1_and_v0)
     struct resp r;
     emu_start(&e, NULL, NULL);
     char *tok = mint("http://localhost/client/?hub=chat", "alice");
-    req(&e, "POST", "/client/negotiate?hub=Chat&negotiateVersion=1", tok,
-        NULL, 0, NULL, &r);
+    req(&e, "POST", "/client/negotiate?hub=Chat&negotiateVersion=1", tok, NULL,
+        0, NULL, &r);
     ck_assert_int_eq(r.status, 200);
     struct json_object *o = json_of(&r);
     ck_assert_int_eq(json_object_get_int(jsonx_get_ci(o, "negotiateVersion")),
@@ -241,7 +240,8 @@ START_TEST(test_negotiate_v1_and_v0)
     ck_assert_uint_eq(strlen(ct), 22);
     ck_assert_str_ne(id, ct);
     ck_assert_uint_eq(strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-                                 "qrstuvwxyz0123456789-_"), 22);
+                                 "qrstuvwxyz0123456789-_"),
+                      22);
     struct json_object *ts = jsonx_get_ci(o, "availableTransports");
     ck_assert_uint_eq(json_object_array_length(ts), 3);
     ck_assert_str_eq(jsonx_str(json_object_array_get_idx(ts, 0), "transport"),
@@ -259,8 +259,8 @@ START_TEST(test_negotiate_v1_and_v0)
     ck_assert_uint_eq(strlen(jsonx_str(o, "connectionId")), 22);
     json_object_put(o);
     /* An unknown id cannot connect. */
-    req(&e, "GET", "/client/?hub=chat&id=AAAAAAAAAAAAAAAAAAAAAA", tok, NULL,
-        0, NULL, &r);
+    req(&e, "GET", "/client/?hub=chat&id=AAAAAAAAAAAAAAAAAAAAAA", tok, NULL, 0,
+        NULL, &r);
     ck_assert_int_eq(r.status, 404);
     assert_json_error(&r);
     free(tok);
@@ -324,7 +324,8 @@ START_TEST(test_rest_errors_and_existence)
     req(&e, "GET", "/api/health", NULL, NULL, 0, NULL, &r);
     ck_assert_int_eq(r.status, 200);
     char *tok = mint("http://localhost/api/hubs/chat/:send?api-version="
-                     "2022-06-01", "server1");
+                     "2022-06-01",
+                     "server1");
     static const char ok[] = "{\"Target\":\"newMessage\",\"Arguments\":[1]}";
     req(&e, "POST", "/api/hubs/chat/:send?api-version=2022-06-01", tok, ok,
         sizeof ok - 1, NULL, &r);
@@ -339,8 +340,8 @@ START_TEST(test_rest_errors_and_existence)
     ck_assert_int_eq(r.status, 400);
     assert_json_error(&r);
     static const char notarget[] = "{\"arguments\":[]}";
-    req(&e, "POST", "/api/hubs/chat/:send", tok, notarget,
-        sizeof notarget - 1, NULL, &r);
+    req(&e, "POST", "/api/hubs/chat/:send", tok, notarget, sizeof notarget - 1,
+        NULL, &r);
     ck_assert_int_eq(r.status, 400);
     size_t big = 1024 * 1024 + 10;
     char *huge = malloc(big);
@@ -353,34 +354,31 @@ START_TEST(test_rest_errors_and_existence)
     free(huge);
     free(tok);
     tok = mint("http://localhost/api/hubs/chat/connections/nope", NULL);
-    req(&e, "HEAD", "/api/hubs/chat/connections/nope", tok, NULL, 0, NULL,
-        &r);
+    req(&e, "HEAD", "/api/hubs/chat/connections/nope", tok, NULL, 0, NULL, &r);
     ck_assert_int_eq(r.status, 404);
     ck_assert_str_eq(r.error_code, "Warning.Connection.NotExisted");
     req(&e, "PUT", "/api/hubs/chat/connections/nope/groups/g", NULL, NULL, 0,
         NULL, &r);
     ck_assert_int_eq(r.status, 401);
     free(tok);
-    tok = mint("http://localhost/api/hubs/chat/groups/g/connections/nope",
-               NULL);
+    tok =
+        mint("http://localhost/api/hubs/chat/groups/g/connections/nope", NULL);
     req(&e, "PUT", "/api/hubs/chat/groups/g/connections/nope", tok, NULL, 0,
         NULL, &r);
     ck_assert_int_eq(r.status, 404);
     ck_assert_str_eq(r.error_code, "Error.Connection.NotExisted");
     free(tok);
     tok = mint("http://localhost/api/hubs/chat/users/u1/groups/g", NULL);
-    req(&e, "HEAD", "/api/hubs/chat/users/u1/groups/g", tok, NULL, 0, NULL,
-        &r);
+    req(&e, "HEAD", "/api/hubs/chat/users/u1/groups/g", tok, NULL, 0, NULL, &r);
     ck_assert_int_eq(r.status, 404);
     ck_assert_str_eq(r.error_code, "Info.User.NotInGroup");
     req(&e, "PUT", "/api/hubs/chat/users/u1/groups/g?ttl=60", tok, NULL, 0,
         NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    req(&e, "HEAD", "/api/hubs/chat/users/u1/groups/g", tok, NULL, 0, NULL,
-        &r);
+    req(&e, "HEAD", "/api/hubs/chat/users/u1/groups/g", tok, NULL, 0, NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    req(&e, "PUT", "/api/hubs/chat/users/u1/groups/g?ttl=x", tok, NULL, 0,
-        NULL, &r);
+    req(&e, "PUT", "/api/hubs/chat/users/u1/groups/g?ttl=x", tok, NULL, 0, NULL,
+        &r);
     ck_assert_int_eq(r.status, 400);
     free(tok);
     req(&e, "GET", "/api/nothing", NULL, NULL, 0, NULL, &r);
@@ -417,7 +415,8 @@ START_TEST(test_rest_accepts_chunked_body)
     struct emu e;
     emu_start(&e, NULL, NULL);
     char *tok = mint("http://localhost/api/hubs/chat/:send?api-version="
-                     "2022-06-01", "server1");
+                     "2022-06-01",
+                     "server1");
     static const char body[] = "{\"Target\":\"newMessage\",\"Arguments\":"
                                "[\"hello\",{\"n\":1}]}";
     struct chunk_src src = {body, sizeof body - 1};
@@ -454,8 +453,8 @@ START_TEST(test_secondary_key_accepted)
     emu_start4(&e, "--access-key", "primary-key-0123456789", "--access-key",
                KEY);
     /* The connection string carries the first key only. */
-    ck_assert_ptr_nonnull(strstr(e.first_line,
-                                 "AccessKey=primary-key-0123456789;"));
+    ck_assert_ptr_nonnull(
+        strstr(e.first_line, "AccessKey=primary-key-0123456789;"));
     ck_assert_ptr_null(strstr(e.first_line, KEY));
     char *tok = mint("http://localhost/client/?hub=chat", NULL);
     req(&e, "POST", "/client/negotiate?hub=chat", tok, NULL, 0, NULL, &r);
@@ -476,7 +475,8 @@ Suite *blackbox_suite(void)
     Suite *s = suite_create("blackbox");
     TCase *tc = tcase_create("binary");
     tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_start_prints_connection_string_and_stops_on_sigterm);
+    tcase_add_test(tc,
+                   test_start_prints_connection_string_and_stops_on_sigterm);
     tcase_add_test(tc, test_bad_option_and_port_in_use_exit_1);
     tcase_add_test(tc, test_negotiate_v1_and_v0);
     tcase_add_test(tc, test_negotiate_refusals);

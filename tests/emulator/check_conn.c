@@ -16,7 +16,10 @@ static struct {
     char target[64];
 } seen;
 
-static void on_connected(void *arg, struct conn *c) { seen.connected++; }
+static void on_connected(void *arg, struct conn *c)
+{
+    seen.connected++;
+}
 static void on_disconnected(void *arg, struct conn *c)
 {
     seen.disconnected++;
@@ -108,9 +111,8 @@ START_TEST(test_conn_handshake_send_and_invocation)
     ck_assert_uint_eq(hub_count(&tb, "chat"), 1);
     ck_assert_uint_eq(c->out.len, 3);
     ck_assert_int_eq(memcmp(c->out.data, "{}" HUBPROTO_RS_STR, 3), 0);
-    static const char rec[] =
-        "{\"type\":1,\"target\":\"newMessage\",\"arguments\":[\"hi\"]}"
-        HUBPROTO_RS_STR;
+    static const char rec[] = "{\"type\":1,\"target\":\"newMessage\","
+                              "\"arguments\":[\"hi\"]}" HUBPROTO_RS_STR;
     ck_assert_int_eq(conn_send(c, rec, sizeof rec - 1, NULL), 0);
     ck_assert_uint_eq(c->out.len, 3 + sizeof rec - 1);
     /* Two records in one input: a ping, then an invocation. */
@@ -156,8 +158,8 @@ START_TEST(test_conn_close_then_reap)
     ck_assert_int_eq(c->state, CONN_CLOSING);
     ck_assert_uint_eq(hub_count(&tb, "chat"), 0); /* left the hub at once */
     ck_assert_str_eq(c->error, "bye");
-    ck_assert_ptr_nonnull(memmem(c->out.data + before, c->out.len - before,
-                                 "\"type\":7", 8));
+    ck_assert_ptr_nonnull(
+        memmem(c->out.data + before, c->out.len - before, "\"type\":7", 8));
     ck_assert_int_eq(conn_send(c, "{}" HUBPROTO_RS_STR, 3, NULL), -1);
     /* The grace period for the transport's end runs out. */
     tb.loop.now_ms += CONN_CLOSE_GRACE_MS + 1;

@@ -19,8 +19,8 @@ static const struct route_case CASES[] = {
     {"GET", "/api/health", 0, 0, REST_HEALTH, 0, NULL, NULL, NULL, NULL},
     {"HEAD", "/api/v1/health", 0, 0, REST_HEALTH, 1, NULL, NULL, NULL, NULL},
     {"POST", "/api/health", -1, 405, 0, 0, NULL, NULL, NULL, NULL},
-    {"POST", "/api/hubs/chat/:send", 0, 0, REST_SEND_ALL, 0, "chat", NULL,
-     NULL, NULL},
+    {"POST", "/api/hubs/chat/:send", 0, 0, REST_SEND_ALL, 0, "chat", NULL, NULL,
+     NULL},
     {"POST", "/api/v1/hubs/Chat", 0, 0, REST_SEND_ALL, 1, "Chat", NULL, NULL,
      NULL},
     {"POST", "/api/v1/hubs/chat/", 0, 0, REST_SEND_ALL, 1, "chat", NULL, NULL,
@@ -57,28 +57,26 @@ static const struct route_case CASES[] = {
      NULL, NULL},
     {"PUT", "/api/hubs/chat/users/u/groups/g", 0, 0, REST_USER_GROUP_ADD, 0,
      "chat", "u", "g", NULL},
-    {"PUT", "/api/v1/hubs/chat/groups/g/users/u", 0, 0, REST_USER_GROUP_ADD,
-     1, "chat", "u", "g", NULL},
-    {"DELETE", "/api/hubs/chat/users/u/groups/g", 0, 0,
-     REST_USER_GROUP_REMOVE, 0, "chat", "u", "g", NULL},
+    {"PUT", "/api/v1/hubs/chat/groups/g/users/u", 0, 0, REST_USER_GROUP_ADD, 1,
+     "chat", "u", "g", NULL},
+    {"DELETE", "/api/hubs/chat/users/u/groups/g", 0, 0, REST_USER_GROUP_REMOVE,
+     0, "chat", "u", "g", NULL},
     {"GET", "/api/v1/hubs/chat/groups/g/users/u", 0, 0, REST_USER_IN_GROUP, 1,
      "chat", "u", "g", NULL},
     {"HEAD", "/api/hubs/chat/users/u/groups/g", 0, 0, REST_USER_IN_GROUP, 0,
      "chat", "u", "g", NULL},
     {"DELETE", "/api/hubs/chat/users/u/groups", 0, 0, REST_USER_LEAVE_ALL, 0,
      "chat", "u", NULL, NULL},
-    {"POST", "/api/hubs/chat/users/u/:closeConnections", 0, 0,
-     REST_CLOSE_USER, 0, "chat", "u", NULL, NULL},
+    {"POST", "/api/hubs/chat/users/u/:closeConnections", 0, 0, REST_CLOSE_USER,
+     0, "chat", "u", NULL, NULL},
     {"POST", "/api/hubs/chat/groups/g/:closeConnections", 0, 0,
      REST_CLOSE_GROUP, 0, "chat", NULL, "g", NULL},
     /* failures */
     {"GET", "/api/hubs/chat", -1, 405, 0, 0, NULL, NULL, NULL, NULL},
     {"PATCH", "/api/hubs/chat/users/u", -1, 405, 0, 0, NULL, NULL, NULL, NULL},
-    {"POST", "/api/hubs/chat/nothing/x", -1, 404, 0, 0, NULL, NULL, NULL,
-     NULL},
+    {"POST", "/api/hubs/chat/nothing/x", -1, 404, 0, 0, NULL, NULL, NULL, NULL},
     {"POST", "/api/hubs", -1, 404, 0, 0, NULL, NULL, NULL, NULL},
-    {"POST", "/api/hubs/chat/users/%zz", -1, 400, 0, 0, NULL, NULL, NULL,
-     NULL},
+    {"POST", "/api/hubs/chat/users/%zz", -1, 400, 0, 0, NULL, NULL, NULL, NULL},
     {"POST", "/api/hubs/chat/users//:send", -1, 404, 0, 0, NULL, NULL, NULL,
      NULL},
     {"POST", "/client/negotiate", -1, 404, 0, 0, NULL, NULL, NULL, NULL},
@@ -101,10 +99,10 @@ START_TEST(test_rest_routes_table)
         struct rest_route rt;
         char err[128];
         int status = 0;
-        int rc = rest_route_parse(c->method, c->path, &rt, &status, err,
-                                  sizeof err);
-        ck_assert_msg(rc == c->rc, "case %zu (%s %s): rc %d (%s)", i,
-                      c->method, c->path, rc, rc ? err : "");
+        int rc =
+            rest_route_parse(c->method, c->path, &rt, &status, err, sizeof err);
+        ck_assert_msg(rc == c->rc, "case %zu (%s %s): rc %d (%s)", i, c->method,
+                      c->path, rc, rc ? err : "");
         if (rc) {
             ck_assert_msg(status == c->status, "case %zu: status %d", i,
                           status);

@@ -17,8 +17,8 @@
 #include "lp_client.h"
 #include "util/clock.h"
 
-#define INVOKE                                                             \
-    "{\"type\":1,\"invocationId\":\"7\",\"target\":\"echo\","             \
+#define INVOKE                                                                 \
+    "{\"type\":1,\"invocationId\":\"7\",\"target\":\"echo\","                  \
     "\"arguments\":[\"hi\"]}" HUBPROTO_RS_STR
 
 /* The upstream: what it was called with, and the status it answers. */
@@ -26,7 +26,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
     char calls[8][128]; /* "<hub> <category>/<event> <url>" */
     int n;
-    int signed_ok;      /* every call had X-ASRS-Signature: sha256=... */
+    int signed_ok; /* every call had X-ASRS-Signature: sha256=... */
     unsigned status;
 } up;
 
@@ -43,14 +43,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         *data_size = 0;
         return MHD_YES;
     }
-    const char *hub = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                  "X-ASRS-Hub");
-    const char *cat = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                  "X-ASRS-Category");
-    const char *ev = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                 "X-ASRS-Event");
-    const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                  "X-ASRS-Signature");
+    const char *hub =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-ASRS-Hub");
+    const char *cat =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-ASRS-Category");
+    const char *ev =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-ASRS-Event");
+    const char *sig =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-ASRS-Signature");
     pthread_mutex_lock(&lock);
     if (up.n < 8)
         snprintf(up.calls[up.n++], sizeof up.calls[0], "%s %s/%s %s",
@@ -100,11 +100,9 @@ static void rig_start(struct rig *r, int with_template, unsigned status)
     r->keys.n = 1;
     upconf_init(&r->conf);
     if (with_template) {
-        snprintf(url, sizeof url, "http://127.0.0.1:%d/up/{hub}/{event}",
-                 port);
-        ck_assert_int_eq(upconf_add(&r->conf, url, NULL, NULL, NULL, err,
-                                    sizeof err),
-                         0);
+        snprintf(url, sizeof url, "http://127.0.0.1:%d/up/{hub}/{event}", port);
+        ck_assert_int_eq(
+            upconf_add(&r->conf, url, NULL, NULL, NULL, err, sizeof err), 0);
     }
     r->uc = upclient_start(&r->loop, r->t, &r->keys, &r->conf, NULL, 2000);
     ck_assert_ptr_nonnull(r->uc);

@@ -90,9 +90,10 @@ START_TEST(test_settings_as_dotnet_reads_it)
 {
     /* a BOM, comments and trailing commas, as .NET configuration allows */
     struct upconf c;
-    load(&c, "\xEF\xBB\xBF{\n  // written by hand\n  \"UpstreamSettings\": {"
-             "\"Templates\": [ /* one */ {\"UrlTemplate\": \"http://h/{event}\","
-             "},],},\n}\n");
+    load(&c,
+         "\xEF\xBB\xBF{\n  // written by hand\n  \"UpstreamSettings\": {"
+         "\"Templates\": [ /* one */ {\"UrlTemplate\": \"http://h/{event}\","
+         "},],},\n}\n");
     ck_assert_uint_eq(c.n, 1);
     url_is(&c, "chat", "messages", "e", "http://h/e");
     upconf_release(&c);

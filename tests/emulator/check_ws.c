@@ -24,8 +24,8 @@ START_TEST(test_ws_frame_headers)
     f = ws_frame_text(big, 300);
     ck_assert_uint_eq(f->len, 304);
     ck_assert_int_eq((unsigned char)f->data[1], 126);
-    ck_assert_int_eq(((unsigned char)f->data[2] << 8) |
-                         (unsigned char)f->data[3], 300);
+    ck_assert_int_eq(
+        ((unsigned char)f->data[2] << 8) | (unsigned char)f->data[3], 300);
     msg_unref(f);
     f = ws_frame_text(big, 70000);
     ck_assert_uint_eq(f->len, 70010);
@@ -39,8 +39,8 @@ START_TEST(test_ws_accept_key_rfc6455)
 {
     char out[32];
     /* RFC 6455 §1.3 example. */
-    ck_assert_int_eq(ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", out,
-                                   sizeof out), 0);
+    ck_assert_int_eq(ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", out, sizeof out),
+                     0);
     ck_assert_str_eq(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     ck_assert_int_eq(ws_accept_key("short", out, sizeof out), -1);
     ck_assert_int_eq(ws_accept_key(NULL, out, sizeof out), -1);
@@ -76,7 +76,11 @@ START_TEST(test_ws_queue_frame_writes_only_on_writable)
     ck_assert_int_eq(ws_want_write(w), 0);
     ck_assert_uint_eq(ws_queued(w), 0);
     ck_assert_int_eq(read_now(sv[1], got, sizeof got), 10);
-    ck_assert_int_eq(memcmp(got, "\x81\x03{}\x1e\x81\x03" "ab\x1e", 10), 0);
+    ck_assert_int_eq(memcmp(got,
+                            "\x81\x03{}\x1e\x81\x03"
+                            "ab\x1e",
+                            10),
+                     0);
     /* ws_send_frame still writes at once. */
     ck_assert_int_eq(ws_send_frame(w, a), 0);
     ck_assert_int_eq(read_now(sv[1], got, sizeof got), 5);

@@ -76,8 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct azf_entry *all = registry_all(&n);
     const char *name = all[data[0] % n].name;
     int status = 0;
-    char *out = dispatch(d, name, (const char *)data + 1, size - 1, "id",
-                         &status);
+    char *out =
+        dispatch(d, name, (const char *)data + 1, size - 1, "id", &status);
     free(out);
     agree((const char *)data + 1, size - 1);
     return 0;

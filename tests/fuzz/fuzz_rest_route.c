@@ -7,9 +7,8 @@
 
 #include "emulator/rest.h"
 
-static const char *const methods[] = {"GET",    "HEAD",  "POST",
-                                      "PUT",    "DELETE", "PATCH",
-                                      "OPTIONS", "get"};
+static const char *const methods[] = {"GET",    "HEAD",  "POST",    "PUT",
+                                      "DELETE", "PATCH", "OPTIONS", "get"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

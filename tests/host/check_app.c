@@ -129,11 +129,11 @@ START_TEST(test_app_cors_decision)
     struct app app;
     char err[512], allow[256];
     ck_assert(app_load(".", &app, err, sizeof err) == 0);
-    ck_assert(front_cors_allow(&app, "http://localhost:8080", allow,
-                                sizeof allow));
+    ck_assert(
+        front_cors_allow(&app, "http://localhost:8080", allow, sizeof allow));
     ck_assert_str_eq(allow, "http://localhost:8080");
-    ck_assert(!front_cors_allow(&app, "http://evil.example", allow,
-                                 sizeof allow));
+    ck_assert(
+        !front_cors_allow(&app, "http://evil.example", allow, sizeof allow));
     ck_assert(!front_cors_allow(&app, NULL, allow, sizeof allow));
     app_release(&app);
 }
@@ -230,8 +230,7 @@ START_TEST(test_app_refuses_malformed_files)
     free(dir);
     ck_assert_msg(rc == -1, "case %d loaded", _i);
     ck_assert_msg(strstr(err, c->expect) != NULL,
-                  "case %d: \"%s\" does not name \"%s\"", _i, err,
-                  c->expect);
+                  "case %d: \"%s\" does not name \"%s\"", _i, err, c->expect);
 }
 END_TEST
 
@@ -268,8 +267,7 @@ START_TEST(test_app_refuses_missing_folder)
 {
     struct app app;
     char err[512];
-    ck_assert_int_eq(app_load("/nonexistent/app", &app, err, sizeof err),
-                     -1);
+    ck_assert_int_eq(app_load("/nonexistent/app", &app, err, sizeof err), -1);
     ck_assert(strstr(err, "/nonexistent/app") != NULL);
 }
 END_TEST

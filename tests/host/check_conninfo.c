@@ -30,8 +30,8 @@ START_TEST(test_conninfo_expressions)
 {
     char *out = NULL;
     char err[256];
-    ck_assert_int_eq(conninfo_expand("{headers.x-ms-client-principal-id}",
-                                     &req, NULL, NULL, &out, err, sizeof err),
+    ck_assert_int_eq(conninfo_expand("{headers.x-ms-client-principal-id}", &req,
+                                     NULL, NULL, &out, err, sizeof err),
                      0);
     ck_assert_str_eq(out, "alice");
     free(out);
@@ -60,8 +60,8 @@ START_TEST(test_conninfo_setting_expression)
     char err[512], *out = NULL;
     ck_assert(app_load(".", &app, err, sizeof err) == 0);
     setenv("CHECK_HOST_HUB", "fromenv", 1);
-    ck_assert_int_eq(conninfo_expand("%CHECK_HOST_HUB%", NULL, NULL, &app,
-                                     &out, err, sizeof err),
+    ck_assert_int_eq(conninfo_expand("%CHECK_HOST_HUB%", NULL, NULL, &app, &out,
+                                     err, sizeof err),
                      0);
     ck_assert_str_eq(out, "fromenv");
     free(out);
@@ -79,16 +79,15 @@ END_TEST
 START_TEST(test_conninfo_matches_negotiate_vector)
 {
     struct json_object *v = runner_vector("negotiate-request.json");
-    const char *want = jsonx_str(
-        jsonx_get_ci(jsonx_get_ci(v, "body"), "Data"), "connectionInfo");
+    const char *want = jsonx_str(jsonx_get_ci(jsonx_get_ci(v, "body"), "Data"),
+                                 "connectionInfo");
     struct connstr cs;
     char err[256], *text = NULL;
     ck_assert(connstr_parse(emulator_cs, &cs, err, sizeof err) == 0);
     ck_assert_int_eq(conninfo_text(&cs, "notifications", NULL, 1735689600L,
                                    &text, err, sizeof err),
                      0);
-    struct json_object *wire =
-        payload_encode(json_object_new_string(text));
+    struct json_object *wire = payload_encode(json_object_new_string(text));
     const char *got = json_object_get_string(wire);
     /* Same up to the token, and the same after it. */
     const char *wt = strstr(want, "eyJ"), *gt = strstr(got, "eyJ");
@@ -101,8 +100,8 @@ START_TEST(test_conninfo_matches_negotiate_vector)
     char *tok = xstrndup(gt, (size_t)(ge - gt));
     const char *keys[] = {cs.access_key};
     struct token_claims c;
-    ck_assert(token_verify(tok, keys, 1, 1735689601L, 0, &c, err,
-                           sizeof err) == 0);
+    ck_assert(token_verify(tok, keys, 1, 1735689601L, 0, &c, err, sizeof err) ==
+              0);
     ck_assert_str_eq(c.aud, "http://localhost/client/?hub=notifications");
     ck_assert_int_eq(c.exp - c.iat, 3600);
     ck_assert_ptr_null(c.user_id);
@@ -140,8 +139,8 @@ START_TEST(test_conninfo_resolve_user_binding)
                      "http://localhost:8888/client/?hub=notifications");
     const char *keys[] = {"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"};
     struct token_claims c;
-    ck_assert(token_verify(jsonx_str(obj, "accessToken"), keys, 1,
-                           1735689601L, 0, &c, err, sizeof err) == 0);
+    ck_assert(token_verify(jsonx_str(obj, "accessToken"), keys, 1, 1735689601L,
+                           0, &c, err, sizeof err) == 0);
     ck_assert_str_eq(c.user_id, "alice");
     ck_assert_ptr_nonnull(json_object_object_get(c.all, "asrs.s.uid"));
     token_claims_release(&c);

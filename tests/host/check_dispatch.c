@@ -33,17 +33,17 @@ static char *captured_text(const struct ht_stack *f)
 }
 
 static const struct payload_http get_hello = {
-    "GET", "http://127.0.0.1:7071/api/hello?x=1", NULL, 0, NULL, 0, NULL, 0,
-    -1,
+    "GET", "http://127.0.0.1:7071/api/hello?x=1", NULL, 0, NULL, 0, NULL, 0, -1,
 };
 
 START_TEST(test_dispatch_http_maps_the_response)
 {
     struct ht_stack f;
-    ht_stack_start(&f, functions, "{\"hello\":{\"contentType\":\"application/json\","
-              "\"body\":{\"Outputs\":{\"res\":{\"statusCode\":201,"
-              "\"body\":\"hi\",\"headers\":{\"X-A\":\"1\"}}},"
-              "\"Logs\":[\"a log line\"]}}}");
+    ht_stack_start(&f, functions,
+                   "{\"hello\":{\"contentType\":\"application/json\","
+                   "\"body\":{\"Outputs\":{\"res\":{\"statusCode\":201,"
+                   "\"body\":\"hi\",\"headers\":{\"X-A\":\"1\"}}},"
+                   "\"Logs\":[\"a log line\"]}}}");
     struct result_http out;
     const struct app_function *fn = app_find(&f.app, "hello");
     ck_assert_ptr_nonnull(fn);
@@ -66,7 +66,8 @@ END_TEST
 START_TEST(test_dispatch_http_failure_is_500)
 {
     struct ht_stack f;
-    ht_stack_start(&f, functions, "{\"hello\":{\"status\":500,\"raw\":\"boom\"}}");
+    ht_stack_start(&f, functions,
+                   "{\"hello\":{\"status\":500,\"raw\":\"boom\"}}");
     struct result_http out;
     const struct app_function *fn = app_find(&f.app, "hello");
     ck_assert_int_eq(dispatch_http(f.d, fn, &get_hello, NULL, &out), -1);
@@ -94,8 +95,9 @@ END_TEST
 START_TEST(test_dispatch_spawn_and_drain)
 {
     struct ht_stack f;
-    ht_stack_start(&f, functions, "{\"tick\":{\"delayMs\":300,\"contentType\":"
-              "\"application/json\",\"body\":{}}}");
+    ht_stack_start(&f, functions,
+                   "{\"tick\":{\"delayMs\":300,\"contentType\":"
+                   "\"application/json\",\"body\":{}}}");
     const struct app_function *fn = app_find(&f.app, "tick");
     ck_assert_int_eq(dispatch_spawn(f.d, fn, 0, NULL), 0);
     ck_assert_int_eq(dispatch_spawn(f.d, fn, 0, NULL), 0);

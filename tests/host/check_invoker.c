@@ -26,8 +26,8 @@ static struct {
     unsigned status; /* of the answer */
 } seen;
 
-static void copy_header(struct MHD_Connection *c, const char *name,
-                        char *out, size_t outlen)
+static void copy_header(struct MHD_Connection *c, const char *name, char *out,
+                        size_t outlen)
 {
     const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
     snprintf(out, outlen, "%s", v ? v : "");
@@ -86,8 +86,7 @@ static struct MHD_Daemon *start_server(int *port)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-        NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, &a,
-        MHD_OPTION_END);
+        NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, &a, MHD_OPTION_END);
     ck_assert_ptr_nonnull(d);
     const union MHD_DaemonInfo *info =
         MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -108,8 +107,7 @@ START_TEST(test_invoker_post_sends_the_host_request)
     char err[256];
     const char body[] = "{\"Data\":{},\"Metadata\":{}}";
     ck_assert_int_eq(invoker_post(iv, port, "hello", "inv-1", body,
-                                  sizeof body - 1, 5000, &out, err,
-                                  sizeof err),
+                                  sizeof body - 1, 5000, &out, err, sizeof err),
                      0);
     ck_assert_int_eq(out.status, 200);
     ck_assert_str_eq(out.content_type, "application/json");
@@ -148,8 +146,8 @@ START_TEST(test_invoker_post_times_out)
     char err[256];
     seen.delay_ms = 1000;
     long long t0 = clock_mono_ms();
-    ck_assert_int_eq(invoker_post(iv, port, "slow", "inv-3", "{}", 2, 200,
-                                  &out, err, sizeof err),
+    ck_assert_int_eq(invoker_post(iv, port, "slow", "inv-3", "{}", 2, 200, &out,
+                                  err, sizeof err),
                      INVOKER_TIMEOUT);
     ck_assert_int_lt(clock_mono_ms() - t0, 900);
     invoker_free(iv);

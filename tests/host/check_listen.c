@@ -96,8 +96,7 @@ START_TEST(test_listen_bind_narrows_to_one_address)
 {
     struct listen_set ls;
     char err[256];
-    ck_assert_int_eq(listen_open(&ls, "127.0.0.1", 0, 16, err, sizeof err),
-                     0);
+    ck_assert_int_eq(listen_open(&ls, "127.0.0.1", 0, 16, err, sizeof err), 0);
     ck_assert_uint_eq(ls.n, 1);
     ck_assert_str_eq(ls.host[0], "127.0.0.1");
     if (have_ipv6())
@@ -121,12 +120,11 @@ START_TEST(test_listen_bad_address_and_port_in_use)
 {
     struct listen_set ls, busy;
     char err[256];
-    ck_assert_int_eq(listen_open(&ls, "localhost", 0, 16, err, sizeof err),
-                     -1);
+    ck_assert_int_eq(listen_open(&ls, "localhost", 0, 16, err, sizeof err), -1);
     ck_assert_str_eq(err, "localhost is not an IPv4 or IPv6 address");
     ck_assert_int_eq(listen_open(&busy, NULL, 0, 16, err, sizeof err), 0);
-    ck_assert_int_eq(
-        listen_open(&ls, NULL, busy.port, 16, err, sizeof err), -1);
+    ck_assert_int_eq(listen_open(&ls, NULL, busy.port, 16, err, sizeof err),
+                     -1);
     ck_assert_ptr_nonnull(strstr(err, "127.0.0.1"));
     ck_assert_ptr_nonnull(strstr(err, "the port is in use"));
     listen_close(&busy);

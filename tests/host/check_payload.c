@@ -51,8 +51,8 @@ static void assert_same_object(struct json_object *want,
     struct json_object_iterator gi = json_object_iter_begin(got);
     struct json_object_iterator ge = json_object_iter_end(got);
     while (!json_object_iter_equal(&wi, &we)) {
-        ck_assert_msg(!json_object_iter_equal(&gi, &ge), "%s: missing %s",
-                      what, json_object_iter_peek_name(&wi));
+        ck_assert_msg(!json_object_iter_equal(&gi, &ge), "%s: missing %s", what,
+                      json_object_iter_peek_name(&wi));
         ck_assert_str_eq(json_object_iter_peek_name(&gi),
                          json_object_iter_peek_name(&wi));
         ck_assert_msg(json_object_equal(json_object_iter_peek_value(&wi),
@@ -93,9 +93,8 @@ static void check_http_vector(const char *file, const char *fn,
     struct json_object *req = payload_http_req(&fv.r, NULL);
     assert_same_object(want_req, req, "Data.req");
 
-    struct json_object *md =
-        payload_http_metadata(&fv.r, NULL, payload_sys(fn, 1735689600LL *
-                                                               1000000000LL));
+    struct json_object *md = payload_http_metadata(
+        &fv.r, NULL, payload_sys(fn, 1735689600LL * 1000000000LL));
     assert_sys(jsonx_get_ci(md, "sys"), fn);
     ck_assert_str_eq(jsonx_str(jsonx_get_ci(md, "sys"), "UtcNow"),
                      "2025-01-01T00:00:00.0000000Z");
@@ -104,8 +103,9 @@ static void check_http_vector(const char *file, const char *fn,
     json_object_deep_copy(want_md, &want_md_copy, NULL);
     json_object_object_del(want_md_copy, "sys");
     /* The host does not guarantee the order of Metadata: compare as sets. */
-    ck_assert_msg(json_object_equal(want_md_copy, md), "Metadata: want %s got %s",
-                  jsonx_compact(want_md_copy), jsonx_compact(md));
+    ck_assert_msg(json_object_equal(want_md_copy, md),
+                  "Metadata: want %s got %s", jsonx_compact(want_md_copy),
+                  jsonx_compact(md));
 
     /* The envelope is compact JSON with exactly Data and Metadata. */
     struct json_object *data = json_object_new_object();
@@ -155,8 +155,7 @@ START_TEST(test_payload_chunked_request_has_no_body)
     ck_assert_int_eq(json_object_array_length(xc), 2);
     struct json_object *md = payload_http_metadata(&r, NULL, NULL);
     ck_assert(!jsonx_has_ci(md, "message"));
-    ck_assert_str_eq(jsonx_str(jsonx_get_ci(md, "Headers"), "x-custom"),
-                     "a,b");
+    ck_assert_str_eq(jsonx_str(jsonx_get_ci(md, "Headers"), "x-custom"), "a,b");
     json_object_put(req);
     json_object_put(md);
 }
@@ -188,15 +187,22 @@ END_TEST
 START_TEST(test_payload_binary_body_is_base64_and_text_is_utf8)
 {
     struct payload_kv h[] = {{"Content-Type", "application/octet-stream"}};
-    struct payload_http r = {.method = "POST", .url = "http://h/api/x",
-                             .headers = h, .nheaders = 1, .body = "\x01\x02",
-                             .body_len = 2, .content_length = 2};
+    struct payload_http r = {.method = "POST",
+                             .url = "http://h/api/x",
+                             .headers = h,
+                             .nheaders = 1,
+                             .body = "\x01\x02",
+                             .body_len = 2,
+                             .content_length = 2};
     struct json_object *req = payload_http_req(&r, NULL);
     ck_assert_str_eq(jsonx_str(req, "Body"), "AQI=");
     json_object_put(req);
     size_t n;
-    char *t = payload_utf8_text("a\xff" "b", 3, &n);
-    ck_assert_str_eq(t, "a\xEF\xBF\xBD" "b");
+    char *t = payload_utf8_text("a\xff"
+                                "b",
+                                3, &n);
+    ck_assert_str_eq(t, "a\xEF\xBF\xBD"
+                        "b");
     free(t);
 }
 END_TEST
@@ -204,8 +210,8 @@ END_TEST
 START_TEST(test_payload_timer_matches_vector_structure)
 {
     struct json_object *v = runner_vector("timer-request.json");
-    struct json_object *want = jsonx_get_ci(
-        jsonx_get_ci(jsonx_get_ci(v, "body"), "Data"), "myTimer");
+    struct json_object *want =
+        jsonx_get_ci(jsonx_get_ci(jsonx_get_ci(v, "body"), "Data"), "myTimer");
     struct json_object *t = payload_timer(0);
     /* The same keys in the same order; ScheduleStatus null: no monitor. */
     struct json_object_iterator wi = json_object_iter_begin(want);

@@ -12,19 +12,18 @@
  * a new vector case cannot pass unnoticed. */
 static const struct expect {
     const char *name;
-    int parse_ok;       /* result_parse accepts the reply */
-    int http_ok;        /* result_http maps res */
+    int parse_ok; /* result_parse accepts the reply */
+    int http_ok;  /* result_http maps res */
     int status;
     const char *body;
     const char *content_type;
-    const char *err;    /* part of the refusal */
+    const char *err; /* part of the refusal */
 } expects[] = {
     {"ok-json", 1, 1, 201, "created", "text/plain; charset=utf-8", NULL},
     {"lowercase-top-level-keys", 1, 1, 200, "x", NULL, NULL},
     {"status-key-ignored", 1, 1, 200, "nope", NULL, NULL},
     {"statusCode-as-string", 1, 1, 404, "nope", NULL, NULL},
-    {"body-as-object", 1, 1, 200, "{\n  \"a\": 1\n}", "application/json",
-     NULL},
+    {"body-as-object", 1, 1, 200, "{\n  \"a\": 1\n}", "application/json", NULL},
     {"header-value-array", 1, 1, 200, "x", NULL, NULL},
     {"res-missing-but-outputs-present", 1, 1, 200, "{}", NULL, NULL},
     {"res-is-plain-string", 1, 0, 0, NULL, NULL,
@@ -66,11 +65,10 @@ START_TEST(test_result_every_vector_case)
         char err[512] = "";
         int rc = result_parse(status, ct, body, strlen(body), &reply, err,
                               sizeof err);
-        ck_assert_msg((rc == 0) == e->parse_ok, "%s: parse %d (%s)", name,
-                      rc, err);
+        ck_assert_msg((rc == 0) == e->parse_ok, "%s: parse %d (%s)", name, rc,
+                      err);
         if (!e->parse_ok) {
-            ck_assert_msg(strstr(err, e->err) != NULL, "%s: \"%s\"", name,
-                          err);
+            ck_assert_msg(strstr(err, e->err) != NULL, "%s: \"%s\"", name, err);
             ck_assert_ptr_null(reply);
             continue;
         }
@@ -79,8 +77,7 @@ START_TEST(test_result_every_vector_case)
         ck_assert_msg((rc == 0) == e->http_ok, "%s: http %d (%s)", name, rc,
                       err);
         if (!e->http_ok) {
-            ck_assert_msg(strstr(err, e->err) != NULL, "%s: \"%s\"", name,
-                          err);
+            ck_assert_msg(strstr(err, e->err) != NULL, "%s: \"%s\"", name, err);
         } else {
             ck_assert_int_eq(out.status, e->status);
             ck_assert_str_eq(out.body, e->body);

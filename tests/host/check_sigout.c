@@ -39,8 +39,7 @@ START_TEST(test_sigout_every_vector_case)
             const char *colon = strstr(want, "ArgumentException: ");
             if (colon)
                 ck_assert_msg(strstr(err, colon + 19) != NULL,
-                              "%s: \"%s\" lacks \"%s\"", name, err,
-                              colon + 19);
+                              "%s: \"%s\" lacks \"%s\"", name, err, colon + 19);
             continue;
         }
         ck_assert_msg(rc == 0, "%s: %s", name, err);
@@ -59,8 +58,8 @@ START_TEST(test_sigout_every_vector_case)
                 } else {
                     struct json_object *got = NULL;
                     ck_assert(jsonx_parse(plan.calls[0].body,
-                                          strlen(plan.calls[0].body), &got,
-                                          err, sizeof err) == 0);
+                                          strlen(plan.calls[0].body), &got, err,
+                                          sizeof err) == 0);
                     ck_assert_msg(json_object_equal(got, want_body),
                                   "%s: body %s", name, plan.calls[0].body);
                     json_object_put(got);
@@ -87,8 +86,7 @@ START_TEST(test_sigout_keeps_item_order_and_escapes_ids)
         "{\"TARGET\":\"b\",\"userId\":\"\",\"groupName\":\"ops\"}]";
     ck_assert(jsonx_parse(text, strlen(text), &arr, err, sizeof err) == 0);
     struct sigout_plan plan;
-    ck_assert_int_eq(sigout_plan(arr, "Notifications", &plan, err,
-                                 sizeof err),
+    ck_assert_int_eq(sigout_plan(arr, "Notifications", &plan, err, sizeof err),
                      0);
     ck_assert_uint_eq(plan.n, 3);
     ck_assert_str_eq(plan.calls[0].path,
@@ -121,9 +119,9 @@ START_TEST(test_sigrest_token_claims_match_vector)
     ck_assert_ptr_nonnull(tok);
     const char *keys[] = {cs.access_key};
     struct token_claims c;
-    ck_assert_msg(token_verify(tok, keys, 1, 1735689700L, 0, &c, err,
-                               sizeof err) == 0,
-                  "%s", err);
+    ck_assert_msg(
+        token_verify(tok, keys, 1, 1735689700L, 0, &c, err, sizeof err) == 0,
+        "%s", err);
     ck_assert_str_eq(c.aud, jsonx_str(want, "aud"));
     ck_assert_int_eq(c.exp, 1735693200L);
     ck_assert_int_eq(c.nbf, 1735689600L);

@@ -67,8 +67,7 @@ START_TEST(test_route_content_type_then_headers)
     ck_assert_ptr_nonnull(strstr(err, "MessagePack"));
     /* Without each routing header in turn: 400 naming it. */
     static const char *const need[] = {"X-ASRS-Hub", "X-ASRS-Category",
-                                       "X-ASRS-Event",
-                                       "X-ASRS-Connection-Id"};
+                                       "X-ASRS-Event", "X-ASRS-Connection-Id"};
     for (size_t k = 0; k < 4; k++) {
         struct payload_kv h[16];
         size_t n = 0;
@@ -101,9 +100,8 @@ START_TEST(test_verify_against_the_vectors)
     ck_assert_int_eq(sigtrigger_verify(&r, two, 2, "KoT-CpD8FCu_vU0SQ7JSyg",
                                        err, sizeof err),
                      0);
-    ck_assert_int_eq(sigtrigger_verify(&r, wrong, 1,
-                                       "KoT-CpD8FCu_vU0SQ7JSyg", err,
-                                       sizeof err),
+    ck_assert_int_eq(sigtrigger_verify(&r, wrong, 1, "KoT-CpD8FCu_vU0SQ7JSyg",
+                                       err, sizeof err),
                      -1);
     ck_assert_ptr_null(strstr(err, KEY));
     /* Another connection id with the same signature: refused. */
@@ -111,8 +109,8 @@ START_TEST(test_verify_against_the_vectors)
                      -1);
     /* vectors/upstream-signature.json, lower-case hex, second of two. */
     struct json_object *v = runner_vector("upstream-signature.json");
-    const char *want = jsonx_str(jsonx_get_ci(v, "expectedHeader"),
-                                 "X-ASRS-Signature");
+    const char *want =
+        jsonx_str(jsonx_get_ci(v, "expectedHeader"), "X-ASRS-Signature");
     char lower[128];
     snprintf(lower, sizeof lower, "sha256=%s, %s", "00", want);
     for (char *p = lower; *p; p++)
@@ -123,14 +121,12 @@ START_TEST(test_verify_against_the_vectors)
     r2.headers = h;
     r2.nheaders = 1;
     const char *vk[] = {jsonx_str(v, "accessKey")};
-    ck_assert_int_eq(sigtrigger_verify(&r2, vk, 1,
-                                       jsonx_str(v, "connectionId"), err,
-                                       sizeof err),
+    ck_assert_int_eq(sigtrigger_verify(&r2, vk, 1, jsonx_str(v, "connectionId"),
+                                       err, sizeof err),
                      0);
     r2.nheaders = 0;
-    ck_assert_int_eq(sigtrigger_verify(&r2, vk, 1,
-                                       jsonx_str(v, "connectionId"), err,
-                                       sizeof err),
+    ck_assert_int_eq(sigtrigger_verify(&r2, vk, 1, jsonx_str(v, "connectionId"),
+                                       err, sizeof err),
                      -1);
     ck_assert_ptr_nonnull(strstr(err, "missing"));
     json_object_put(v);
@@ -169,11 +165,11 @@ START_TEST(test_parse_bodies_of_upstream_txt)
     ck_assert_str_eq(m.invocation_id, "0");
     sigtrigger_msg_release(&m);
     /* System events: connected; disconnected in both key casings. */
-    ck_assert_int_eq(parse("connections", "connected", "{\"type\":10}", &m,
+    ck_assert_int_eq(
+        parse("connections", "connected", "{\"type\":10}", &m, err, sizeof err),
+        0);
+    ck_assert_int_eq(parse("connections", "disconnected", "{\"Type\":11}", &m,
                            err, sizeof err),
-                     0);
-    ck_assert_int_eq(parse("connections", "disconnected", "{\"Type\":11}",
-                           &m, err, sizeof err),
                      0);
     ck_assert_ptr_null(m.error);
     ck_assert_int_eq(parse("connections", "disconnected",
@@ -204,9 +200,8 @@ START_TEST(test_parse_bodies_of_upstream_txt)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
-        ck_assert_int_eq(parse(bad[i].cat, bad[i].ev, bad[i].body, &m, err,
-                               sizeof err),
-                         -1);
+        ck_assert_int_eq(
+            parse(bad[i].cat, bad[i].ev, bad[i].body, &m, err, sizeof err), -1);
         ck_assert_msg(strstr(err, bad[i].why), "case %zu: %s", i, err);
         sigtrigger_msg_release(&m);
     }
@@ -219,14 +214,13 @@ START_TEST(test_context_has_the_extension_shape)
     char err[256];
     const char *body = "{\"type\":1,\"invocationId\":\"0\",\"target\":"
                        "\"broadcast\",\"arguments\":[\"x\",{\"n\":2}]}";
-    ck_assert_int_eq(parse("messages", "broadcast", body, &m, err,
-                           sizeof err),
+    ck_assert_int_eq(parse("messages", "broadcast", body, &m, err, sizeof err),
                      0);
     struct sigtrigger_req r = mkreq(body);
     struct json_object *c = sigtrigger_context(&r, &m);
     static const char *const keys[] = {
-        "Arguments", "Error", "Category", "Event", "Hub",
-        "ConnectionId", "UserId", "Headers", "Query", "Claims"};
+        "Arguments",    "Error",  "Category", "Event", "Hub",
+        "ConnectionId", "UserId", "Headers",  "Query", "Claims"};
     size_t i = 0;
     json_object_object_foreach(c, k, v)
     {
@@ -292,16 +286,14 @@ START_TEST(test_parameter_names_in_metadata)
                            "\"arguments\":[\"hi\",{\"n\":4}]}",
                            &m, err, sizeof err),
                      0);
-    ck_assert_int_eq(sigtrigger_metadata(b, &m, json_object_new_object(),
-                                         &md, err, sizeof err),
+    ck_assert_int_eq(sigtrigger_metadata(b, &m, json_object_new_object(), &md,
+                                         err, sizeof err),
                      0);
     /* As the host encodes Metadata: a string is JSON-encoded once more, an
      * object stays an object. */
     ck_assert_str_eq(jsonx_str(md, "text"), "\"hi\"");
-    ck_assert_int_eq(json_object_get_int(
-                         json_object_object_get(json_object_object_get(md,
-                                                                       "o"),
-                                                "n")),
+    ck_assert_int_eq(json_object_get_int(json_object_object_get(
+                         json_object_object_get(md, "o"), "n")),
                      4);
     ck_assert(json_object_object_get_ex(md, "sys", NULL));
     json_object_put(md);
@@ -311,8 +303,8 @@ START_TEST(test_parameter_names_in_metadata)
                            "\"arguments\":[\"hi\"]}",
                            &m, err, sizeof err),
                      0);
-    ck_assert_int_eq(sigtrigger_metadata(b, &m, json_object_new_object(),
-                                         &md, err, sizeof err),
+    ck_assert_int_eq(sigtrigger_metadata(b, &m, json_object_new_object(), &md,
+                                         err, sizeof err),
                      -1);
     ck_assert_str_eq(err,
                      "The function accept 2 arguments but message provided "
@@ -321,11 +313,11 @@ START_TEST(test_parameter_names_in_metadata)
     json_object_put(b);
     /* No parameterNames: only sys. */
     b = json_tokener_parse("{\"type\":\"signalRTrigger\"}");
-    ck_assert_int_eq(parse("connections", "connected", "{\"type\":10}", &m,
-                           err, sizeof err),
-                     0);
-    ck_assert_int_eq(sigtrigger_metadata(b, &m, json_object_new_object(),
-                                         &md, err, sizeof err),
+    ck_assert_int_eq(
+        parse("connections", "connected", "{\"type\":10}", &m, err, sizeof err),
+        0);
+    ck_assert_int_eq(sigtrigger_metadata(b, &m, json_object_new_object(), &md,
+                                         err, sizeof err),
                      0);
     ck_assert_int_eq(json_object_object_length(md), 1);
     json_object_put(md);
@@ -358,8 +350,8 @@ static const char good_host[] =
     "{\"version\":\"2.0\",\"customHandler\":{\"description\":"
     "{\"defaultExecutablePath\":\"bin/handler\"}}}";
 
-static int load_trigger(const char *binding, const char *second,
-                        char *err, size_t errlen)
+static int load_trigger(const char *binding, const char *second, char *err,
+                        size_t errlen)
 {
     char *dir = runner_tmpdir("check_host");
     char fj[1024];
@@ -379,33 +371,31 @@ static int load_trigger(const char *binding, const char *second,
     return rc;
 }
 
-#define TRIG(cat, ev, extra)                                               \
-    "{\"type\":\"signalRTrigger\",\"direction\":\"in\",\"name\":\"inv\","  \
-    "\"hubName\":\"chat\",\"category\":\"" cat "\",\"event\":\"" ev "\"" \
-    extra "}"
+#define TRIG(cat, ev, extra)                                                   \
+    "{\"type\":\"signalRTrigger\",\"direction\":\"in\",\"name\":\"inv\","      \
+    "\"hubName\":\"chat\",\"category\":\"" cat "\",\"event\":\"" ev "\"" extra \
+    "}"
 
 START_TEST(test_app_checks_trigger_bindings)
 {
     char err[512];
-    ck_assert_msg(load_trigger(TRIG("messages", "send", ""), NULL, err,
-                               sizeof err) == 0,
-                  "%s", err);
-    ck_assert_int_eq(load_trigger(TRIG("other", "send", ""), NULL, err,
-                                  sizeof err),
-                     -1);
+    ck_assert_msg(
+        load_trigger(TRIG("messages", "send", ""), NULL, err, sizeof err) == 0,
+        "%s", err);
+    ck_assert_int_eq(
+        load_trigger(TRIG("other", "send", ""), NULL, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "category"));
-    ck_assert_int_eq(load_trigger(TRIG("connections", "send", ""), NULL, err,
-                                  sizeof err),
-                     -1);
+    ck_assert_int_eq(
+        load_trigger(TRIG("connections", "send", ""), NULL, err, sizeof err),
+        -1);
     ck_assert_ptr_nonnull(strstr(err, "not supported in connections"));
-    ck_assert_int_eq(load_trigger(TRIG("messages", "", ""), NULL, err,
-                                  sizeof err),
-                     -1);
+    ck_assert_int_eq(
+        load_trigger(TRIG("messages", "", ""), NULL, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "event"));
-    ck_assert_int_eq(load_trigger(TRIG("messages", "send",
-                                       ",\"parameterNames\":[1]"),
-                                  NULL, err, sizeof err),
-                     -1);
+    ck_assert_int_eq(
+        load_trigger(TRIG("messages", "send", ",\"parameterNames\":[1]"), NULL,
+                     err, sizeof err),
+        -1);
     ck_assert_ptr_nonnull(strstr(err, "parameterNames[0]"));
     ck_assert_int_eq(load_trigger(TRIG("messages", "send", ""),
                                   TRIG("Messages", "SEND", ""), err,
@@ -429,12 +419,12 @@ START_TEST(test_find_matches_case_insensitively)
     ck_assert_str_eq(f->name, "onConnected");
     f = sigtrigger_find(&app, "notifications", "connections", "Disconnected");
     ck_assert_str_eq(f->name, "onDisconnected");
-    ck_assert_ptr_null(sigtrigger_find(&app, "chat", "messages",
-                                       "sendMessage"));
-    ck_assert_ptr_null(sigtrigger_find(&app, "notifications", "messages",
-                                       "broadcast"));
-    ck_assert_ptr_null(sigtrigger_find(&app, "notifications", "connections",
-                                       "sendMessage"));
+    ck_assert_ptr_null(
+        sigtrigger_find(&app, "chat", "messages", "sendMessage"));
+    ck_assert_ptr_null(
+        sigtrigger_find(&app, "notifications", "messages", "broadcast"));
+    ck_assert_ptr_null(
+        sigtrigger_find(&app, "notifications", "connections", "sendMessage"));
     app_release(&app);
 }
 END_TEST

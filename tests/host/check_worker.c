@@ -14,8 +14,7 @@
 
 /* A started worker whose handler is `/bin/sh -c <script>` (one word),
  * for a new app in a new folder (*dir). */
-static struct worker *sh_worker(struct app *app, char **dir,
-                                const char *script)
+static struct worker *sh_worker(struct app *app, char **dir, const char *script)
 {
     char host[512], err[512];
     *dir = runner_tmpdir("host-worker");

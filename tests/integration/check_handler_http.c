@@ -25,8 +25,8 @@
 #include "util/jsonx.h"
 
 #define KEY "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
-#define CONNSTR                                                              \
-    "AzureSignalRConnectionString=Endpoint=http://localhost;Port=8888;"      \
+#define CONNSTR                                                                \
+    "AzureSignalRConnectionString=Endpoint=http://localhost;Port=8888;"        \
     "AccessKey=" KEY ";Version=1.0;"
 
 static struct proc handler;
@@ -180,9 +180,8 @@ START_TEST(test_http_vectors_replayed_as_the_host_sends_them)
     struct json_object *exp = runner_vector("negotiate-expected-response.json");
     ck_assert_int_eq(st, jsonx_str(exp, "x") ? 0 : 200);
     ck_assert(json_object_equal(
-        outputs(o),
-        json_object_object_get(json_object_object_get(exp, "body"),
-                               "Outputs")));
+        outputs(o), json_object_object_get(json_object_object_get(exp, "body"),
+                                           "Outputs")));
     ck_assert(json_object_is_type(json_object_object_get(o, "Logs"),
                                   json_type_array));
     json_object_put(o);
@@ -193,14 +192,14 @@ START_TEST(test_http_vectors_replayed_as_the_host_sends_them)
     ck_assert_int_eq(st, 200);
     struct json_object *eo =
         json_object_object_get(json_object_object_get(exp, "body"), "Outputs");
-    ck_assert(json_object_equal(
-        json_object_object_get(outputs(o), "signalRMessages"),
-        json_object_object_get(eo, "signalRMessages")));
+    ck_assert(
+        json_object_equal(json_object_object_get(outputs(o), "signalRMessages"),
+                          json_object_object_get(eo, "signalRMessages")));
     struct json_object *res = json_object_object_get(outputs(o), "res");
-    ck_assert_int_eq(json_object_get_int(json_object_object_get(res,
-                                                                "statusCode")),
-                     200);
-    struct json_object *client = runner_vector("broadcast-client-response.json");
+    ck_assert_int_eq(
+        json_object_get_int(json_object_object_get(res, "statusCode")), 200);
+    struct json_object *client =
+        runner_vector("broadcast-client-response.json");
     struct json_object *got = json_tokener_parse(jsonx_str(res, "body"));
     ck_assert(json_object_get_boolean(json_object_object_get(got, "sent")) ==
               json_object_get_boolean(json_object_object_get(
@@ -224,9 +223,8 @@ START_TEST(test_http_vectors_replayed_as_the_host_sends_them)
     ck_assert(json_object_is_type(json_object_object_get(arg, "activeUsers"),
                                   json_type_int));
     /* One negotiation was served just before. */
-    ck_assert_int_ge(json_object_get_int(json_object_object_get(
-                         arg, "activeUsers")),
-                     1);
+    ck_assert_int_ge(
+        json_object_get_int(json_object_object_get(arg, "activeUsers")), 1);
     json_object_put(o);
     curl_easy_cleanup(h);
 }
@@ -309,8 +307,7 @@ START_TEST(test_http_transport_errors_then_still_serving)
     expect_error(h, "POST", "/broadcast", "", 0, 400);
     expect_error(h, "POST", "/broadcast", "{\"Data\":", 8, 400);
     expect_error(h, "POST", "/broadcast", "{\"Data\":\"\xff\"}", 12, 400);
-    expect_error(h, "POST", "/broadcast", "{\"Data\":{\"a\":\"\0\"}}", 18,
-                 400);
+    expect_error(h, "POST", "/broadcast", "{\"Data\":{\"a\":\"\0\"}}", 18, 400);
     size_t big = 5u << 20;
     char *huge = malloc(big);
     memset(huge, ' ', big);
@@ -335,8 +332,8 @@ START_TEST(test_http_logs_carry_invocation_id_and_no_secret)
     usleep(100000);
     char *out = proc_stdout(&handler);
     char *err = proc_stderr(&handler);
-    ck_assert_ptr_nonnull(
-        strstr(out, "\"invocationId\":\"3f1c2a9e-5b7d-4c1e-9a8f-0d2b6e4c1a77\""));
+    ck_assert_ptr_nonnull(strstr(
+        out, "\"invocationId\":\"3f1c2a9e-5b7d-4c1e-9a8f-0d2b6e4c1a77\""));
     ck_assert_ptr_null(strstr(out, sig));
     ck_assert_ptr_null(strstr(err, sig));
     ck_assert_ptr_null(strstr(out, KEY));
@@ -417,8 +414,8 @@ static int run_expecting_failure(const char *const env[], const char *needle)
     ck_assert_int_eq(proc_start(&p, argv, env), 0);
     int code = proc_wait(&p, 5000);
     char *err = proc_stderr(&p);
-    ck_assert_msg(strstr(err, needle) != NULL, "stderr lacks '%s': %s",
-                  needle, err);
+    ck_assert_msg(strstr(err, needle) != NULL, "stderr lacks '%s': %s", needle,
+                  err);
     free(err);
     proc_release(&p);
     return code;
@@ -426,8 +423,8 @@ static int run_expecting_failure(const char *const env[], const char *needle)
 
 START_TEST(test_http_start_up_failures_exit_non_zero)
 {
-    const char *none[] = {"FUNCTIONS_CUSTOMHANDLER_PORT=",
-                    "FUNCTIONS_HTTPWORKER_PORT=", NULL};
+    const char *none[] = {
+        "FUNCTIONS_CUSTOMHANDLER_PORT=", "FUNCTIONS_HTTPWORKER_PORT=", NULL};
     ck_assert_int_eq(run_expecting_failure(none, "is not set"), 1);
     const char *bad[] = {"FUNCTIONS_CUSTOMHANDLER_PORT=80x", NULL};
     ck_assert_int_eq(run_expecting_failure(bad, "not a port"), 1);

@@ -1,4 +1,5 @@
-/* check_connstr.c - connection strings, driven by vectors/connection-strings.json. */
+/* check_connstr.c - connection strings, driven by
+ * vectors/connection-strings.json. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +86,8 @@ START_TEST(test_connstr_rules)
     ck_assert_int_eq(connstr_parse("Endpoint=http://a", &cs, err, sizeof err),
                      -1);
     ck_assert_int_eq(connstr_parse("", &cs, err, sizeof err), -1);
-    ck_assert_int_eq(connstr_parse("Endpoint=http://a;AccessKey=k;Port=x",
-                                   &cs, err, sizeof err),
+    ck_assert_int_eq(connstr_parse("Endpoint=http://a;AccessKey=k;Port=x", &cs,
+                                   err, sizeof err),
                      -1);
     ck_assert_int_eq(connstr_parse("Endpoint=http://a;AuthType=aad;"
                                    "ClientId=x",

@@ -65,11 +65,11 @@ END_TEST
 START_TEST(test_handshake_accepts_json_v1_any_key_order)
 {
     char err[128];
-    ck_assert_int_eq(hubproto_handshake_check(HS, sizeof HS - 2, err,
-                                              sizeof err), 0);
+    ck_assert_int_eq(
+        hubproto_handshake_check(HS, sizeof HS - 2, err, sizeof err), 0);
     static const char alt[] = "{ \"version\" : 2, \"protocol\" : \"json\" }";
-    ck_assert_int_eq(hubproto_handshake_check(alt, sizeof alt - 1, err,
-                                              sizeof err), 0);
+    ck_assert_int_eq(
+        hubproto_handshake_check(alt, sizeof alt - 1, err, sizeof err), 0);
 }
 END_TEST
 
@@ -77,13 +77,13 @@ START_TEST(test_handshake_refuses_other_protocols_and_bad_json)
 {
     char err[128];
     static const char xml[] = "{\"protocol\":\"xml\",\"version\":1}";
-    ck_assert_int_eq(hubproto_handshake_check(xml, sizeof xml - 1, err,
-                                              sizeof err), -1);
+    ck_assert_int_eq(
+        hubproto_handshake_check(xml, sizeof xml - 1, err, sizeof err), -1);
     ck_assert_str_eq(err, "Requested protocol 'xml' is not available.");
     ck_assert_int_eq(hubproto_handshake_check("{", 1, err, sizeof err), -1);
     static const char v9[] = "{\"protocol\":\"json\",\"version\":9}";
-    ck_assert_int_eq(hubproto_handshake_check(v9, sizeof v9 - 1, err,
-                                              sizeof err), -1);
+    ck_assert_int_eq(
+        hubproto_handshake_check(v9, sizeof v9 - 1, err, sizeof err), -1);
     ck_assert_int_eq(hubproto_handshake_check("{}", 2, err, sizeof err), -1);
 }
 END_TEST
@@ -114,16 +114,19 @@ START_TEST(test_parse_rejects_bad_records)
     struct hubproto_msg m;
     char err[128];
     static const char *bad[] = {
-        "{\"type\":", "[1]", "{\"type\":\"1\"}", "{\"target\":\"x\"}",
+        "{\"type\":",
+        "[1]",
+        "{\"type\":\"1\"}",
+        "{\"target\":\"x\"}",
         "{\"type\":1,\"arguments\":[]}",
         "{\"type\":1,\"target\":\"\",\"arguments\":[]}",
         "{\"type\":1,\"target\":\"x\",\"arguments\":{}}",
         "{\"type\":3,\"invocationId\":7}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        ck_assert_msg(hubproto_parse(bad[i], strlen(bad[i]), &m, err,
-                                     sizeof err) == -1,
-                      "accepted %s", bad[i]);
+        ck_assert_msg(
+            hubproto_parse(bad[i], strlen(bad[i]), &m, err, sizeof err) == -1,
+            "accepted %s", bad[i]);
         ck_assert_ptr_null(m.obj);
     }
 }
@@ -145,9 +148,9 @@ START_TEST(test_writers_match_vectors)
     hubproto_write_completion(&b, "0", res, NULL);
     json_object_put(res);
     ck_assert_uint_eq(b.len, 49);
-    ck_assert_str_eq(b.data,
-                     "{\"type\":3,\"invocationId\":\"0\",\"result\":\"echo:hi\"}"
-                     "\x1e");
+    ck_assert_str_eq(
+        b.data, "{\"type\":3,\"invocationId\":\"0\",\"result\":\"echo:hi\"}"
+                "\x1e");
     buf_reset(&b);
     hubproto_write_close(&b, "Connection closed by REST API", 0);
     ck_assert_str_eq(b.data, "{\"type\":7,\"error\":\"Connection closed by "

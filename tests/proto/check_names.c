@@ -39,9 +39,8 @@ START_TEST(test_names_group_user_connection)
     ck_assert_int_eq(names_check_group(big, err, sizeof err), 0);
     ck_assert_int_eq(names_check_user("User@Example.com", err, sizeof err), 0);
     ck_assert_int_eq(names_check_user("", err, sizeof err), -1);
-    ck_assert_int_eq(names_check_connection("hb6Zq2Rk3z0AbCdEfGhIjw", err,
-                                            sizeof err),
-                     0);
+    ck_assert_int_eq(
+        names_check_connection("hb6Zq2Rk3z0AbCdEfGhIjw", err, sizeof err), 0);
     ck_assert_int_eq(names_check_connection("a\nb", err, sizeof err), -1);
 }
 END_TEST

@@ -58,8 +58,8 @@ static char *vector_token(const char *label)
 
 static const char *const one_key[] = {KEY};
 
-static int verify(const char *tok, long now, struct token_claims *c,
-                  char *err, size_t n)
+static int verify(const char *tok, long now, struct token_claims *c, char *err,
+                  size_t n)
 {
     return token_verify(tok, one_key, 1, now, 300, c, err, n);
 }
@@ -108,9 +108,8 @@ START_TEST(test_token_refuses_tampering_wrong_key_and_none)
     ck_assert_int_eq(verify(t, T0, &c, err, sizeof err), -1);
     free(t);
     static const char *const other[] = {"another-key"};
-    ck_assert_int_eq(token_verify(anon_token, other, 1, T0, 300, &c, err,
-                                  sizeof err),
-                     -1);
+    ck_assert_int_eq(
+        token_verify(anon_token, other, 1, T0, 300, &c, err, sizeof err), -1);
     ck_assert_ptr_null(strstr(err, "another-key"));
     /* {"alg":"none","typ":"JWT"}.{"exp":9999999999,"aud":"x"}. */
     ck_assert_int_eq(verify("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0."
@@ -217,18 +216,20 @@ START_TEST(test_client_vector_signature_and_audience)
     const char *keys[] = {KEY};
     struct token_claims c;
     char err[200];
-    ck_assert_int_eq(token_verify(tok, keys, 1, VEC_NOW, 300, &c, err,
-                                  sizeof err), 0);
+    ck_assert_int_eq(
+        token_verify(tok, keys, 1, VEC_NOW, 300, &c, err, sizeof err), 0);
     ck_assert_str_eq(c.user_id, "user1");
     /* SDK form: no port in aud; the request has one. */
+    ck_assert_int_eq(
+        token_aud_match(c.aud, "http://localhost:8888", "/client/", "chat"), 1);
+    ck_assert_int_eq(
+        token_aud_match(c.aud, "http://localhost:8888", "/client/", "CHAT"), 1);
+    ck_assert_int_eq(
+        token_aud_match(c.aud, "http://localhost:8888", "/client/", "other"),
+        0);
     ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
-                                     "/client/", "chat"), 1);
-    ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
-                                     "/client/", "CHAT"), 1);
-    ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
-                                     "/client/", "other"), 0);
-    ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
-                                     "/api/hubs/chat/:send", NULL), 0);
+                                     "/api/hubs/chat/:send", NULL),
+                     0);
     token_claims_release(&c);
     free(tok);
 }
@@ -243,19 +244,19 @@ START_TEST(test_client_vector_expired_tampered_wrong_key)
     struct token_claims c;
     char err[200];
     /* The vector's lifetime ended in 2023. */
-    ck_assert_int_eq(token_verify(tok, keys, 1, 1800000000L, 300, &c, err,
-                                  sizeof err), -1);
+    ck_assert_int_eq(
+        token_verify(tok, keys, 1, 1800000000L, 300, &c, err, sizeof err), -1);
     ck_assert_ptr_null(strstr(err, "eyJ"));
-    ck_assert_int_eq(token_verify(tok, wrong, 1, VEC_NOW, 300, &c, err,
-                                  sizeof err), -1);
+    ck_assert_int_eq(
+        token_verify(tok, wrong, 1, VEC_NOW, 300, &c, err, sizeof err), -1);
     /* The secondary key is tried too. */
-    ck_assert_int_eq(token_verify(tok, two, 2, VEC_NOW, 300, &c, err,
-                                  sizeof err), 0);
+    ck_assert_int_eq(
+        token_verify(tok, two, 2, VEC_NOW, 300, &c, err, sizeof err), 0);
     token_claims_release(&c);
     size_t n = strlen(tok);
     tok[n - 2] = tok[n - 2] == 'A' ? 'B' : 'A';
-    ck_assert_int_eq(token_verify(tok, keys, 1, VEC_NOW, 300, &c, err,
-                                  sizeof err), -1);
+    ck_assert_int_eq(
+        token_verify(tok, keys, 1, VEC_NOW, 300, &c, err, sizeof err), -1);
     free(tok);
 }
 END_TEST
@@ -266,25 +267,30 @@ START_TEST(test_rest_vectors_sdk_and_docs_audiences)
     struct token_claims c;
     char err[200];
     char *a = vector_token("rest-sdk"); /* SDK: query in aud */
-    ck_assert_int_eq(token_verify(a, keys, 1, VEC_NOW, 300, &c, err,
-                                  sizeof err), 0);
+    ck_assert_int_eq(
+        token_verify(a, keys, 1, VEC_NOW, 300, &c, err, sizeof err), 0);
     ck_assert_str_eq(c.user_id, "server1");
     ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
-                                     "/api/hubs/chat/:send", NULL), 1);
+                                     "/api/hubs/chat/:send", NULL),
+                     1);
     ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
-                                     "/api/hubs/other/:send", NULL), 0);
+                                     "/api/hubs/other/:send", NULL),
+                     0);
     token_claims_release(&c);
     free(a);
     char *b = vector_token("rest-docs"); /* docs: port, no query */
-    ck_assert_int_eq(token_verify(b, keys, 1, VEC_NOW, 300, &c, err,
-                                  sizeof err), 0);
+    ck_assert_int_eq(
+        token_verify(b, keys, 1, VEC_NOW, 300, &c, err, sizeof err), 0);
     ck_assert_ptr_null(c.user_id);
     ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
-                                     "/api/v1/hubs/chat", NULL), 1);
+                                     "/api/v1/hubs/chat", NULL),
+                     1);
     ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
-                                     "/api/v1/hubs/chat/", NULL), 1);
+                                     "/api/v1/hubs/chat/", NULL),
+                     1);
     ck_assert_int_eq(token_aud_match(c.aud, "http://localhost:8888",
-                                     "/api/v1/hubs/chat/users/u", NULL), 0);
+                                     "/api/v1/hubs/chat/users/u", NULL),
+                     0);
     token_claims_release(&c);
     free(b);
 }

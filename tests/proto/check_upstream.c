@@ -45,14 +45,16 @@ START_TEST(test_upstream_signature_header_and_check)
     ck_assert(!upstream_signature_valid(h, both, 2, "another-connection"));
     free(h);
     ck_assert(upstream_signature_valid(
-        "sha256=655e3cba3c98dece401d57b17674752a2a77d1c6e9da9801402b82da29fe507c",
+        "sha256="
+        "655e3cba3c98dece401d57b17674752a2a77d1c6e9da9801402b82da29fe507c",
         both, 2, cid));
     ck_assert(upstream_signature_valid(
         " sha256=x , sha256=655E3CBA3C98DECE401D57B17674752A2A77D1C6E9DA9801402"
         "B82DA29FE507C",
         both, 2, cid));
     ck_assert(!upstream_signature_valid(
-        "sha256=655E3CBA3C98DECE401D57B17674752A2A77D1C6E9DA9801402B82DA29FE507D",
+        "sha256="
+        "655E3CBA3C98DECE401D57B17674752A2A77D1C6E9DA9801402B82DA29FE507D",
         both, 2, cid));
     ck_assert(!upstream_signature_valid("", both, 2, cid));
     ck_assert(!upstream_signature_valid(NULL, both, 2, cid));

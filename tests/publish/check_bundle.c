@@ -51,7 +51,7 @@ struct minbase {
     char why[512];
 };
 static struct minbase roots[] = {{.suite = "bullseye", .libc = "2.31"},
-                                  {.suite = "bookworm", .libc = "2.36"}};
+                                 {.suite = "bookworm", .libc = "2.36"}};
 
 static void bundle_setup(void)
 {
@@ -141,10 +141,20 @@ START_TEST(test_bundle_layout)
     assert_file("bin/copyright/json-c", 0444);
     assert_file("bin/copyright/yajl", 0444);
     assert_file("bin/copyright/glibc", 0444);
-    static const char *const never[] = {
-        "src", "tests", "mk", "scripts", "docs", "bench", "node_modules",
-        "build", "Makefile", "local.settings.json", "package.json",
-        "bin/func-local", "bin/signalr-emulator", "bin/lib"};
+    static const char *const never[] = {"src",
+                                        "tests",
+                                        "mk",
+                                        "scripts",
+                                        "docs",
+                                        "bench",
+                                        "node_modules",
+                                        "build",
+                                        "Makefile",
+                                        "local.settings.json",
+                                        "package.json",
+                                        "bin/func-local",
+                                        "bin/signalr-emulator",
+                                        "bin/lib"};
     for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
         assert_absent(never[i]);
 }
@@ -206,8 +216,8 @@ START_TEST(test_publish_refuses_a_dynamic_handler)
     const char *argv[] = {"/bin/bash", "scripts/publish.sh", exe, out_dir,
                           NULL};
     int st = pubtest_run(argv, NULL, RUN_MS, &out, &err);
-    ck_assert_msg(st == 1, "publish.sh took a dynamic handler (%d):\n%s%s",
-                  st, out, err);
+    ck_assert_msg(st == 1, "publish.sh took a dynamic handler (%d):\n%s%s", st,
+                  out, err);
     ck_assert_msg(strstr(err, "dynamically linked"), "%s", err);
     ck_assert_msg(access(out_dir, F_OK) != 0, "a refused bundle was left");
     free(out);
@@ -221,8 +231,8 @@ START_TEST(test_bundle_passes_the_preflight)
     char exe[PATH_MAX];
     ck_assert_ptr_nonnull(realpath(proc_bin("func-local"), exe));
     const char *argv[] = {exe, "--check", "--app", dist, NULL};
-    const char *env[] = {"AzureSignalRConnectionString=",
-                         "FUNCTIONS_APP_ROOT_PATH=", NULL};
+    const char *env[] = {
+        "AzureSignalRConnectionString=", "FUNCTIONS_APP_ROOT_PATH=", NULL};
     int st = pubtest_run(argv, env, RUN_MS, &out, &err);
     ck_assert_msg(st == 0, "exit %d:\n%s%s", st, out, err);
     ck_assert_msg(strstr(out, " 0 failed"), "%s", out);
@@ -336,8 +346,7 @@ static struct json_object *replay(int port, const char *name)
 }
 
 /* Outputs.field of a reply, or of an expected-response vector's body. */
-static struct json_object *output(struct json_object *reply,
-                                  const char *field)
+static struct json_object *output(struct json_object *reply, const char *field)
 {
     struct json_object *o = json_object_object_get(reply, "Outputs");
     if (!o) /* an expected-response vector: {status, headers, body} */
@@ -370,8 +379,9 @@ static void replay_vectors(int port)
     got = replay(port, "timer-request.json");
     struct json_object *m =
         json_object_array_get_idx(output(got, "signalRMessages"), 0);
-    ck_assert_str_eq(json_object_get_string(json_object_object_get(m, "target")),
-                     "statusUpdate");
+    ck_assert_str_eq(
+        json_object_get_string(json_object_object_get(m, "target")),
+        "statusUpdate");
     struct json_object *arg =
         json_object_array_get_idx(json_object_object_get(m, "arguments"), 0);
     ck_assert(json_object_is_type(json_object_object_get(arg, "timestamp"),
@@ -410,8 +420,9 @@ static void run_bundle_in(const char *root, const char *approot, int proc)
         }
         char *l = runner_slurp(log, NULL);
         int port_taken = l && strstr(l, "already in use");
-        ck_assert_msg(port_taken, "the bundled handler did not start in %s:\n%s",
-                      root, l ? l : "");
+        ck_assert_msg(port_taken,
+                      "the bundled handler did not start in %s:\n%s", root,
+                      l ? l : "");
         free(l);
     }
     ck_abort_msg("no free port after 3 attempts");
@@ -432,8 +443,9 @@ static int have_root(void)
                 "'mount -t proc proc \"$1\"' sh \"$1\" 2>&1",
                 probe, NULL, &out);
     if (st != 0)
-        fprintf(stderr, "bundle: SKIP: cannot mount /proc in a private mount "
-                        "namespace here: %s\n",
+        fprintf(stderr,
+                "bundle: SKIP: cannot mount /proc in a private mount "
+                "namespace here: %s\n",
                 out);
     free(out);
     return st == 0;
@@ -479,8 +491,8 @@ static void run_in_minbase(const struct minbase *mb)
                         "-e json-c; true",
                         mb->root, NULL, &out),
                      0);
-    ck_assert_msg(*out == '\0', "the %s root has our libraries:\n%s",
-                  mb->suite, out);
+    ck_assert_msg(*out == '\0', "the %s root has our libraries:\n%s", mb->suite,
+                  out);
     free(out);
     ck_assert_int_eq(sh("dpkg-query --admindir=\"$1/var/lib/dpkg\" -W "
                         "-f '${Version}' libc6",
@@ -497,9 +509,8 @@ static void run_in_minbase(const struct minbase *mb)
     ck_assert_int_eq(flock(lk, LOCK_EX), 0);
     snprintf(app, sizeof app, "%s" APPROOT, mb->root);
     pubtest_rmtree(app);
-    ck_assert_int_eq(sh("mkdir -p \"$2\" && cp -a \"$1/.\" \"$2/\"", dist,
-                        app, NULL),
-                     0);
+    ck_assert_int_eq(
+        sh("mkdir -p \"$2\" && cp -a \"$1/.\" \"$2/\"", dist, app, NULL), 0);
     run_bundle_in(mb->root, APPROOT, 1);
     pubtest_rmtree(app);
     close(lk);

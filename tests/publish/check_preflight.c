@@ -62,8 +62,8 @@ static int run_check(const char *dir, char **out)
 {
     char *err = NULL;
     const char *argv[] = {checker_abs(), "--check", "--app", dir, NULL};
-    const char *env[] = {"AzureSignalRConnectionString=",
-                         "FUNCTIONS_APP_ROOT_PATH=", NULL};
+    const char *env[] = {
+        "AzureSignalRConnectionString=", "FUNCTIONS_APP_ROOT_PATH=", NULL};
     int st = pubtest_run(argv, env, RUN_MS, out, &err);
     ck_assert_msg(strstr(*out, PUBTEST_KEY) == NULL &&
                       strstr(err, PUBTEST_KEY) == NULL,
@@ -94,10 +94,10 @@ static void expect_one_fail(const char *dir, const char *const needles[])
     free(out);
 }
 
-#define EXPECT_ONE_FAIL(...)                                                 \
-    do {                                                                     \
-        static const char *const needles_[] = {__VA_ARGS__, NULL};           \
-        expect_one_fail(app, needles_);                                      \
+#define EXPECT_ONE_FAIL(...)                                                   \
+    do {                                                                       \
+        static const char *const needles_[] = {__VA_ARGS__, NULL};             \
+        expect_one_fail(app, needles_);                                        \
     } while (0)
 
 static void path_in_app(char *p, size_t len, const char *rel)
@@ -138,9 +138,9 @@ START_TEST(test_check_passes_on_the_app)
     /* The executable's libraries are not the preflight's business. */
     ck_assert_ptr_null(strstr(out, "librar"));
     /* The URL clients will get, derived from the connection string. */
-    ck_assert_ptr_nonnull(strstr(
-        out, "clients will connect to http://localhost:8888/client/"
-             "?hub=notifications"));
+    ck_assert_ptr_nonnull(
+        strstr(out, "clients will connect to http://localhost:8888/client/"
+                    "?hub=notifications"));
     ck_assert_ptr_nonnull(strstr(out, "0 failed"));
     free(out);
 }
@@ -345,10 +345,9 @@ START_TEST(test_check_bad_connection_string)
 {
     struct json_object *ls = pubtest_json_load(app, "local.settings.json");
     /* No scheme in the endpoint; the key is there and must not leak. */
-    json_object_object_add(json_object_object_get(ls, "Values"),
-                           "AzureSignalRConnectionString",
-                           json_object_new_string(
-                               "Endpoint=localhost;AccessKey=" PUBTEST_KEY
+    json_object_object_add(
+        json_object_object_get(ls, "Values"), "AzureSignalRConnectionString",
+        json_object_new_string("Endpoint=localhost;AccessKey=" PUBTEST_KEY
                                ";Version=1.0;"));
     pubtest_json_save(app, "local.settings.json", ls);
     json_object_put(ls);
@@ -459,15 +458,17 @@ START_TEST(test_check_app_root_from_environment_and_cwd)
     free(err);
     /* No variable: the current directory, when it holds host.json. */
     const char *sh[] = {"/bin/sh", "-c", "cd \"$1\" && exec \"$2\" --check",
-                        "sh", app, checker_abs(), NULL};
+                        "sh",      app,  checker_abs(),
+                        NULL};
     const char *noenv[] = {"FUNCTIONS_APP_ROOT_PATH=", NULL};
     ck_assert_int_eq(pubtest_run(sh, noenv, RUN_MS, &out, &err), 0);
     ck_assert_ptr_nonnull(strstr(out, "0 failed"));
     free(out);
     free(err);
     /* Neither: a clear error, exit 1. */
-    const char *sh2[] = {"/bin/sh", "-c", "cd / && exec \"$1\" --check", "sh",
-                         checker_abs(), NULL};
+    const char *sh2[] = {
+        "/bin/sh", "-c",          "cd / && exec \"$1\" --check",
+        "sh",      checker_abs(), NULL};
     ck_assert_int_eq(pubtest_run(sh2, noenv, RUN_MS, &out, &err), 1);
     ck_assert_ptr_nonnull(strstr(err, "--app DIR"));
     free(out);

@@ -114,14 +114,13 @@ struct json_object *pubtest_json_load(const char *dir, const char *rel)
     return v;
 }
 
-void pubtest_json_save(const char *dir, const char *rel,
-                       struct json_object *v)
+void pubtest_json_save(const char *dir, const char *rel, struct json_object *v)
 {
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/%s", dir, rel);
     ck_assert_int_eq(
-        json_object_to_file_ext(p, v, JSON_C_TO_STRING_PRETTY |
-                                          JSON_C_TO_STRING_NOSLASHESCAPE),
+        json_object_to_file_ext(
+            p, v, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
         0);
 }
 
@@ -130,8 +129,8 @@ struct json_object *pubtest_binding(struct json_object *fj, const char *name)
     struct json_object *b = json_object_object_get(fj, "bindings");
     for (size_t i = 0; i < json_object_array_length(b); i++) {
         struct json_object *x = json_object_array_get_idx(b, i);
-        const char *n = json_object_get_string(json_object_object_get(x,
-                                                                      "name"));
+        const char *n =
+            json_object_get_string(json_object_object_get(x, "name"));
         if (n && strcmp(n, name) == 0)
             return x;
     }
@@ -189,8 +188,7 @@ static size_t on_read(char *dst, size_t sz, size_t n, void *ud)
     return k;
 }
 
-char *pubtest_post(int port, const char *path, const char *body,
-                   long *status)
+char *pubtest_post(int port, const char *path, const char *body, long *status)
 {
     char url[256];
     struct buf b;

@@ -35,11 +35,9 @@ void pubtest_app_copy(char *dir, size_t len, const char *exe);
 /* Load dir/rel as JSON (new reference; fails the test if it cannot). */
 struct json_object *pubtest_json_load(const char *dir, const char *rel);
 /* Write v (not taken) to dir/rel, pretty-printed. */
-void pubtest_json_save(const char *dir, const char *rel,
-                       struct json_object *v);
+void pubtest_json_save(const char *dir, const char *rel, struct json_object *v);
 /* The binding named name in a function.json object (borrowed), or NULL. */
-struct json_object *pubtest_binding(struct json_object *fj,
-                                    const char *name);
+struct json_object *pubtest_binding(struct json_object *fj, const char *name);
 
 /* Run argv[0] (an absolute path) to completion with extra environment
  * ("K=V"; "K=" unsets K), waiting at most timeout_ms. Returns its exit
@@ -53,7 +51,6 @@ unsigned pubtest_count_lines(const char *text, const char *prefix);
 
 /* POST body to http://127.0.0.1:port/path as the Functions host does
  * (chunked, JSON). Returns the reply body; *status gets the HTTP status. */
-char *pubtest_post(int port, const char *path, const char *body,
-                   long *status);
+char *pubtest_post(int port, const char *path, const char *body, long *status);
 
 #endif

@@ -47,18 +47,19 @@ START_TEST(test_jsonfile_lenient)
     char *path = write_file(dir, "// settings\n{\"a\": [1, 2,], /* c */\n}\n");
     struct json_object *o = NULL;
     char err[200];
-    ck_assert_int_eq(jsonfile_load(path, JSONFILE_LENIENT, &o, err,
-                                   sizeof err), 0);
+    ck_assert_int_eq(jsonfile_load(path, JSONFILE_LENIENT, &o, err, sizeof err),
+                     0);
     struct json_object *a = json_object_object_get(o, "a");
     ck_assert_uint_eq(json_object_array_length(a), 2);
     json_object_put(o);
     free(path);
     path = write_file(dir, "{\"a\": 1} x");
-    ck_assert_int_eq(jsonfile_load(path, JSONFILE_LENIENT, &o, err,
-                                   sizeof err), JSONFILE_SYNTAX);
+    ck_assert_int_eq(jsonfile_load(path, JSONFILE_LENIENT, &o, err, sizeof err),
+                     JSONFILE_SYNTAX);
     ck_assert_str_eq(err, "unexpected text after the JSON value");
-    ck_assert_int_lt(jsonfile_parse("{\"a\": \"\0\"}", 10, JSONFILE_LENIENT,
-                                    &o, err, sizeof err), 0);
+    ck_assert_int_lt(jsonfile_parse("{\"a\": \"\0\"}", 10, JSONFILE_LENIENT, &o,
+                                    err, sizeof err),
+                     0);
     free(path);
     runner_rmtree(dir);
     free(dir);
@@ -69,8 +70,8 @@ START_TEST(test_jsonfile_missing_and_too_large)
 {
     struct json_object *o = NULL;
     char err[200];
-    ck_assert_int_eq(jsonfile_read("/nonexistent/x/f.json", &o, err,
-                                   sizeof err), 1);
+    ck_assert_int_eq(
+        jsonfile_read("/nonexistent/x/f.json", &o, err, sizeof err), 1);
     ck_assert_ptr_null(o);
     char *dir = runner_tmpdir("jsonfile");
     char *big = malloc(JSONFILE_MAX + 2);

@@ -8,8 +8,13 @@
 
 START_TEST(test_utf8_accepts_valid_text)
 {
-    const char *ok[] = {"", "ascii", "\xc3\xa9", "\xe2\x82\xac",
-                        "\xf0\x9f\x98\x80", "\xef\xbf\xbd", "\xf4\x8f\xbf\xbf"};
+    const char *ok[] = {"",
+                        "ascii",
+                        "\xc3\xa9",
+                        "\xe2\x82\xac",
+                        "\xf0\x9f\x98\x80",
+                        "\xef\xbf\xbd",
+                        "\xf4\x8f\xbf\xbf"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         ck_assert_msg(utf8_valid(ok[i], strlen(ok[i]), NULL), "case %zu", i);
 }
@@ -21,14 +26,14 @@ START_TEST(test_utf8_refuses_overlong_surrogates_and_out_of_range)
         const char *s;
         size_t bad;
     } cases[] = {
-        {"a\xc0\xaf", 1},          /* overlong '/' */
-        {"\xe0\x80\xaf", 0},       /* overlong, three bytes */
-        {"ab\xed\xa0\x80", 2},     /* UTF-16 surrogate U+D800 */
-        {"\xf4\x90\x80\x80", 0},   /* above U+10FFFF */
-        {"\xff", 0},               /* never valid */
-        {"x\x80", 1},              /* lone continuation */
-        {"\xe2\x82", 0},           /* truncated */
-        {"\xc3\x28", 0},           /* bad continuation */
+        {"a\xc0\xaf", 1},        /* overlong '/' */
+        {"\xe0\x80\xaf", 0},     /* overlong, three bytes */
+        {"ab\xed\xa0\x80", 2},   /* UTF-16 surrogate U+D800 */
+        {"\xf4\x90\x80\x80", 0}, /* above U+10FFFF */
+        {"\xff", 0},             /* never valid */
+        {"x\x80", 1},            /* lone continuation */
+        {"\xe2\x82", 0},         /* truncated */
+        {"\xc3\x28", 0},         /* bad continuation */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t bad = 99;
