@@ -16,7 +16,8 @@ const r1 = (x, d = 1) => (x == null || Number.isNaN(x) ? null : Math.round(x * 1
 let invocationUs = null;
 try {
   const us = fs.readFileSync(`${out}/ours-invocations.log`, 'utf8').split('\n')
-    .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).durationUs).sort((a, b) => a - b);
+    .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).durationUs)
+    .filter((us) => typeof us === 'number').sort((a, b) => a - b); // outcome lines only
   if (us.length) invocationUs = { p50: us[Math.floor(us.length / 2)], p99: us[Math.floor(us.length * 0.99)], n: us.length };
 } catch { /* not measured */ }
 
