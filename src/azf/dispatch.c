@@ -13,6 +13,7 @@
 #include "inv.h"
 #include "registry.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/jsonx.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -23,13 +24,6 @@ struct dispatcher {
     char *app_root;
     struct catalog catalog;
 };
-
-static long long usec_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* What the host would do with each mismatch between code and folders. */
 static void match_registry(const struct dispatcher *d)
@@ -109,10 +103,8 @@ static int check_trigger(const struct catalog_fn *fn, azf_kind kind,
             return snprintf(why, n, "Data.%s is missing", name);
         return 0;
     case AZF_EVENTGRID: {
-        struct json_object *e = jsonx_unwrap(envelope_value(env, m), 2);
-        int ok = e && json_object_is_type(e, json_type_object);
-        json_object_put(e);
-        if (!ok)
+        struct json_object *e = envelope_decoded(env, m); /* kept */
+        if (!e || !json_object_is_type(e, json_type_object))
             return snprintf(why, n, "Data.%s is missing or not an event", name);
         return 0;
     }
@@ -237,7 +229,7 @@ char *dispatch(struct dispatcher *d, const char *name, const char *body,
     struct envelope *env = sc->env;
     char why[200];
     char *out = NULL;
-    long long t0 = usec_now();
+    long long t0 = clock_mono_us();
     const struct azf_entry *e = registry_find(name);
     const struct catalog_fn *fn = catalog_find(&d->catalog, name);
     if (!e || !fn) {
@@ -259,8 +251,7 @@ char *dispatch(struct dispatcher *d, const char *name, const char *body,
         out = jsonx_error_text("function %s is written for a %s but "
                                "function.json declares a %s",
                                fn->name, registry_trigger_type(e->kind),
-                               fn->trigger_type);
-        log_error("%s", out);
+                               fn->trigger_type); /* logged at start */
         goto done;
     }
     if (envelope_parse(env, body, len, why, sizeof why) < 0) {
@@ -301,7 +292,7 @@ char *dispatch(struct dispatcher *d, const char *name, const char *body,
     out = xstrndup(sc->out.data, sc->out.len);
 done:
     log_invocation(&sc->out, fn->name, invocation_id, *status,
-                   called ? &inv : NULL, usec_now() - t0);
+                   called ? &inv : NULL, clock_mono_us() - t0);
     if (called)
         inv_release(&inv);
     envelope_reset(env);

@@ -31,9 +31,11 @@ struct member {
     int parent;        /* a member, or ENVELOPE_ROOT */
     int last;          /* one past the last member inside this one */
     enum env_kind kind;
-    int decoded;               /* value is set (it may be NULL) */
-    struct json_object *value; /* json-c's reading of the span */
-    const char *text;          /* a string's text, once asked for */
+    int decoded;                   /* value is set (it may be NULL) */
+    struct json_object *value;     /* json-c's reading of the span */
+    int unwrapped_set;             /* unwrapped is set */
+    struct json_object *unwrapped; /* value with the host's layers undone */
+    const char *text;              /* a string's text, once asked for */
     size_t tlen;
 };
 
@@ -62,8 +64,10 @@ struct envelope *envelope_new(void)
 
 void envelope_reset(struct envelope *e)
 {
-    for (int i = 0; i < e->n; i++)
+    for (int i = 0; i < e->n; i++) {
         json_object_put(e->m[i].value);
+        json_object_put(e->m[i].unwrapped);
+    }
     e->n = 0;
     e->root = ENV_NONE;
     e->body = NULL;
@@ -390,6 +394,19 @@ struct json_object *envelope_value(struct envelope *e, int m)
             v->value = NULL;
     }
     return v->value;
+}
+
+struct json_object *envelope_decoded(struct envelope *e, int m)
+{
+    struct json_object *v = envelope_value(e, m);
+    if (!v || !json_object_is_type(v, json_type_string))
+        return v;
+    struct member *x = &e->m[m];
+    if (!x->unwrapped_set) {
+        x->unwrapped_set = 1;
+        x->unwrapped = jsonx_unwrap(v, 2);
+    }
+    return x->unwrapped;
 }
 
 const char *envelope_text(struct envelope *e, int m, size_t *len)

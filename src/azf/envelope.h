@@ -61,6 +61,10 @@ enum env_kind envelope_kind(const struct envelope *e, int m);
 int envelope_member(const struct envelope *e, int parent, const char *name);
 /* The member's value decoded by json-c (borrowed; NULL for null or -1). */
 struct json_object *envelope_value(struct envelope *e, int m);
+/* The member's value as a function wants it, made once: the host writes
+ * strings, numbers and arrays as JSON text inside a string, up to twice
+ * (connection info, Event Grid events): those layers undone (borrowed). */
+struct json_object *envelope_decoded(struct envelope *e, int m);
 /* A string member's text, NUL-terminated (*len without the NUL; the text
  * holds a NUL only where the JSON had \u0000), or NULL when m is not a
  * string. */

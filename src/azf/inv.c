@@ -299,16 +299,6 @@ bool azf_field_string(azf_inv *inv, struct json_object *obj, const char *key,
 
 /* --- other triggers, inputs, metadata ------------------------------------ */
 
-/* A value as the function wants it: the host JSON-encodes strings, numbers
- * and arrays as JSON text inside a string, up to twice (connection info):
- * undo those layers. Objects come as they are. */
-static struct json_object *decoded(azf_inv *inv, struct json_object *v)
-{
-    if (!v || !json_object_is_type(v, json_type_string))
-        return v;
-    return keep(inv, jsonx_unwrap(v, 2));
-}
-
 /* The trigger's value as sent (borrowed), or NULL. */
 static struct json_object *trigger(azf_inv *inv)
 {
@@ -317,15 +307,14 @@ static struct json_object *trigger(azf_inv *inv)
 
 struct json_object *azf_trigger(azf_inv *inv)
 {
-    return decoded(inv, trigger(inv));
+    return envelope_decoded(inv->env, inv->trigger);
 }
 
 /* Member name of object member parent, decoded. */
 static struct json_object *member_value(azf_inv *inv, int parent,
                                         const char *name)
 {
-    int m = envelope_member(inv->env, parent, name);
-    return decoded(inv, envelope_value(inv->env, m));
+    return envelope_decoded(inv->env, envelope_member(inv->env, parent, name));
 }
 
 struct json_object *azf_input(azf_inv *inv, const char *name)
@@ -347,9 +336,12 @@ static const char *as_text(struct json_object *v, size_t *len)
             *len = 0;
         return NULL;
     }
-    if (!json_object_is_type(v, json_type_string))
-        return len ? (*len = strlen(jsonx_compact(v)), jsonx_compact(v))
-                   : jsonx_compact(v);
+    if (!json_object_is_type(v, json_type_string)) {
+        const char *t = jsonx_compact(v);
+        if (len)
+            *len = strlen(t);
+        return t;
+    }
     if (len)
         *len = (size_t)json_object_get_string_len(v);
     return json_object_get_string(v);
@@ -503,10 +495,11 @@ azf_status azf_reply_error(azf_inv *inv, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    struct json_object *e = json_object_new_object();
-    json_object_object_add(e, "error", json_object_new_string(msg));
     azf_log(inv, status >= 500 ? AZF_ERROR : AZF_WARN, "%d %s", status, msg);
-    return azf_reply_json(inv, status, e);
+    char *body = jsonx_error_text("%s", msg);
+    azf_reply_text(inv, status, "application/json", body, strlen(body));
+    free(body);
+    return AZF_DONE;
 }
 
 void azf_reply_header(azf_inv *inv, const char *name, const char *value)

@@ -21,6 +21,7 @@
 
 #include "proto/connstr.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/jsonfile.h"
 #include "util/jsonx.h"
 #include "util/log.h"
@@ -291,13 +292,6 @@ static void check_signalr_trigger(struct json_object *b, struct buf *why)
                    why->len ? "; " : "", jsonx_str(b, "name"));
 }
 
-static long ms_since(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 /* What the handler says it serves: `handler --describe` (the runtime's
  * {"functions": [{"name", "trigger"}]}), run in the app folder with a
  * clean environment, bounded in time and size. NULL when it cannot say:
@@ -331,12 +325,11 @@ static struct json_object *describe(const char *root, const char *exe)
     }
     struct buf out;
     buf_init(&out, PREFLIGHT_DESCRIBE_MAX);
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long long t0 = clock_mono_ms();
     int ok = 1, exited = 0;
     for (;;) {
         char chunk[4096];
-        long left = PREFLIGHT_DESCRIBE_MS - ms_since(&t0);
+        long left = PREFLIGHT_DESCRIBE_MS - (clock_mono_ms() - t0);
         struct pollfd pf = {.fd = p[0], .events = POLLIN};
         int r = left > 0 ? poll(&pf, 1, (int)left) : 0;
         if (r < 0 && errno == EINTR)
@@ -354,14 +347,14 @@ static struct json_object *describe(const char *root, const char *exe)
     }
     close(p[0]);
     /* It closed its output: it has the rest of the time to exit. */
-    while (ok && !exited && ms_since(&t0) < PREFLIGHT_DESCRIBE_MS) {
+    while (ok && !exited && (clock_mono_ms() - t0) < PREFLIGHT_DESCRIBE_MS) {
         pid_t w = waitpid(pid, &status, WNOHANG);
         if (w == pid)
             exited = 1;
         else if (w < 0 && errno != EINTR)
             break;
         else
-            usleep(5000);
+            clock_sleep_ms(5);
     }
     if (!exited) {
         ok = 0;

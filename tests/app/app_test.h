@@ -22,6 +22,14 @@
 struct json_object *app_test_call(const char *name, const char *envelope,
                                   int *status);
 
+struct stats;
+/* The same for the app folder root (its function folders and www/), with
+ * the app state st and connstr as AzureSignalRConnectionString: the reply
+ * body (new string) as the handler would send it. */
+char *app_test_dispatch(const char *root, struct stats *st, const char *connstr,
+                        const char *name, const char *text, size_t len,
+                        const char *id, int *status);
+
 /* Register a test case (built by make) in the "app" suite. */
 void app_test_register(TCase *(*make)(void));
 #define APP_TEST_CASE(make)                                                    \

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "app/app.h"
+#include "app/app_test.h"
 #include "azf/dispatch.h"
 #include "runner.h"
 #include "util/jsonx.h"
@@ -60,29 +61,13 @@ static void drop_www(void)
     free(app);
 }
 
-static const char *connstr_now;
-
-static const char *setting(const char *name)
-{
-    return strcmp(name, "AzureSignalRConnectionString") == 0 ? connstr_now
-                                                             : NULL;
-}
-
-/* POST /fn with the envelope text, as the handler serves it, with the
- * given connection string as the app setting. */
+/* POST /fn with the envelope text to the throw-away app, as the handler
+ * serves it, with connstr as the connection string setting. */
 static char *app_dispatch(struct stats *st, const char *connstr, const char *fn,
                           const char *text, size_t len, const char *id,
                           int *status)
 {
-    char err[256];
-    struct dispatch_config cfg = {
-        .app_root = app, .app_data = st, .setting = setting};
-    struct dispatcher *d = dispatcher_new(&cfg, err, sizeof err);
-    ck_assert_msg(d != NULL, "%s", err);
-    connstr_now = connstr;
-    char *out = dispatch(d, fn, text, len, id, status);
-    dispatcher_free(d);
-    return out;
+    return app_test_dispatch(app, st, connstr, fn, text, len, id, status);
 }
 
 /* Run function fn on envelope env; returns the parsed reply. */

@@ -105,6 +105,28 @@ static void path_in_app(char *p, size_t len, const char *rel)
     snprintf(p, len, "%s/%s", app, rel);
 }
 
+/* host.json's customHandler.description.defaultExecutablePath = rel. */
+static void set_executable(const char *rel)
+{
+    struct json_object *h = pubtest_json_load(app, "host.json");
+    json_object_object_add(
+        json_object_object_get(json_object_object_get(h, "customHandler"),
+                               "description"),
+        "defaultExecutablePath", json_object_new_string(rel));
+    pubtest_json_save(app, "host.json", h);
+    json_object_put(h);
+}
+
+/* An executable script at rel in the app copy, made the handler. */
+static void script_handler(const char *rel, const char *script)
+{
+    char p[PATH_MAX];
+    path_in_app(p, sizeof p, rel);
+    pubtest_write(p, script);
+    chmod(p, 0755);
+    set_executable(rel);
+}
+
 /* Change one member of one binding of a function.json copy. */
 static void set_binding(const char *fn, const char *name, const char *key,
                         struct json_object *value)
@@ -214,13 +236,7 @@ END_TEST
 
 START_TEST(test_check_wrong_default_executable_path)
 {
-    struct json_object *h = pubtest_json_load(app, "host.json");
-    json_object_object_add(
-        json_object_object_get(json_object_object_get(h, "customHandler"),
-                               "description"),
-        "defaultExecutablePath", json_object_new_string("handler"));
-    pubtest_json_save(app, "host.json", h);
-    json_object_put(h);
+    set_executable("handler");
     EXPECT_ONE_FAIL("'handler' does not exist",
                     "there is an executable at 'bin/handler'");
 }
@@ -395,16 +411,7 @@ END_TEST
 START_TEST(test_check_handler_that_does_not_describe_itself)
 {
     char p[PATH_MAX], *out = NULL;
-    path_in_app(p, sizeof p, "bin/other");
-    pubtest_write(p, "#!/bin/sh\necho not json\nexit 0\n");
-    chmod(p, 0755);
-    struct json_object *h = pubtest_json_load(app, "host.json");
-    json_object_object_add(
-        json_object_object_get(json_object_object_get(h, "customHandler"),
-                               "description"),
-        "defaultExecutablePath", json_object_new_string("bin/other"));
-    pubtest_json_save(app, "host.json", h);
-    json_object_put(h);
+    script_handler("bin/other", "#!/bin/sh\necho not json\nexit 0\n");
     /* A folder with no code of ours is no mistake for such a handler. */
     path_in_app(p, sizeof p, "chat");
     pubtest_mkdirs(p);
@@ -426,17 +433,9 @@ END_TEST
  * output: the preflight still ends in bounded time, and stops them all. */
 START_TEST(test_check_describe_is_bounded)
 {
-    char p[PATH_MAX], *out = NULL;
-    path_in_app(p, sizeof p, "bin/lingers");
-    pubtest_write(p, "#!/bin/sh\nsleep 59.5 &\necho '{\"functions\":[]}'\n");
-    chmod(p, 0755);
-    struct json_object *h = pubtest_json_load(app, "host.json");
-    json_object_object_add(
-        json_object_object_get(json_object_object_get(h, "customHandler"),
-                               "description"),
-        "defaultExecutablePath", json_object_new_string("bin/lingers"));
-    pubtest_json_save(app, "host.json", h);
-    json_object_put(h);
+    char *out = NULL;
+    script_handler("bin/lingers",
+                   "#!/bin/sh\nsleep 59.5 &\necho '{\"functions\":[]}'\n");
     run_check(app, &out); /* bounded by RUN_MS, or the test fails */
     ck_assert_ptr_nonnull(strstr(out, "ok   handler: does not describe"));
     free(out);
