@@ -240,9 +240,7 @@ static int is_excluded(const struct excluded *ex, const char *id)
 }
 
 struct fanout {
-    const char *rec;
-    size_t len;
-    struct msg *frame; /* the WebSocket frame, built once */
+    struct hubout out; /* the records, each encoding and frame built once */
     const struct excluded *ex;
     size_t sent;
 };
@@ -252,7 +250,7 @@ static void send_one(void *conn, const char *id, const char *user, void *arg)
     struct fanout *f = arg;
     if (is_excluded(f->ex, id))
         return;
-    if (conn_send(conn, f->rec, f->len, &f->frame) == 0)
+    if (conn_send_out(conn, &f->out) == 0)
         f->sent++;
 }
 
@@ -327,7 +325,8 @@ static enum MHD_Result do_send(struct http_req *r, struct hub *h,
         buf_release(&rec);
         return http_reply_error(r, 400, NULL, "%s", err);
     }
-    struct fanout f = {rec.data, rec.len, NULL, ex, 0};
+    struct fanout f = {.ex = ex};
+    hubout_init(&f.out, rec.data, rec.len);
     switch (rt->op) {
     case REST_SEND_ALL:
         hub_each_conn(h, send_one, &f);
@@ -345,7 +344,7 @@ static enum MHD_Result do_send(struct http_req *r, struct hub *h,
         break;
     }
     }
-    msg_unref(f.frame);
+    hubout_release(&f.out);
     buf_release(&rec);
     log_debug("sent to %zu connection(s)", f.sent);
     return reply_empty(r, 202);
