@@ -31,9 +31,9 @@ struct conns {
     struct conn *reap;              /* conns ended this turn, freed after it */
     struct conn **dirty; /* WebSockets with frames queued this turn */
     size_t ndirty, dirty_cap;
-    struct msg *ping_frame; /* shared WebSocket frame of {"type":6} */
+    struct msg *ping_frame;    /* shared WebSocket frame of {"type":6} */
     struct msg *mp_ping_frame; /* the same in MessagePack, a binary frame */
-    int stopping;           /* conns_stop ran: no error kept for upstream */
+    int stopping;              /* conns_stop ran: no error kept for upstream */
 };
 
 static const char PING[] = "{\"type\":6}" HUBPROTO_RS_STR;
@@ -297,7 +297,8 @@ static int send_raw(struct conn *c, const char *rec, size_t n,
         if (c->binary && !frame)
             frame = &one;
         if (frame && !*frame)
-            *frame = c->binary ? ws_frame_binary(rec, n) : ws_frame_text(rec, n);
+            *frame =
+                c->binary ? ws_frame_binary(rec, n) : ws_frame_text(rec, n);
         rc = frame ? ws_queue_frame(c->ws, *frame)
                    : ws_queue_text(c->ws, rec, n);
         /* Full of this turn's frames: write what the socket takes now and
@@ -584,7 +585,7 @@ static void message(struct conn *c, const char *rec, size_t len)
     struct hubproto_msg m;
     char err[160];
     if ((c->binary ? hubmsgpack_parse : hubproto_parse)(rec, len, &m, err,
-                                                         sizeof err) < 0) {
+                                                        sizeof err) < 0) {
         log_warn("bad hub message hub=%s id=%s: %s", c->hub, c->id, err);
         conn_close(c, "Connection closed with an error.", 0);
         return;

@@ -109,8 +109,9 @@ struct conn {
  * a successful handshake, on_disconnected once the connection is gone
  * (just before it is freed), on_invocation for each client Invocation
  * (raw: the record without 0x1E; for a MessagePack client the message
- * without its length prefix, m holding its JSON form). With no hooks (the default) client
- * invocations are ignored, as the service does without upstream */
+ * without its length prefix, m holding its JSON form). With no hooks (the
+ * default) client invocations are ignored, as the service does without upstream
+ */
 struct conn_hooks {
     void (*on_connected)(void *arg, struct conn *c);
     void (*on_disconnected)(void *arg, struct conn *c);

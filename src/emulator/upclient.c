@@ -221,9 +221,8 @@ static void pump(struct upclient *uc, struct upconn *u)
                                 .user = u->user,
                                 .claims = u->claims,
                                 .query = u->query,
-                                .media_type = k->msgpack
-                                                  ? HUBMSGPACK_MEDIA_TYPE
-                                                  : NULL};
+                                .media_type =
+                                    k->msgpack ? HUBMSGPACK_MEDIA_TYPE : NULL};
         char **hs = upmsg_headers(&mc, k->category, k->event, uc->keys->keys,
                                   uc->keys->n);
         for (char **h = hs; *h; h++)
@@ -529,8 +528,8 @@ static void hook_connected(void *arg, struct conn *c)
     if (!configured(uc))
         return;
     struct upconn *u = upconn_of(uc, c);
-    enqueue(uc, u, CAT_CONNECTIONS, "connected", NULL, 0, upmsg_body_connected(),
-            strlen("{\"type\":10}"));
+    enqueue(uc, u, CAT_CONNECTIONS, "connected", NULL, 0,
+            upmsg_body_connected(), strlen("{\"type\":10}"));
 }
 
 static void hook_disconnected(void *arg, struct conn *c)

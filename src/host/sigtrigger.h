@@ -79,10 +79,10 @@ int sigtrigger_verify(const struct sigtrigger_req *r, const char *const *keys,
 /* Parse the body for m->category: {"type":1, "target", "arguments",
  * "invocationId"?} for messages (with m->msgpack, the same Invocation as
  * one MessagePack array without length prefix, proto/hubmsgpack.h: the
- * service sends connection events as JSON only) (target must equal the event, as the
- * extension asserts), {"type":10} for connected, {"type":11,
- * "error"?} for disconnected; keys case-insensitive, a trailing 0x1E
- * tolerated. Returns 0, or -1 (400) with the reason in err. */
+ * service sends connection events as JSON only) (target must equal the event,
+ * as the extension asserts), {"type":10} for connected, {"type":11, "error"?}
+ * for disconnected; keys case-insensitive, a trailing 0x1E tolerated. Returns
+ * 0, or -1 (400) with the reason in err. */
 int sigtrigger_parse_body(const struct sigtrigger_req *r,
                           struct sigtrigger_msg *m, char *err, size_t errlen);
 void sigtrigger_msg_release(struct sigtrigger_msg *m);

@@ -80,8 +80,7 @@ void hubmsgpack_reader_release(struct hubmsgpack_reader *r)
     r->pos = 0;
 }
 
-int hubmsgpack_reader_feed(struct hubmsgpack_reader *r, const void *p,
-                           size_t n)
+int hubmsgpack_reader_feed(struct hubmsgpack_reader *r, const void *p, size_t n)
 {
     if (r->pos) {
         buf_consume(&r->in, r->pos);
@@ -141,11 +140,17 @@ static int bounded(const unsigned char *p, size_t n)
             skip = b & 0x1f;
         } else {
             switch (b) {
-            case 0xc4: case 0xc5: case 0xc6: /* bin */
-            case 0xd9: case 0xda: case 0xdb: /* str */
+            case 0xc4:
+            case 0xc5:
+            case 0xc6: /* bin */
+            case 0xd9:
+            case 0xda:
+            case 0xdb: /* str */
                 lenbytes = (size_t)1 << ((b <= 0xc6 ? b - 0xc4 : b - 0xd9));
                 break;
-            case 0xc7: case 0xc8: case 0xc9: /* ext */
+            case 0xc7:
+            case 0xc8:
+            case 0xc9: /* ext */
                 lenbytes = (size_t)1 << (b - 0xc7);
                 extra = 1;
                 break;
@@ -155,20 +160,32 @@ static int bounded(const unsigned char *p, size_t n)
             case 0xcb:
                 skip = 8;
                 break;
-            case 0xcc: case 0xcd: case 0xce: case 0xcf:
+            case 0xcc:
+            case 0xcd:
+            case 0xce:
+            case 0xcf:
                 skip = (uint64_t)1 << (b - 0xcc);
                 break;
-            case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+            case 0xd0:
+            case 0xd1:
+            case 0xd2:
+            case 0xd3:
                 skip = (uint64_t)1 << (b - 0xd0);
                 break;
-            case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
+            case 0xd4:
+            case 0xd5:
+            case 0xd6:
+            case 0xd7:
+            case 0xd8:
                 skip = 1 + ((uint64_t)1 << (b - 0xd4));
                 break;
-            case 0xdc: case 0xdd:
+            case 0xdc:
+            case 0xdd:
                 lenbytes = b == 0xdc ? 2 : 4;
                 counts = 1;
                 break;
-            case 0xde: case 0xdf:
+            case 0xde:
+            case 0xdf:
                 lenbytes = b == 0xde ? 2 : 4;
                 counts = 2;
                 break;
@@ -224,12 +241,12 @@ static struct json_object *to_json(const msgpack_object *o)
     case MSGPACK_OBJECT_FLOAT64:
         return json_object_new_double(o->via.f64);
     case MSGPACK_OBJECT_STR:
-        return json_object_new_string_len(o->via.str.ptr,
-                                          (int)o->via.str.size);
+        return json_object_new_string_len(o->via.str.ptr, (int)o->via.str.size);
     case MSGPACK_OBJECT_BIN:
         return base64(o->via.bin.ptr, o->via.bin.size);
     case MSGPACK_OBJECT_ARRAY: {
-        struct json_object *a = json_object_new_array_ext((int)o->via.array.size);
+        struct json_object *a =
+            json_object_new_array_ext((int)o->via.array.size);
         for (uint32_t i = 0; i < o->via.array.size; i++)
             json_object_array_add(a, to_json(&o->via.array.ptr[i]));
         return a;
@@ -304,8 +321,8 @@ static int layout(unsigned type, const msgpack_object *e, uint32_t n,
         return 0; /* Ping and unknown types: the type alone */
     }
     if (n < need) {
-        snprintf(err, errlen, "message type %u needs %u elements, not %u",
-                 type, need, (unsigned)n);
+        snprintf(err, errlen, "message type %u needs %u elements, not %u", type,
+                 need, (unsigned)n);
         return -1;
     }
     if (type == HUBPROTO_CLOSE) {
@@ -337,8 +354,9 @@ static int layout(unsigned type, const msgpack_object *e, uint32_t n,
     int id_optional = type == HUBPROTO_INVOCATION;
     if (!(id_optional && e[2].type == MSGPACK_OBJECT_NIL)) {
         if (!is_str(&e[2]) || e[2].via.str.size == 0) {
-            snprintf(err, errlen, "the invocation id must be a non-empty "
-                                  "string");
+            snprintf(err, errlen,
+                     "the invocation id must be a non-empty "
+                     "string");
             return -1;
         }
         put(obj, "invocationId", &e[2]);
@@ -392,8 +410,8 @@ static int layout(unsigned type, const msgpack_object *e, uint32_t n,
     return 0;
 }
 
-int hubmsgpack_parse(const char *p, size_t n, struct hubproto_msg *m,
-                     char *err, size_t errlen)
+int hubmsgpack_parse(const char *p, size_t n, struct hubproto_msg *m, char *err,
+                     size_t errlen)
 {
     memset(m, 0, sizeof *m);
     if (n == 0 || bounded((const unsigned char *)p, n) < 0) {
@@ -417,8 +435,9 @@ int hubmsgpack_parse(const char *p, size_t n, struct hubproto_msg *m,
     const msgpack_object *e = o->via.array.ptr;
     if (e[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
         e[0].via.u64 > TYPE_MAX) {
-        snprintf(err, errlen, "the message type must be an integer from 0 "
-                              "to 1000000");
+        snprintf(err, errlen,
+                 "the message type must be an integer from 0 "
+                 "to 1000000");
         goto out;
     }
     m->type = (int)e[0].via.u64;
@@ -609,7 +628,7 @@ static int pack_message(msgpack_packer *pk, struct json_object *o, char *err,
     case HUBPROTO_COMPLETION: {
         int has_error = json_object_object_get_ex(o, "error", NULL);
         int has_result = json_object_object_get_ex(o, "result", NULL);
-        int kind = has_error ? RESULT_ERROR
+        int kind = has_error    ? RESULT_ERROR
                    : has_result ? RESULT_VALUE
                                 : RESULT_VOID;
         msgpack_pack_array(pk, kind == RESULT_VOID ? 4 : 5);
@@ -654,8 +673,8 @@ static int pack_message(msgpack_packer *pk, struct json_object *o, char *err,
     }
 }
 
-int hubmsgpack_from_json(const char *recs, size_t n, struct buf *out,
-                         char *err, size_t errlen)
+int hubmsgpack_from_json(const char *recs, size_t n, struct buf *out, char *err,
+                         size_t errlen)
 {
     size_t before = out->len;
     struct buf one;

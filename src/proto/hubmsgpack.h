@@ -89,15 +89,15 @@ int hubmsgpack_handshake_check(const char *rec, size_t len, char *err,
  * or -1 with the reason in err when the bytes are not one MessagePack
  * array starting with an integer type, or a known type's fields are
  * missing or of the wrong kind. Unknown types are legal (type only). */
-int hubmsgpack_parse(const char *p, size_t n, struct hubproto_msg *m,
-                     char *err, size_t errlen);
+int hubmsgpack_parse(const char *p, size_t n, struct hubproto_msg *m, char *err,
+                     size_t errlen);
 
 /* Transcode JSON hub records (each ending in 0x1E, as proto/hubproto.h
  * writes them) into framed MessagePack messages appended to out. Returns
  * 0, or -1 with the reason in err (a record that is not a hub message, or
  * out's cap); out is then as it was. */
-int hubmsgpack_from_json(const char *recs, size_t n, struct buf *out,
-                         char *err, size_t errlen);
+int hubmsgpack_from_json(const char *recs, size_t n, struct buf *out, char *err,
+                         size_t errlen);
 
 /* Check that p holds only complete frames, each one message of a known
  * layout (what an upstream answers a MessagePack client). Returns 0, or
