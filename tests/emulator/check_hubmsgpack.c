@@ -42,8 +42,8 @@ static void parse_ok(const char *p, size_t n, const char *want_json)
     struct json_object *want = json_tokener_parse(want_json);
     ck_assert_msg(json_object_equal(m.obj, want), "got %s, want %s",
                   json_object_to_json_string(m.obj), want_json);
-    ck_assert_int_eq(m.type, json_object_get_int(
-                                 json_object_object_get(want, "type")));
+    ck_assert_int_eq(m.type,
+                     json_object_get_int(json_object_object_get(want, "type")));
     json_object_put(want);
     hubproto_msg_release(&m);
 }
@@ -104,8 +104,7 @@ START_TEST(test_vectors)
                           "%s: wrong bytes", json);
             /* and they are frames of known layouts */
             ck_assert_int_eq(
-                hubmsgpack_check_frames(out.data, out.len, err, sizeof err),
-                0);
+                hubmsgpack_check_frames(out.data, out.len, err, sizeof err), 0);
             free(want);
             buf_release(&rec);
             buf_release(&out);
@@ -124,8 +123,8 @@ START_TEST(test_vectors)
         size_t len;
         ck_assert_int_eq(hubmsgpack_reader_feed(&r, stream.data + i, 1), 0);
         int rc;
-        while ((rc = hubmsgpack_reader_next(&r, &msg, &len, err,
-                                            sizeof err)) == 1)
+        while ((rc = hubmsgpack_reader_next(&r, &msg, &len, err, sizeof err)) ==
+               1)
             parse_ok(msg, len, forms[got++]);
         ck_assert_int_eq(rc, 0);
     }
@@ -180,9 +179,9 @@ START_TEST(test_bad_framing)
                      -1);
     ck_assert_ptr_nonnull(strstr(err, "2 GB"));
     /* 1 MiB + 1 declared: refused before any of it arrives */
-    ck_assert_int_eq(hubmsgpack_frame("\x81\x80\x40", 3, MAX, &hdr, &len, err,
-                                      sizeof err),
-                     -1);
+    ck_assert_int_eq(
+        hubmsgpack_frame("\x81\x80\x40", 3, MAX, &hdr, &len, err, sizeof err),
+        -1);
     ck_assert_ptr_nonnull(strstr(err, "limit"));
     /* a complete message, then a bad prefix */
     struct hubmsgpack_reader r;
@@ -288,16 +287,16 @@ START_TEST(test_from_json_bad)
     buf_init(&out, 64);
     buf_puts(&out, "kept");
     static const char *const bad[] = {
-        "{\"type\":6}",                  /* no 0x1E */
-        "[6]\x1e",                       /* not an object */
-        "{\"type\":\"6\"}\x1e",          /* type not an integer */
+        "{\"type\":6}",                      /* no 0x1E */
+        "[6]\x1e",                           /* not an object */
+        "{\"type\":\"6\"}\x1e",              /* type not an integer */
         "{\"type\":6}\x1e{\"type\":99}\x1e", /* no layout for 99 */
-        "{\x1e",                         /* not JSON */
+        "{\x1e",                             /* not JSON */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        ck_assert_int_eq(hubmsgpack_from_json(bad[i], strlen(bad[i]), &out,
-                                              err, sizeof err),
-                         -1);
+        ck_assert_int_eq(
+            hubmsgpack_from_json(bad[i], strlen(bad[i]), &out, err, sizeof err),
+            -1);
         ck_assert_str_eq(buf_cstr(&out), "kept");
     }
     /* over out's cap */
@@ -310,11 +309,9 @@ START_TEST(test_from_json_bad)
     ck_assert_str_eq(buf_cstr(&out), "kept");
     buf_release(&out);
     /* frames check: JSON text and a cut message are not frames */
-    ck_assert_int_eq(hubmsgpack_check_frames("{}\x1e", 3, err, sizeof err),
-                     -1);
-    ck_assert_int_eq(hubmsgpack_check_frames("\x03\x91\x06", 3, err,
-                                             sizeof err),
-                     -1);
+    ck_assert_int_eq(hubmsgpack_check_frames("{}\x1e", 3, err, sizeof err), -1);
+    ck_assert_int_eq(
+        hubmsgpack_check_frames("\x03\x91\x06", 3, err, sizeof err), -1);
     ck_assert_int_eq(hubmsgpack_check_frames("", 0, err, sizeof err), -1);
 }
 END_TEST
@@ -352,8 +349,8 @@ START_TEST(test_upstream_answer)
     ck_assert_int_eq(memcmp(b.data, done, 7), 0);
     buf_reset(&b);
     static const char json[] = "{\"type\":3,\"invocationId\":\"7\"}\x1e";
-    ck_assert_int_eq(
-        upmsg_answer_msgpack(&b, "7", 200, json, sizeof json - 1), 0);
+    ck_assert_int_eq(upmsg_answer_msgpack(&b, "7", 200, json, sizeof json - 1),
+                     0);
     char err[160];
     ck_assert_int_eq(hubmsgpack_check_frames(b.data, b.len, err, sizeof err),
                      0);
@@ -388,7 +385,8 @@ static void on_invocation(void *arg, struct conn *c,
 static const struct conn_hooks hooks = {NULL, NULL, on_invocation};
 
 #define HS "{\"protocol\":\"messagepack\",\"version\":2}\x1e"
-#define INVOKE "\x0f\x96\x01\x80\xa1\x30\xa4\x65\x63\x68\x6f\x91\xa2\x68\x69\x90"
+#define INVOKE                                                                 \
+    "\x0f\x96\x01\x80\xa1\x30\xa4\x65\x63\x68\x6f\x91\xa2\x68\x69\x90"
 
 /* A long-polling MessagePack client: the handshake and a first message in
  * one POST, records sent to it transcoded, a bad frame closes it. */
@@ -418,8 +416,7 @@ START_TEST(test_conn_msgpack)
     static const char rec[] = "{\"type\":3,\"invocationId\":\"7\"}\x1e";
     ck_assert_int_eq(conn_send(c, rec, sizeof rec - 1, NULL), 0);
     ck_assert_uint_eq(c->out.len, 7);
-    ck_assert_int_eq(memcmp(c->out.data, "\x06\x94\x03\x80\xa1\x37\x02", 7),
-                     0);
+    ck_assert_int_eq(memcmp(c->out.data, "\x06\x94\x03\x80\xa1\x37\x02", 7), 0);
     buf_reset(&c->out);
     /* native bytes go as they are */
     ck_assert_int_eq(conn_send_native(c, "\x02\x91\x06", 3), 0);

@@ -27,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *msg;
         size_t len;
         int rc;
-        while ((rc = hubmsgpack_reader_next(&r, &msg, &len, err,
-                                            sizeof err)) == 1) {
+        while ((rc = hubmsgpack_reader_next(&r, &msg, &len, err, sizeof err)) ==
+               1) {
             struct hubproto_msg m;
             if (hubmsgpack_parse(msg, len, &m, err, sizeof err) != 0)
                 continue;
@@ -54,12 +54,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     hubmsgpack_reader_release(&r);
     (void)hubmsgpack_check_frames((const char *)data, size, err, sizeof err);
-    (void)hubmsgpack_handshake_check((const char *)data, size, err,
-                                     sizeof err);
+    (void)hubmsgpack_handshake_check((const char *)data, size, err, sizeof err);
     struct buf out;
     buf_init(&out, 65536);
-    (void)hubmsgpack_from_json((const char *)data, size, &out, err,
-                               sizeof err);
+    (void)hubmsgpack_from_json((const char *)data, size, &out, err, sizeof err);
     buf_release(&out);
     return 0;
 }
