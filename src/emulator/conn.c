@@ -346,13 +346,21 @@ static int send_raw(struct conn *c, const char *rec, size_t n,
 /* JSON records to c in its protocol, whatever the state. */
 static int send_out(struct conn *c, struct hubout *o)
 {
+    if (!c->binary && !o->json) {
+        log_debug("not sent hub=%s id=%s: the payload has no json part", c->hub,
+                  c->id);
+        return -1;
+    }
     if (!c->binary)
         return send_raw(c, o->json, o->json_len, &o->text_frame);
     char err[160];
     const struct msg *mp = hubout_msgpack(o, err, sizeof err);
     if (!mp) {
-        log_warn("not sent to a MessagePack client hub=%s id=%s: %s", c->hub,
-                 c->id, err);
+        if (o->given)
+            log_debug("not sent hub=%s id=%s: %s", c->hub, c->id, err);
+        else
+            log_warn("not sent to a MessagePack client hub=%s id=%s: %s",
+                     c->hub, c->id, err);
         return -1;
     }
     return send_raw(c, mp->data, mp->len, &o->mp_frame);

@@ -14,13 +14,34 @@ void hubout_init(struct hubout *o, const char *json, size_t n)
     o->json_len = n;
     o->text_frame = o->mp = o->mp_frame = NULL;
     o->mp_failed = 0;
+    o->given = 0;
+}
+
+int hubout_init_payload_map(struct hubout *o, const char *body, size_t n,
+                            char *err, size_t errlen)
+{
+    const char *json, *mp;
+    size_t jn, mn;
+    hubout_init(o, NULL, 0);
+    if (hubmsgpack_payload_map(body, n, &json, &jn, &mp, &mn, err, errlen) < 0)
+        return -1;
+    o->given = 1;
+    o->json = json;
+    o->json_len = jn;
+    if (mp)
+        o->mp = msg_new(mp, mn);
+    else
+        o->mp_failed = 1;
+    return 0;
 }
 
 const struct msg *hubout_msgpack(struct hubout *o, char *err, size_t errlen)
 {
     if (o->mp || o->mp_failed) {
         if (!o->mp)
-            snprintf(err, errlen, "not transcodable to MessagePack");
+            snprintf(err, errlen, "%s",
+                     o->given ? "the payload has no messagepack part"
+                              : "not transcodable to MessagePack");
         return o->mp;
     }
     struct buf b;

@@ -320,13 +320,23 @@ static enum MHD_Result do_send(struct http_req *r, struct hub *h,
 {
     struct buf rec;
     char err[256];
+    struct fanout f = {.ex = ex};
     buf_init(&rec, LIMIT_USER_BODY + 1024);
-    if (payload_record(r, &rec, err, sizeof err) < 0) {
+    const char *ct =
+        MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Content-Type");
+    if (ct && strncasecmp(ct, "application/octet-stream", 24) == 0) {
+        /* The Management SDK's binary payload: each protocol's bytes. */
+        if (hubout_init_payload_map(&f.out, r->body.data ? r->body.data : "",
+                                    r->body.len, err, sizeof err) < 0) {
+            buf_release(&rec);
+            return http_reply_error(r, 400, NULL, "%s", err);
+        }
+    } else if (payload_record(r, &rec, err, sizeof err) < 0) {
         buf_release(&rec);
         return http_reply_error(r, 400, NULL, "%s", err);
+    } else {
+        hubout_init(&f.out, rec.data, rec.len);
     }
-    struct fanout f = {.ex = ex};
-    hubout_init(&f.out, rec.data, rec.len);
     switch (rt->op) {
     case REST_SEND_ALL:
         hub_each_conn(h, send_one, &f);
@@ -439,10 +449,11 @@ static enum MHD_Result act(struct rest_env *e, struct http_req *r,
     if (need_body) {
         const char *ct = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
                                                      "Content-Type");
-        if (ct && (strncasecmp(ct, "application/x-msgpack", 21) == 0 ||
-                   strncasecmp(ct, "application/octet-stream", 24) == 0))
+        if (ct && strncasecmp(ct, "application/x-msgpack", 21) == 0)
             return http_reply_error(r, 415, NULL,
-                                    "only JSON payloads are supported");
+                                    "application/x-msgpack payloads are not "
+                                    "supported: send application/json or "
+                                    "the SDK's application/octet-stream");
     }
     char *app = http_req_query(r, "application");
     char *hubname = app ? xasprintf("%s_%s", app, rt->hub) : xstrdup(rt->hub);

@@ -480,6 +480,124 @@ int hubmsgpack_check_frames(const char *p, size_t n, char *err, size_t errlen)
     return 0;
 }
 
+/* Every record of a JSON payload is an Invocation. */
+static int json_invocations(const char *p, size_t n, char *err, size_t errlen)
+{
+    if (n == 0 || p[n - 1] != HUBPROTO_RS) {
+        snprintf(err, errlen, "the json payload does not end in 0x1E");
+        return -1;
+    }
+    while (n > 0) {
+        const char *end = memchr(p, HUBPROTO_RS, n);
+        size_t len = (size_t)(end - p);
+        struct hubproto_msg m;
+        if (hubproto_parse(p, len, &m, err, errlen) < 0)
+            return -1;
+        int type = m.type;
+        hubproto_msg_release(&m);
+        if (type != HUBPROTO_INVOCATION) {
+            snprintf(err, errlen, "the json payload is not an Invocation");
+            return -1;
+        }
+        n -= len + 1;
+        p = end + 1;
+    }
+    return 0;
+}
+
+/* Every frame of a MessagePack payload is an Invocation. */
+static int mp_invocations(const char *p, size_t n, char *err, size_t errlen)
+{
+    if (n == 0) {
+        snprintf(err, errlen, "the messagepack payload is empty");
+        return -1;
+    }
+    while (n > 0) {
+        size_t hdr = 0, len = 0;
+        int rc = hubmsgpack_frame(p, n, FRAME_MAX, &hdr, &len, err, errlen);
+        if (rc == 0)
+            snprintf(err, errlen, "the messagepack payload is cut short");
+        if (rc <= 0)
+            return -1;
+        struct hubproto_msg m;
+        if (hubmsgpack_parse(p + hdr, len, &m, err, errlen) < 0)
+            return -1;
+        int type = m.type;
+        hubproto_msg_release(&m);
+        if (type != HUBPROTO_INVOCATION) {
+            snprintf(err, errlen,
+                     "the messagepack payload is not an Invocation");
+            return -1;
+        }
+        p += hdr + len;
+        n -= hdr + len;
+    }
+    return 0;
+}
+
+int hubmsgpack_payload_map(const char *p, size_t n, const char **json,
+                           size_t *json_len, const char **mp, size_t *mp_len,
+                           char *err, size_t errlen)
+{
+    *json = *mp = NULL;
+    *json_len = *mp_len = 0;
+    if (n == 0 || bounded((const unsigned char *)p, n) < 0) {
+        snprintf(err, errlen, "the body is not one MessagePack value");
+        return -1;
+    }
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    int rc = -1;
+    if (msgpack_unpack_next(&u, p, n, &off) != MSGPACK_UNPACK_SUCCESS ||
+        u.data.type != MSGPACK_OBJECT_MAP) {
+        snprintf(err, errlen,
+                 "the body is not a MessagePack map of protocol "
+                 "name to payload");
+        goto out;
+    }
+    for (uint32_t i = 0; i < u.data.via.map.size; i++) {
+        const msgpack_object_kv *kv = &u.data.via.map.ptr[i];
+        if (!is_str(&kv->key)) {
+            snprintf(err, errlen, "a protocol name is not a string");
+            goto out;
+        }
+        const char *k = kv->key.via.str.ptr;
+        size_t kn = kv->key.via.str.size;
+        int is_json = kn == 4 && memcmp(k, "json", 4) == 0;
+        int is_mp = kn == strlen(HUBMSGPACK_NAME) &&
+                    memcmp(k, HUBMSGPACK_NAME, kn) == 0;
+        if (!is_json && !is_mp)
+            continue;
+        if (kv->val.type != MSGPACK_OBJECT_BIN) {
+            snprintf(err, errlen, "the %s payload is not binary",
+                     is_json ? "json" : HUBMSGPACK_NAME);
+            goto out;
+        }
+        const char *v = kv->val.via.bin.ptr;
+        size_t vn = kv->val.via.bin.size;
+        if ((is_json ? json_invocations : mp_invocations)(v, vn, err, errlen) <
+            0)
+            goto out;
+        *(is_json ? json : mp) = v;
+        *(is_json ? json_len : mp_len) = vn;
+    }
+    if (!*json && !*mp) {
+        snprintf(err, errlen,
+                 "the body has neither a json nor a messagepack "
+                 "payload");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc < 0) {
+        *json = *mp = NULL;
+        *json_len = *mp_len = 0;
+    }
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
 /* --- the handshake ------------------------------------------------------ */
 
 int hubmsgpack_handshake_check(const char *rec, size_t len, char *err,

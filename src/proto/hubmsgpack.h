@@ -99,6 +99,19 @@ int hubmsgpack_parse(const char *p, size_t n, struct hubproto_msg *m, char *err,
 int hubmsgpack_from_json(const char *recs, size_t n, struct buf *out, char *err,
                          size_t errlen);
 
+/* The Management SDK's binary REST payload (Content-Type
+ * application/octet-stream, sent when an app registers its own hub
+ * protocols): a MessagePack map from protocol name ("json", "messagepack")
+ * to that protocol's serialised Invocation (bin: JSON records ending in
+ * 0x1E, or framed MessagePack). Sets *json and *mp (borrowed from p) and their
+ * lengths, NULL and 0 for a protocol the map lacks; other names are
+ * ignored. Returns 0, or -1 with the reason in err when p is not such a
+ * map, a value is not bin, a value is not Invocations of its protocol, or
+ * neither protocol is there. */
+int hubmsgpack_payload_map(const char *p, size_t n, const char **json,
+                           size_t *json_len, const char **mp, size_t *mp_len,
+                           char *err, size_t errlen);
+
 /* Check that p holds only complete frames, each one message of a known
  * layout (what an upstream answers a MessagePack client). Returns 0, or
  * -1 with the reason in err. */

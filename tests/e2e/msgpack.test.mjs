@@ -147,6 +147,67 @@ test('user, group and connection sends (with excluded) reach MessagePack and JSO
   }
 });
 
+// The Management SDK's binary payload (application/octet-stream): a
+// MessagePack map of protocol name to that protocol's bytes, written here
+// as BinaryPayloadMessageContent writes it (map, str keys, bin values).
+function payloadMap(parts) {
+  const str = (t) => { const b = Buffer.from(t); return Buffer.concat([Buffer.from([0xa0 | b.length]), b]); };
+  const bin = (b) => Buffer.concat([Buffer.from([0xc5, b.length >> 8, b.length & 0xff]), b]);
+  const kv = Object.entries(parts).map(([k, v]) => Buffer.concat([str(k), bin(Buffer.from(v))]));
+  return Buffer.concat([Buffer.from([0x80 | kv.length]), ...kv]);
+}
+
+test('binary REST payloads: each client gets its own protocol\'s bytes; a missing one is not converted', async () => {
+  const emu = await startEmulator();
+  const cs = [];
+  try {
+    const mp = await connect(emu, { user: 'erin' }); cs.push(mp);
+    const js = await connect(emu, { user: 'erin', msgpack: false }); cs.push(js);
+    const proto = new MessagePackHubProtocol();
+    const send = async (parts) => {
+      const path = `/api/hubs/chat/users/erin/:send${API}`;
+      const res = await fetch(`${emu.base}${path}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${restToken(path)}`, 'Content-Type': 'application/octet-stream' },
+        body: payloadMap(parts),
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    const inv = (arg) => ({ type: 1, target: 'newMessage', arguments: [arg] });
+    let r = await send({
+      json: JSON.stringify(inv('json bytes')) + '\x1e',
+      messagepack: new Uint8Array(proto.writeMessage(inv('messagepack bytes'))),
+    });
+    assert.equal(r.status, 202, r.text);
+    await eventually(() => mp.received.length === 1 && js.received.length === 1, WAIT_MS, 'both', POLL_MS);
+    assert.deepEqual(mp.received[0], ['messagepack bytes']);
+    assert.deepEqual(js.received[0], ['json bytes']);
+    // Only JSON: the MessagePack client gets nothing (barrier: a JSON send after it).
+    r = await send({ json: JSON.stringify(inv('json only')) + '\x1e' });
+    assert.equal(r.status, 202, r.text);
+    assert.equal(await rest(emu, 'POST', `/api/hubs/chat/users/erin/:send${API}`,
+      { target: 'newMessage', arguments: ['barrier'] }), 202);
+    await eventually(() => mp.received.length === 2 && js.received.length === 3, WAIT_MS, 'barrier', POLL_MS);
+    assert.deepEqual(mp.received.map((x) => x[0]), ['messagepack bytes', 'barrier']);
+    assert.deepEqual(js.received.map((x) => x[0]), ['json bytes', 'json only', 'barrier']);
+    // Not a payload map: 400 with a reason; application/x-msgpack: 415.
+    r = await send({ json: '{"type":6}\x1e' });
+    assert.equal(r.status, 400);
+    assert.match(JSON.parse(r.text).error, /not an Invocation/);
+    const path = `/api/hubs/chat/:send${API}`;
+    const res = await fetch(`${emu.base}${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${restToken(path)}`, 'Content-Type': 'application/x-msgpack' },
+      body: Buffer.from([0x90]),
+    });
+    assert.equal(res.status, 415);
+    assert.match((await res.json()).error, /application\/x-msgpack/);
+  } finally {
+    await Promise.allSettled(cs.map((x) => withTimeout(x.stop(), 'client stop')));
+    await emu.stop();
+  }
+});
+
 test('a REST close reaches a MessagePack client; automatic reconnect brings it back', async () => {
   const emu = await startEmulator();
   let c;

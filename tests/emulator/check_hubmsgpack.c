@@ -366,6 +366,93 @@ START_TEST(test_upstream_answer)
 }
 END_TEST
 
+/* A binary REST payload as the Management SDK writes it: a map of
+ * protocol name to bin. */
+static size_t payload_map(char *out, const char *json, size_t jn,
+                          const char *mp, size_t mn)
+{
+    size_t n = 0;
+    out[n++] = (char)(0x80 | ((json != NULL) + (mp != NULL)));
+    if (json) {
+        memcpy(out + n, "\xa4json\xc4", 6);
+        n += 6;
+        out[n++] = (char)jn;
+        memcpy(out + n, json, jn);
+        n += jn;
+    }
+    if (mp) {
+        memcpy(out + n, "\xabmessagepack\xc4", 13);
+        n += 13;
+        out[n++] = (char)mn;
+        memcpy(out + n, mp, mn);
+        n += mn;
+    }
+    return n;
+}
+
+#define JSON_INV "{\"type\":1,\"target\":\"t\",\"arguments\":[1]}\x1e"
+#define MP_INV "\x08\x95\x01\x80\xc0\xa1t\x91\x01"
+
+START_TEST(test_payload_map)
+{
+    char body[256], err[160];
+    const char *json, *mp;
+    size_t jn, mn;
+    size_t n = payload_map(body, JSON_INV, sizeof JSON_INV - 1, MP_INV,
+                           sizeof MP_INV - 1);
+    ck_assert_int_eq(
+        hubmsgpack_payload_map(body, n, &json, &jn, &mp, &mn, err, sizeof err),
+        0);
+    ck_assert_uint_eq(jn, sizeof JSON_INV - 1);
+    ck_assert_int_eq(memcmp(json, JSON_INV, jn), 0);
+    ck_assert_uint_eq(mn, sizeof MP_INV - 1);
+    ck_assert_int_eq(memcmp(mp, MP_INV, mn), 0);
+    /* one protocol only: the other is absent */
+    n = payload_map(body, JSON_INV, sizeof JSON_INV - 1, NULL, 0);
+    ck_assert_int_eq(
+        hubmsgpack_payload_map(body, n, &json, &jn, &mp, &mn, err, sizeof err),
+        0);
+    ck_assert_ptr_nonnull(json);
+    ck_assert_ptr_null(mp);
+    /* through hubout: the given MessagePack bytes are used as they are */
+    n = payload_map(body, NULL, 0, MP_INV, sizeof MP_INV - 1);
+    struct hubout o;
+    ck_assert_int_eq(hubout_init_payload_map(&o, body, n, err, sizeof err), 0);
+    ck_assert_ptr_null(o.json);
+    const struct msg *m = hubout_msgpack(&o, err, sizeof err);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(memcmp(m->data, MP_INV, m->len), 0);
+    hubout_release(&o);
+    /* bad: each refused with a reason */
+    static const struct {
+        const char *body;
+        size_t len;
+        const char *why;
+    } bad[] = {
+        {"\x91\x01", 2, "map"},
+        {"\x81\x01\xc4\x01\x00", 5, "not a string"},
+        {"\x81\xa4json\xa1x", 8, "not binary"},
+        {"\x81\xa4json\xc4\x03{}\x1e", 11, "type"},
+        {"\x81\xa4json\xc4\x0b{\"type\":6}\x1e", 19, "not an Invocation"},
+        {"\x81\xa4json\xc4\x02{}", 10, "0x1E"},
+        {"\x81\xabmessagepack\xc4\x02\x05\x91", 17, "cut short"},
+        {"\x81\xabmessagepack\xc4\x03\x02\x91\x06", 18, "not an Invocation"},
+        {"\x81\xa3xml\xc4\x00", 7, "neither"},
+        {"\x80", 1, "neither"},
+        {"", 0, "MessagePack"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        ck_assert_int_eq(hubmsgpack_payload_map(bad[i].body, bad[i].len, &json,
+                                                &jn, &mp, &mn, err, sizeof err),
+                         -1);
+        ck_assert_msg(strstr(err, bad[i].why), "case %zu: %s", i, err);
+        ck_assert_ptr_null(json);
+        ck_assert_ptr_null(mp);
+    }
+}
+END_TEST
+
 static int invocations;
 static char last_raw[64];
 static size_t last_raw_len;
@@ -479,6 +566,7 @@ Suite *hubmsgpack_suite(void)
     tcase_add_test(tc, test_from_json_bad);
     tcase_add_test(tc, test_hubout_once);
     tcase_add_test(tc, test_upstream_answer);
+    tcase_add_test(tc, test_payload_map);
     tcase_add_test(tc, test_conn_msgpack);
     tcase_add_test(tc, test_conn_msgpack_sse_refused);
     suite_add_tcase(s, tc);

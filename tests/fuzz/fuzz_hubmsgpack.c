@@ -2,7 +2,8 @@
  * random-sized pieces (the first byte picks the piece size and a small or
  * large cap), every complete message parsed, a parsed message's JSON form
  * written back as MessagePack; the whole input is also checked as an
- * upstream answer and transcoded as if it were JSON records. */
+ * upstream answer, read as a binary REST payload map and transcoded as if
+ * it were JSON records. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     hubmsgpack_reader_release(&r);
     (void)hubmsgpack_check_frames((const char *)data, size, err, sizeof err);
+    const char *json, *mp;
+    size_t jn, mn;
+    (void)hubmsgpack_payload_map((const char *)data, size, &json, &jn, &mp, &mn,
+                                 err, sizeof err);
     (void)hubmsgpack_handshake_check((const char *)data, size, err, sizeof err);
     struct buf out;
     buf_init(&out, 65536);
