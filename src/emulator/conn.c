@@ -675,6 +675,7 @@ void conn_input(struct conn *c, const char *p, size_t n)
                 const char *rest = c->reader.in.data + c->reader.pos;
                 if (left && c->state == CONN_OPEN)
                     binary_input(c, rest, left);
+                hubproto_reader_release(&c->reader); /* not read again */
                 return;
             }
         } else
