@@ -101,8 +101,6 @@ run: deps-check
 www-lib:
 	@mkdir -p www/lib
 	@cp node_modules/@microsoft/signalr/dist/browser/signalr.min.js www/lib/ 2>/dev/null || true
-	@cp node_modules/@microsoft/signalr-protocol-msgpack/dist/browser/signalr-protocol-msgpack.min.js \
-	    www/lib/ 2>/dev/null || true
 
 # --- tests -------------------------------------------------------------------
 # `make test` (what CI runs): every test on the normal build, then again on

@@ -1,7 +1,8 @@
 // A MessagePack client in a real browser: Debian's Chromium (playwright-core)
-// opens the demo page served by func-local, loads the browser build of
-// @microsoft/signalr-protocol-msgpack next to the page's own client library
-// (both copied to www/lib by `make www-lib`), connects a second connection
+// opens the demo page served by func-local (its client library copied to
+// www/lib by `make www-lib`), adds the browser build of
+// @microsoft/signalr-protocol-msgpack from node_modules to it (the demo page
+// itself speaks JSON, so the app does not ship it), connects a second connection
 // with the MessagePack hub protocol through the app's negotiate, and
 // receives a broadcast POSTed to the app over plain HTTP — binary frames
 // over the browser's WebSocket, from the REST call func-local made to the
@@ -9,7 +10,7 @@
 // gets the function's result.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, start, stopAll, freePort, hostEnv, postJson } from './lib.mjs';
@@ -20,7 +21,7 @@ const { chromium } = NODE_MAJOR >= 20 ? await import('playwright-core') : {};
 const skip = chromium ? false
   : `playwright-core needs Node.js 20 or later (this is ${process.version})`;
 const WAIT_MS = 15_000;
-const LIB = 'www/lib/signalr-protocol-msgpack.min.js';
+const LIB = 'node_modules/@microsoft/signalr-protocol-msgpack/dist/browser/signalr-protocol-msgpack.min.js';
 
 let context = null;
 let page = null;
@@ -31,7 +32,9 @@ const browserLog = [];
 
 before(async () => {
   if (skip) return;
-  assert.ok(existsSync(path.join(ROOT, LIB)), `${LIB} is missing: run make www-lib`);
+  assert.ok(existsSync(path.join(ROOT, LIB)), `${LIB} is missing: run make deps`);
+  assert.ok(existsSync(path.join(ROOT, 'www/lib/signalr.min.js')),
+    'www/lib/signalr.min.js is missing: run make www-lib');
   const emuPort = await freePort();
   const host = start('func-local', ['--app', ROOT, '--port', '0'], hostEnv(emuPort));
   procs.push(host);
@@ -66,7 +69,7 @@ test('a MessagePack connection in Chromium receives a broadcast and invokes upst
     try {
       const res = await page.goto(`${base}/api/index/`, { timeout: WAIT_MS });
       assert.equal(res.status(), 200);
-      await page.addScriptTag({ url: `${base}/api/index/lib/signalr-protocol-msgpack.min.js` });
+      await page.addScriptTag({ content: readFileSync(path.join(ROOT, LIB), 'utf8') });
       const info = await page.evaluate(async (api) => {
         const conn = new signalR.HubConnectionBuilder()
           .withUrl(api, { transport: signalR.HttpTransportType.WebSockets })
