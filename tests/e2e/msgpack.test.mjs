@@ -235,28 +235,35 @@ test('upstream: a MessagePack client invokes the app through func-local and gets
   const emu = start('signalr-emulator', ['--port', String(emuPort),
     '--upstream', `${base}/runtime/webhooks/signalr`], {});
   await emu.ready;
-  const mk = (msgpack) => {
+  const mk = (msgpack, transport = T.WebSockets) => {
     const conn = new signalR.HubConnectionBuilder()
-      .withUrl(`${base}/api`, { logger: signalR.LogLevel.None })
+      .withUrl(`${base}/api`, { logger: signalR.LogLevel.None, transport })
       .configureLogging(signalR.LogLevel.None);
     if (msgpack) conn.withHubProtocol(new MessagePackHubProtocol());
     return new Recorder(conn.build(), msgpack ? 'mp' : 'json', ['newMessage'], WAIT_MS);
   };
   const a = mk(true);
   const b = mk(false);
+  const lp = mk(true, T.LongPolling);
   try {
     await withTimeout(a.conn.start(), 'msgpack start');
     await withTimeout(b.conn.start(), 'json start');
+    await withTimeout(lp.conn.start(), 'msgpack long polling start');
     const ack = await withTimeout(a.conn.invoke('sendMessage', 'packed hello'), 'invoke');
     assert.equal(ack.ok, true);
     const want = { from: a.id, message: 'packed hello', at: ack.at };
     assert.deepEqual(await b.waitFor('newMessage', (m) => m.message === 'packed hello', 'json newMessage'), want);
     assert.deepEqual(await a.waitFor('newMessage', (m) => m.message === 'packed hello', 'own newMessage'), want);
+    // The same over long polling: binary POSTs up, binary polls down.
+    const ack2 = await withTimeout(lp.conn.invoke('sendMessage', 'polled hello'), 'lp invoke');
+    assert.equal(ack2.ok, true);
+    assert.deepEqual(await b.waitFor('newMessage', (m) => m.message === 'polled hello', 'json newMessage'),
+      { from: lp.id, message: 'polled hello', at: ack2.at });
     // The function's error comes back as the invoke's error.
     await assert.rejects(withTimeout(a.conn.invoke('sendMessage', ''), 'bad invoke'),
       (err) => err instanceof Error && !/no answer/.test(err.message));
   } finally {
-    await Promise.allSettled([a, b].map((x) => withTimeout(x.conn.stop(), 'stop')));
+    await Promise.allSettled([a, b, lp].map((x) => withTimeout(x.conn.stop(), 'stop')));
     await stopAll();
   }
 });
