@@ -6,10 +6,15 @@
 #      there), unless AzureSignalRConnectionString (environment first, then
 #      local.settings.json's Values) points anywhere but localhost:8888,
 #      e.g. at a real Azure SignalR Service.
-# Prints the page URL, a curl command that broadcasts, and the connection
-# string (its AccessKey masked unless it is the emulator's well-known one).
+# func-local asks for function keys (kept in build/secrets, made on first
+# start) and runs the local App Service Authentication (--easy-auth), so the
+# page signs in as Azure would have it. Prints the page URL, a curl command
+# that broadcasts with broadcast's key, and the connection string (its
+# AccessKey masked unless it is the emulator's well-known one).
 # Ctrl-C or SIGTERM stops everything and exits 0.
 #   BINDIR=dir   where the programs are (default bin)
+#   FUNC_LOCAL_ARGS="..."  more func-local flags (e.g. --no-keys: no key
+#                asked for, as Core Tools does)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -175,7 +180,8 @@ fi
 # func-local first: the emulator's upstream is func-local's SignalR webhook,
 # and func-local calls the service only while running a function.
 say "starting the local Functions host"
-"${line_buffered[@]}" "$BINDIR/func-local" --app . \
+# shellcheck disable=SC2086 # FUNC_LOCAL_ARGS is a list of flags
+"${line_buffered[@]}" "$BINDIR/func-local" --app . --easy-auth ${FUNC_LOCAL_ARGS:-} \
   > >(trap "" INT; tee "$work/host.out" | sed -u 's/^/func-local| /') 2>&1 &
 host_pid=$!
 wait_listening "$work/host.out" "$host_pid" "$HOST_WAIT" "func-local"
@@ -198,11 +204,24 @@ else
   shown_conn=$(masked "$conn")
 fi
 
+# The keys func-local made (build/secrets, the host's file format).
+key_of() {
+  node -e '
+    const [file, field] = process.argv.slice(1);
+    const s = JSON.parse(require("fs").readFileSync(file, "utf8"));
+    const k = field === "master" ? s.masterKey : s.keys.find((k) => k.name === "default");
+    process.stdout.write(k.value);
+  ' "$@" 2>/dev/null
+}
+bkey=$(key_of build/secrets/broadcast.json keys) || die "build/secrets/broadcast.json: no key"
+mkey=$(key_of build/secrets/host.json master) || die "build/secrets/host.json: no master key"
+
 cat <<EOF
 
-  Page:               $base/api/index/
-  Broadcast:          curl -X POST $base/api/broadcast -H 'Content-Type: application/json' -d '{"message":"Hello from curl"}'
-  Status update now:  curl -X POST $base/admin/functions/statusUpdate -H 'Content-Type: application/json' -d '{"input":""}'
+  Page:               $base/api/index/   (Sign in as user: the local App Service Authentication)
+  Broadcast:          curl -X POST $base/api/broadcast -H 'x-functions-key: $bkey' -H 'Content-Type: application/json' -d '{"message":"Hello from curl"}'
+  Status update now:  curl -X POST $base/admin/functions/statusUpdate -H 'x-functions-key: $mkey' -H 'Content-Type: application/json' -d '{"input":""}'
+  Function keys:      build/secrets/ (the host's format; without a key, broadcast and groups answer 401)
   SignalR:            $shown_conn
 
   Ctrl-C stops everything.

@@ -12,19 +12,24 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "util/jsonx.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
 #define CLAIM_NAMEID                                                           \
     "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier"
 #define CLAIM_NAME "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"
-#define CLAIM_ROLE "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"
+#define CLAIM_ROLE                                                             \
+    "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"
 #define REDIRECT_MAX 1024
 #define MAC_LEN 32
 
 struct easyauth {
     unsigned char *key;
     size_t keylen;
+    int require;     /* requireAuthentication with Return401 */
+    char **excluded; /* globalValidation.excludedPaths */
+    size_t nexcluded;
 };
 
 struct easyauth *easyauth_new(const void *key, size_t keylen)
@@ -41,7 +46,80 @@ void easyauth_free(struct easyauth *ea)
     if (!ea)
         return;
     OPENSSL_clear_free(ea->key, ea->keylen ? ea->keylen : 1);
+    for (size_t i = 0; i < ea->nexcluded; i++)
+        free(ea->excluded[i]);
+    free(ea->excluded);
     free(ea);
+}
+
+int easyauth_configure(struct easyauth *ea, struct json_object *cfg, char *err,
+                       size_t errlen)
+{
+    struct json_object *gv = cfg ? jsonx_get_ci(cfg, "globalValidation") : NULL;
+    if (!gv)
+        return 0;
+    struct json_object *req = jsonx_get_ci(gv, "requireAuthentication");
+    const char *action = jsonx_str(gv, "unauthenticatedClientAction");
+    struct json_object *ex = jsonx_get_ci(gv, "excludedPaths");
+    if (req && !json_object_is_type(req, json_type_boolean)) {
+        snprintf(err, errlen,
+                 "globalValidation.requireAuthentication: must be true or "
+                 "false");
+        return -1;
+    }
+    if (!req || !json_object_get_boolean(req))
+        return 0;
+    if (action && strcasecmp(action, "AllowAnonymous") == 0)
+        return 0;
+    if (action && strcasecmp(action, "Return401") != 0) {
+        snprintf(err, errlen,
+                 "globalValidation.unauthenticatedClientAction: \"%.40s\" "
+                 "is not served locally (Return401 or AllowAnonymous)",
+                 action);
+        return -1;
+    }
+    if (ex && !json_object_is_type(ex, json_type_array)) {
+        snprintf(err, errlen,
+                 "globalValidation.excludedPaths: must be an "
+                 "array of paths");
+        return -1;
+    }
+    size_t n = ex ? json_object_array_length(ex) : 0;
+    ea->excluded = xcalloc(n ? n : 1, sizeof *ea->excluded);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *p = json_object_array_get_idx(ex, i);
+        const char *v = json_object_is_type(p, json_type_string)
+                            ? json_object_get_string(p)
+                            : NULL;
+        if (!v || v[0] != '/') {
+            snprintf(err, errlen,
+                     "globalValidation.excludedPaths[%zu]: must be a path "
+                     "(/...)",
+                     i);
+            return -1;
+        }
+        ea->excluded[ea->nexcluded++] = xstrdup(v);
+    }
+    ea->require = 1;
+    return 0;
+}
+
+int easyauth_required(const struct easyauth *ea, const char *path)
+{
+    if (!ea->require || strncmp(path, "/.auth/", 7) == 0)
+        return 0;
+    for (size_t i = 0; i < ea->nexcluded; i++) {
+        const char *x = ea->excluded[i];
+        size_t n = strlen(x);
+        if (n >= 2 && strcmp(x + n - 2, "/*") == 0) {
+            if (strncasecmp(path, x, n - 2) == 0 &&
+                (path[n - 2] == '\0' || path[n - 2] == '/'))
+                return 0;
+        } else if (strcasecmp(path, x) == 0) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 int easyauth_reserved_header(const char *name)
@@ -237,7 +315,8 @@ static void me(const struct easyauth *ea, const char *cookie, long now,
 {
     char user[EASYAUTH_USER_MAX + 1];
     if (!easyauth_session(ea, cookie, now, user)) {
-        fail_reply(r, 401, "not signed in: GET /.auth/login/dev?user=NAME first");
+        fail_reply(r, 401,
+                   "not signed in: GET /.auth/login/dev?user=NAME first");
         return;
     }
     char exp[32];
@@ -280,12 +359,12 @@ void easyauth_route(const struct easyauth *ea, const char *method,
     } else if (strcmp(path, "/.auth/login/dev") == 0) {
         if (!easyauth_valid_user(user)) {
             fail_reply(out, 400,
-                  "user=NAME is required: 1 to 64 letters, digits or . _ "
-                  "@ + -");
+                       "user=NAME is required: 1 to 64 letters, digits or . _ "
+                       "@ + -");
         } else if (login_to && !local_path(login_to)) {
             fail_reply(out, 400,
-                  "post_login_redirect_uri must be a path of this host "
-                  "(/...)");
+                       "post_login_redirect_uri must be a path of this host "
+                       "(/...)");
         } else {
             long exp = now + EASYAUTH_SESSION_S;
             char *v = session_value(ea, user, exp);
@@ -298,20 +377,20 @@ void easyauth_route(const struct easyauth *ea, const char *method,
     } else if (strncmp(path, "/.auth/login/", 13) == 0 &&
                strcmp(path, "/.auth/login/done") != 0) {
         fail_reply(out, 404,
-              "only the local provider 'dev' is here: "
-              "/.auth/login/dev?user=NAME");
+                   "only the local provider 'dev' is here: "
+                   "/.auth/login/dev?user=NAME");
     } else if (strcmp(path, "/.auth/login/done") == 0) {
         reply(out, 200, "text/html; charset=utf-8", xstrdup(done_page));
     } else if (strcmp(path, "/.auth/logout") == 0) {
         if (logout_to && !local_path(logout_to)) {
             fail_reply(out, 400,
-                  "post_logout_redirect_uri must be a path of this host "
-                  "(/...)");
+                       "post_logout_redirect_uri must be a path of this host "
+                       "(/...)");
         } else {
             redirect(out, logout_to ? logout_to : "/.auth/logout/complete");
-            out->set_cookie = xasprintf(
-                "%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
-                EASYAUTH_COOKIE);
+            out->set_cookie =
+                xasprintf("%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
+                          EASYAUTH_COOKIE);
         }
     } else if (strcmp(path, "/.auth/logout/complete") == 0) {
         reply(out, 200, "text/html; charset=utf-8", xstrdup(logout_page));

@@ -19,6 +19,16 @@
  * (base64 of {"auth_typ", "claims": [{"typ", "val"}], "name_typ",
  * "role_typ"}), as Azure does.
  *
+ * With the app's file-based configuration (auth.json in the app folder,
+ * App Service's authsettingsV2 shape) saying globalValidation
+ * .requireAuthentication with unauthenticatedClientAction "Return401", a
+ * request without a session to any path but /.auth/... and the
+ * globalValidation.excludedPaths (an entry "/p" is that path exactly; one
+ * ending in a slash and a star, that path and everything under it; case
+ * does not matter) is answered 401 before
+ * any function runs, as App Service does; "AllowAnonymous" lets it
+ * through.
+ *
  * The session cookie is self-contained (user, expiry, HMAC-SHA256 with
  * the key given to easyauth_new), so a session outlives a restart of the
  * host as App Service's does; it expires after EASYAUTH_SESSION_S.
@@ -28,6 +38,8 @@
 #define HOST_EASYAUTH_H
 
 #include <stddef.h>
+
+#include <json-c/json.h>
 
 #define EASYAUTH_COOKIE "AppServiceAuthSession"
 #define EASYAUTH_SESSION_S (8 * 3600) /* App Service's default: 8 hours */
@@ -39,6 +51,15 @@ struct easyauth;
 /* key (any length, copied) signs the session cookies. */
 struct easyauth *easyauth_new(const void *key, size_t keylen);
 void easyauth_free(struct easyauth *ea);
+
+/* Take the file-based configuration cfg (borrowed; NULL: none, every
+ * request is let through). Returns 0, or -1 with "field: problem" in
+ * err. */
+int easyauth_configure(struct easyauth *ea, struct json_object *cfg, char *err,
+                       size_t errlen);
+
+/* 1 when a request for path (no query) needs a session. */
+int easyauth_required(const struct easyauth *ea, const char *path);
 
 /* 1 when a request header named name is one only App Service may set. */
 int easyauth_reserved_header(const char *name);

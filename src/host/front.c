@@ -449,8 +449,8 @@ static enum MHD_Result http_function(struct front *s,
 }
 
 /* The SignalR extension's webhook: the service's upstream calls. The
- * system key in ?code= is accepted and not checked (as with Core Tools,
- * no keys are enforced locally). */
+ * system key in ?code= is accepted and not checked: the upstream
+ * signature is (sigtrigger.h). */
 static enum MHD_Result signalr_webhook(struct front *s,
                                        struct MHD_Connection *con,
                                        struct req *rq, const char *method,
@@ -505,6 +505,15 @@ static enum MHD_Result route_request(struct front *s,
     }
     if (strncmp(url, "/.auth/", 7) == 0)
         return easyauth(s, con, method, url);
+    char who[EASYAUTH_USER_MAX + 1];
+    if (s->auth.ea && easyauth_required(s->auth.ea, url) &&
+        !easyauth_session(
+            s->auth.ea,
+            MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Cookie"),
+            clock_wall_s(), who))
+        return send_error(s, con, method, url, 401,
+                          "sign in first (App Service Authentication): "
+                          "/.auth/login/dev?user=NAME");
     enum MHD_Result denied;
     struct caller_key ck;
     if (strncmp(url, "/admin/", 7) == 0 &&

@@ -24,8 +24,9 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-#define KEY_BYTES 40      /* as the host's generated secrets */
-#define RELOAD_MIN_MS 1000 /* a failing key reads the files at most this often */
+#define KEY_BYTES 40 /* as the host's generated secrets */
+#define RELOAD_MIN_MS                                                          \
+    1000 /* a failing key reads the files at most this often */
 
 static const char *const level_names[] = {"Anonymous", "User", "Function",
                                           "System", "Admin"};
@@ -161,8 +162,7 @@ static int create_file(const char *path, struct json_object *o, char *err,
                        size_t errlen)
 {
     char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
-    const char *text =
-        json_object_to_json_string_ext(
+    const char *text = json_object_to_json_string_ext(
         o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int rc = -1;
@@ -175,8 +175,7 @@ static int create_file(const char *path, struct json_object *o, char *err,
             rc = 0;
     }
     if (rc < 0)
-        snprintf(err, errlen, "%s: cannot write it: %s", path,
-                 strerror(errno));
+        snprintf(err, errlen, "%s: cannot write it: %s", path, strerror(errno));
     unlink(tmp);
     free(tmp);
     return rc;
@@ -244,8 +243,10 @@ static int load_host(const char *dir, struct secrets *s, char *err,
             rc = -1;
         } else if (json_object_get_boolean(jsonx_get_ci(
                        jsonx_get_ci(o, "masterKey"), "encrypted"))) {
-            snprintf(err, errlen, "%s: masterKey: encrypted keys are not "
-                                  "supported locally", path);
+            snprintf(err, errlen,
+                     "%s: masterKey: encrypted keys are not "
+                     "supported locally",
+                     path);
             rc = -1;
         } else {
             s->master = xstrdup(master);
@@ -254,8 +255,8 @@ static int load_host(const char *dir, struct secrets *s, char *err,
                              errlen);
             if (rc == 0)
                 rc = read_keyset(path, "systemKeys",
-                                 jsonx_get_ci(o, "systemKeys"), &s->system,
-                                 err, errlen);
+                                 jsonx_get_ci(o, "systemKeys"), &s->system, err,
+                                 errlen);
         }
     } else if (rc == 1) {
         snprintf(err, errlen, "%s: missing after it was written", path);
@@ -294,10 +295,29 @@ static int load_function(const char *dir, const char *fn, struct fnkeys *f,
     return rc;
 }
 
+/* mkdir -p dir, the folders it makes 0700. */
+static int make_dirs(const char *dir)
+{
+    char *p = xstrdup(dir);
+    int rc = 0;
+    for (char *s = p + 1; rc == 0 && *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0700) < 0 && errno != EEXIST)
+            rc = -1;
+        *s = '/';
+    }
+    if (rc == 0 && mkdir(p, 0700) < 0 && errno != EEXIST)
+        rc = -1;
+    free(p);
+    return rc;
+}
+
 static int load_all(const char *dir, const char *const *fns, size_t nfns,
                     struct secrets *s, char *err, size_t errlen)
 {
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+    if (make_dirs(dir) < 0) {
         snprintf(err, errlen, "%s: cannot create the secrets folder: %s", dir,
                  strerror(errno));
         return -1;

@@ -34,6 +34,7 @@
 #include "host/preflight.h"
 #include "host/timer.h"
 #include "host/worker.h"
+#include "util/jsonfile.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -307,6 +308,21 @@ static int open_auth(const struct options *o, const struct app *app,
         char *master = keys_master(h->keys);
         h->ea = easyauth_new(master, strlen(master));
         free(master);
+        /* App Service's file-based configuration, when the app has one. */
+        char *path = xasprintf("%s/auth.json", app->root);
+        struct json_object *cfg = NULL;
+        char why[256];
+        int rc = jsonfile_read(path, &cfg, why, sizeof why);
+        if (rc == 0 && easyauth_configure(h->ea, cfg, why, sizeof why) < 0)
+            rc = -1;
+        json_object_put(cfg);
+        if (rc < 0)
+            snprintf(err, errlen, "%s: %s", path, why);
+        else if (rc == 0)
+            log_info("App Service Authentication: settings from %s", path);
+        free(path);
+        if (rc < 0)
+            return -1;
         log_info("App Service Authentication: on, local provider 'dev' "
                  "(/.auth/login/dev?user=NAME): local only, anyone may "
                  "sign in as anyone");

@@ -72,14 +72,13 @@ START_TEST(test_a_forged_or_edited_cookie_is_nobody)
     char *dot = strchr(v, '.');
     snprintf(forged, sizeof forged, EASYAUTH_COOKIE "=alice.9%s", dot + 1);
     ck_assert(!easyauth_session(ea, forged, NOW, user));
-    snprintf(forged, sizeof forged, "%.*s", (int)(strrchr(cookie, '.') -
-                                                  cookie + 3),
-             cookie);
+    snprintf(forged, sizeof forged, "%.*s",
+             (int)(strrchr(cookie, '.') - cookie + 3), cookie);
     ck_assert(!easyauth_session(ea, forged, NOW, user));
     ck_assert(!easyauth_session(ea, EASYAUTH_COOKIE "=alice", NOW, user));
     ck_assert(!easyauth_session(ea, EASYAUTH_COOKIE "=..", NOW, user));
-    ck_assert(!easyauth_session(ea, EASYAUTH_COOKIE "=a b.9999999999.x", NOW,
-                                user));
+    ck_assert(
+        !easyauth_session(ea, EASYAUTH_COOKIE "=a b.9999999999.x", NOW, user));
     ck_assert(!easyauth_session(ea, EASYAUTH_COOKIE "=", NOW, user));
 }
 END_TEST
@@ -107,9 +106,9 @@ START_TEST(test_login_refuses_bad_names_and_foreign_redirects)
     ck_assert(!easyauth_valid_user(longname));
     longname[EASYAUTH_USER_MAX] = '\0';
     ck_assert(easyauth_valid_user(longname));
-    static const char *const bad_to[] = {"https://evil.example/",
-                                         "//evil.example/", "/\\evil",
-                                         "/ok\r\nX: y", "relative", NULL};
+    static const char *const bad_to[] = {
+        "https://evil.example/", "//evil.example/", "/\\evil",
+        "/ok\r\nX: y",           "relative",        NULL};
     for (int i = 0; bad_to[i]; i++) {
         easyauth_route(ea, "GET", "/.auth/login/dev", "alice", bad_to[i], NULL,
                        NULL, NOW, &r);
@@ -156,8 +155,8 @@ START_TEST(test_me_and_logout)
                      "alice");
     json_object_put(me);
     easyauth_reply_release(&r);
-    easyauth_route(ea, "GET", "/.auth/logout", NULL, NULL, "/api/index",
-                   cookie, NOW, &r);
+    easyauth_route(ea, "GET", "/.auth/logout", NULL, NULL, "/api/index", cookie,
+                   NOW, &r);
     ck_assert_int_eq(r.status, 302);
     ck_assert_str_eq(r.location, "/api/index");
     ck_assert_ptr_nonnull(strstr(r.set_cookie, EASYAUTH_COOKIE "=;"));
@@ -208,6 +207,66 @@ START_TEST(test_principal_headers_as_app_service_sets_them)
 }
 END_TEST
 
+static int configure(const char *json, char *err, size_t errlen)
+{
+    struct json_object *cfg = NULL;
+    ck_assert_int_eq(jsonx_parse(json, strlen(json), &cfg, err, errlen), 0);
+    int rc = easyauth_configure(ea, cfg, err, errlen);
+    json_object_put(cfg);
+    return rc;
+}
+
+START_TEST(test_required_paths_follow_the_file_based_settings)
+{
+    char err[256];
+    /* no settings: nothing required */
+    ck_assert_int_eq(easyauth_configure(ea, NULL, err, sizeof err), 0);
+    ck_assert(!easyauth_required(ea, "/api/user/negotiate"));
+    ck_assert_int_eq(configure("{\"globalValidation\":{\"requireAuthentication"
+                               "\":true,\"unauthenticatedClientAction\":"
+                               "\"AllowAnonymous\"}}",
+                               err, sizeof err),
+                     0);
+    ck_assert(!easyauth_required(ea, "/api/user/negotiate"));
+    ck_assert_int_eq(
+        configure("{\"globalValidation\":{\"requireAuthentication\":true,"
+                  "\"unauthenticatedClientAction\":\"Return401\","
+                  "\"excludedPaths\":[\"/api/negotiate\",\"/api/index/*\"]}}",
+                  err, sizeof err),
+        0);
+    ck_assert(easyauth_required(ea, "/api/user/negotiate"));
+    ck_assert(easyauth_required(ea, "/api/negotiate/x"));
+    ck_assert(easyauth_required(ea, "/api/indexes"));
+    ck_assert(!easyauth_required(ea, "/api/negotiate"));
+    ck_assert(!easyauth_required(ea, "/API/Negotiate"));
+    ck_assert(!easyauth_required(ea, "/api/index"));
+    ck_assert(!easyauth_required(ea, "/api/index/app.js"));
+    ck_assert(!easyauth_required(ea, "/.auth/login/dev"));
+    /* what is not served locally is refused, naming the field */
+    ck_assert_int_eq(configure("{\"globalValidation\":{\"requireAuthentication"
+                               "\":true,\"unauthenticatedClientAction\":"
+                               "\"RedirectToLoginPage\"}}",
+                               err, sizeof err),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "unauthenticatedClientAction"));
+    ck_assert_int_eq(configure("{\"globalValidation\":{\"requireAuthentication"
+                               "\":\"yes\"}}",
+                               err, sizeof err),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "requireAuthentication"));
+    struct easyauth *fresh = easyauth_new("k", 1);
+    struct easyauth *keep = ea;
+    ea = fresh;
+    ck_assert_int_eq(configure("{\"globalValidation\":{\"requireAuthentication"
+                               "\":true,\"excludedPaths\":[\"api\"]}}",
+                               err, sizeof err),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "excludedPaths[0]"));
+    ea = keep;
+    easyauth_free(fresh);
+}
+END_TEST
+
 Suite *easyauth_suite(void)
 {
     Suite *s = suite_create("easyauth");
@@ -218,6 +277,7 @@ Suite *easyauth_suite(void)
     tcase_add_test(tc, test_login_refuses_bad_names_and_foreign_redirects);
     tcase_add_test(tc, test_me_and_logout);
     tcase_add_test(tc, test_principal_headers_as_app_service_sets_them);
+    tcase_add_test(tc, test_required_paths_follow_the_file_based_settings);
     suite_add_tcase(s, tc);
     return s;
 }

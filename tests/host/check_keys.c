@@ -84,15 +84,16 @@ START_TEST(test_secrets_are_created_in_the_host_format)
     ck_assert_str_eq(jsonx_str(m, "name"), "master");
     const char *master = jsonx_str(m, "value");
     ck_assert_uint_eq(strlen(master), 56); /* 40 bytes, base64 */
-    ck_assert(strspn(master, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx"
-                             "yz0123456789-_=") == 56);
+    ck_assert(strspn(master,
+                     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx"
+                     "yz0123456789-_=") == 56);
     ck_assert(!json_object_get_boolean(jsonx_get_ci(m, "encrypted")));
     struct json_object *fk = jsonx_get_ci(host, "functionKeys");
     ck_assert_int_eq(json_object_array_length(fk), 1);
     ck_assert_str_eq(jsonx_str(json_object_array_get_idx(fk, 0), "name"),
                      "default");
-    ck_assert_int_eq(
-        json_object_array_length(jsonx_get_ci(host, "systemKeys")), 0);
+    ck_assert_int_eq(json_object_array_length(jsonx_get_ci(host, "systemKeys")),
+                     0);
     ck_assert_str_eq(jsonx_str(host, "source"), "runtime");
     struct json_object *keys = jsonx_get_ci(fn, "keys");
     ck_assert_int_eq(json_object_array_length(keys), 1);
@@ -146,8 +147,7 @@ START_TEST(test_each_kind_of_key_gives_its_level)
     ck_assert_int_eq(keys_match(k, "wrong", "broadcast", NULL, 0),
                      AUTH_ANONYMOUS);
     ck_assert_int_eq(keys_match(k, "", "broadcast", NULL, 0), AUTH_ANONYMOUS);
-    ck_assert_int_eq(keys_match(k, NULL, "broadcast", NULL, 0),
-                     AUTH_ANONYMOUS);
+    ck_assert_int_eq(keys_match(k, NULL, "broadcast", NULL, 0), AUTH_ANONYMOUS);
     /* a prefix of a key is not the key */
     master[10] = '\0';
     ck_assert_int_eq(keys_match(k, master, NULL, NULL, 0), AUTH_ANONYMOUS);
