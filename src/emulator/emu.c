@@ -54,6 +54,7 @@ static void on_signal(void *arg, int signo)
     log_info("signal %d: closing clients and stopping", signo);
     e->stopping = 1;
     e->stop_deadline_ms = e->loop.now_ms + EMU_STOP_GRACE_MS;
+    clientres_stop(e->cr); /* before the clients go: 503, not 404 */
     conns_stop(e->conns);
 }
 
