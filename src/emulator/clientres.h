@@ -47,7 +47,8 @@ void clientres_free(struct clientres *cr);
  * until it is decided. Answers at once (404) when c is NULL or not open. */
 enum MHD_Result clientres_start(struct clientres *cr, struct http_req *r,
                                 struct conn *c, const char *target,
-                                struct json_object *arguments, long long now_ms);
+                                struct json_object *arguments,
+                                long long now_ms);
 
 /* r came back (resumed): when it is one of ours, answer it (or hold it
  * again), set *ret and return 1; otherwise return 0. */

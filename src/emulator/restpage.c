@@ -18,7 +18,8 @@ static const char HEX[] = "0123456789abcdef";
 
 char *restpage_token(const struct restpage_pos *pos)
 {
-    char *text = xasprintf("%ld:%s", pos->returned, pos->after ? pos->after : "");
+    char *text =
+        xasprintf("%ld:%s", pos->returned, pos->after ? pos->after : "");
     size_t n = strlen(text);
     char *out = xmalloc(2 * n + 1);
     for (size_t i = 0; i < n; i++) {

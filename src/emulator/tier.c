@@ -38,13 +38,15 @@ int tier_init(struct tier *t, const char *name, int units,
         t->kind = TIER_PREMIUM;
         max_units = 1000;
     } else {
-        snprintf(err, errlen, "unknown tier '%s': want free, standard or "
-                 "premium", name);
+        snprintf(err, errlen,
+                 "unknown tier '%s': want free, standard or "
+                 "premium",
+                 name);
         return -1;
     }
     if (units < 1 || units > max_units) {
-        snprintf(err, errlen, "the %s tier takes 1 to %d unit(s), not %d",
-                 name, max_units, units);
+        snprintf(err, errlen, "the %s tier takes 1 to %d unit(s), not %d", name,
+                 max_units, units);
         return -1;
     }
     if (msgs_override < 0) {
@@ -105,8 +107,7 @@ void tier_reset_day(struct tier *t, long wall_s)
     t->over_noted = 0;
 }
 
-enum tier_verdict tier_negotiate(struct tier *t, size_t connected,
-                                 long wall_s)
+enum tier_verdict tier_negotiate(struct tier *t, size_t connected, long wall_s)
 {
     roll_day(t, wall_s);
     if (t->exhausted)
@@ -137,7 +138,8 @@ enum tier_verdict tier_connect(struct tier *t, size_t connected,
 
 long long tier_message_units(size_t len)
 {
-    long long n = (long long)((len + TIER_MESSAGE_UNIT - 1) / TIER_MESSAGE_UNIT);
+    long long n =
+        (long long)((len + TIER_MESSAGE_UNIT - 1) / TIER_MESSAGE_UNIT);
     return n ? n : 1;
 }
 
@@ -174,23 +176,23 @@ struct json_object *tier_usage(struct tier *t, size_t connected, long wall_s)
         roll_day(t, wall_s);
     json_object_object_add(o, "tier",
                            t ? json_object_new_string(tier_name(t)) : NULL);
-    json_object_object_add(o, "units", num_or_null(t != NULL, t ? t->units : 0));
+    json_object_object_add(o, "units",
+                           num_or_null(t != NULL, t ? t->units : 0));
     json_object_object_add(c, "current",
                            json_object_new_int64((long long)connected));
     json_object_object_add(c, "limit",
                            num_or_null(t != NULL, t ? t->max_conns : 0));
     json_object_object_add(c, "refused",
                            num_or_null(t != NULL, t ? t->refused_conns : 0));
-    json_object_object_add(
-        c, "ratePerSecond", num_or_null(t != NULL, t ? t->rate_per_s : 0));
+    json_object_object_add(c, "ratePerSecond",
+                           num_or_null(t != NULL, t ? t->rate_per_s : 0));
     json_object_object_add(o, "connections", c);
     json_object_object_add(m, "used",
                            num_or_null(t != NULL, t ? t->msgs_used : 0));
     json_object_object_add(m, "limit",
                            num_or_null(t != NULL, t ? t->msgs_day : 0));
     json_object_object_add(
-        m, "enforced",
-        t ? json_object_new_boolean(t->msgs_enforced) : NULL);
+        m, "enforced", t ? json_object_new_boolean(t->msgs_enforced) : NULL);
     json_object_object_add(m, "exhausted",
                            t ? json_object_new_boolean(t->exhausted) : NULL);
     json_object_object_add(m, "unitBytes",

@@ -73,8 +73,7 @@ enum tier_verdict {
 const char *tier_verdict_text(enum tier_verdict v);
 
 /* May a client negotiate now, with connected clients connected? */
-enum tier_verdict tier_negotiate(struct tier *t, size_t connected,
-                                 long wall_s);
+enum tier_verdict tier_negotiate(struct tier *t, size_t connected, long wall_s);
 /* May a negotiated client open its transport now? Admitting it counts
  * towards the rate of the current second (mono_ms). */
 enum tier_verdict tier_connect(struct tier *t, size_t connected,
@@ -94,7 +93,6 @@ void tier_reset_day(struct tier *t, long wall_s);
 
 /* The usage report (GET /api/usage): a new object. t may be NULL (no
  * tier: only the current connections, no limits). */
-struct json_object *tier_usage(struct tier *t, size_t connected,
-                               long wall_s);
+struct json_object *tier_usage(struct tier *t, size_t connected, long wall_s);
 
 #endif
