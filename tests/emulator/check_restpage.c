@@ -32,13 +32,12 @@ END_TEST
 START_TEST(test_restpage_bad_tokens)
 {
     static const char *const bad[] = {
-        "", "0", "zz", "abc", "00", "3a",
-        "313a",       /* "1:" no id */
-        "3a78",       /* ":x" no count */
-        "303a78",     /* "0:x" */
-        "2d313a78",   /* "-1:x" */
-        "31783a78",   /* "1x:x" */
-        "31003a78",   /* NUL inside */
+        "",         "0", "zz", "abc", "00", "3a", "313a", /* "1:" no id */
+        "3a78",                                           /* ":x" no count */
+        "303a78",                                         /* "0:x" */
+        "2d313a78",                                       /* "-1:x" */
+        "31783a78",                                       /* "1x:x" */
+        "31003a78",                                       /* NUL inside */
         "c",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -88,8 +87,8 @@ START_TEST(test_restpage_next_link_shape)
         const char *name =
             json_object_get_string(json_object_array_get_idx(order, i));
         size_t n = strlen(name);
-        ck_assert_msg(strncmp(q, name, n) == 0 && q[n] == '=', "%s in %s",
-                      name, link);
+        ck_assert_msg(strncmp(q, name, n) == 0 && q[n] == '=', "%s in %s", name,
+                      link);
         q = strchr(q, '&');
         q = q ? q + 1 : "";
     }
@@ -103,7 +102,8 @@ START_TEST(test_restpage_next_link_shape)
                           "maxpagesize=3&continuationToken=",
                           81) == 0,
                   "%s", link);
-    ck_assert_ptr_nonnull(strstr(link, "&api-version=2025-01-01&application=app"));
+    ck_assert_ptr_nonnull(
+        strstr(link, "&api-version=2025-01-01&application=app"));
     free(link);
     json_object_put(v);
 }

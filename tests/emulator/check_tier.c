@@ -38,13 +38,17 @@ START_TEST(test_tier_limits_as_published)
         const int try_units[] = {1, max / 2 ? max / 2 : 1, max};
         for (size_t k = 0; k < 3; k++) {
             int units = try_units[k];
-            ck_assert_int_eq(tier_init(&tr, names[i], units, 0, err, sizeof err), 0);
-            ck_assert_int_eq(tr.max_conns, num(t, "connectionsPerUnit") * units);
-            ck_assert_int_eq(tr.msgs_day, num(t, "messagesPerUnitPerDay") * units);
-            ck_assert_int_eq(tr.msgs_enforced,
-                             json_object_get_boolean(field(t, "messagesEnforced")));
+            ck_assert_int_eq(
+                tier_init(&tr, names[i], units, 0, err, sizeof err), 0);
+            ck_assert_int_eq(tr.max_conns,
+                             num(t, "connectionsPerUnit") * units);
+            ck_assert_int_eq(tr.msgs_day,
+                             num(t, "messagesPerUnitPerDay") * units);
+            ck_assert_int_eq(tr.msgs_enforced, json_object_get_boolean(field(
+                                                   t, "messagesEnforced")));
         }
-        ck_assert_int_eq(tier_init(&tr, names[i], max + 1, 0, err, sizeof err), -1);
+        ck_assert_int_eq(tier_init(&tr, names[i], max + 1, 0, err, sizeof err),
+                         -1);
         ck_assert_ptr_nonnull(strstr(err, names[i]));
         ck_assert_int_eq(tier_init(&tr, names[i], 0, 0, err, sizeof err), -1);
     }
@@ -52,16 +56,17 @@ START_TEST(test_tier_limits_as_published)
     for (size_t i = 0; i < json_object_array_length(rates); i++) {
         struct json_object *r = json_object_array_get_idx(rates, i);
         struct tier tr;
-        ck_assert_int_eq(tier_init(&tr, json_object_get_string(field(r, "tier")),
+        ck_assert_int_eq(tier_init(&tr,
+                                   json_object_get_string(field(r, "tier")),
                                    (int)num(r, "units"), 0, err, sizeof err),
                          0);
         ck_assert_int_eq(tr.rate_per_s, num(r, "rate"));
     }
     ck_assert_str_eq(TIER_CONN_LIMIT_TEXT,
                      json_object_get_string(field(v, "connectionLimitText")));
-    ck_assert_str_eq(TIER_MSG_LIMIT_TEXT,
-                     json_object_get_string(
-                         field(field(v, "messageLimitClose"), "error")));
+    ck_assert_str_eq(
+        TIER_MSG_LIMIT_TEXT,
+        json_object_get_string(field(field(v, "messageLimitClose"), "error")));
     ck_assert_int_eq(TIER_MESSAGE_UNIT, num(v, "messageUnitBytes"));
     json_object_put(v);
 }
@@ -190,8 +195,9 @@ START_TEST(test_tier_usage_report)
     ck_assert_int_eq(num(field(u, "connections"), "limit"), 20);
     ck_assert_int_eq(num(field(u, "messages"), "used"), 3);
     ck_assert_int_eq(num(field(u, "messages"), "limit"), 20000);
-    ck_assert_str_eq(json_object_get_string(field(field(u, "messages"), "resetsAt")),
-                     "2024-10-05T00:00:00Z");
+    ck_assert_str_eq(
+        json_object_get_string(field(field(u, "messages"), "resetsAt")),
+        "2024-10-05T00:00:00Z");
     json_object_put(u);
     /* Without a tier: connections only, every limit null. */
     u = tier_usage(NULL, 2, NOON);
