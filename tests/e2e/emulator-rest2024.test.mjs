@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { DATA, killAll, startEmulator, withTimeout, eventually, restToken, decodeJwt, clientToken }
+import { DATA, killAll, startEmulator, withTimeout, restToken, decodeJwt, clientToken }
   from './lib.mjs';
 
 const require = createRequire(import.meta.url);
@@ -34,9 +34,12 @@ async function rest(emu, method, pathAndQuery, body) {
   return { status: res.status, json, text, headers: res.headers };
 }
 
-async function connect(emu, { hub = 'chat', token, user, setup } = {}) {
+async function connect(emu, { hub = 'chat', token, user, setup, transport } = {}) {
   const c = new signalR.HubConnectionBuilder()
-    .withUrl(`${emu.base}/client/?hub=${hub}`, { accessTokenFactory: () => token ?? clientToken(hub, user) })
+    .withUrl(`${emu.base}/client/?hub=${hub}`, {
+      accessTokenFactory: () => token ?? clientToken(hub, user),
+      ...(transport ? { transport } : {}),
+    })
     .configureLogging(signalR.LogLevel.None)
     .build();
   if (setup) setup(c);
@@ -133,6 +136,26 @@ test(':invoke returns the client result of a connection.on handler', async () =>
     assert.equal(await emu.stop(), 0);
   }
 });
+
+for (const [name, transport] of [
+  ['ServerSentEvents', signalR.HttpTransportType.ServerSentEvents],
+  ['LongPolling', signalR.HttpTransportType.LongPolling],
+]) {
+  test(`:invoke round-trips over ${name} too`, async () => {
+    const emu = await startEmulator();
+    let c;
+    try {
+      c = await connect(emu, { transport, setup: (conn) => conn.on('echo', (x) => ({ echoed: x })) });
+      const p = `/api/hubs/chat/connections/${c.connectionId}/:invoke?${V}`;
+      const r = await rest(emu, 'POST', p, { target: 'echo', arguments: [[1, 'two', null]] });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.json, { result: { echoed: [1, 'two', null] } });
+    } finally {
+      if (c) await c.stop();
+      assert.equal(await emu.stop(), 0);
+    }
+  });
+}
 
 test(':invoke answers 504 when the client does not answer and 404 when it goes away', async () => {
   const emu = await startEmulator(['--invoke-timeout-ms', '300']);

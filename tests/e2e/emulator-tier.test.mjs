@@ -79,8 +79,19 @@ test('free tier: the 21st connection gets 429 until one leaves', async () => {
     assert.equal(u0.connections.limit, free.connectionsPerUnit);
     assert.equal(u0.messages.limit, free.messagesPerUnitPerDay);
     assert.equal(u0.messages.unitBytes, LIMITS.messageUnitBytes);
-    for (let i = 0; i < free.connectionsPerUnit; i++) clients.push(await connect(emu));
+    for (let i = 0; i < free.connectionsPerUnit - 1; i++) clients.push(await connect(emu));
+    // A client that negotiated while there was room but opens its
+    // transport after the 20th: refused at connect.
+    const late = await negotiate(emu);
+    assert.equal(late.status, 200);
+    clients.push(await connect(emu));
     assert.equal((await usage(emu)).connections.current, 20);
+    const lp = await fetch(`${emu.base}/client/?hub=chat&id=${late.json.connectionToken}`, {
+      headers: { Authorization: `Bearer ${clientToken('chat')}` },
+      signal: AbortSignal.timeout(10000),
+    });
+    assert.equal(lp.status, 429);
+    assert.equal((await lp.json()).error, LIMITS.connectionLimitText);
 
     // The 21st: negotiate answers 429 with the service's text, and the
     // real client's start() fails.
