@@ -74,7 +74,8 @@ static void usage(FILE *f)
             "%d)\n"
             "  --invoke-timeout-ms N REST :invoke waits this long for the "
             "client's answer\n"
-            "                        (default %d), then answers 504\n"
+            "                        (default %d, at most 110000), then "
+            "answers 504\n"
             "  --tier NAME           simulate a pricing tier's limits: free "
             "(20 connections,\n"
             "                        20,000 messages a day), standard or "
@@ -175,7 +176,8 @@ static int parse_args(int argc, char **argv, struct emu_config *cfg,
             i++;
         } else if (strcmp(a, "--invoke-timeout-ms") == 0 && v) {
             long long t;
-            if (number(a, v, 1, 3600000, &t) < 0)
+            /* Below the 120 s idle timeout of an HTTP request. */
+            if (number(a, v, 1, 110000, &t) < 0)
                 return -1;
             cfg->invoke_timeout_ms = t;
             i++;

@@ -175,7 +175,7 @@ test(':invoke answers 504 when the client does not answer and 404 when it goes a
     assert.match(t.json.error, /did not complete the invocation within 300 ms/);
 
     // Gone: the client stops while the call waits.
-    const emu2 = await startEmulator(['--invoke-timeout-ms', '600000']);
+    const emu2 = await startEmulator(['--invoke-timeout-ms', '100000']);
     try {
       b = await connect(emu2, { setup: hang });
       const call = rest(emu2, 'POST', `/api/hubs/chat/connections/${b.connectionId}/:invoke?${V}`, { target: 'wait', arguments: [] });
@@ -197,7 +197,7 @@ test(':invoke answers 504 when the client does not answer and 404 when it goes a
 });
 
 test('a held :invoke gets 503 when the service stops', async () => {
-  const emu = await startEmulator(['--invoke-timeout-ms', '600000']);
+  const emu = await startEmulator(['--invoke-timeout-ms', '100000']);
   let asked;
   const askedP = new Promise((resolve) => { asked = resolve; });
   const c = await connect(emu, {
