@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "emulator/limits.h"
+#include "emulator/tier.h"
 #include "util/buf.h"
 #include "util/jsonx.h"
 #include "util/limits.h"
@@ -130,6 +131,9 @@ enum MHD_Result clientres_start(struct clientres *cr, struct http_req *r,
     buf_release(&rec);
     if (rc < 0) {
         free(p);
+        /* Still open: the tier's message quota held it back. */
+        if (c->state == CONN_OPEN)
+            return http_reply_error(r, 429, NULL, "%s", TIER_MSG_LIMIT_TEXT);
         return http_reply_error(r, 404, NOT_EXISTED,
                                 "connection does not exist");
     }

@@ -13,6 +13,8 @@
  *                                              no such open connection, or
  *                                              it closed before answering;
  *   504 {"error": ...}                         no answer within the timeout;
+ *   429 "Message count reaches limit."         the tier's daily quota is
+ *                                              used up (tier.h);
  *   503 {"error": ...}                         the service is stopping.
  * The swagger gives the 200 body only (ClientInvocationResponse; "protocol"
  * is for protocols other than JSON and MessagePack, so never sent here);
