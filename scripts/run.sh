@@ -15,6 +15,10 @@
 #   BINDIR=dir   where the programs are (default bin)
 #   FUNC_LOCAL_ARGS="..."  more func-local flags (e.g. --no-keys: no key
 #                asked for, as Core Tools does)
+#   TIER=free|standard|premium   the emulator simulates that pricing tier's
+#                limits (--tier); UNITS=N its units (--units), and
+#                MESSAGES_PER_DAY=N replaces its messages a day
+#                (--messages-per-day); usage at GET /api/usage
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -189,10 +193,19 @@ base=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$work/host.out" | he
 base=${base%/}
 [ -n "$base" ] || base="http://127.0.0.1:7071"
 
+tier_args=()
+if [ -n "${TIER:-}" ]; then
+  tier_args=(--tier "$TIER")
+  if [ -n "${UNITS:-}" ]; then tier_args+=(--units "$UNITS"); fi
+  if [ -n "${MESSAGES_PER_DAY:-}" ]; then tier_args+=(--messages-per-day "$MESSAGES_PER_DAY"); fi
+elif [ -n "${UNITS:-}${MESSAGES_PER_DAY:-}" ]; then
+  die "UNITS and MESSAGES_PER_DAY need TIER=free|standard|premium"
+fi
+
 if [ "$use_emulator" = 1 ]; then
-  say "starting the SignalR emulator on port $EMULATOR_PORT (upstream: $base/runtime/webhooks/signalr)"
+  say "starting the SignalR emulator on port $EMULATOR_PORT (upstream: $base/runtime/webhooks/signalr${TIER:+, tier $TIER})"
   "${line_buffered[@]}" "$BINDIR/signalr-emulator" --port "$EMULATOR_PORT" \
-    --upstream "$base/runtime/webhooks/signalr" \
+    --upstream "$base/runtime/webhooks/signalr" "${tier_args[@]}" \
     > >(trap "" INT; tee "$work/emulator.out" | sed -u 's/^/emulator  | /') 2>&1 &
   emulator_pid=$!
   wait_listening "$work/emulator.out" "$emulator_pid" "$EMULATOR_WAIT" "signalr-emulator"
