@@ -34,6 +34,7 @@ struct conns {
     struct msg *ping_frame;    /* shared WebSocket frame of {"type":6} */
     struct msg *mp_ping_frame; /* the same in MessagePack, a binary frame */
     int stopping;              /* conns_stop ran: no error kept for upstream */
+    const struct conn_extras *extras; /* borrowed, may be NULL */
 };
 
 static const char PING[] = "{\"type\":6}" HUBPROTO_RS_STR;
@@ -69,6 +70,19 @@ void conns_set_hooks(struct conns *t, const struct conn_hooks *hooks, void *arg)
     t->hooks_arg = arg;
 }
 
+void conns_set_extras(struct conns *t, const struct conn_extras *x)
+{
+    t->extras = x;
+}
+
+size_t conns_connected(const struct conns *t)
+{
+    size_t n = 0;
+    for (const struct conn *c = t->all; c; c = c->next)
+        n += c->transport != CONN_NONE && c->state != CONN_DEAD;
+    return n;
+}
+
 int conns_stopping(const struct conns *t)
 {
     return t->stopping;
@@ -91,6 +105,13 @@ size_t conns_live(const struct conns *t)
     for (const struct conn *c = t->all; c; c = c->next)
         n += c->state != CONN_DEAD;
     return n;
+}
+
+void conns_close_open(struct conns *t, const char *error, int allow_reconnect)
+{
+    for (struct conn *c = t->all; c; c = c->next)
+        if (c->state == CONN_OPEN)
+            conn_close(c, error, allow_reconnect);
 }
 
 void conns_abort_all(struct conns *t, const char *why)
@@ -344,15 +365,27 @@ static int send_raw(struct conn *c, const char *rec, size_t n,
 }
 
 /* JSON records to c in its protocol, whatever the state. */
-static int send_out(struct conn *c, struct hubout *o)
+/* The tier's message count (conn_extras.meter): -1 drops the message. */
+static int metered(struct conn *c, size_t n)
+{
+    const struct conn_extras *x = c->table->extras;
+    return x && x->meter && x->meter(x->meter_arg, n) < 0 ? -1 : 0;
+}
+
+/* JSON records to c in its protocol, whatever the state; counted by the
+ * meter (the bytes this client gets) when meter is set. */
+static int send_out(struct conn *c, struct hubout *o, int meter)
 {
     if (!c->binary && !o->json) {
         log_debug("not sent hub=%s id=%s: the payload has no json part", c->hub,
                   c->id);
         return -1;
     }
-    if (!c->binary)
+    if (!c->binary) {
+        if (meter && metered(c, o->json_len) < 0)
+            return -1;
         return send_raw(c, o->json, o->json_len, &o->text_frame);
+    }
     char err[160];
     const struct msg *mp = hubout_msgpack(o, err, sizeof err);
     if (!mp) {
@@ -363,6 +396,8 @@ static int send_out(struct conn *c, struct hubout *o)
                      c->hub, c->id, err);
         return -1;
     }
+    if (meter && metered(c, mp->len) < 0)
+        return -1;
     return send_raw(c, mp->data, mp->len, &o->mp_frame);
 }
 
@@ -370,12 +405,12 @@ int conn_send_out(struct conn *c, struct hubout *o)
 {
     if (c->state != CONN_OPEN)
         return -1;
-    return send_out(c, o);
+    return send_out(c, o, 1);
 }
 
 int conn_send_native(struct conn *c, const char *p, size_t n)
 {
-    if (c->state != CONN_OPEN)
+    if (c->state != CONN_OPEN || metered(c, n) < 0)
         return -1;
     return send_raw(c, p, n, NULL);
 }
@@ -385,10 +420,10 @@ int conn_send(struct conn *c, const char *records, size_t n, struct msg **frame)
     if (c->state != CONN_OPEN)
         return -1;
     if (!c->binary)
-        return send_raw(c, records, n, frame);
+        return metered(c, n) < 0 ? -1 : send_raw(c, records, n, frame);
     struct hubout o;
     hubout_init(&o, records, n);
-    int rc = send_out(c, &o);
+    int rc = send_out(c, &o, 1);
     hubout_release(&o);
     return rc;
 }
@@ -444,7 +479,7 @@ void conn_close(struct conn *c, const char *error, int allow_reconnect)
         hubproto_write_close(&b, error, allow_reconnect);
         struct hubout o;
         hubout_init(&o, b.data, b.len);
-        int rc = send_out(c, &o);
+        int rc = send_out(c, &o, 0);
         hubout_release(&o);
         buf_release(&b);
         if (rc < 0)
@@ -614,9 +649,14 @@ static void message(struct conn *c, const char *rec, size_t len)
             log_debug("invocation ignored (no upstream) hub=%s id=%s", c->hub,
                       c->id);
         break;
+    case HUBPROTO_COMPLETION:
+        if (c->table->extras && c->table->extras->on_completion)
+            c->table->extras->on_completion(c->table->extras->completion_arg, c,
+                                            &m);
+        break;
     default:
-        /* Completions, stream items, cancels, acks: consumed silently, as
-         * the service does in serverless mode. Unknown numeric
+        /* Stream items, cancels, acks: consumed silently, as the
+         * service does in serverless mode. Unknown numeric
          * types are tolerated for forward compatibility. */
         break;
     }

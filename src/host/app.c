@@ -447,12 +447,24 @@ static int load_signalr_trigger(struct app *app, struct app_function *fn,
     return 0;
 }
 
-/* httpTrigger: the methods and the route. */
+/* httpTrigger: the authorization level, the methods and the route. */
 static int load_http_trigger(struct app *app, struct app_function *fn,
                              struct json_object *b, size_t i, const char *file,
                              char *err, size_t errlen)
 {
     fn->kind = APP_FN_HTTP;
+    fn->auth_level = AUTH_FUNCTION; /* the host's default */
+    if (jsonx_has_ci(b, "authLevel")) {
+        int l = auth_level_parse(jsonx_str(b, "authLevel"));
+        if (l < 0) {
+            snprintf(err, errlen,
+                     "%s: bindings[%zu].authLevel: expected anonymous, "
+                     "user, function, system or admin",
+                     file, i);
+            return -1;
+        }
+        fn->auth_level = (enum auth_level)l;
+    }
     struct json_object *ms = jsonx_get_ci(b, "methods");
     if (ms && !json_object_is_type(ms, json_type_array)) {
         snprintf(err, errlen,

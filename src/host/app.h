@@ -19,6 +19,8 @@
 
 #include <json-c/json.h>
 
+#include "host/keys.h"
+
 /* APP_FN_ERROR: a function this host cannot serve (a binding type it does
  * not implement). As the Functions host does with a function "in error",
  * it is listed at start with the reason and never invoked; the rest of the
@@ -42,9 +44,10 @@ struct app_function {
     char *error;        /* APP_FN_ERROR: why it cannot be served */
     char *trigger_name; /* the trigger binding's name ("req", "myTimer") */
     /* HTTP trigger */
-    char *route;      /* route template (function name when unset) */
-    unsigned methods; /* APP_M_* bits; 0 = any method */
-    char *http_out;   /* name of the http output binding, or NULL */
+    enum auth_level auth_level; /* authLevel; "function" when unset */
+    char *route;                /* route template (function name when unset) */
+    unsigned methods;           /* APP_M_* bits; 0 = any method */
+    char *http_out;             /* name of the http output binding, or NULL */
     /* timer trigger */
     char *schedule;
     int run_on_startup;

@@ -3,6 +3,7 @@
  * (`func start`) that runs this custom-handler app as the real host does.
  *
  *   func-local [--app DIR] [--port N] [--bind ADDR] [--verbose]
+ *              [--secrets DIR] [--no-keys] [--easy-auth]
  *   func-local --next-occurrences "<ncrontab>" N [--from ISO-8601]
  *   func-local --check [--app DIR]     (preflight.h)
  *
@@ -25,13 +26,17 @@
 
 #include "host/app.h"
 #include "host/dispatch.h"
+#include "host/easyauth.h"
 #include "host/invoker.h"
+#include "host/keys.h"
 #include "host/ncrontab.h"
 #include "host/front.h"
 #include "host/preflight.h"
 #include "host/timer.h"
 #include "host/worker.h"
+#include "util/jsonfile.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 #include "util/banned.h"
 
 #define DRAIN_MS 2000L /* requests in flight get this long at SIGTERM */
@@ -40,12 +45,18 @@ static void usage(FILE *f)
 {
     fputs("usage: func-local [--app DIR] [--port N] [--bind ADDR] "
           "[--verbose]\n"
+          "                  [--secrets DIR] [--no-keys] [--easy-auth]\n"
           "       func-local --next-occurrences \"<ncrontab>\" N "
           "[--from ISO-8601]\n"
           "       func-local --check [--app DIR]   (the preflight: what would "
           "stop\n         the app in Azure; exit 1 on any problem)\n"
           "Listens on both loopbacks, 127.0.0.1 and ::1 (\"localhost\"), "
           "or with --bind\non that one IPv4 or IPv6 address only.\n"
+          "Function keys (x-functions-key or ?code=) are asked for per "
+          "authLevel, kept in\nthe host's secrets format in --secrets "
+          "(default <app>/build/secrets);\n--no-keys asks for none, as "
+          "Core Tools. --easy-auth: a local App Service\nAuthentication "
+          "(/.auth/login/dev?user=NAME), local only.\n"
           "Environment: FUNC_LOCAL_HANDLER=/path overrides the handler "
           "program\n(customHandler.description.defaultExecutablePath).\n",
           f);
@@ -172,8 +183,11 @@ static int wait_signal(const sigset_t *set, long ms)
 
 struct options {
     const char *dir;
-    const char *bind; /* NULL: both loopbacks */
-    long port;        /* -1: local.settings.json's, else 7071 */
+    const char *bind;    /* NULL: both loopbacks */
+    long port;           /* -1: local.settings.json's, else 7071 */
+    const char *secrets; /* NULL: <app>/build/secrets */
+    int no_keys;         /* Core Tools' behaviour: no key asked for */
+    int easy_auth;       /* the local App Service Authentication */
 };
 
 /* Read the command line into *o. Returns -1 to go on, else the exit
@@ -194,6 +208,12 @@ static int parse_args(int argc, char **argv, struct options *o)
             }
         } else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc) {
             o->bind = argv[++i];
+        } else if (strcmp(argv[i], "--secrets") == 0 && i + 1 < argc) {
+            o->secrets = argv[++i];
+        } else if (strcmp(argv[i], "--no-keys") == 0) {
+            o->no_keys = 1;
+        } else if (strcmp(argv[i], "--easy-auth") == 0) {
+            o->easy_auth = 1;
         } else if (strcmp(argv[i], "--verbose") == 0) {
             log_set_level(LOG_DEBUG);
         } else if (strcmp(argv[i], "--help") == 0 ||
@@ -227,6 +247,8 @@ static int wait_ready(struct worker *w, const sigset_t *set, int *sig)
 
 /* The running parts of the host, started in this order. */
 struct host {
+    struct keys *keys;
+    struct easyauth *ea;
     struct worker *w;
     struct invoker *iv;
     struct dispatch *d;
@@ -251,15 +273,70 @@ static int host_stop(struct host *h, struct app *app)
         dispatch_free(h->d);
         worker_free(h->w);
         invoker_free(h->iv);
+        easyauth_free(h->ea);
+        keys_free(h->keys);
         app_release(app);
         curl_global_cleanup();
     }
     return failed;
 }
 
+/* The keys (kept even with --no-keys: they sign the sessions) and the
+ * local App Service Authentication, each announced once. */
+static int open_auth(const struct options *o, const struct app *app,
+                     struct host *h, char *err, size_t errlen)
+{
+    const char **names = xcalloc(app->nfns ? app->nfns : 1, sizeof *names);
+    size_t n = 0;
+    for (size_t i = 0; i < app->nfns; i++)
+        if (app->fns[i].kind == APP_FN_HTTP)
+            names[n++] = app->fns[i].name;
+    char *dflt = xasprintf("%s/build/secrets", app->root);
+    const char *dir = o->secrets ? o->secrets : dflt;
+    h->keys = keys_open(dir, names, n, err, errlen);
+    free(names);
+    free(dflt);
+    if (!h->keys)
+        return -1;
+    if (o->no_keys)
+        log_info("function keys: not asked for (--no-keys, as Core Tools "
+                 "does); every authLevel is open");
+    else
+        log_info("function keys: enforced per authLevel; keys in %s",
+                 keys_dir(h->keys));
+    if (o->easy_auth) {
+        char *master = keys_master(h->keys);
+        h->ea = easyauth_new(master, strlen(master));
+        free(master);
+        /* App Service's file-based configuration, when the app has one. */
+        char *path = xasprintf("%s/auth.json", app->root);
+        struct json_object *cfg = NULL;
+        char why[256];
+        int rc = jsonfile_read(path, &cfg, why, sizeof why);
+        if (rc == 0 && easyauth_configure(h->ea, cfg, why, sizeof why) < 0)
+            rc = -1;
+        json_object_put(cfg);
+        if (rc < 0)
+            snprintf(err, errlen, "%s: %s", path, why);
+        else if (rc == 0)
+            log_info("App Service Authentication: settings from %s", path);
+        free(path);
+        if (rc < 0)
+            return -1;
+        log_info("App Service Authentication: on, local provider 'dev' "
+                 "(/.auth/login/dev?user=NAME): local only, anyone may "
+                 "sign in as anyone");
+    } else {
+        log_info("App Service Authentication: off, as Core Tools: "
+                 "x-ms-client-principal-* headers pass through from the "
+                 "client (--easy-auth turns it on)");
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    struct options o = {".", NULL, -1};
+    struct options o = {".", NULL, -1, NULL, 0, 0};
     char err[512];
     struct app app;
     int rc = 1, sig = 0;
@@ -287,6 +364,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
+    if (open_auth(&o, &app, &h, err, sizeof err) < 0) {
+        fprintf(stderr, "func-local: %s\n", err);
+        goto out;
+    }
     h.w = worker_new(&app, err, sizeof err);
     if (!h.w) {
         fprintf(stderr, "func-local: %s\n", err);
@@ -294,7 +375,8 @@ int main(int argc, char **argv)
     }
     h.iv = invoker_new();
     h.d = dispatch_new(&app, h.w, h.iv);
-    h.srv = front_start(&app, h.d, o.bind, (int)o.port, err, sizeof err);
+    struct front_auth auth = {o.no_keys ? NULL : h.keys, h.ea};
+    h.srv = front_start(&app, h.d, &auth, o.bind, (int)o.port, err, sizeof err);
     if (!h.srv) {
         fprintf(stderr, "func-local: %s\n", err);
         goto out;

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, start, stopAll, freePort, hostEnv, postJson } from './lib.mjs';
+import { ROOT, start, stopAll, freePort, hostEnv, postJson, appKeys, withKey } from './lib.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
@@ -89,7 +89,7 @@ test('a MessagePack connection in Chromium receives a broadcast and invokes upst
       assert.match(line ?? '', /protocol=messagepack/);
 
       const message = { text: 'packed for the browser', n: 3, ok: true };
-      const r = await postJson(`${base}/api/broadcast`, { message }, WAIT_MS);
+      const r = await postJson(`${base}/api/broadcast`, { message }, WAIT_MS, withKey(appKeys().host));
       assert.equal(r.status, 200, r.text);
       await page.waitForFunction((want) => window.mpGot.some((m) => m && m.text === want),
         message.text, { timeout: WAIT_MS });

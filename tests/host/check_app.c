@@ -38,6 +38,10 @@ START_TEST(test_app_loads_the_repository_app)
     ck_assert_str_eq(f->trigger_name, "req");
     ck_assert_str_eq(f->http_out, "res");
     ck_assert_uint_eq(f->methods, APP_M_GET | APP_M_POST);
+    ck_assert_int_eq(f->auth_level, AUTH_ANONYMOUS);
+    /* the server-to-server APIs need a function key */
+    ck_assert_int_eq(app_find(&app, "broadcast")->auth_level, AUTH_FUNCTION);
+    ck_assert_int_eq(app_find(&app, "groups")->auth_level, AUTH_FUNCTION);
 
     f = app_find(&app, "userNegotiate");
     ck_assert_ptr_nonnull(f);
@@ -181,6 +185,10 @@ static const struct bad_case {
      "{\"bindings\":[{\"type\":\"httpTrigger\",\"direction\":\"in\","
      "\"name\":\"req\",\"methods\":[\"brew\"]}]}",
      NULL, "f/function.json: bindings[0].methods[0]"},
+    {NULL,
+     "{\"bindings\":[{\"type\":\"httpTrigger\",\"direction\":\"in\","
+     "\"name\":\"req\",\"authLevel\":\"everyone\"}]}",
+     NULL, "f/function.json: bindings[0].authLevel"},
     {NULL,
      "{\"bindings\":[{\"type\":\"timerTrigger\",\"direction\":\"in\","
      "\"name\":\"t\",\"schedule\":\"every minute\"}]}",
