@@ -160,17 +160,15 @@ static int bounded(const unsigned char *p, size_t n)
             case 0xcb:
                 skip = 8;
                 break;
-            case 0xcc:
+            case 0xcc: /* uint 8, 16, 32, 64 */
             case 0xcd:
             case 0xce:
             case 0xcf:
-                skip = (uint64_t)1 << (b - 0xcc);
-                break;
-            case 0xd0:
+            case 0xd0: /* int 8, 16, 32, 64 */
             case 0xd1:
             case 0xd2:
             case 0xd3:
-                skip = (uint64_t)1 << (b - 0xd0);
+                skip = (uint64_t)1 << ((b - 0xcc) & 3);
                 break;
             case 0xd4:
             case 0xd5:

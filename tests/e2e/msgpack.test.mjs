@@ -4,7 +4,10 @@
 // payload) next to JSON clients; WebSockets and long polling carry it,
 // Server-Sent Events is refused as the service does; invocations go
 // upstream through bin/func-local's webhook as application/x-msgpack and
-// the function's result comes back; an automatic reconnect resumes.
+// the function's result comes back; REST :invoke gets a MessagePack
+// client's result; the Free tier counts its messages and closes it with the
+// service's Close; binary REST payloads give each protocol its own bytes;
+// an automatic reconnect resumes.
 // Every wait is bounded; every emulator is stopped even on failure.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -204,6 +207,60 @@ test('binary REST payloads: each client gets its own protocol\'s bytes; a missin
     assert.match((await res.json()).error, /application\/x-msgpack/);
   } finally {
     await Promise.allSettled(cs.map((x) => withTimeout(x.stop(), 'client stop')));
+    await emu.stop();
+  }
+});
+
+test(':invoke (2024-12-01) gets a MessagePack client\'s result, over WebSockets and long polling', async () => {
+  const emu = await startEmulator();
+  const cs = [];
+  try {
+    for (const transport of [T.WebSockets, T.LongPolling]) {
+      const c = await connect(emu, { transport }); cs.push(c);
+      c.on('add', (a, b) => a + b);
+      c.on('profile', async (name) => ({ name, n: 2 ** 40, f: 0.5 }));
+      c.on('fail', () => { throw new Error('no way'); });
+      const p = `/api/hubs/chat/connections/${c.connectionId}/:invoke?api-version=2024-12-01`;
+      const call = async (body) => {
+        const res = await fetch(`${emu.base}${p}`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${restToken(p)}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, json: await res.json() };
+      };
+      let r = await call({ target: 'add', arguments: [2, 3] });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.json, { result: 5 });
+      r = await call({ target: 'profile', arguments: ['ann'] });
+      assert.deepEqual(r.json, { result: { name: 'ann', n: 2 ** 40, f: 0.5 } });
+      r = await call({ target: 'fail', arguments: [] });
+      assert.equal(r.status, 500);
+      assert.match(r.json.error, /no way/);
+    }
+  } finally {
+    await Promise.allSettled(cs.map((x) => withTimeout(x.stop(), 'client stop')));
+    await emu.stop();
+  }
+});
+
+test('free tier: MessagePack messages are counted; the used-up quota\'s Close reaches a MessagePack client', async () => {
+  const emu = await startEmulator(['--tier', 'free', '--messages-per-day', '2']);
+  let c;
+  try {
+    c = await connect(emu);
+    const closed = new Promise((resolve) => c.onclose(resolve));
+    for (const n of [1, 2]) {
+      assert.equal(await rest(emu, 'POST', `/api/hubs/chat/:send${API}`,
+        { target: 'newMessage', arguments: [n] }), 202);
+    }
+    const err = await withTimeout(closed, 'client closed');
+    assert.match(String(err), /Message count reaches limit\./);
+    assert.deepEqual(c.received, [[1], [2]]);
+    const u = await (await fetch(`${emu.base}/api/usage`)).json();
+    assert.equal(u.messages.used, 2);
+  } finally {
+    if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
     await emu.stop();
   }
 });

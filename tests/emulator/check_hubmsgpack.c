@@ -246,6 +246,13 @@ START_TEST(test_bad_messages)
     parse_bad(deep, n, "200 levels deep");
     /* Unknown types are legal, the type alone. */
     parse_ok("\x93\x2a\x01\x02", 4, "{\"type\":42}");
+    /* Every integer width, signed and unsigned, and a float32. */
+    parse_ok("\x95\x01\x80\xc0\xa1\x74\x98\xd0\x9c\xd1\xfc\x18\xcc\xc8"
+             "\xcd\x01\x00\xce\x00\x01\x11\x70\xd2\xff\xfe\xee\x90\xd3"
+             "\xff\xff\xff\xff\xff\xff\xff\xff\xca\x3f\xc0\x00\x00",
+             41,
+             "{\"type\":1,\"target\":\"t\",\"arguments\":[-100,-1000,200,256,"
+             "70000,-70000,-1,1.5]}");
     /* Values: bin as base64, ext as null, non-string keys as JSON text. */
     parse_ok("\x95\x01\x80\xc0\xa1t\x93\xc4\x03\x01\x02\x03\xd4\x01\x00"
              "\x81\x01\xa1v",
