@@ -13,7 +13,7 @@
 
 #include <microhttpd.h>
 
-#include "host/route.h"
+#include "host/select.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/jsonx.h"
@@ -255,25 +255,16 @@ static enum MHD_Result http_function(struct front *s,
                                      const char *method, const char *url,
                                      const char *rest)
 {
-    const struct app_function *fn = NULL;
     const struct app_function *wrong_method = NULL;
     struct json_object *params = json_object_new_object();
-    unsigned bit = app_method_bit(method);
-    for (size_t i = 0; i < s->app->nfns && !fn; i++) {
-        const struct app_function *f = &s->app->fns[i];
-        if (f->kind != APP_FN_HTTP)
-            continue;
-        struct json_object *p = json_object_new_object();
-        if (route_match(f->route, rest, p)) {
-            if (f->methods == 0 || (f->methods & bit)) {
-                fn = f;
-                json_object_put(params);
-                params = json_object_get(p);
-            } else {
-                wrong_method = f;
-            }
-        }
-        json_object_put(p);
+    const struct app_function *fn =
+        select_http(s->app, method, rest, params, &wrong_method);
+    if (fn && fn->disabled) {
+        /* The host answers a disabled function's route with an empty 404
+         * (FunctionInvocationMiddleware: NotFoundResult). */
+        json_object_put(params);
+        log_warn("%s %s: 404 function '%s' is disabled", method, url, fn->name);
+        return send_buf(s, con, 404, NULL, "", 0, NULL, 0);
     }
     if (!fn) {
         json_object_put(params);

@@ -22,7 +22,7 @@ START_TEST(test_app_loads_the_repository_app)
     struct app app;
     char err[512];
     ck_assert_msg(app_load(".", &app, err, sizeof err) == 0, "%s", err);
-    ck_assert_str_eq(app.exe, "bin/handler");
+    ck_assert_str_eq(app.handler.exe, "bin/handler");
     ck_assert_int_eq(app.port, 7071);
     ck_assert_str_eq(app.route_prefix, "api");
     ck_assert_int_eq(app.function_timeout_s, 300);
