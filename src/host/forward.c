@@ -14,7 +14,8 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-#define FORWARD_MAX_REDIRECTS 50L /* HttpClientHandler.MaxAutomaticRedirections */
+#define FORWARD_MAX_REDIRECTS                                                  \
+    50L /* HttpClientHandler.MaxAutomaticRedirections */
 
 int forward_applies(const struct app *app, const struct app_function *fn)
 {
@@ -96,15 +97,23 @@ static int in_list(const char *name, const char *const *list)
 }
 
 /* .NET's content headers (HttpContentHeaders): not request headers. */
-static const char *const content_headers[] = {
-    "Allow",          "Content-Disposition", "Content-Encoding",
-    "Content-Language", "Content-Length",    "Content-Location",
-    "Content-MD5",    "Content-Range",       "Content-Type",
-    "Expires",        "Last-Modified",       NULL};
+static const char *const content_headers[] = {"Allow",
+                                              "Content-Disposition",
+                                              "Content-Encoding",
+                                              "Content-Language",
+                                              "Content-Length",
+                                              "Content-Location",
+                                              "Content-MD5",
+                                              "Content-Range",
+                                              "Content-Type",
+                                              "Expires",
+                                              "Last-Modified",
+                                              NULL};
 /* The connection's own: libcurl and libmicrohttpd manage them. */
 static const char *const hop_headers[] = {
-    "Connection", "Keep-Alive",       "Transfer-Encoding", "Expect",
-    "Upgrade",    "Proxy-Connection", "TE",                NULL};
+    "Connection", "Keep-Alive", "Transfer-Encoding",
+    "Expect",     "Upgrade",    "Proxy-Connection",
+    "TE",         NULL};
 /* Set by the host itself. */
 static const char *const host_headers[] = {
     "User-Agent", "X-Azure-Functions-HostVersion",
@@ -120,8 +129,8 @@ int forward_reply_header(const char *name, const char *value)
 {
     if (!strcasecmp(name, "Transfer-Encoding"))
         return strcasecmp(value, "chunked") != 0;
-    return strcasecmp(name, "Content-Length") && strcasecmp(name, "Connection") &&
-           strcasecmp(name, "Keep-Alive");
+    return strcasecmp(name, "Content-Length") &&
+           strcasecmp(name, "Connection") && strcasecmp(name, "Keep-Alive");
 }
 
 static const char *req_header(const struct payload_http *r, const char *name)
@@ -231,8 +240,7 @@ int forward_call(struct curlpool *pool, int port, const struct app *app,
     memset(out, 0, sizeof *out);
     int with_body = req->content_length > 0;
     *body_dropped = !with_body && req->body_len > 0;
-    char *target =
-        forward_target(app, fn, req->url, req->query, req->nquery);
+    char *target = forward_target(app, fn, req->url, req->query, req->nquery);
     char *url = xasprintf("http://127.0.0.1:%d%s", port, target);
     struct curl_slist *hdrs = request_headers(req, invocation_id, with_body);
     buf_init(&body, LIMIT_INVOKE_REPLY);

@@ -52,8 +52,7 @@ static int load_list(struct json_object *desc, const char *key, char ***out,
 }
 
 /* A folder setting: absolute as written, else under root; default root. */
-static char *folder(struct json_object *desc, const char *key,
-                    const char *root)
+static char *folder(struct json_object *desc, const char *key, const char *root)
 {
     const char *v = jsonx_str(desc, key);
     if (!v || !*v)
@@ -76,9 +75,9 @@ static int load_forwarding(struct json_object *sec, const char *section,
         *out = json_object_get_boolean(v);
         return 0;
     }
-    const char *s =
-        json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-                                                 : NULL;
+    const char *s = json_object_is_type(v, json_type_string)
+                        ? json_object_get_string(v)
+                        : NULL;
     if (s && (!strcasecmp(s, "true") || !strcasecmp(s, "false"))) {
         *out = !strcasecmp(s, "true");
         return 0;
@@ -90,8 +89,8 @@ static int load_forwarding(struct json_object *sec, const char *section,
     return -1;
 }
 
-int hdesc_load(struct json_object *host_json, const char *root,
-               struct hdesc *d, char *err, size_t errlen)
+int hdesc_load(struct json_object *host_json, const char *root, struct hdesc *d,
+               char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
     struct json_object *ch = jsonx_get_ci(host_json, "customHandler");
@@ -267,8 +266,8 @@ char **hdesc_split(const char *line, size_t *n)
     return v;
 }
 
-char *hdesc_executable(const struct hdesc *d, const char *exe,
-                       hdesc_getenv env, void *ctx)
+char *hdesc_executable(const struct hdesc *d, const char *exe, hdesc_getenv env,
+                       void *ctx)
 {
     char *x = hdesc_expand(exe, env, ctx);
     if (x[0] == '/')

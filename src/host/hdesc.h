@@ -57,8 +57,8 @@ struct hdesc {
 /* Read the section from host.json's root object; root is the absolute app
  * folder. Returns 0, or -1 with "host.json: field: problem" in err (d then
  * holds nothing to release). */
-int hdesc_load(struct json_object *host_json, const char *root,
-               struct hdesc *d, char *err, size_t errlen);
+int hdesc_load(struct json_object *host_json, const char *root, struct hdesc *d,
+               char *err, size_t errlen);
 void hdesc_release(struct hdesc *d);
 
 /* A variable of the handler's environment, or NULL. */
@@ -68,8 +68,8 @@ typedef const char *(*hdesc_getenv)(void *ctx, const char *name);
  * an override) with %NAME% expanded; a relative one becomes
  * worker_dir/exe when that file exists, else stays a name for PATH. New
  * string. */
-char *hdesc_executable(const struct hdesc *d, const char *exe,
-                       hdesc_getenv env, void *ctx);
+char *hdesc_executable(const struct hdesc *d, const char *exe, hdesc_getenv env,
+                       void *ctx);
 
 /* The argument vector after the executable (NULL-ended, each string and
  * the vector new; free with hdesc_free_argv()). */

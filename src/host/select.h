@@ -39,10 +39,10 @@ void select_mark_disabled(struct app *app);
  * method and path (prefix removed, decoded). Adds its route parameters to
  * params. NULL when none matches; *wrong_method then names a function
  * whose route matched but not the method (or NULL). */
-const struct app_function *select_http(const struct app *app,
-                                       const char *method, const char *path,
-                                       struct json_object *params,
-                                       const struct app_function **wrong_method);
+const struct app_function *
+select_http(const struct app *app, const char *method, const char *path,
+            struct json_object *params,
+            const struct app_function **wrong_method);
 
 /* For each pair of HTTP functions where the host in Azure would call a
  * different one than func-local for the same request (it tries routes in
