@@ -11,7 +11,7 @@
 START_TEST(test_forward_query_rebuilt_as_the_host_does)
 {
     static const struct payload_kv q[] = {
-        {"a", "1"},      {"b", "x y"},   {"A", "2"},
+        {"a", "1"},      {"b", "x y"},     {"A", "2"},
         {"c", ""},       {"d", "&=+/?#%"}, {"e", "-._~!$()*,;@:'\"<>"},
         {"name", "Zoë"},
     };

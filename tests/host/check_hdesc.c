@@ -25,8 +25,8 @@ static const char *fake_env(void *ctx, const char *name)
 }
 
 /* Load host.json text for an app rooted at root. */
-static int load(const char *text, const char *root, struct hdesc *d,
-                char *err, size_t errlen)
+static int load(const char *text, const char *root, struct hdesc *d, char *err,
+                size_t errlen)
 {
     struct json_object *j = json_tokener_parse(text);
     ck_assert_ptr_nonnull(j);
@@ -59,11 +59,12 @@ START_TEST(test_hdesc_the_host_sample_http_worker)
 {
     struct hdesc d;
     char err[256];
-    ck_assert_int_eq(load("{\"version\":\"2.0\",\"httpWorker\":{\"description\":"
-                          "{\"defaultExecutablePath\":\"node\","
-                          "\"defaultWorkerPath\":\"server.js\"}}}",
-                          "/app", &d, err, sizeof err),
-                     0);
+    ck_assert_int_eq(
+        load("{\"version\":\"2.0\",\"httpWorker\":{\"description\":"
+             "{\"defaultExecutablePath\":\"node\","
+             "\"defaultWorkerPath\":\"server.js\"}}}",
+             "/app", &d, err, sizeof err),
+        0);
     ck_assert_int_eq(d.section, HDESC_HTTP_WORKER);
     ck_assert_int_eq(d.both_sections, 0);
     ck_assert_int_eq(d.forwarding, 0);
@@ -159,12 +160,9 @@ START_TEST(test_hdesc_expand_like_dotnet)
     static const struct {
         const char *in, *out;
     } cases[] = {
-        {"%PORT%", "7777"},
-        {"a%PORT%b%PORT%", "a7777b7777"},
-        {"%UNSET%", "%UNSET%"},
-        {"%UNSET%PORT%", "%UNSET7777"},
-        {"50%", "50%"},
-        {"%EMPTY%x", "x"},
+        {"%PORT%", "7777"},     {"a%PORT%b%PORT%", "a7777b7777"},
+        {"%UNSET%", "%UNSET%"}, {"%UNSET%PORT%", "%UNSET7777"},
+        {"50%", "50%"},         {"%EMPTY%x", "x"},
         {"%%PORT%", "%7777"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
