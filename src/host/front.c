@@ -260,11 +260,13 @@ static enum MHD_Result http_function(struct front *s,
     const struct app_function *fn =
         select_http(s->app, method, rest, params, &wrong_method);
     if (fn && fn->disabled) {
-        /* The host answers a disabled function's route with an empty 404
-         * (FunctionInvocationMiddleware: NotFoundResult). */
+        /* 404, as the host answers a disabled function's route
+         * (FunctionInvocationMiddleware: NotFoundResult, empty there). */
         json_object_put(params);
-        log_warn("%s %s: 404 function '%s' is disabled", method, url, fn->name);
-        return send_buf(s, con, 404, NULL, "", 0, NULL, 0);
+        return send_error(s, con, method, url, 404,
+                          "function '%s' is disabled "
+                          "(AzureWebJobs.%s.Disabled)",
+                          fn->name, fn->name);
     }
     if (!fn) {
         json_object_put(params);

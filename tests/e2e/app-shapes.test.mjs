@@ -232,12 +232,15 @@ function featuresApp() {
       { type: 'http', direction: 'out', name: 'res' },
       { type: 'blob', direction: 'out', name: 'b', path: 'x/y' }] },
   }, { 'handler.js': HANDLER,
-    'local.settings.json': JSON.stringify({ Values: { 'AzureWebJobs.Off.Disabled': 'true' } }) });
+    // (a setting whose name holds dots does not survive a shell, such as
+    // the valgrind wrapper: the environment's part is a unit test)
+    'local.settings.json': JSON.stringify({ Values: { 'AzureWebJobs.Off.Disabled': 'true',
+      'azurewebjobs.tick.disabled': '1' } }) });
 }
 
 test('literal routes before parameters, disabled functions, functions in error', async () => {
   const dir = featuresApp();
-  const fl = await host(dir, [], { 'AzureWebJobs.Tick.Disabled': '1' });
+  const fl = await host(dir);
   // listing: the disabled ones apart, the ones in error with their reason
   assert.doesNotMatch(fl.stdout, /^ {2}Off:/m);
   assert.doesNotMatch(fl.stdout, /^ {2}Tick:/m);
@@ -257,7 +260,7 @@ test('literal routes before parameters, disabled functions, functions in error',
 
   const off = await request(`${fl.base}/api/off`);
   assert.equal(off.status, 404);
-  assert.equal(off.body, '');
+  assert.deepEqual(JSON.parse(off.body), { error: "function 'Off' is disabled (AzureWebJobs.Off.Disabled)" });
   assert.equal((await request(`${fl.base}/api/broken`)).status, 404);
   assert.equal((await request(`${fl.base}/admin/functions/FromHub`, { method: 'POST', body: '{}' })).status, 404);
   assert.equal((await request(`${fl.base}/api/other`)).status, 200);
