@@ -46,6 +46,7 @@ FZ_EMU := $(patsubst $(B)/%,$(FZ)/obj/%,$(EMU_LIB_OBJ))
 $(FZ)/fuzz_rest_route: $(FZ)/obj/fuzz/fuzz_rest_route.o $(FZ_EMU)
 	$(FZ_CC) $(FZ_LD) -o $@ $^ $(EMU_LIBS) -lpthread
 $(FZ)/fuzz_app: $(FZ)/obj/fuzz/fuzz_app.o $(FZ)/obj/host/app.o \
+    $(FZ)/obj/host/hdesc.o \
     $(FZ)/obj/host/route.o $(FZ)/obj/host/ncrontab.o $(FZ_UTIL)
 	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_JSON) -lpthread
 

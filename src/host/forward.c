@@ -280,8 +280,10 @@ int forward_call(struct curlpool *pool, int port, const struct app *app,
             snprintf(err, errlen, "the handler's reply is over %u bytes",
                      LIMIT_INVOKE_REPLY);
         else
-            snprintf(err, errlen, "%s %s to the handler: %s", req->method,
-                     target, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+            /* the path only: a query may carry a key (?code=) */
+            snprintf(err, errlen, "%s %.*s to the handler: %s", req->method,
+                     (int)strcspn(target, "?"), target,
+                     errbuf[0] ? errbuf : curl_easy_strerror(cc));
         curl_easy_cleanup(h);
         h = NULL;
         if (cc == CURLE_OPERATION_TIMEDOUT)
