@@ -187,6 +187,7 @@ static void order_differs(const struct app_function *local,
              app->route_prefix, path, local->name, azure->name, local->name,
              azure->name);
 }
+
 /* Wait up to ms for SIGTERM/SIGINT; returns the signal or 0. */
 static int wait_signal(const sigset_t *set, long ms)
 {
@@ -221,6 +222,7 @@ static int parse_args(int argc, char **argv, struct options *o)
             }
         } else if (strcmp(argv[i], "--functions") == 0) {
             o->only = argv + i + 1;
+            o->nonly = 0;
             while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
                 o->nonly++;
                 i++;
