@@ -17,7 +17,7 @@ import http from 'node:http';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { start, stop, stopAll } from './lib.mjs';
+import { start, stop, stopAll, eventually } from './lib.mjs';
 
 const dirs = [];
 after(async () => {
@@ -153,10 +153,8 @@ test('the host sample httpWorker app: forwarded to /<function name>, its command
   const adm = await request(`${fl.base}/admin/functions/tick`, { method: 'POST', body: '{}',
     headers: { 'Content-Type': 'application/json' } });
   assert.equal(adm.status, 202);
-  for (let i = 0; i < 200 && !fl.capture().some((c) => c.url === '/tick'); i++)
-    await new Promise((res) => setTimeout(res, 25));
-  const tick = fl.capture().find((c) => c.url === '/tick');
-  assert.ok(tick, 'the timer function was invoked');
+  const tick = await eventually(() => fl.capture().find((c) => c.url === '/tick'), 10_000,
+    'the timer function to be invoked');
   assert.equal(tick.envelope, true);
   await stop(fl);
 });
