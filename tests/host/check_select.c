@@ -6,6 +6,7 @@
 
 #include "host/route.h"
 #include "host/select.h"
+#include "host/sigtrigger.h"
 #include "host_test.h"
 #include "runner.h"
 #include "util/banned.h"
@@ -199,6 +200,21 @@ START_TEST(test_select_disabled_by_setting)
 }
 END_TEST
 
+START_TEST(test_select_disabled_signalr_trigger_is_unknown_to_the_webhook)
+{
+    ht_write(dir, "onMsg/function.json",
+             "{\"bindings\":[{\"type\":\"signalRTrigger\",\"direction\":"
+             "\"in\",\"name\":\"inv\",\"hubName\":\"chat\",\"category\":"
+             "\"messages\",\"event\":\"send\"}]}");
+    load_app();
+    ck_assert_ptr_nonnull(sigtrigger_find(&app, "chat", "messages", "send"));
+    setenv("AzureWebJobs.onMsg.Disabled", "TRUE", 1);
+    select_mark_disabled(&app);
+    unsetenv("AzureWebJobs.onMsg.Disabled");
+    ck_assert_ptr_null(sigtrigger_find(&app, "chat", "messages", "send"));
+}
+END_TEST
+
 Suite *select_suite(void)
 {
     Suite *s = suite_create("select");
@@ -209,6 +225,8 @@ Suite *select_suite(void)
     tcase_add_test(tc, test_select_reports_where_azure_would_differ);
     tcase_add_test(tc, test_select_only_the_named_functions);
     tcase_add_test(tc, test_select_disabled_by_setting);
+    tcase_add_test(
+        tc, test_select_disabled_signalr_trigger_is_unknown_to_the_webhook);
     suite_add_tcase(s, tc);
     TCase *tp = tcase_create("precedence");
     tcase_add_test(tp, test_select_precedence_order);
