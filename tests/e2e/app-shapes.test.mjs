@@ -95,6 +95,13 @@ async function host(dir, args = [], env = {}) {
   return proc;
 }
 
+// Stop func-local: a clean exit (0), so a leak or an error the sanitizer
+// or valgrind build reports fails the test.
+async function stopped(fl) {
+  const r = await stop(fl);
+  assert.equal(r.code, 0, `func-local exited with ${r.signal || r.code}:\n${fl.stderr}`);
+}
+
 // One request with node:http (full control of headers and framing);
 // resolves with { status, headers, body }.
 function request(url, { method = 'GET', headers = {}, body, chunked = false } = {}) {
@@ -156,7 +163,7 @@ test('the host sample httpWorker app: forwarded to /<function name>, its command
   const tick = await eventually(() => fl.capture().find((c) => c.url === '/tick'), 10_000,
     'the timer function to be invoked');
   assert.equal(tick.envelope, true);
-  await stop(fl);
+  await stopped(fl);
 });
 
 test('a customHandler app with enableForwardingHttpRequest, shaped like the Go and Rust samples', async () => {
@@ -208,7 +215,7 @@ test('a customHandler app with enableForwardingHttpRequest, shaped like the Go a
   assert.equal(m.status, 200, m.body);
   assert.equal(JSON.parse(m.body).fn, 'mixed');
   assert.equal(fl.capture().find((c) => c.url === '/mixed').envelope, true);
-  await stop(fl);
+  await stopped(fl);
 });
 
 // An envelope-protocol app for the rest: two routes that overlap, a
@@ -266,7 +273,7 @@ test('literal routes before parameters, disabled functions, functions in error',
   // runOnStartup) never fired
   assert.ok(!fl.capture().some((c) => ['/Off', '/Tick', '/Broken', '/FromHub'].includes(c.url)),
     JSON.stringify(fl.capture().map((c) => c.url)));
-  await stop(fl);
+  await stopped(fl);
 });
 
 test('--functions loads only the functions named, as func start does', async () => {
@@ -278,5 +285,5 @@ test('--functions loads only the functions named, as func start does', async () 
   assert.match(fl.stderr, /no function named 'Nope'/);
   assert.equal(JSON.parse((await request(`${fl.base}/api/products/list`)).body).fn, 'List');
   assert.equal((await request(`${fl.base}/api/products/7`)).status, 404);
-  await stop(fl);
+  await stopped(fl);
 });
