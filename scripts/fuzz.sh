@@ -66,6 +66,13 @@ seed() { # seed NAME: fill $FZ/corpus/NAME
           { printf "$m"; printf '%s' "$l"; } > "$d/r$i"; i=$((i + 1))
         done
       done ;;
+    fuzz_cmdline)
+      # command lines and queries as host.json and callers write them
+      local i=0
+      for e in ' --xTest1 --xTest2 "server.js" --port=%PORT%' 'a\\"b "c d" "" %A%B%' \
+               'a=1&A=2&b=x y&c' '%%X%% 100% "unterminated' 'name=Zoë&d=&=+/?#%'; do
+        printf '%s' "$e" > "$d/c$i"; i=$((i + 1))
+      done ;;
     fuzz_app)
       # host.json NUL function.json NUL local.settings.json, from the app's
       # own folders and the vectors' sample app

@@ -13,7 +13,7 @@
 
 #include <microhttpd.h>
 
-#include "host/route.h"
+#include "host/select.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/jsonx.h"
@@ -368,25 +368,18 @@ static enum MHD_Result http_function(struct front *s,
                                      const char *method, const char *url,
                                      const char *rest)
 {
-    const struct app_function *fn = NULL;
     const struct app_function *wrong_method = NULL;
     struct json_object *params = json_object_new_object();
-    unsigned bit = app_method_bit(method);
-    for (size_t i = 0; i < s->app->nfns && !fn; i++) {
-        const struct app_function *f = &s->app->fns[i];
-        if (f->kind != APP_FN_HTTP)
-            continue;
-        struct json_object *p = json_object_new_object();
-        if (route_match(f->route, rest, p)) {
-            if (f->methods == 0 || (f->methods & bit)) {
-                fn = f;
-                json_object_put(params);
-                params = json_object_get(p);
-            } else {
-                wrong_method = f;
-            }
-        }
-        json_object_put(p);
+    const struct app_function *fn =
+        select_http(s->app, method, rest, params, &wrong_method);
+    if (fn && fn->disabled) {
+        /* 404, as the host answers a disabled function's route
+         * (FunctionInvocationMiddleware: NotFoundResult, empty there). */
+        json_object_put(params);
+        return send_error(s, con, method, url, 404,
+                          "function '%s' is disabled "
+                          "(AzureWebJobs.%s.Disabled)",
+                          fn->name, fn->name);
     }
     if (!fn) {
         json_object_put(params);

@@ -1,15 +1,9 @@
 /*
  * keys.h - function keys, as the Functions host keeps and checks them.
  *
- * Authorization levels are the host's AuthorizationLevel (a function.json
- * httpTrigger's "authLevel"). A request's key (the x-functions-key header,
- * else the ?code= query parameter: the header wins even when empty) gives
- * a level: the master key Admin, a host system key System, a host function
- * key or one of the function's own keys Function, anything else nothing.
- * A level opens a function when the function is anonymous, or the level
- * equals the function's, or it is Admin (the host's AuthUtility): a system
- * key does not open a "function" function, a function key never opens an
- * "admin" one.
+ * A request's key (keys_presented) gives a level (authlevel.h): the master
+ * key Admin, a host system key System, a host function key or one of the
+ * function's own keys Function, anything else nothing.
  *
  * Keys live in the host's file-based secrets format in one folder:
  *   host.json      {"masterKey": {"name": "master", "value", "encrypted"},
@@ -30,21 +24,7 @@
 
 #include <stddef.h>
 
-enum auth_level {
-    AUTH_ANONYMOUS,
-    AUTH_USER,
-    AUTH_FUNCTION,
-    AUTH_SYSTEM,
-    AUTH_ADMIN,
-};
-
-/* The level named s in any case ("anonymous", "Function", ...), or -1. */
-int auth_level_parse(const char *s);
-/* The host's name of a level ("Anonymous", "Function", ...). */
-const char *auth_level_name(enum auth_level level);
-/* 1 when a request holding level `have` may call a function of level
- * `need` (pure). */
-int auth_level_opens(enum auth_level have, enum auth_level need);
+#include "host/authlevel.h"
 
 /* The key a request carries: the x-functions-key header when present
  * (even empty), else the code query parameter; NULL when neither. */

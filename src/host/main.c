@@ -3,7 +3,8 @@
  * (`func start`) that runs this custom-handler app as the real host does.
  *
  *   func-local [--app DIR] [--port N] [--bind ADDR] [--verbose]
- *              [--secrets DIR] [--no-keys] [--easy-auth]
+ *              [--functions NAME...] [--secrets DIR] [--no-keys]
+ *              [--easy-auth]
  *   func-local --next-occurrences "<ncrontab>" N [--from ISO-8601]
  *   func-local --check [--app DIR]     (preflight.h)
  *
@@ -32,6 +33,7 @@
 #include "host/ncrontab.h"
 #include "host/front.h"
 #include "host/preflight.h"
+#include "host/select.h"
 #include "host/timer.h"
 #include "host/worker.h"
 #include "util/jsonfile.h"
@@ -46,6 +48,8 @@ static void usage(FILE *f)
     fputs("usage: func-local [--app DIR] [--port N] [--bind ADDR] "
           "[--verbose]\n"
           "                  [--secrets DIR] [--no-keys] [--easy-auth]\n"
+          "                  [--functions NAME...]   (only these functions, "
+          "as func start)\n"
           "       func-local --next-occurrences \"<ncrontab>\" N "
           "[--from ISO-8601]\n"
           "       func-local --check [--app DIR]   (the preflight: what would "
@@ -157,6 +161,8 @@ static void print_functions(const struct app *app, const struct front *srv)
         log_info("listening on http://%s:%d as well", front_host(srv, i), port);
     for (size_t i = 0; i < app->nfns; i++) {
         const struct app_function *f = &app->fns[i];
+        if (f->disabled)
+            continue;
         if (f->kind == APP_FN_HTTP) {
             app_methods_text(f->methods, m, sizeof m);
             printf("  %s: [%s] http://%s:%d/%s%s%s\n", f->name, m, host, port,
@@ -170,7 +176,27 @@ static void print_functions(const struct app *app, const struct front *srv)
             printf("  %s: signalRTrigger\n", f->name);
         }
     }
+    for (size_t i = 0; i < app->nfns; i++) /* as Core Tools lists them */
+        if (app->fns[i].disabled)
+            printf("Function %s is disabled.\n", app->fns[i].name);
     fflush(stdout);
+}
+
+static void unknown_function(const char *name)
+{
+    log_warn("--functions: no function named '%s'", name);
+}
+
+static void order_differs(const struct app_function *local,
+                          const struct app_function *azure, const char *path,
+                          void *ctx)
+{
+    const struct app *app = ctx;
+    log_warn("/%s/%s matches the routes of %s and %s: func-local calls %s "
+             "(literal segments first, as ASP.NET Core orders routes); the "
+             "host in Azure tries routes in function-name order and calls %s",
+             app->route_prefix, path, local->name, azure->name, local->name,
+             azure->name);
 }
 
 /* Wait up to ms for SIGTERM/SIGINT; returns the signal or 0. */
@@ -188,6 +214,8 @@ struct options {
     const char *secrets; /* NULL: <app>/build/secrets */
     int no_keys;         /* Core Tools' behaviour: no key asked for */
     int easy_auth;       /* the local App Service Authentication */
+    char **only;         /* --functions a b: the names (argv's) */
+    size_t nonly;
 };
 
 /* Read the command line into *o. Returns -1 to go on, else the exit
@@ -204,6 +232,18 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->port = strtol(argv[++i], &end, 10);
             if (*end || o->port < 0 || o->port > 65535) {
                 fprintf(stderr, "func-local: --port: expected 0-65535\n");
+                return 1;
+            }
+        } else if (strcmp(argv[i], "--functions") == 0) {
+            o->only = argv + i + 1;
+            o->nonly = 0;
+            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
+                o->nonly++;
+                i++;
+            }
+            if (o->nonly == 0) {
+                fprintf(stderr, "func-local: --functions: expected one or "
+                                "more function names\n");
                 return 1;
             }
         } else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc) {
@@ -226,6 +266,15 @@ static int parse_args(int argc, char **argv, struct options *o)
         }
     }
     return -1;
+}
+
+/* The functions that run (--functions), the disabled ones, and the routes
+ * the host in Azure would pick otherwise. */
+static void select_app(struct app *app, const struct options *o)
+{
+    select_only(app, o->only, o->nonly, unknown_function);
+    select_mark_disabled(app);
+    select_order_differences(app, order_differs, app);
 }
 
 /* Wait for the handler to be ready. Returns 1 when it is, 0 when a signal
@@ -336,7 +385,7 @@ static int open_auth(const struct options *o, const struct app *app,
 
 int main(int argc, char **argv)
 {
-    struct options o = {".", NULL, -1, NULL, 0, 0};
+    struct options o = {.dir = ".", .port = -1};
     char err[512];
     struct app app;
     int rc = 1, sig = 0;
@@ -354,6 +403,7 @@ int main(int argc, char **argv)
     }
     if (o.port < 0)
         o.port = app.port;
+    select_app(&app, &o);
 
     /* Every thread inherits this mask; main waits for the signals. */
     sigset_t set;

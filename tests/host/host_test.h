@@ -32,6 +32,9 @@ Suite *dispatch_suite(void);
 Suite *timer_suite(void);
 Suite *keys_suite(void);
 Suite *easyauth_suite(void);
+Suite *hdesc_suite(void);
+Suite *select_suite(void);
+Suite *forward_suite(void);
 
 /* Write text to dir/rel, creating one level of sub-folder if needed. */
 void ht_write(const char *dir, const char *rel, const char *text);
