@@ -211,6 +211,20 @@ static int bounded(const unsigned char *p, size_t n)
     return i == n ? 0 : -1;
 }
 
+/* Exactly one MessagePack value in p, unpacked into u (initialised here;
+ * the caller destroys it whatever the answer). 0, or -1 when p is not. */
+static int unpack_one(const char *p, size_t n, msgpack_unpacked *u)
+{
+    size_t off = 0;
+    msgpack_unpacked_init(u);
+    if (n == 0 || bounded((const unsigned char *)p, n) < 0)
+        return -1;
+    return msgpack_unpack_next(u, p, n, &off) == MSGPACK_UNPACK_SUCCESS &&
+                   off == n
+               ? 0
+               : -1;
+}
+
 /* --- MessagePack to JSON ----------------------------------------------- */
 
 static struct json_object *to_json(const msgpack_object *o);
@@ -411,17 +425,10 @@ static int layout(unsigned type, const msgpack_object *e, uint32_t n,
 int hubmsgpack_parse(const char *p, size_t n, struct hubproto_msg *m, char *err,
                      size_t errlen)
 {
-    memset(m, 0, sizeof *m);
-    if (n == 0 || bounded((const unsigned char *)p, n) < 0) {
-        snprintf(err, errlen, "not one complete MessagePack value");
-        return -1;
-    }
     msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    size_t off = 0;
     int rc = -1;
-    if (msgpack_unpack_next(&u, p, n, &off) != MSGPACK_UNPACK_SUCCESS ||
-        off != n) {
+    memset(m, 0, sizeof *m);
+    if (unpack_one(p, n, &u) < 0) {
         snprintf(err, errlen, "not one complete MessagePack value");
         goto out;
     }
@@ -537,18 +544,15 @@ int hubmsgpack_payload_map(const char *p, size_t n, const char **json,
                            size_t *json_len, const char **mp, size_t *mp_len,
                            char *err, size_t errlen)
 {
+    msgpack_unpacked u;
+    int rc = -1;
     *json = *mp = NULL;
     *json_len = *mp_len = 0;
-    if (n == 0 || bounded((const unsigned char *)p, n) < 0) {
+    if (unpack_one(p, n, &u) < 0) {
         snprintf(err, errlen, "the body is not one MessagePack value");
-        return -1;
+        goto out;
     }
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    size_t off = 0;
-    int rc = -1;
-    if (msgpack_unpack_next(&u, p, n, &off) != MSGPACK_UNPACK_SUCCESS ||
-        u.data.type != MSGPACK_OBJECT_MAP) {
+    if (u.data.type != MSGPACK_OBJECT_MAP) {
         snprintf(err, errlen,
                  "the body is not a MessagePack map of protocol "
                  "name to payload");
