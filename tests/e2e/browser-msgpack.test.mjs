@@ -13,9 +13,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, start, stopAll, freePort, hostEnv, postJson, appKeys, withKey } from './lib.mjs';
+import { ROOT, start, stopAll, freePort, hostEnv, postJson, appKeys, withKey, CHROMIUM_LAUNCH }
+  from './lib.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 const { chromium } = NODE_MAJOR >= 20 ? await import('playwright-core') : {};
 const skip = chromium ? false
@@ -45,11 +45,7 @@ before(async () => {
   await emu.ready;
   userDataDir = mkdtempSync(path.join(tmpdir(), 'browser-msgpack-'));
   context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-      '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    ...CHROMIUM_LAUNCH,
     timeout: 30_000,
   });
   context.setDefaultTimeout(WAIT_MS);
