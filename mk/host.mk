@@ -8,12 +8,12 @@ HOST_LIB_OBJ := $(B)/host/app.o $(B)/host/route.o $(B)/host/payload.o \
                 $(B)/host/authlevel.o $(B)/host/keys.o $(B)/host/easyauth.o \
                 $(B)/host/sigtrigger.o $(B)/host/hdesc.o \
                 $(B)/host/forward.o $(B)/host/select.o \
-                $(B)/proto/hubproto.o $(B)/util/url.o \
+                $(B)/proto/hubproto.o $(B)/proto/hubmsgpack.o $(B)/util/url.o \
                 $(B)/util/listen.o \
                 $(PROTO_OBJ) $(TOKEN_OBJ) $(UTIL_OBJ)
 HOST_OBJ := $(B)/host/main.o $(B)/host/preflight.o $(HOST_LIB_OBJ)
 HOST_LIBS := $(LIB_MHD) $(LIB_CURL) $(LIB_JWT) $(LIB_SSL) $(LIB_JSON) \
-             -lpthread
+             $(LIB_MSGPACK) -lpthread
 
 PROGRAMS += $(BIN)/func-local
 
