@@ -30,6 +30,7 @@ done
 
 npm_needed=0
 [ -f node_modules/.package-lock.json ] && [ -d node_modules/@microsoft/signalr ] \
+  && [ -d node_modules/@microsoft/signalr-protocol-msgpack ] \
   && [ -d node_modules/playwright-core ] && [ -d node_modules/ws ] || npm_needed=1
 
 if [ "$if_missing" = 1 ] && [ ${#missing[@]} -eq 0 ] && [ $npm_needed = 0 ]; then
