@@ -137,6 +137,7 @@ static int check_trigger(const struct catalog_fn *fn, azf_kind kind,
 /* What a worker thread reuses from one invocation to the next. */
 struct scratch {
     struct envelope *env;
+    struct inv_memory mem;
     struct buf out; /* the response, then the stdout lines */
 };
 
@@ -147,6 +148,7 @@ static void scratch_free(void *p)
 {
     struct scratch *s = p;
     envelope_free(s->env);
+    inv_memory_release(&s->mem);
     buf_release(&s->out);
     free(s);
 }
@@ -163,6 +165,7 @@ static struct scratch *thread_scratch(void)
     if (!s) {
         s = xcalloc(1, sizeof *s);
         s->env = envelope_new();
+        inv_memory_init(&s->mem);
         buf_init(&s->out, (size_t)1 << 30);
         pthread_setspecific(scratch_key, s);
     }
@@ -195,8 +198,8 @@ static void log_invocation(struct buf *b, const char *fname, const char *id,
     char ts[32];
     log_timestamp(ts, sizeof ts);
     buf_reset(b);
-    const char *l = inv ? inv->lines.data : NULL;
-    const char *end = l ? l + inv->lines.len : NULL;
+    const char *l = inv ? inv->mem->lines.data : NULL;
+    const char *end = l ? l + inv->mem->lines.len : NULL;
     while (l && l < end) {
         size_t n = strlen(l + 1);
         line_head(b, ts, levels[l[0] - '0'], fname, id);
@@ -271,7 +274,7 @@ char *dispatch(struct dispatcher *d, const char *name, const char *body,
         out = envelope_error(fn->name, why, status);
         goto done;
     }
-    inv_init(&inv, &d->ctx, fn, e->kind, env, data, invocation_id);
+    inv_init(&inv, &sc->mem, &d->ctx, fn, e->kind, env, data, invocation_id);
     called = 1;
     azf_status rc = e->fn(&inv);
     inv_finish(&inv);
