@@ -19,27 +19,26 @@
 //           connection's buffer); MHD_connection_handle_idle → the request
 //           line and header parsers, the chunked-body decoder's helpers and
 //           the read buffer's growth; on_request → what it does with the
-//           upload (its per-request state, buf_append of each body piece,
+//           upload (the connection's state, buf_append of each body piece,
 //           the header lookups); MHD_connection_handle_idle → on_request
 //           directly (the first call of a request, which opens its state).
-//   decode: dispatch → the envelope reader (envelope_parse: the one yajl
-//           pass, with the UTF-8 and depth checks) and the lookups that
+//   decode: dispatch_into → the envelope reader (envelope_parse: the one
+//           yajl pass, with the UTF-8 and depth checks) and the lookups that
 //           check the trigger (envelope_member, envelope_kind, check_trigger).
-//   function: dispatch → the app's function (any function of src/app/) and
-//           inv_init; what the function asks of the API (azf_body_object,
+//   function: dispatch_into → the app's function (any function of src/app/)
+//           and inv_init; what the function asks of the API (azf_body_object,
 //           azf_send, azf_reply_json, its log calls) is inside it.
-//   encode: dispatch → inv_finish, inv_encode (the response text), the
-//           copy handed to libmicrohttpd (xstrndup).
-//   log:    dispatch → the stdout lines of log_invocation (inlined into
-//           dispatch: log_timestamp, line_head, buf_printf, buf_puts,
+//   encode: dispatch_into → inv_finish, inv_encode (the response text).
+//   log:    dispatch_into → the stdout lines of log_invocation (inlined:
+//           log_timestamp, line_head, buf_printf, buf_puts,
 //           jsonx_append_string, fwrite).
-//   write:  on_request → reply (the MHD response made and queued);
-//           MHD_connection_handle_idle → build_header_response,
+//   write:  on_request → reply_invocation, reply (the MHD response made and
+//           queued); MHD_connection_handle_idle → build_header_response,
 //           try_ready_normal_body, MHD_destroy_response; call_handlers →
 //           MHD_connection_handle_write (send).
-//   free:   dispatch → inv_release, envelope_reset (the values the
+//   free:   dispatch_into → inv_release, envelope_reset (the values the
 //           invocation and its function made); MHD_connection_handle_idle →
-//           on_completed (the request's state).
+//           on_completed (the request's end).
 //   other:  the rest: MHD_pool_reset (libmicrohttpd clears the connection's
 //           memory pool after each request), the event loop (epoll_wait,
 //           timeouts), libmicrohttpd's state machine itself.
@@ -57,13 +56,15 @@ const EDGES = {
     MHD_destroy_response: 'write', on_completed: 'free',
   },
   on_request: {
-    xcalloc: 'read', buf_init: 'read', buf_append: 'read', buf_cstr: 'read',
-    MHD_lookup_connection_value: 'read', reply: 'write',
+    MHD_get_connection_info: 'read', buf_reset: 'read', buf_append: 'read', buf_cstr: 'read',
+    MHD_lookup_connection_value: 'read', reply_invocation: 'write', reply: 'write',
+    MHD_create_response_from_buffer: 'write', MHD_add_response_header: 'write',
+    MHD_queue_response: 'write', MHD_destroy_response: 'write',
   },
-  dispatch: {
+  dispatch_into: {
     envelope_parse: 'decode', envelope_member: 'decode', envelope_kind: 'decode', check_trigger: 'decode',
     inv_init: 'function',
-    inv_finish: 'encode', inv_encode: 'encode', xstrndup: 'encode',
+    inv_finish: 'encode', inv_encode: 'encode',
     log_invocation: 'log', log_timestamp: 'log', line_head: 'log', buf_printf: 'log', buf_puts: 'log',
     jsonx_append_string: 'log', fwrite: 'log',
     inv_release: 'free', envelope_reset: 'free',
@@ -122,14 +123,14 @@ function parse(text) {
 const file = process.argv[2];
 if (!file) { console.error('usage: node bench/phases.mjs CALLGRIND_OUT'); process.exit(2); }
 const { edges, fileOf, total } = parse(fs.readFileSync(file, 'utf8'));
-const invocations = edges.get('on_request\tdispatch')?.calls ?? 0;
+const invocations = edges.get('on_request\tdispatch_into')?.calls ?? 0;
 if (!invocations) { console.error(`phases: no invocation in ${file}`); process.exit(1); }
 
 const cost = Object.fromEntries(PHASES.map((p) => [p, 0]));
 for (const [key, e] of edges) {
   const [caller, callee] = key.split('\t');
   let phase = EDGES[caller]?.[callee];
-  if (!phase && caller === 'dispatch' && /(^|\/)src\/app\//.test(fileOf.get(callee) || '')) phase = 'function';
+  if (!phase && caller === 'dispatch_into' && /(^|\/)src\/app\//.test(fileOf.get(callee) || '')) phase = 'function';
   if (phase) cost[phase] += e.cost;
 }
 const per = (x) => Math.round(x / invocations);
