@@ -14,7 +14,7 @@ if_missing=0
 for a in "$@"; do
   case "$a" in
     --if-missing) if_missing=1 ;;
-    --bench) PKGS+=(wrk golang-go) ;;
+    --bench) PKGS+=(wrk golang-go valgrind) ;;
     --fuzz) PKGS+=(clang libclang-rt-14-dev) ;;
     --memcheck) PKGS+=(valgrind) ;;
     --publish) PKGS+=(debootstrap) ;;
