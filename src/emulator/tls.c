@@ -20,8 +20,8 @@
 #define TLS_RELAY_BUF 16384
 
 /* What a plain HTTP request to the TLS port gets before the close. */
-#define TLS_PLAIN_BODY                                                        \
-    "{\"error\":\"this port speaks TLS: use https:// (wss:// for "            \
+#define TLS_PLAIN_BODY                                                         \
+    "{\"error\":\"this port speaks TLS: use https:// (wss:// for "             \
     "WebSockets)\"}"
 
 struct relay {
@@ -53,8 +53,8 @@ struct tls {
     size_t n;
 };
 
-#define RELAY_OF(w, member)                                                   \
-    ((struct relay *)(void *)((char *)(w) - offsetof(struct relay, member)))
+#define RELAY_OF(w, member)                                                    \
+    ((struct relay *)(void *)((char *)(w)-offsetof(struct relay, member)))
 
 /* OpenSSL's first queued error as text ("" when none), queue cleared. */
 static void ssl_reason(char *out, size_t len)
@@ -65,8 +65,7 @@ static void ssl_reason(char *out, size_t len)
     ERR_clear_error();
 }
 
-struct tls *tls_new(struct loop *l, const char *cert_file,
-                    const char *key_file)
+struct tls *tls_new(struct loop *l, const char *cert_file, const char *key_file)
 {
     char why[256];
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -160,11 +159,10 @@ static void relay_end(struct relay *r)
  * 400 naming the problem. Best effort: the socket is non-blocking. */
 static void answer_plain_http(int fd)
 {
-    static const char reply[] =
-        "HTTP/1.1 400 Bad Request\r\n"
-        "Content-Type: application/json\r\n"
-        "Connection: close\r\n"
-        "Content-Length: %zu\r\n\r\n" TLS_PLAIN_BODY;
+    static const char reply[] = "HTTP/1.1 400 Bad Request\r\n"
+                                "Content-Type: application/json\r\n"
+                                "Connection: close\r\n"
+                                "Content-Length: %zu\r\n\r\n" TLS_PLAIN_BODY;
     char head[512];
     char sink[4096];
     while (recv(fd, sink, sizeof sink, 0) > 0)
@@ -270,8 +268,8 @@ static int plain_to_tls(struct relay *r)
 {
     int moved = 0;
     while (!r->plain_eof && r->up_len < TLS_RELAY_BUF) {
-        ssize_t n = recv(r->plain.fd, r->up + r->up_len,
-                         TLS_RELAY_BUF - r->up_len, 0);
+        ssize_t n =
+            recv(r->plain.fd, r->up + r->up_len, TLS_RELAY_BUF - r->up_len, 0);
         if (n > 0) {
             r->up_len += (size_t)n;
             moved = 1;
@@ -365,8 +363,8 @@ static void on_plain(struct loop_watch *w, uint32_t events)
 int tls_accept(struct tls *t, int fd, const char *peer)
 {
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
-                   sv) < 0) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) <
+        0) {
         log_warn("TLS: socketpair: %s; closed %s", strerror(errno), peer);
         close(fd);
         return -1;

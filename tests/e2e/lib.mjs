@@ -38,7 +38,7 @@ const procs = [];
 // opts.cwd. Returns the proc at once: { name, child, stdout, stderr, output
 // (both, as they came), exited, code, signal, exit (promise of { code,
 // signal }), ready (promise of { url, port } from its "listening on
-// http://HOST:PORT" line, HOST possibly [IPv6]; rejects if it exits first or
+// http(s)://HOST:PORT" line, HOST possibly [IPv6]; rejects if it exits first or
 // prints none within opts.startMs, default 30 s) }.
 export function start(name, args, env = {}, opts = {}) {
   const startMs = opts.startMs ?? START_MS;
@@ -64,7 +64,7 @@ export function start(name, args, env = {}, opts = {}) {
     const timer = setTimeout(() => reject(new Error(
       `${name} printed no 'listening on' line in ${startMs} ms:\n${proc.stderr}`)), startMs);
     const check = () => {
-      const m = /listening on (http:\/\/(?:\[[^\]\s]+\]|[^\s:]+)):(\d+)/.exec(proc.stdout);
+      const m = /listening on (https?:\/\/(?:\[[^\]\s]+\]|[^\s:]+)):(\d+)/.exec(proc.stdout);
       if (m) {
         clearTimeout(timer);
         resolve({ url: `${m[1]}:${m[2]}`, port: Number(m[2]) });

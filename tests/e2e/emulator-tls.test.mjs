@@ -1,0 +1,263 @@
+// HTTPS and WSS, as the real service always serves them: bin/signalr-emulator
+// with --tls-cert/--tls-key, bin/func-local (and the real bin/handler) with
+// the connection string Endpoint=https://localhost;Port=N, and the real
+// @microsoft/signalr client. A throwaway CA and a localhost certificate are
+// made with the openssl command in a temporary folder for this run (no key
+// is kept in the repository); func-local trusts the CA through
+// SSL_CERT_FILE, the Node clients through NODE_EXTRA_CA_CERTS
+// (tls-client.mjs, in its own process, since Node reads it at start).
+//
+// Covered: the https URLs (connection string, negotiate's url, tokens'
+// audiences, :generateToken), the client over wss, Server-Sent Events and
+// long polling receiving a broadcast that func-local sent over https, the
+// certificate checked on both sides (without the CA both refuse), TLS 1.2
+// as the floor, and a plain HTTP request or a broken handshake on the TLS
+// port answered and closed with a log line while the emulator keeps
+// serving.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { ROOT, KEY, start, stop, stopAll, killAll, withTimeout, eventually, decodeJwt, hostEnv,
+  postJson, appKeys, withKey, mint } from './lib.mjs';
+
+const WAIT_MS = 15_000;
+const CLIENT = path.join(ROOT, 'tests/e2e/tls-client.mjs');
+const V = 'api-version=2024-12-01';
+let dir;
+let ca;
+let emulator;
+let emuPort;
+let host;
+let base;
+
+// A CA and a certificate for localhost (127.0.0.1 and ::1 too) signed by
+// it, in dir; P-256 keys, valid for a day.
+function makeCerts() {
+  const ossl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ossl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1',
+    '-subj', '/CN=signalr-emulator test CA');
+  ossl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  writeFileSync(path.join(dir, 'server.ext'),
+    'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n');
+  ossl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
+    '-out', 'server.pem', '-days', '1', '-extfile', 'server.ext');
+  return path.join(dir, 'ca.pem');
+}
+
+const connStr = (port) => `Endpoint=https://localhost;Port=${port};AccessKey=${KEY};Version=1.0;`;
+
+// func-local for the app against the TLS emulator; trustCa: SSL_CERT_FILE.
+async function startHost(trustCa) {
+  const env = { ...hostEnv(emuPort), AzureSignalRConnectionString: connStr(emuPort),
+    SSL_CERT_FILE: trustCa ? ca : undefined, SSL_CERT_DIR: undefined };
+  const h = start('func-local', ['--app', ROOT, '--port', '0'], env);
+  return { proc: h, base: (await h.ready).url };
+}
+
+// One request to the emulator over https with the test CA trusted:
+// resolves with { status, text }.
+function emuRequest(method, pathAndQuery, { token, body } = {}) {
+  return withTimeout(new Promise((resolve, reject) => {
+    const req = https.request({
+      host: 'localhost', port: emuPort, path: pathAndQuery, method, ca: readFileSync(ca),
+      headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c) => { text += c; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end(body ? JSON.stringify(body) : undefined);
+  }), `${method} ${pathAndQuery}`, WAIT_MS);
+}
+
+// Run tls-client.mjs with args (NODE_EXTRA_CA_CERTS = the test CA when
+// trustCa); onConnected runs once it printed "connected". Resolves with
+// { code, out }.
+function runClient(args, { trustCa = true, onConnected = async () => {} } = {}) {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  if (trustCa) env.NODE_EXTRA_CA_CERTS = ca;
+  const child = spawn(process.execPath, [CLIENT, JSON.stringify(args)],
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let told = false;
+  child.stdout.setEncoding('utf8').on('data', (c) => {
+    out += c;
+    if (!told && /^connected /m.test(out)) {
+      told = true;
+      onConnected().catch((e) => { out += `error in the test: ${e.message}\n`; child.kill(); });
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (c) => { out += c; });
+  const done = new Promise((resolve) => child.on('exit', (code) => resolve({ code, out })));
+  return withTimeout(done, 'the TLS client', WAIT_MS + 5_000)
+    .finally(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+}
+
+// Bytes sent raw to the emulator's port; resolves with what came back
+// before the emulator closed the connection.
+function rawExchange(bytes) {
+  return withTimeout(new Promise((resolve, reject) => {
+    const s = net.connect(emuPort, '127.0.0.1', () => s.write(bytes));
+    const got = [];
+    s.on('data', (c) => got.push(c));
+    s.on('error', (e) => (e.code === 'ECONNRESET' ? resolve(Buffer.concat(got)) : reject(e)));
+    s.on('close', () => resolve(Buffer.concat(got)));
+  }), 'the emulator to close a raw connection', WAIT_MS);
+}
+
+async function healthy() {
+  assert.equal((await emuRequest('GET', '/api/health')).status, 200);
+}
+
+before(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'emulator-tls-'));
+  ca = makeCerts();
+  emulator = start('signalr-emulator', ['--port', '0', '--tls-cert', path.join(dir, 'server.pem'),
+    '--tls-key', path.join(dir, 'server.key')]);
+  emuPort = (await emulator.ready).port;
+  ({ proc: host, base } = await startHost(true));
+});
+
+after(async () => {
+  await stopAll();
+  killAll();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('the emulator prints an https connection string and listening line', () => {
+  assert.match(emulator.stdout, new RegExp(`^Endpoint=https://localhost;Port=${emuPort};AccessKey=`, 'm'));
+  assert.match(emulator.stdout, new RegExp(`^listening on https://127\\.0\\.0\\.1:${emuPort}$`, 'm'));
+});
+
+test('negotiate through func-local hands out the https URL and an https audience', async () => {
+  const res = await fetch(`${base}/api/negotiate?negotiateVersion=1`,
+    { method: 'POST', signal: AbortSignal.timeout(WAIT_MS) });
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.url, `https://localhost:${emuPort}/client/?hub=notifications`);
+  assert.equal(decodeJwt(body.accessToken).payload.aud, 'https://localhost/client/?hub=notifications');
+  // The emulator itself takes that token over https.
+  const n = await emuRequest('POST', '/client/negotiate?hub=notifications&negotiateVersion=1',
+    { token: body.accessToken });
+  assert.equal(n.status, 200, n.text);
+  assert.ok(JSON.parse(n.text).connectionToken);
+});
+
+for (const transport of ['WebSockets', 'ServerSentEvents', 'LongPolling']) {
+  test(`the real client over ${transport} (TLS) receives a broadcast func-local sent over https`, async () => {
+    // Far more than one TLS record or relay buffer (16 KiB) each way.
+    const mark = `tls-${transport}-${'x'.repeat(300_000)}-end`;
+    let sent;
+    const r = await runClient({ url: `${base}/api`, target: 'newNotification', transport }, {
+      onConnected: async () => {
+        sent = await postJson(`${base}/api/broadcast`, { message: mark }, WAIT_MS, withKey(appKeys().master));
+      },
+    });
+    assert.equal(sent?.status, 200, sent?.text);
+    assert.equal(r.code, 0, r.out);
+    assert.ok(r.out.split('\n').includes(`received "${mark}"`), r.out.slice(0, 500));
+  });
+}
+
+test('a client without the test CA refuses the certificate; the emulator logs the handshake', async () => {
+  const before_ = emulator.stderr.length;
+  const r = await runClient({ url: `${base}/api`, target: 'newNotification', transport: 'WebSockets' },
+    { trustCa: false });
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /^error .*(certificate|SELF_SIGNED|UNABLE_TO|fetch failed)/im);
+  // Node drops the connection without an alert: OpenSSL's reason is the
+  // end of input ("unexpected eof while reading"); libcurl sends "unknown ca".
+  await eventually(() => /TLS: handshake with \S+ failed: \S/.test(emulator.stderr.slice(before_)),
+    WAIT_MS, 'the handshake failure line');
+  await healthy();
+});
+
+test('func-local without the CA trusted cannot reach the emulator: the send fails', async () => {
+  const h = await startHost(false);
+  try {
+    const r = await postJson(`${h.base}/api/broadcast`, { message: 'x' }, WAIT_MS, withKey(appKeys().master));
+    assert.notEqual(r.status, 200, r.text);
+    assert.ok(r.status >= 500, `${r.status} ${r.text}`);
+    await eventually(() => /certificate/i.test(h.proc.output), WAIT_MS, "func-local's certificate error");
+  } finally {
+    await stop(h.proc);
+  }
+  await healthy();
+});
+
+test('a plain HTTP request on the TLS port gets a 400 naming the problem; the emulator keeps serving', async () => {
+  const before_ = emulator.stderr.length;
+  const got = (await rawExchange('GET /api/health HTTP/1.1\r\nHost: localhost\r\n\r\n')).toString('latin1');
+  assert.match(got, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  const body = JSON.parse(got.slice(got.indexOf('\r\n\r\n') + 4));
+  assert.match(body.error, /speaks TLS: use https:\/\//);
+  await eventually(() => /TLS: plain HTTP from 127\.0\.0\.1:\d+ on the TLS port/.test(emulator.stderr.slice(before_)),
+    WAIT_MS, 'the plain HTTP line');
+  await healthy();
+});
+
+test('a broken handshake is closed with a log line; the emulator keeps serving', async () => {
+  const before_ = emulator.stderr.length;
+  // A TLS record header announcing a handshake, then bytes that are none.
+  const got = await rawExchange(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x08, 1, 0, 0, 4, 9, 9, 9, 9]));
+  assert.equal(got.length > 0 ? got[0] : 0x15, 0x15, 'at most a TLS alert comes back');
+  await eventually(() => /TLS: handshake with 127\.0\.0\.1:\d+ failed: /.test(emulator.stderr.slice(before_)),
+    WAIT_MS, 'the handshake failure line');
+  await healthy();
+});
+
+test('TLS 1.2 and 1.3 are served; TLS 1.1 is refused', async () => {
+  const connect = (opts) => withTimeout(new Promise((resolve) => {
+    const s = tls.connect({ host: 'localhost', port: emuPort, ca: readFileSync(ca), servername: 'localhost', ...opts },
+      () => { const p = s.getProtocol(); s.end(); resolve(p); });
+    s.on('error', (e) => resolve(`error ${e.code || e.message}`));
+  }), 'a TLS connection', WAIT_MS);
+  assert.equal(await connect({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' }), 'TLSv1.2');
+  assert.equal(await connect({ minVersion: 'TLSv1.3' }), 'TLSv1.3');
+  const before_ = emulator.stderr.length;
+  const old = await connect({ minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' });
+  assert.match(old, /^error /);
+  await eventually(() => /TLS: handshake with \S+ failed: unsupported protocol/.test(emulator.stderr.slice(before_)),
+    WAIT_MS, 'the refused TLS 1.1 line');
+});
+
+test('REST over https: the audience must be https; :generateToken mints https audiences', async () => {
+  const p = `/api/hubs/chat/:send?${V}`;
+  const aud = (scheme) => `${scheme}://localhost/api/hubs/chat/:send?${V}`;
+  const ok = await emuRequest('POST', p, { token: mint({ aud: aud('https') }), body: { target: 't', arguments: [] } });
+  assert.equal(ok.status, 202, ok.text);
+  const bad = await emuRequest('POST', p, { token: mint({ aud: aud('http') }), body: { target: 't', arguments: [] } });
+  assert.equal(bad.status, 401, bad.text);
+  assert.match(JSON.parse(bad.text).error, /audience/);
+  const g = `/api/hubs/chat/:generateToken?userId=bob&${V}`;
+  const t = await emuRequest('POST', g, { token: mint({ aud: `https://localhost${g}` }) });
+  assert.equal(t.status, 200, t.text);
+  const { payload } = decodeJwt(JSON.parse(t.text).token);
+  // The Host the request named (port included), as over http.
+  assert.equal(payload.aud, `https://localhost:${emuPort}/client/?hub=chat`);
+  // That token opens a connection over https.
+  const n = await emuRequest('POST', '/client/negotiate?hub=chat&negotiateVersion=1', { token: JSON.parse(t.text).token });
+  assert.equal(n.status, 200, n.text);
+});
+
+test('the emulator stops cleanly with TLS connections open', async () => {
+  const s = tls.connect({ host: 'localhost', port: emuPort, ca: readFileSync(ca), servername: 'localhost' });
+  await withTimeout(new Promise((resolve, reject) => { s.on('secureConnect', resolve); s.on('error', reject); }),
+    'a TLS connection', WAIT_MS);
+  const closed = new Promise((resolve) => s.on('close', resolve));
+  s.on('error', () => {});
+  const r = await stop(emulator, { killAfterMs: WAIT_MS });
+  assert.equal(r.killed, false);
+  assert.equal(r.code, 0, emulator.stderr.slice(-2000));
+  await withTimeout(closed, 'the TLS connection to close', WAIT_MS);
+});
