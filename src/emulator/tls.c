@@ -11,6 +11,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -80,7 +81,10 @@ struct tls *tls_new(struct loop *l, const char *cert_file, const char *key_file)
     else if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1)
         step = "--tls-cert: cannot load the certificate chain (PEM)";
     else if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1)
-        step = "--tls-key: cannot load the private key (PEM)";
+        step =
+            ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH
+                ? "--tls-key is not the key of --tls-cert"
+                : "--tls-key: cannot load the private key (PEM)";
     else if (SSL_CTX_check_private_key(ctx) != 1)
         step = "--tls-key is not the key of --tls-cert";
     if (step) {
