@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -380,6 +382,12 @@ int tls_accept(struct tls *t, int fd, const char *peer)
     r->plain.fd = sv[0];
     r->plain.on_event = on_plain;
     snprintf(r->peer, sizeof r->peer, "%s", peer);
+    /* Records go out as the relay makes them: Nagle would hold a small
+     * one (a Completion after a broadcast) for the client's delayed ACK,
+     * as conn.c says of plain WebSockets (its own setting then lands on
+     * the socketpair, where it does nothing). */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     r->ssl = SSL_new(t->ctx);
     if (!r->ssl || SSL_set_fd(r->ssl, fd) != 1) {
         ERR_clear_error();
