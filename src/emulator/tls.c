@@ -319,10 +319,12 @@ static void pump(struct relay *r)
     r->ssl_wants = 0;
     if (!r->handshaken) {
         /* libmicrohttpd sends nothing before a request: a readable end is
-         * its close (its idle timeout over a stalled handshake). */
+         * its close (its idle timeout over a stalled handshake, or it
+         * refused the connection). */
         char c;
         if (recv(r->plain.fd, &c, 1, MSG_PEEK) == 0) {
-            log_info("TLS: handshake with %s did not finish in time; closed",
+            log_info("TLS: handshake with %s unfinished when the HTTP side "
+                     "closed (idle timeout); closed",
                      r->peer);
             r->net_broken = 1;
             return relay_end(r);
