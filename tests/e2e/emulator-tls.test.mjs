@@ -17,8 +17,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +27,11 @@ import tls from 'node:tls';
 import { ROOT, KEY, start, stop, stopAll, killAll, withTimeout, eventually, decodeJwt, hostEnv,
   postJson, appKeys, withKey, mint } from './lib.mjs';
 
+const require = createRequire(import.meta.url);
+const WebSocket = require('ws');
+
 const WAIT_MS = 15_000;
+const RS = '\x1e';
 const CLIENT = path.join(ROOT, 'tests/e2e/tls-client.mjs');
 const V = 'api-version=2024-12-01';
 let dir;
@@ -248,6 +253,48 @@ test('REST over https: the audience must be https; :generateToken mints https au
   // That token opens a connection over https.
   const n = await emuRequest('POST', '/client/negotiate?hub=chat&negotiateVersion=1', { token: JSON.parse(t.text).token });
   assert.equal(n.status, 200, n.text);
+});
+
+// negotiate over https, then a WebSocket over wss (the `ws` package, the
+// test CA trusted) and the JSON handshake: the ws, its frames recorded.
+async function wssClient(token) {
+  const n = await emuRequest('POST', '/client/negotiate?hub=chat&negotiateVersion=1', { token });
+  assert.equal(n.status, 200, n.text);
+  const ws = new WebSocket(`wss://localhost:${emuPort}/client/?hub=chat&id=${JSON.parse(n.text).connectionToken}`,
+    { headers: { Authorization: `Bearer ${token}` }, ca: readFileSync(ca) });
+  ws.frames = [];
+  ws.on('message', (d) => ws.frames.push(String(d)));
+  ws.on('error', () => {});
+  ws.closed = new Promise((resolve) => ws.on('close', resolve));
+  await withTimeout(new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('unexpected-response', (_, res) => reject(new Error(`status ${res.statusCode}`)));
+  }), 'wss open', WAIT_MS);
+  ws.send(`{"protocol":"json","version":1}${RS}`);
+  await eventually(() => ws.frames.length >= 1, WAIT_MS, 'the handshake reply');
+  assert.equal(ws.frames[0], `{}${RS}`);
+  return ws;
+}
+
+test('100 WebSockets over TLS get every broadcast in order; their relays are freed when they close', async () => {
+  const fds = () => readdirSync(`/proc/${emulator.child.pid}/fd`).length;
+  const baseline = fds();
+  const token = mint({ aud: 'https://localhost/client/?hub=chat' });
+  const clients = [];
+  for (let i = 0; i < 100; i++) clients.push(await wssClient(token));
+  assert.ok(fds() >= baseline + 100, 'a descriptor per client at least');
+  const p = `/api/hubs/chat/:send?${V}`;
+  const send = { token: mint({ aud: `https://localhost${p}` }) };
+  for (let i = 0; i < 20; i++) {
+    const r = await emuRequest('POST', p, { ...send, body: { target: 'tick', arguments: [i, 'y'.repeat(i * 1000)] } });
+    assert.equal(r.status, 202, r.text);
+  }
+  const ticks = (ws) => ws.frames.filter((f) => f.startsWith('{"type":1,')).map((f) => JSON.parse(f.slice(0, -1)).arguments[0]);
+  await eventually(() => clients.every((ws) => ticks(ws).length === 20), WAIT_MS, 'every broadcast at every client');
+  for (const ws of clients) assert.deepEqual(ticks(ws), [...Array(20).keys()]);
+  for (const ws of clients) ws.close();
+  await withTimeout(Promise.all(clients.map((ws) => ws.closed)), 'the clients to close', WAIT_MS);
+  await eventually(() => fds() <= baseline, WAIT_MS, `the emulator's descriptors back to ${baseline}`);
 });
 
 test('the emulator stops cleanly with TLS connections open', async () => {

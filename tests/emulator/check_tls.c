@@ -45,38 +45,73 @@ static void make_certs(void)
 {
     snprintf(dir, sizeof dir, "/tmp/check-tls-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    const char *ca[] = {OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-                        in_dir("ca.key"), "-out", in_dir("ca.pem"), "-days",
-                        "1", "-subj", "/CN=check_tls CA", NULL};
+    const char *ca[] = {OPENSSL,
+                        "req",
+                        "-x509",
+                        "-newkey",
+                        "ec",
+                        "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1",
+                        "-nodes",
+                        "-keyout",
+                        in_dir("ca.key"),
+                        "-out",
+                        in_dir("ca.pem"),
+                        "-days",
+                        "1",
+                        "-subj",
+                        "/CN=check_tls CA",
+                        NULL};
     ck_assert_int_eq(run(ca), 0);
-    const char *csr[] = {OPENSSL, "req", "-newkey", "ec", "-pkeyopt",
-                         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-                         in_dir("server.key"), "-out", in_dir("server.csr"),
-                         "-subj", "/CN=localhost", NULL};
+    const char *csr[] = {OPENSSL,
+                         "req",
+                         "-newkey",
+                         "ec",
+                         "-pkeyopt",
+                         "ec_paramgen_curve:prime256v1",
+                         "-nodes",
+                         "-keyout",
+                         in_dir("server.key"),
+                         "-out",
+                         in_dir("server.csr"),
+                         "-subj",
+                         "/CN=localhost",
+                         NULL};
     ck_assert_int_eq(run(csr), 0);
     FILE *f = fopen(in_dir("server.ext"), "w");
     ck_assert_ptr_nonnull(f);
     fputs("subjectAltName=DNS:localhost,IP:127.0.0.1\n", f);
     fclose(f);
-    const char *sign[] = {OPENSSL, "x509", "-req", "-in", in_dir("server.csr"),
-                          "-CA", in_dir("ca.pem"), "-CAkey", in_dir("ca.key"),
-                          "-CAcreateserial", "-out", in_dir("server.pem"),
-                          "-days", "1", "-extfile", in_dir("server.ext"),
+    const char *sign[] = {OPENSSL,
+                          "x509",
+                          "-req",
+                          "-in",
+                          in_dir("server.csr"),
+                          "-CA",
+                          in_dir("ca.pem"),
+                          "-CAkey",
+                          in_dir("ca.key"),
+                          "-CAcreateserial",
+                          "-out",
+                          in_dir("server.pem"),
+                          "-days",
+                          "1",
+                          "-extfile",
+                          in_dir("server.ext"),
                           NULL};
     ck_assert_int_eq(run(sign), 0);
-    const char *other[] = {OPENSSL, "genpkey", "-algorithm", "ec", "-pkeyopt",
-                           "ec_paramgen_curve:prime256v1", "-out",
-                           in_dir("other.key"), NULL};
+    const char *other[] = {
+        OPENSSL, "genpkey",           "-algorithm",
+        "ec",    "-pkeyopt",          "ec_paramgen_curve:prime256v1",
+        "-out",  in_dir("other.key"), NULL};
     ck_assert_int_eq(run(other), 0);
 }
 
 static void remove_certs(void)
 {
-    static const char *const names[] = {"ca.key",     "ca.pem",    "ca.srl",
-                                        "server.key", "server.csr",
-                                        "server.ext", "server.pem",
-                                        "other.key"};
+    static const char *const names[] = {
+        "ca.key",     "ca.pem",     "ca.srl",     "server.key",
+        "server.csr", "server.ext", "server.pem", "other.key"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         unlink(in_dir(names[i]));
     rmdir(dir);
