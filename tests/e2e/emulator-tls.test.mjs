@@ -16,16 +16,16 @@
 // serving.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { ROOT, KEY, start, stop, stopAll, killAll, withTimeout, eventually, decodeJwt, hostEnv,
-  postJson, appKeys, withKey, mint } from './lib.mjs';
+import { ROOT, start, stop, stopAll, killAll, withTimeout, eventually, decodeJwt, hostEnv,
+  postJson, appKeys, withKey, mint, makeTestCerts, connectionString, KEY } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const WebSocket = require('ws');
@@ -41,26 +41,9 @@ let emuPort;
 let host;
 let base;
 
-// A CA and a certificate for localhost (127.0.0.1 and ::1 too) signed by
-// it, in dir; P-256 keys, valid for a day.
-function makeCerts() {
-  const ossl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  ossl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1',
-    '-subj', '/CN=signalr-emulator test CA');
-  ossl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  writeFileSync(path.join(dir, 'server.ext'),
-    'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n');
-  ossl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-out', 'server.pem', '-days', '1', '-extfile', 'server.ext');
-  return path.join(dir, 'ca.pem');
-}
-
-const connStr = (port) => `Endpoint=https://localhost;Port=${port};AccessKey=${KEY};Version=1.0;`;
-
 // func-local for the app against the TLS emulator; trustCa: SSL_CERT_FILE.
 async function startHost(trustCa) {
-  const env = { ...hostEnv(emuPort), AzureSignalRConnectionString: connStr(emuPort),
+  const env = { ...hostEnv(emuPort), AzureSignalRConnectionString: connectionString(emuPort, KEY, 'https'),
     SSL_CERT_FILE: trustCa ? ca : undefined, SSL_CERT_DIR: undefined };
   const h = start('func-local', ['--app', ROOT, '--port', '0'], env);
   return { proc: h, base: (await h.ready).url };
@@ -126,9 +109,9 @@ async function healthy() {
 
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'emulator-tls-'));
-  ca = makeCerts();
-  emulator = start('signalr-emulator', ['--port', '0', '--tls-cert', path.join(dir, 'server.pem'),
-    '--tls-key', path.join(dir, 'server.key')]);
+  const certs = makeTestCerts(dir);
+  ca = certs.ca;
+  emulator = start('signalr-emulator', ['--port', '0', '--tls-cert', certs.cert, '--tls-key', certs.key]);
   emuPort = (await emulator.ready).port;
   ({ proc: host, base } = await startHost(true));
 });
