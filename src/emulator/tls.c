@@ -161,8 +161,9 @@ static void relay_end(struct relay *r)
 }
 
 /* A plain HTTP request on the TLS port: what it sent is read and dropped
- * (so the close does not reset the connection under our answer), then a
- * 400 naming the problem. Best effort: the socket is non-blocking. */
+ * (up to 64 KiB, so the close does not reset the connection under our
+ * answer), then a 400 naming the problem. Best effort: the socket is
+ * non-blocking. */
 static void answer_plain_http(int fd)
 {
     static const char reply[] = "HTTP/1.1 400 Bad Request\r\n"
@@ -171,7 +172,7 @@ static void answer_plain_http(int fd)
                                 "Content-Length: %zu\r\n\r\n" TLS_PLAIN_BODY;
     char head[512];
     char sink[4096];
-    while (recv(fd, sink, sizeof sink, 0) > 0)
+    for (int i = 0; i < 16 && recv(fd, sink, sizeof sink, 0) > 0; i++)
         ;
     int n = snprintf(head, sizeof head, reply, sizeof TLS_PLAIN_BODY - 1);
     if (n > 0 && (size_t)n < sizeof head &&
@@ -238,12 +239,13 @@ static int tls_to_plain(struct relay *r)
         } else if (e == SSL_ERROR_WANT_WRITE) {
             r->ssl_wants |= EPOLLOUT;
         } else {
-            /* close_notify, the socket's end, or a TLS error. */
+            /* close_notify, the socket's end, or a TLS error. Browsers
+             * often leave without close_notify: a debug line only. */
             if (e != SSL_ERROR_ZERO_RETURN) {
                 char why[256];
                 ssl_reason(why, sizeof why);
-                if (why[0])
-                    log_info("TLS: connection from %s: %s", r->peer, why);
+                log_debug("TLS: connection from %s ended: %s", r->peer,
+                          why[0] ? why : "without close_notify");
                 r->net_broken = 1;
             }
             r->net_eof = 1;

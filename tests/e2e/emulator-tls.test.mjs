@@ -243,8 +243,10 @@ test('REST over https: the audience must be https; :generateToken mints https au
 async function wssClient(token) {
   const n = await emuRequest('POST', '/client/negotiate?hub=chat&negotiateVersion=1', { token });
   assert.equal(n.status, 200, n.text);
-  const ws = new WebSocket(`wss://localhost:${emuPort}/client/?hub=chat&id=${JSON.parse(n.text).connectionToken}`,
+  const { connectionToken, connectionId } = JSON.parse(n.text);
+  const ws = new WebSocket(`wss://localhost:${emuPort}/client/?hub=chat&id=${connectionToken}`,
     { headers: { Authorization: `Bearer ${token}` }, ca: readFileSync(ca) });
+  ws.id = connectionId;
   ws.frames = [];
   ws.on('message', (d) => ws.frames.push(String(d)));
   ws.on('error', () => {});
@@ -258,6 +260,21 @@ async function wssClient(token) {
   assert.equal(ws.frames[0], `{}${RS}`);
   return ws;
 }
+
+test("the group listing's nextLink is https", async () => {
+  const token = mint({ aud: 'https://localhost/client/?hub=chat' });
+  const a = await wssClient(token);
+  const b = await wssClient(token);
+  const rest = (method, p) => emuRequest(method, p, { token: mint({ aud: `https://localhost${p.split('?')[0]}` }) });
+  for (const ws of [a, b]) assert.equal((await rest('PUT', `/api/hubs/chat/groups/g1/connections/${ws.id}?${V}`)).status, 200);
+  const page = await rest('GET', `/api/hubs/chat/groups/g1/connections?maxpagesize=1&${V}`);
+  assert.equal(page.status, 200, page.text);
+  const { value, nextLink } = JSON.parse(page.text);
+  assert.equal(value.length, 1);
+  assert.ok(nextLink.startsWith(`https://localhost:${emuPort}/api/hubs/chat/groups/g1/connections?`), nextLink);
+  for (const ws of [a, b]) ws.close();
+  await withTimeout(Promise.all([a.closed, b.closed]), 'the clients to close', WAIT_MS);
+});
 
 test('100 WebSockets over TLS get every broadcast in order; their relays are freed when they close', async () => {
   const fds = () => readdirSync(`/proc/${emulator.child.pid}/fd`).length;
