@@ -33,6 +33,9 @@
 /* Connections accepted per readiness of a TLS listening socket, so one
  * busy socket does not starve the turn. */
 #define HTTP_ACCEPT_BATCH 64
+/* At most this long at shutdown for the TLS relays to send what they hold
+ * (a client that does not read is not waited for longer). */
+#define HTTP_TLS_DRAIN_MS 1000
 
 struct http;
 
@@ -390,14 +393,17 @@ void http_stop(struct http *h)
 {
     if (!h)
         return;
-    for (size_t i = 0; i < h->n; i++)
-        MHD_stop_daemon(h->mhd[i]);
     for (size_t i = 0; i < LISTEN_MAX; i++) {
         if (h->lis[i].watch.fd >= 0) {
             loop_unwatch(h->loop, &h->lis[i].watch);
             close(h->lis[i].watch.fd);
         }
     }
+    for (size_t i = 0; i < h->n; i++)
+        MHD_stop_daemon(h->mhd[i]);
+    /* What the daemons wrote last (a stream's end, a Close) is still in
+     * the relays. */
+    tls_drain(h->tls, HTTP_TLS_DRAIN_MS);
     tls_free(h->tls);
     free(h);
 }

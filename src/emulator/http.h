@@ -76,7 +76,8 @@ struct http *http_start(struct loop *l, const char *bind, int port,
                         const struct http_tls_files *tls,
                         http_request_fn on_request, http_done_fn on_done,
                         void *arg);
-/* Stop the daemons (closing every connection left) and free h. */
+/* Stop the daemons (closing every connection left; with TLS, the relays
+ * get up to HTTP_TLS_DRAIN_MS to send what they hold) and free h. */
 void http_stop(struct http *h);
 
 /* The port bound, and the addresses listened on as in a URL

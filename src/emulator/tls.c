@@ -427,9 +427,20 @@ void tls_reap(struct tls *t)
     }
 }
 
-size_t tls_count(const struct tls *t)
+void tls_drain(struct tls *t, long long bound_ms)
 {
-    return t ? t->n : 0;
+    if (!t)
+        return;
+    long long end = t->loop->now_ms + bound_ms;
+    /* Each relay sees its plain end closed; those that can end do. */
+    for (struct relay *r = t->all, *next; r; r = next) {
+        next = r->next;
+        pump(r);
+    }
+    tls_reap(t);
+    while (t->all && t->loop->now_ms < end &&
+           loop_wait(t->loop, end - t->loop->now_ms) == 0)
+        tls_reap(t);
 }
 
 void tls_free(struct tls *t)

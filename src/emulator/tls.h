@@ -51,7 +51,9 @@ int tls_accept(struct tls *t, int fd, const char *peer);
 /* Free the relays that ended; call once per loop turn after the events. */
 void tls_reap(struct tls *t);
 
-/* Relays open now. */
-size_t tls_count(const struct tls *t);
+/* At shutdown, once the HTTP server has closed its ends: run the loop
+ * (nothing but the relays is left in it) until every relay has sent what
+ * it holds and closed, or bound_ms passed. Then tls_free. */
+void tls_drain(struct tls *t, long long bound_ms);
 
 #endif

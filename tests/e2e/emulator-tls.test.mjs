@@ -49,21 +49,21 @@ async function startHost(trustCa) {
   return { proc: h, base: (await h.ready).url };
 }
 
-// One request to the emulator over https with the test CA trusted:
-// resolves with { status, text }.
-function emuRequest(method, pathAndQuery, { token, body } = {}) {
+// One request to the emulator over https with the test CA trusted, body
+// sent as JSON or raw as it is: resolves with { status, text }.
+function emuRequest(method, pathAndQuery, { token, body, raw } = {}) {
   return withTimeout(new Promise((resolve, reject) => {
     const req = https.request({
       host: 'localhost', port: emuPort, path: pathAndQuery, method, ca: readFileSync(ca),
       headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}),
-        ...(body ? { 'Content-Type': 'application/json' } : {}) },
+        ...(body || raw ? { 'Content-Type': raw ? 'text/plain' : 'application/json' } : {}) },
     }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (c) => { text += c; });
       res.on('end', () => resolve({ status: res.statusCode, text }));
     });
     req.on('error', reject);
-    req.end(body ? JSON.stringify(body) : undefined);
+    req.end(raw ?? (body ? JSON.stringify(body) : undefined));
   }), `${method} ${pathAndQuery}`, WAIT_MS);
 }
 
@@ -297,14 +297,64 @@ test('100 WebSockets over TLS get every broadcast in order; their relays are fre
   await eventually(() => fds() <= baseline, WAIT_MS, `the emulator's descriptors back to ${baseline}`);
 });
 
-test('the emulator stops cleanly with TLS connections open', async () => {
-  const s = tls.connect({ host: 'localhost', port: emuPort, ca: readFileSync(ca), servername: 'localhost' });
-  await withTimeout(new Promise((resolve, reject) => { s.on('secureConnect', resolve); s.on('error', reject); }),
+// An SSE stream over https (negotiate, the GET held open, the handshake
+// POSTed): { text (all received), ended (promise) }.
+async function sseClient(token) {
+  const n = await emuRequest('POST', '/client/negotiate?hub=chat&negotiateVersion=1', { token });
+  const { connectionToken } = JSON.parse(n.text);
+  const p = `/client/?hub=chat&id=${connectionToken}`;
+  const stream = { text: '' };
+  stream.ended = new Promise((resolve) => {
+    const req = https.request({ host: 'localhost', port: emuPort, path: p, ca: readFileSync(ca),
+      headers: { Accept: 'text/event-stream', Authorization: `Bearer ${token}` } }, (res) => {
+      res.setEncoding('utf8').on('data', (c) => { stream.text += c; });
+      res.on('end', resolve);
+      res.on('error', resolve);
+    });
+    req.on('error', resolve);
+    req.end();
+  });
+  await eventually(() => stream.text.length > 0, WAIT_MS, 'the SSE stream to open');
+  const h = await emuRequest('POST', p, { token, body: undefined, raw: `{"protocol":"json","version":1}${RS}` });
+  assert.equal(h.status, 200, h.text);
+  await eventually(() => stream.text.includes('data: {}'), WAIT_MS, 'the SSE handshake reply');
+  return stream;
+}
+
+// A long-polling client over https through the handshake, with a poll
+// held: { held } (that poll's promise of { status, text }).
+async function lpHeldPoll(token) {
+  const n = await emuRequest('POST', '/client/negotiate?hub=chat&negotiateVersion=1', { token });
+  const p = `/client/?hub=chat&id=${JSON.parse(n.text).connectionToken}`;
+  assert.equal((await emuRequest('GET', p, { token })).status, 200); // the first poll answers at once
+  assert.equal((await emuRequest('POST', p, { token, raw: `{"protocol":"json","version":1}${RS}` })).status, 200);
+  const hs = await emuRequest('GET', p, { token });
+  assert.equal(hs.text, `{}${RS}`);
+  const held = emuRequest('GET', p, { token });
+  held.catch(() => {});
+  return { held };
+}
+
+test('SIGTERM: WebSocket, SSE and long-polling clients over TLS get the Close message; the emulator exits 0', async () => {
+  const token = mint({ aud: 'https://localhost/client/?hub=chat' });
+  const ws = await wssClient(token);
+  const sse = await sseClient(token);
+  const { held } = await lpHeldPoll(token);
+  const raw = tls.connect({ host: 'localhost', port: emuPort, ca: readFileSync(ca), servername: 'localhost' });
+  await withTimeout(new Promise((resolve, reject) => { raw.on('secureConnect', resolve); raw.on('error', reject); }),
     'a TLS connection', WAIT_MS);
-  const closed = new Promise((resolve) => s.on('close', resolve));
-  s.on('error', () => {});
+  const rawClosed = new Promise((resolve) => raw.on('close', resolve));
+  raw.on('error', () => {});
   const r = await stop(emulator, { killAfterMs: WAIT_MS });
   assert.equal(r.killed, false);
   assert.equal(r.code, 0, emulator.stderr.slice(-2000));
-  await withTimeout(closed, 'the TLS connection to close', WAIT_MS);
+  const close = `{"type":7,"error":"Service is shutting down.","allowReconnect":true}${RS}`;
+  assert.equal(await withTimeout(ws.closed, 'the WebSocket to close', WAIT_MS), 1000);
+  assert.equal(ws.frames.at(-1), close);
+  await withTimeout(sse.ended, 'the SSE stream to end', WAIT_MS);
+  assert.ok(sse.text.includes(`data: ${close.slice(0, -1)}`), sse.text);
+  const last = await held;
+  assert.equal(last.status, 200);
+  assert.equal(last.text, close);
+  await withTimeout(rawClosed, 'the idle TLS connection to close', WAIT_MS);
 });
