@@ -9,13 +9,15 @@ EMU_LIB_OBJ := $(B)/emulator/strmap.o $(B)/emulator/hub.o \
                $(B)/emulator/emu.o $(B)/emulator/upconf.o \
                $(B)/emulator/upmsg.o $(B)/emulator/upclient.o \
                $(B)/emulator/tier.o $(B)/emulator/clientres.o \
-               $(B)/emulator/restpage.o \
+               $(B)/emulator/restpage.o $(B)/emulator/tls.o \
                $(B)/emulator/hubout.o $(B)/proto/hubmsgpack.o \
                $(B)/proto/hubproto.o $(B)/util/url.o $(B)/util/listen.o \
                $(PROTO_OBJ) $(TOKEN_OBJ) $(UTIL_OBJ)
 EMU_OBJ := $(B)/emulator/main.o $(EMU_LIB_OBJ)
-EMU_LIBS := $(LIB_MHD) $(LIB_WSLAY) $(LIB_JWT) $(LIB_SSL) $(LIB_JSON) \
-            $(LIB_CURL) $(LIB_MSGPACK)
+# libssl: HTTPS/WSS on the emulator's port (tls.c); the emulator only.
+LIB_TLS  := $(shell pkg-config --libs libssl 2>/dev/null || echo -lssl -lcrypto)
+EMU_LIBS := $(LIB_MHD) $(LIB_WSLAY) $(LIB_JWT) $(LIB_TLS) $(LIB_SSL) \
+            $(LIB_JSON) $(LIB_CURL) $(LIB_MSGPACK)
 
 PROGRAMS += $(BIN)/signalr-emulator
 

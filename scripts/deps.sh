@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(gcc make pkg-config libmicrohttpd-dev libjson-c-dev libyajl-dev libjwt-dev
-      libcurl4-openssl-dev libwslay-dev libmsgpack-dev check libssl-dev chromium curl
+      libcurl4-openssl-dev libwslay-dev libmsgpack-dev check libssl-dev openssl chromium curl
       clang libclang-rt-14-dev valgrind debootstrap wrk fonts-liberation
       dpkg-dev xz-utils clang-format)
 if_missing=0

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "emulator/http.h"
 #include "emulator/limits.h"
 #include "emulator/loop.h"
 #include "util/clock.h"
@@ -31,11 +32,13 @@ static char *token_of(struct MHD_Connection *mc)
     return NULL;
 }
 
-/* This service's scheme and host as the request names it. */
+/* This service's scheme (https with TLS) and host as the request names
+ * it. */
 static char *scheme_host(struct MHD_Connection *mc)
 {
     const char *host = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Host");
-    return xasprintf("http://%s", host && *host ? host : "localhost");
+    return xasprintf("%s://%s", http_conn_scheme(mc),
+                     host && *host ? host : "localhost");
 }
 
 char *auth_client_audience(struct MHD_Connection *mc, const char *hub)
@@ -74,14 +77,19 @@ int auth_check(const struct auth_keys *k, struct MHD_Connection *mc,
         goto out;
     }
     sh = scheme_host(mc);
-    /* The printed connection string says Endpoint=http://localhost, so
+    /* The printed connection string says Endpoint=http(s)://localhost, so
      * tokens minted from it name localhost whatever address the client
-     * used to reach us: the loopback names are accepted as well. */
-    static const char *const loopback[] = {"http://localhost",
-                                           "http://127.0.0.1", "http://[::1]"};
+     * used to reach us: the loopback names are accepted as well, with
+     * the scheme the request came by (the scheme is compared, as
+     * token_aud_match always did: an http audience on the TLS port is
+     * refused). */
+    static const char *const loopback[] = {"localhost", "127.0.0.1", "[::1]"};
     int ok = token_aud_match(claims->aud, sh, path, hub);
-    for (size_t i = 0; !ok && i < sizeof loopback / sizeof loopback[0]; i++)
-        ok = token_aud_match(claims->aud, loopback[i], path, hub);
+    for (size_t i = 0; !ok && i < sizeof loopback / sizeof loopback[0]; i++) {
+        char *lh = xasprintf("%s://%s", http_conn_scheme(mc), loopback[i]);
+        ok = token_aud_match(claims->aud, lh, path, hub);
+        free(lh);
+    }
     if (!ok) {
         token_claims_release(claims);
         snprintf(err, errlen,

@@ -39,7 +39,8 @@ int auth_check(const struct auth_keys *k, struct MHD_Connection *mc,
                char *err, size_t errlen);
 
 /* The audience of a client token for hub on this service, as the
- * request mc reaches it ("http://HOST/client/?hub=HUB"): what
+ * request mc reaches it ("http://HOST/client/?hub=HUB", https with TLS):
+ * what
  * :generateToken puts in the tokens it mints. A new string. */
 char *auth_client_audience(struct MHD_Connection *mc, const char *hub);
 

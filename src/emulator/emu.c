@@ -99,8 +99,10 @@ int emu_start(struct emu *e, const struct emu_config *cfg)
     e->last_sweep_ms = e->loop.now_ms;
     if (loop_signals(&e->loop, on_signal, e) < 0)
         return -1;
+    struct http_tls_files tls = {cfg->tls_cert, cfg->tls_key};
     e->http =
-        http_start(&e->loop, cfg->bind, cfg->port, dispatch, request_done, e);
+        http_start(&e->loop, cfg->bind, cfg->port, cfg->tls_cert ? &tls : NULL,
+                   dispatch, request_done, e);
     if (!e->http)
         return -1;
     e->reg = registry_new();

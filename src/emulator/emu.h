@@ -37,6 +37,8 @@ struct emu_config {
     int verbose;
     const struct tier *tier;     /* --tier (copied), or NULL */
     long long invoke_timeout_ms; /* :invoke wait; 0: CLIENTRES_TIMEOUT_MS */
+    const char *tls_cert; /* with tls_key: serve HTTPS/WSS (http.h); NULL */
+    const char *tls_key;
 };
 
 struct emu {

@@ -6,8 +6,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "emulator/limits.h"
+#include "emulator/tls.h"
 #include "util/limits.h"
 #include "util/listen.h"
 #include "util/log.h"
@@ -25,6 +30,22 @@
 #define HTTP_CONN_MEMORY (LIMIT_REST_HEADERS + 4u * 1024u)
 /* Runs of the daemons in one turn while they resume requests. */
 #define HTTP_MAX_RERUNS 8
+/* Connections accepted per readiness of a TLS listening socket, so one
+ * busy socket does not starve the turn. */
+#define HTTP_ACCEPT_BATCH 64
+/* At most this long at shutdown for the TLS relays to send what they hold
+ * (a client that does not read is not waited for longer). */
+#define HTTP_TLS_DRAIN_MS 1000
+
+struct http;
+
+/* A listening socket of ours in TLS mode (libmicrohttpd gets the
+ * decrypted side of each connection, never the socket). */
+struct http_listener {
+    struct loop_watch watch; /* first: the callback casts back */
+    struct http *h;
+    size_t i; /* the daemon it feeds */
+};
 
 struct http {
     struct loop *loop; /* borrowed */
@@ -37,7 +58,9 @@ struct http {
     char host[LISTEN_MAX][48];
     size_t n;
     int port;
-    int woken; /* work that no descriptor announces: run again at once */
+    int woken;       /* work that no descriptor announces: run again at once */
+    struct tls *tls; /* NULL: plain HTTP */
+    struct http_listener lis[LISTEN_MAX]; /* TLS mode: the sockets */
 };
 
 void http_req_suspend(struct http_req *r)
@@ -195,29 +218,124 @@ static void on_mhd_event(struct loop_watch *w, uint32_t events)
     /* http_run is called once per loop turn after all events. */
 }
 
-/* One daemon on a listening socket of ours (util/listen.h). */
+/* Which scheme a connection came in by: its socket context is its
+ * daemons' struct http (set when libmicrohttpd takes the connection). */
+static void on_connection(void *cls, struct MHD_Connection *mc,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        *socket_context = cls;
+}
+
+const char *http_scheme(const struct http *h)
+{
+    return h->tls ? "https" : "http";
+}
+
+const char *http_conn_scheme(struct MHD_Connection *mc)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const struct http *h = ci ? ci->socket_context : NULL;
+    return h ? http_scheme(h) : "http";
+}
+
+/* One daemon on a listening socket of ours (util/listen.h), or, with TLS
+ * (fd < 0), on none: it is handed each connection's decrypted side. */
 static struct MHD_Daemon *start_daemon(struct http *h, int fd)
 {
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_UPGRADE |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (fd < 0)
+        return MHD_start_daemon(
+            flags | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL, on_access, h,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONN_LIMIT,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_S,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+            MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
     return MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, h, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONN_LIMIT,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+}
+
+/* "ADDR:PORT" of a peer, for log lines. */
+static void peer_name(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+    char a[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const void *)ss;
+        inet_ntop(AF_INET, &in->sin_addr, a, sizeof a);
+        port = ntohs(in->sin_port);
+        snprintf(out, len, "%s:%d", a, port);
+    } else {
+        const struct sockaddr_in6 *in6 = (const void *)ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof a);
+        port = ntohs(in6->sin6_port);
+        snprintf(out, len, "[%s]:%d", a, port);
+    }
+}
+
+/* TLS mode: accept what is waiting, put a relay (tls.h) in front of each
+ * connection and hand its decrypted side to the daemon. */
+static void on_listen_event(struct loop_watch *w, uint32_t events)
+{
+    struct http_listener *li = (struct http_listener *)w;
+    struct http *h = li->h;
+    for (int k = 0; k < HTTP_ACCEPT_BATCH; k++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(w->fd, (struct sockaddr *)&ss, &sl,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                errno != ECONNABORTED)
+                log_warn("accept: %s", strerror(errno));
+            return;
+        }
+        char peer[80];
+        peer_name(&ss, peer, sizeof peer);
+        int pfd = tls_accept(h->tls, fd, peer);
+        if (pfd < 0)
+            continue;
+        /* On failure libmicrohttpd closes pfd; the relay sees its end. */
+        if (MHD_add_connection(h->mhd[li->i], pfd, (struct sockaddr *)&ss,
+                               sl) != MHD_YES)
+            log_warn("libmicrohttpd refused a connection from %s", peer);
+        http_wake(h);
+    }
 }
 
 /* Start a daemon on ls's socket i and watch it; the socket is the
  * daemon's once started. */
 static int add_daemon(struct http *h, struct listen_set *ls, size_t i)
 {
-    struct MHD_Daemon *d = start_daemon(h, ls->fd[i]);
+    struct MHD_Daemon *d = start_daemon(h, h->tls ? -1 : ls->fd[i]);
     if (!d)
         return log_error("libmicrohttpd cannot start on %s:%d", ls->host[i],
                          ls->port);
+    if (h->tls) {
+        struct http_listener *li = &h->lis[h->n];
+        li->h = h;
+        li->i = h->n;
+        li->watch.fd = ls->fd[i];
+        li->watch.on_event = on_listen_event;
+        if (loop_watch(h->loop, &li->watch, 0) < 0) {
+            MHD_stop_daemon(d);
+            li->watch.fd = -1;
+            return log_error("epoll_ctl: %s", strerror(errno));
+        }
+    }
     ls->fd[i] = -1;
     h->mhd[h->n] = d;
     snprintf(h->host[h->n], sizeof h->host[h->n], "%s", ls->host[i]);
@@ -235,14 +353,19 @@ static int add_daemon(struct http *h, struct listen_set *ls, size_t i)
 }
 
 struct http *http_start(struct loop *l, const char *bind, int port,
+                        const struct http_tls_files *tls,
                         http_request_fn on_request, http_done_fn on_done,
                         void *arg)
 {
     struct listen_set ls;
     char err[256];
+    struct tls *t = NULL;
+    if (tls && !(t = tls_new(l, tls->cert, tls->key)))
+        return NULL;
     if (listen_open(&ls, bind, port, HTTP_LISTEN_BACKLOG, err, sizeof err) <
         0) {
         log_error("%s", err);
+        tls_free(t);
         return NULL;
     }
     if (ls.note[0])
@@ -253,6 +376,9 @@ struct http *http_start(struct loop *l, const char *bind, int port,
     h->on_done = on_done;
     h->arg = arg;
     h->port = ls.port;
+    h->tls = t;
+    for (size_t i = 0; i < LISTEN_MAX; i++)
+        h->lis[i].watch.fd = -1;
     for (size_t i = 0; i < ls.n; i++) {
         if (add_daemon(h, &ls, i) < 0) {
             listen_close(&ls);
@@ -267,8 +393,18 @@ void http_stop(struct http *h)
 {
     if (!h)
         return;
+    for (size_t i = 0; i < LISTEN_MAX; i++) {
+        if (h->lis[i].watch.fd >= 0) {
+            loop_unwatch(h->loop, &h->lis[i].watch);
+            close(h->lis[i].watch.fd);
+        }
+    }
     for (size_t i = 0; i < h->n; i++)
         MHD_stop_daemon(h->mhd[i]);
+    /* What the daemons wrote last (a stream's end, a Close) is still in
+     * the relays. */
+    tls_drain(h->tls, HTTP_TLS_DRAIN_MS);
+    tls_free(h->tls);
     free(h);
 }
 
@@ -312,6 +448,9 @@ void http_run_once(struct http *h)
 
 void http_run(struct http *h)
 {
+    /* Relays that ended in the turn's events are freed before the
+     * daemons run (none of them is named by an event any more). */
+    tls_reap(h->tls);
     http_run_once(h);
     /* A resume inside MHD_run is only acted on by the next one. */
     for (int i = 0; h->woken && i < HTTP_MAX_RERUNS; i++) {

@@ -11,7 +11,11 @@
  * helpers, and on_done runs when libmicrohttpd is finished with it, just
  * before it is freed. What each route does is the handler's business
  * (client.c, rest.c); the WebSocket bytes after an upgrade are ws.c's.
- * Owns the daemons and every struct http_req; borrows the loop.
+ * With TLS the listening sockets are ours, not the daemons': each
+ * connection accepted gets a TLS relay (tls.h) and the daemon its
+ * decrypted side (MHD_add_connection), so everything above this module
+ * works the same in both modes. Owns the daemons, the TLS relays and every
+ * struct http_req; borrows the loop.
  */
 #ifndef EMULATOR_HTTP_H
 #define EMULATOR_HTTP_H
@@ -56,13 +60,24 @@ typedef enum MHD_Result (*http_request_fn)(void *arg, struct http_req *r,
 /* libmicrohttpd is done with r (answered, or the client went away). */
 typedef void (*http_done_fn)(void *arg, struct http_req *r);
 
+/* The certificate chain and private key files (PEM) that make the port
+ * speak TLS (tls.h); the strings are borrowed for the call. */
+struct http_tls_files {
+    const char *cert;
+    const char *key;
+};
+
 /* Listen (bind NULL: both loopbacks) on port (0: a free one) and register
- * the daemons with l. Returns NULL after logging why (port in use, bad
- * address). */
+ * the daemons with l; with tls (not NULL), every connection is TLS:
+ * accepted here, decrypted by a relay (tls.h) and handed to the daemons.
+ * Returns NULL after logging why (port in use, bad address, a certificate
+ * or key that does not load). */
 struct http *http_start(struct loop *l, const char *bind, int port,
+                        const struct http_tls_files *tls,
                         http_request_fn on_request, http_done_fn on_done,
                         void *arg);
-/* Stop the daemons (closing every connection left) and free h. */
+/* Stop the daemons (closing every connection left; with TLS, the relays
+ * get up to HTTP_TLS_DRAIN_MS to send what they hold) and free h. */
 void http_stop(struct http *h);
 
 /* The port bound, and the addresses listened on as in a URL
@@ -70,6 +85,12 @@ void http_stop(struct http *h);
 int http_port(const struct http *h);
 size_t http_hosts(const struct http *h);
 const char *http_host(const struct http *h, size_t i);
+
+/* "https" with TLS, else "http": the scheme of every URL naming us (the
+ * connection string, tokens' audiences, links). http_conn_scheme: the
+ * same for a connection of h's daemons. */
+const char *http_scheme(const struct http *h);
+const char *http_conn_scheme(struct MHD_Connection *mc);
 
 /* libmicrohttpd has work that no descriptor will announce (a resume, an
  * upgraded connection handed back): the next turn must not sleep. */

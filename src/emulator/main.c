@@ -5,13 +5,16 @@
  *                    [--upstream URL-TEMPLATE|default]... [--settings FILE]
  *                    [--upstream-timeout-ms N] [--invoke-timeout-ms N]
  *                    [--tier free|standard|premium [--units N]
- *                     [--messages-per-day N]] [--verbose]
+ *                     [--messages-per-day N]]
+ *                    [--tls-cert FILE --tls-key FILE] [--verbose]
  *
  * Listens on 127.0.0.1 and ::1 (both loopbacks, as ASP.NET Core does for
  * localhost; 127.0.0.1 alone without IPv6), or on the one --bind address.
  * Prints the connection string and the listening address on stdout, then
  * serves until SIGTERM/SIGINT (exit 0). A bad option, a bad settings file
- * or a port in use is one stderr line and exit 1. The access key is
+ * or a port in use is one stderr line and exit 1. With --tls-cert and
+ * --tls-key the port speaks only TLS (HTTPS, WSS) and every URL printed
+ * is https (a certificate or key that does not load: exit 1). The access key is
  * printed only in the connection string, never in a log line.
  * Without --upstream or --settings nothing is sent upstream: client
  * invocations get a Completion error, sends are dropped (upclient.h).
@@ -43,7 +46,8 @@ static void usage(FILE *f)
             "[--invoke-timeout-ms N]\n"
             "                        [--tier free|standard|premium [--units N]"
             " [--messages-per-day N]]\n"
-            "                        [--verbose]\n"
+            "                        [--tls-cert FILE --tls-key FILE] "
+            "[--verbose]\n"
             "\n"
             "  --port N              port to listen on (default %d; 0 picks "
             "a free one)\n"
@@ -89,6 +93,12 @@ static void usage(FILE *f)
             "  --messages-per-day N  replace the tier's messages a day (to try "
             "the quota\n"
             "                        without sending 20,000 messages)\n"
+            "  --tls-cert FILE       serve HTTPS and WSS only, with this "
+            "certificate chain\n"
+            "                        (PEM, the server's certificate first); "
+            "needs --tls-key\n"
+            "  --tls-key FILE        the certificate's private key (PEM, "
+            "unencrypted)\n"
             "  --verbose             debug log lines\n"
             "\n"
             "Without --upstream or --settings nothing is sent upstream: a "
@@ -194,6 +204,12 @@ static int parse_args(int argc, char **argv, struct emu_config *cfg,
             if (number(a, v, 1, 1000000000000LL, &o->msgs_day) < 0)
                 return -1;
             i++;
+        } else if (strcmp(a, "--tls-cert") == 0 && v) {
+            cfg->tls_cert = v;
+            i++;
+        } else if (strcmp(a, "--tls-key") == 0 && v) {
+            cfg->tls_key = v;
+            i++;
         } else if (strcmp(a, "--access-key") == 0 && v) {
             if (!*v)
                 return log_error("--access-key needs a non-empty key");
@@ -206,6 +222,8 @@ static int parse_args(int argc, char **argv, struct emu_config *cfg,
                              a);
         }
     }
+    if (!cfg->tls_cert != !cfg->tls_key)
+        return log_error("--tls-cert and --tls-key go together");
     if (!o->tier && (o->units || o->msgs_day))
         return log_error("--units and --messages-per-day need --tier");
     if (o->tier) {
@@ -259,13 +277,14 @@ int main(int argc, char **argv)
     log_upstream(&o.up, o.settings, o.timeout_ms);
     setvbuf(stdout, NULL, _IOLBF, 0);
     int port = http_port(e.http);
-    printf("Endpoint=http://localhost;Port=%d;AccessKey=%s;Version=1.0;\n",
-           port, cfg.keys.keys[0]);
-    printf("listening on http://%s:%d\n", http_host(e.http, 0), port);
+    const char *scheme = http_scheme(e.http);
+    printf("Endpoint=%s://localhost;Port=%d;AccessKey=%s;Version=1.0;\n",
+           scheme, port, cfg.keys.keys[0]);
+    printf("listening on %s://%s:%d\n", scheme, http_host(e.http, 0), port);
     fflush(stdout);
     for (size_t i = 1; i < http_hosts(e.http); i++)
-        log_info("listening on http://%s:%d as well", http_host(e.http, i),
-                 port);
+        log_info("listening on %s://%s:%d as well", scheme,
+                 http_host(e.http, i), port);
     rc = emu_run(&e) < 0 ? 1 : 0;
     upclient_stop(uc);
     emu_stop(&e);

@@ -491,8 +491,8 @@ static enum MHD_Result list_group(struct http_req *r, struct hub *h,
         char *ver = http_req_query(r, "api-version");
         const char *host =
             MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Host");
-        next = restpage_next_link(host, rt->hub, rt->group, app, ver, top,
-                                  maxpage, &np);
+        next = restpage_next_link(http_conn_scheme(r->mhd), host, rt->hub,
+                                  rt->group, app, ver, top, maxpage, &np);
         free(app);
         free(ver);
     }

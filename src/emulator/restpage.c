@@ -95,13 +95,15 @@ static void put_enc(struct buf *b, const char *s)
     free(e);
 }
 
-char *restpage_next_link(const char *host, const char *hub, const char *group,
-                         const char *app, const char *api_version, long top,
-                         long maxpage, const struct restpage_pos *pos)
+char *restpage_next_link(const char *scheme, const char *host, const char *hub,
+                         const char *group, const char *app,
+                         const char *api_version, long top, long maxpage,
+                         const struct restpage_pos *pos)
 {
     struct buf b;
     buf_init(&b, 16384);
-    buf_printf(&b, "http://%s/api/hubs/", host && *host ? host : "localhost");
+    buf_printf(&b, "%s://%s/api/hubs/", scheme,
+               host && *host ? host : "localhost");
     put_enc(&b, hub);
     buf_puts(&b, "/groups/");
     put_enc(&b, group);

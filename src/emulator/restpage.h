@@ -35,13 +35,14 @@ void restpage_pos_release(struct restpage_pos *pos);
  * and with top (0: none) at most top - returned. */
 size_t restpage_count(size_t remaining, long maxpage, long top, long returned);
 
-/* The nextLink for the page after pos: http://HOST/api/hubs/HUB/groups/
+/* The nextLink for the page after pos: SCHEME://HOST/api/hubs/HUB/groups/
  * GROUP/connections?[top=T&]maxpagesize=M&continuationToken=TOK
- * &api-version=V[&application=A], every part percent-encoded. host NULL:
- * localhost; api_version NULL: 2024-12-01; app and top (0) optional. A new
- * string. */
-char *restpage_next_link(const char *host, const char *hub, const char *group,
-                         const char *app, const char *api_version, long top,
-                         long maxpage, const struct restpage_pos *pos);
+ * &api-version=V[&application=A], every part percent-encoded. scheme
+ * "http" or "https"; host NULL: localhost; api_version NULL: 2024-12-01;
+ * app and top (0) optional. A new string. */
+char *restpage_next_link(const char *scheme, const char *host, const char *hub,
+                         const char *group, const char *app,
+                         const char *api_version, long top, long maxpage,
+                         const struct restpage_pos *pos);
 
 #endif

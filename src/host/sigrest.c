@@ -147,6 +147,15 @@ int sigrest_call(struct curlpool *pool, const struct connstr *cs,
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, code);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* The trust store as the Functions host (.NET on OpenSSL) reads it on
+     * Linux: SSL_CERT_FILE and SSL_CERT_DIR replace the system's CAs (an
+     * emulator's test CA, --tls-cert); libcurl itself reads neither. */
+    const char *ca_file = getenv("SSL_CERT_FILE");
+    const char *ca_dir = getenv("SSL_CERT_DIR");
+    if (ca_file && *ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
+    if (ca_dir && *ca_dir)
+        curl_easy_setopt(h, CURLOPT_CAPATH, ca_dir);
     if (call->body) {
         /* The SDK streams the body: chunked, no Content-Length. */
         up.p = call->body;

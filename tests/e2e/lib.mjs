@@ -7,9 +7,9 @@
 // Every program is started in its own process group and tracked here, so a
 // file's after() hook can stop (stopAll) or kill (killAll) whatever is still
 // running even when a test failed half-way; every wait has a bound.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +38,7 @@ const procs = [];
 // opts.cwd. Returns the proc at once: { name, child, stdout, stderr, output
 // (both, as they came), exited, code, signal, exit (promise of { code,
 // signal }), ready (promise of { url, port } from its "listening on
-// http://HOST:PORT" line, HOST possibly [IPv6]; rejects if it exits first or
+// http(s)://HOST:PORT" line, HOST possibly [IPv6]; rejects if it exits first or
 // prints none within opts.startMs, default 30 s) }.
 export function start(name, args, env = {}, opts = {}) {
   const startMs = opts.startMs ?? START_MS;
@@ -64,7 +64,7 @@ export function start(name, args, env = {}, opts = {}) {
     const timer = setTimeout(() => reject(new Error(
       `${name} printed no 'listening on' line in ${startMs} ms:\n${proc.stderr}`)), startMs);
     const check = () => {
-      const m = /listening on (http:\/\/(?:\[[^\]\s]+\]|[^\s:]+)):(\d+)/.exec(proc.stdout);
+      const m = /listening on (https?:\/\/(?:\[[^\]\s]+\]|[^\s:]+)):(\d+)/.exec(proc.stdout);
       if (m) {
         clearTimeout(timer);
         resolve({ url: `${m[1]}:${m[2]}`, port: Number(m[2]) });
@@ -154,9 +154,10 @@ export function freePort() {
   });
 }
 
-// The SignalR connection string of the emulator on port.
-export function connectionString(port, key = KEY) {
-  return `Endpoint=http://localhost;Port=${port};AccessKey=${key};Version=1.0;`;
+// The SignalR connection string of the emulator on port (scheme 'https'
+// for one started with --tls-cert).
+export function connectionString(port, key = KEY, scheme = 'http') {
+  return `Endpoint=${scheme}://localhost;Port=${port};AccessKey=${key};Version=1.0;`;
 }
 
 // The environment func-local runs the app with against the emulator on
@@ -166,6 +167,25 @@ export function hostEnv(emuPort) {
   const env = { AzureSignalRConnectionString: connectionString(emuPort) };
   if (process.env.BINDIR) env.FUNC_LOCAL_HANDLER = path.join(BINDIR, 'handler');
   return env;
+}
+
+// ---- TLS ----------------------------------------------------------------------
+
+// A throwaway CA and a certificate for localhost (127.0.0.1 and ::1 too)
+// signed by it, made in dir (a temporary folder of the caller's) with the
+// openssl command: P-256 keys, valid for a day. Returns the paths { ca,
+// cert, key } (cert and key: the emulator's --tls-cert and --tls-key).
+export function makeTestCerts(dir) {
+  const ossl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ossl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1',
+    '-subj', '/CN=signalr-emulator test CA');
+  ossl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  writeFileSync(path.join(dir, 'server.ext'),
+    'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n');
+  ossl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
+    '-out', 'server.pem', '-days', '1', '-extfile', 'server.ext');
+  return { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'server.pem'), key: path.join(dir, 'server.key') };
 }
 
 // ---- bounded waits ----------------------------------------------------------

@@ -74,8 +74,8 @@ START_TEST(test_restpage_next_link_shape)
     ck_assert(json_object_object_get_ex(l, "nextLinkQuery", &order));
     char id[] = "c2";
     struct restpage_pos pos = {3, id};
-    char *link = restpage_next_link("localhost:8888", "hub", "group 1", NULL,
-                                    NULL, 1000, 200, &pos);
+    char *link = restpage_next_link("http", "localhost:8888", "hub", "group 1",
+                                    NULL, NULL, 1000, 200, &pos);
     ck_assert_msg(strncmp(link,
                           "http://localhost:8888/api/hubs/hub/groups/group%201/"
                           "connections?",
@@ -95,12 +95,14 @@ START_TEST(test_restpage_next_link_shape)
     ck_assert_ptr_nonnull(strstr(link, "top=1000&maxpagesize=200&"));
     ck_assert_ptr_nonnull(strstr(link, "&api-version=2024-12-01"));
     free(link);
-    /* Without top; with application and the caller's api-version. */
-    link = restpage_next_link(NULL, "h", "g", "app", "2025-01-01", 0, 3, &pos);
+    /* Without top; with application and the caller's api-version; over
+     * TLS (--tls-cert) the link is https. */
+    link = restpage_next_link("https", NULL, "h", "g", "app", "2025-01-01", 0,
+                              3, &pos);
     ck_assert_msg(strncmp(link,
-                          "http://localhost/api/hubs/h/groups/g/connections?"
+                          "https://localhost/api/hubs/h/groups/g/connections?"
                           "maxpagesize=3&continuationToken=",
-                          81) == 0,
+                          82) == 0,
                   "%s", link);
     ck_assert_ptr_nonnull(
         strstr(link, "&api-version=2025-01-01&application=app"));
