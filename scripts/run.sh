@@ -6,6 +6,10 @@
 #      there), unless AzureSignalRConnectionString (environment first, then
 #      local.settings.json's Values) points anywhere but localhost:8888,
 #      e.g. at a real Azure SignalR Service.
+#   0. Azurite's queue service (node_modules/.bin/azurite-queue), when the
+#      app's AzureWebJobsStorage is UseDevelopmentStorage=true: on 10001,
+#      or on a free port (then func-local gets a connection string naming
+#      it), its data in build/azurite, no telemetry.
 # Prints the page URL, a curl command that broadcasts, and the connection
 # string (its AccessKey masked unless it is the emulator's well-known one).
 # Ctrl-C or SIGTERM stops everything and exits 0.
@@ -21,6 +25,13 @@ STOP_WAIT=10     # seconds each program gets to stop before it is killed
 
 emulator_pid=""
 host_pid=""
+azurite_pid=""
+AZURITE_PORT=10001
+AZURITE_WAIT=30 # seconds for Azurite's "successfully listens on" line
+# Azurite's well-known development account (the storage emulator's).
+DEV_ACCOUNT=devstoreaccount1
+DEV_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+
 stopping=0
 work=$(mktemp -d)
 
@@ -29,10 +40,10 @@ say() { printf 'run: %s\n' "$*"; }
 # TERM the children, give them STOP_WAIT seconds, then KILL what is left.
 stop_all() {
   local pid i
-  for pid in "$host_pid" "$emulator_pid"; do
+  for pid in "$host_pid" "$emulator_pid" "$azurite_pid"; do
     if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; fi
   done
-  for pid in "$host_pid" "$emulator_pid"; do
+  for pid in "$host_pid" "$emulator_pid" "$azurite_pid"; do
     [ -n "$pid" ] || continue
     for ((i = 0; i < STOP_WAIT * 10; i++)); do
       kill -0 "$pid" 2>/dev/null || break
@@ -43,6 +54,7 @@ stop_all() {
   done
   host_pid=""
   emulator_pid=""
+  azurite_pid=""
 }
 
 on_signal() {
@@ -68,20 +80,24 @@ die() {
   exit 1
 }
 
-# The connection string the app will use: the environment wins over
-# local.settings.json, as func-local reads them.
-connection_string() {
-  if [ -n "${AzureSignalRConnectionString:-}" ]; then
-    printf '%s' "$AzureSignalRConnectionString"
+# An app setting as func-local reads it: the environment wins over
+# local.settings.json's Values.
+app_setting() {
+  local name=$1
+  if [ -n "${!name:-}" ]; then
+    printf '%s' "${!name}"
     return
   fi
   [ -f local.settings.json ] || return 0
   node -e '
     const s = JSON.parse(require("fs").readFileSync("local.settings.json", "utf8"));
-    const v = s && s.Values && s.Values.AzureSignalRConnectionString;
+    const v = s && s.Values && s.Values[process.argv[1]];
     if (typeof v === "string") process.stdout.write(v);
-  ' 2>/dev/null || die "local.settings.json: not valid JSON"
+  ' "$name" 2>/dev/null || die "local.settings.json: not valid JSON"
 }
+
+# The SignalR connection string the app will use.
+connection_string() { app_setting AzureSignalRConnectionString; }
 
 trim() {
   local s=$1
@@ -143,11 +159,11 @@ masked() {
   printf '%s' "$out"
 }
 
-# Wait until file holds "listening on" or pid exits; bounded.
+# Wait until file holds "listening on" (or pattern) or pid exits; bounded.
 wait_listening() {
-  local file=$1 pid=$2 seconds=$3 name=$4 i
+  local file=$1 pid=$2 seconds=$3 name=$4 pattern=${5:-listening on} i
   for ((i = 0; i < seconds * 10; i++)); do
-    if grep -q 'listening on' "$file" 2>/dev/null; then
+    if grep -q "$pattern" "$file" 2>/dev/null; then
       return 0
     fi
     kill -0 "$pid" 2>/dev/null || die "$name exited before it was ready (see its output above)"
@@ -163,6 +179,33 @@ done
 line_buffered=()
 if command -v stdbuf >/dev/null; then
   line_buffered=(stdbuf -oL -eL)
+fi
+
+# 0 when nothing listens on 127.0.0.1:port.
+port_free() {
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Azurite's queue service, when the app's storage is the development one.
+storage=$(app_setting AzureWebJobsStorage)
+enqueue_env=""
+if [[ ${storage,,} == *usedevelopmentstorage=true* ]]; then
+  [ -x node_modules/.bin/azurite-queue ] || die "Azurite is missing: run make deps"
+  port=$AZURITE_PORT
+  port_free "$port" || port=0
+  mkdir -p build/azurite
+  say "starting Azurite's queue service (data in build/azurite)"
+  "${line_buffered[@]}" node_modules/.bin/azurite-queue --queueHost 127.0.0.1 \
+    --queuePort "$port" --location build/azurite --silent --disableTelemetry \
+    > >(trap "" INT; tee "$work/azurite.out" | sed -u 's/^/azurite   | /') 2>&1 &
+  azurite_pid=$!
+  wait_listening "$work/azurite.out" "$azurite_pid" "$AZURITE_WAIT" "Azurite" "successfully listens on"
+  port=$(sed -n 's/.*listens on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$work/azurite.out" | head -n1)
+  if [ "$port" != "$AZURITE_PORT" ]; then
+    say "port $AZURITE_PORT is taken: Azurite's queue service is on $port"
+    export AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=$DEV_ACCOUNT;AccountKey=$DEV_KEY;QueueEndpoint=http://127.0.0.1:$port/$DEV_ACCOUNT;"
+    enqueue_env="AzureWebJobsStorage='$AzureWebJobsStorage' "
+  fi
 fi
 
 conn=$(connection_string)
@@ -203,6 +246,8 @@ cat <<EOF
   Page:               $base/api/index/
   Broadcast:          curl -X POST $base/api/broadcast -H 'Content-Type: application/json' -d '{"message":"Hello from curl"}'
   Status update now:  curl -X POST $base/admin/functions/statusUpdate -H 'Content-Type: application/json' -d '{"input":""}'
+  Queue an order:     $enqueue_env$BINDIR/func-local --enqueue orders '{"groupName":"ops","text":"Order 7 shipped"}'
+                      (join the group "ops" on the page first; or "userId" for a signed-in user)
   SignalR:            $shown_conn
 
   Ctrl-C stops everything.
@@ -215,6 +260,11 @@ while [ "$stopping" = 0 ]; do
     wait "$host_pid" 2>/dev/null && rc=0 || rc=$?
     host_pid=""
     die "func-local stopped (exit $rc)"
+  fi
+  if [ -n "$azurite_pid" ] && ! kill -0 "$azurite_pid" 2>/dev/null; then
+    wait "$azurite_pid" 2>/dev/null && rc=0 || rc=$?
+    azurite_pid=""
+    die "Azurite stopped (exit $rc)"
   fi
   if [ -n "$emulator_pid" ] && ! kill -0 "$emulator_pid" 2>/dev/null; then
     wait "$emulator_pid" 2>/dev/null && rc=0 || rc=$?

@@ -30,6 +30,8 @@ Suite *invoker_suite(void);
 Suite *worker_suite(void);
 Suite *dispatch_suite(void);
 Suite *timer_suite(void);
+Suite *storage_suite(void);
+Suite *queue_suite(void);
 
 /* Write text to dir/rel, creating one level of sub-folder if needed. */
 void ht_write(const char *dir, const char *rel, const char *text);
