@@ -43,10 +43,10 @@ START_TEST(test_qopts_overrides)
 {
     struct qopts o;
     char err[256];
-    struct json_object *q =
-        parse("{\"BatchSize\": 4, \"maxDequeueCount\": 2, \"maxPollingInterval\":"
-              " \"00:00:00.500\", \"visibilityTimeout\": \"00:00:03\", "
-              "\"messageEncoding\": \"None\"}");
+    struct json_object *q = parse(
+        "{\"BatchSize\": 4, \"maxDequeueCount\": 2, \"maxPollingInterval\":"
+        " \"00:00:00.500\", \"visibilityTimeout\": \"00:00:03\", "
+        "\"messageEncoding\": \"None\"}");
     ck_assert_int_eq(qopts_parse(q, 4, &o, err, sizeof err), 0);
     ck_assert_int_eq(o.batch_size, 4);
     ck_assert_int_eq(o.new_batch_threshold, 8);
@@ -145,8 +145,8 @@ START_TEST(test_qopts_queue_names)
     free(p);
     ck_assert_int_eq(qopts_check_queue_name("orders", err, sizeof err), 0);
     ck_assert_int_eq(qopts_check_queue_name("a-1", err, sizeof err), 0);
-    static const char *const bad[] = {"ab",     "Orders", "-orders", "orders-",
-                                      "or--ders", "or_ders", ""};
+    static const char *const bad[] = {
+        "ab", "Orders", "-orders", "orders-", "or--ders", "or_ders", ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(qopts_check_queue_name(bad[i], err, sizeof err) < 0,
                       "%s accepted", bad[i]);
@@ -186,7 +186,8 @@ static void check_envelope(const char *file, const char *text, long dequeue)
 {
     struct json_object *want = envelope(file);
     struct json_object *want_md = json_object_object_get(want, "Metadata");
-    struct json_object *sys = json_object_get(json_object_object_get(want_md, "sys"));
+    struct json_object *sys =
+        json_object_get(json_object_object_get(want_md, "sys"));
     struct qmsg m;
     vector_message(&m, dequeue);
     struct json_object *data = json_object_new_object();
@@ -216,7 +217,8 @@ START_TEST(test_qpayload_json_properties)
     struct json_object *md = qpayload_metadata(
         &m, " {\"a\":{\"b\":1},\"s\":\"x\",\"t\":true,\"n\":null,\"l\":[1]}",
         json_object_new_object());
-    ck_assert_str_eq(jsonx_compact(json_object_object_get(md, "a")), "{\"b\":1}");
+    ck_assert_str_eq(jsonx_compact(json_object_object_get(md, "a")),
+                     "{\"b\":1}");
     ck_assert_str_eq(json_object_get_string(json_object_object_get(md, "s")),
                      "\"x\"");
     ck_assert_str_eq(json_object_get_string(json_object_object_get(md, "t")),

@@ -1,7 +1,8 @@
 /* check_storage.c - Azure Storage plumbing of func-local: Shared Key
  * signing against vectors/storage/sharedkey.json, connection strings
  * against vectors/storage/connection-strings.json, the Queue service's XML
- * (the .xml files of vectors/storage) and base64 as the queue extension decodes it. */
+ * (the .xml files of vectors/storage) and base64 as the queue extension decodes
+ * it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +44,8 @@ START_TEST(test_sharedkey_vectors)
         struct sharedkey_req r = {
             .method = jsonx_str(c, "method"),
             .content_type = jsonx_str(c, "contentType"),
-            .content_length = (size_t)json_object_get_int64(
-                jsonx_get_ci(c, "contentLength")),
+            .content_length =
+                (size_t)json_object_get_int64(jsonx_get_ci(c, "contentLength")),
             .account = jsonx_str(c, "account"),
             .path = jsonx_str(c, "path"),
             .query = q,
@@ -56,7 +57,8 @@ START_TEST(test_sharedkey_vectors)
         ck_assert_msg(strcmp(s, jsonx_str(c, "stringToSign")) == 0,
                       "%s: string to sign\n%s\nwanted\n%s", name, s,
                       jsonx_str(c, "stringToSign"));
-        unsigned char *key = qcodec_b64_decode(jsonx_str(c, "accountKey"), &klen);
+        unsigned char *key =
+            qcodec_b64_decode(jsonx_str(c, "accountKey"), &klen);
         ck_assert_ptr_nonnull(key);
         char sig[45];
         sharedkey_signature(key, klen, s, sig);
@@ -91,8 +93,8 @@ START_TEST(test_storconn_vectors)
         int rc = storconn_parse(jsonx_str(c, "value"), &cs, err, sizeof err);
         if (want_err) {
             ck_assert_msg(rc < 0, "%s: accepted", name);
-            ck_assert_msg(strstr(err, want_err) != NULL, "%s: \"%s\" lacks \"%s\"",
-                          name, err, want_err);
+            ck_assert_msg(strstr(err, want_err) != NULL,
+                          "%s: \"%s\" lacks \"%s\"", name, err, want_err);
             /* An error never shows the key. */
             ck_assert_ptr_null(strstr(err, "ZnVuYy1sb2Nh"));
             continue;
@@ -121,13 +123,19 @@ static const char *lookup(const void *ctx, const char *name)
 /* AzureWebJobs<name> first, then <name>; no name means Storage. */
 START_TEST(test_storconn_setting_names)
 {
-    static const char *const settings[] = {
-        "AzureWebJobsStorage", "UseDevelopmentStorage=true", "Orders",
-        "plain",               "AzureWebJobsBoth",           "prefixed",
-        "Both",                "unprefixed",                 NULL};
+    static const char *const settings[] = {"AzureWebJobsStorage",
+                                           "UseDevelopmentStorage=true",
+                                           "Orders",
+                                           "plain",
+                                           "AzureWebJobsBoth",
+                                           "prefixed",
+                                           "Both",
+                                           "unprefixed",
+                                           NULL};
     char used[128];
-    ck_assert_str_eq(storconn_setting(NULL, lookup, settings, used, sizeof used),
-                     "UseDevelopmentStorage=true");
+    ck_assert_str_eq(
+        storconn_setting(NULL, lookup, settings, used, sizeof used),
+        "UseDevelopmentStorage=true");
     ck_assert_str_eq(used, "AzureWebJobsStorage");
     ck_assert_str_eq(storconn_setting("", lookup, settings, used, sizeof used),
                      "UseDevelopmentStorage=true");
@@ -135,8 +143,9 @@ START_TEST(test_storconn_setting_names)
         storconn_setting("Orders", lookup, settings, used, sizeof used),
         "plain");
     ck_assert_str_eq(used, "Orders");
-    ck_assert_str_eq(storconn_setting("Both", lookup, settings, used, sizeof used),
-                     "prefixed");
+    ck_assert_str_eq(
+        storconn_setting("Both", lookup, settings, used, sizeof used),
+        "prefixed");
     ck_assert_ptr_null(
         storconn_setting("Missing", lookup, settings, used, sizeof used));
     ck_assert_str_eq(used, "AzureWebJobsMissing");
@@ -175,8 +184,8 @@ START_TEST(test_qxml_get_messages)
     /* An empty queue. */
     static const char empty[] =
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><QueueMessagesList />";
-    ck_assert_int_eq(qxml_messages(empty, strlen(empty), &m, &n, err, sizeof err),
-                     0);
+    ck_assert_int_eq(
+        qxml_messages(empty, strlen(empty), &m, &n, err, sizeof err), 0);
     ck_assert_uint_eq(n, 0);
     qxml_messages_free(m, n);
 }
@@ -204,9 +213,9 @@ START_TEST(test_qxml_bad_replies)
         struct qmsg *m = NULL;
         size_t n = 9;
         char err[256] = "";
-        ck_assert_msg(qxml_messages(bad[i], strlen(bad[i]), &m, &n, err,
-                                    sizeof err) < 0,
-                      "case %zu accepted", i);
+        ck_assert_msg(
+            qxml_messages(bad[i], strlen(bad[i]), &m, &n, err, sizeof err) < 0,
+            "case %zu accepted", i);
         ck_assert_ptr_null(m);
         ck_assert_uint_eq(n, 0);
         ck_assert_msg(strstr(err, "XML reply") != NULL, "%zu: %s", i, err);
@@ -268,8 +277,8 @@ START_TEST(test_qcodec_base64)
     b = qcodec_b64_decode("", &n);
     ck_assert_uint_eq(n, 0);
     free(b);
-    static const char *const bad[] = {"hello", "aGk", "aG=k", "a===",
-                                      "aGk=aGk=", "aGk*", "{\"a\":1}"};
+    static const char *const bad[] = {
+        "hello", "aGk", "aG=k", "a===", "aGk=aGk=", "aGk*", "{\"a\":1}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(qcodec_b64_decode(bad[i], &n) == NULL, "%s decoded",
                       bad[i]);
