@@ -31,7 +31,8 @@ echo "== node e2e (programs under valgrind)"
 env "$HANDLER_ENV" TEST_TIMEOUT_MS=300000 scripts/node-test.sh \
   tests/e2e/emulator.test.mjs tests/e2e/emulator-upgrade.test.mjs \
   tests/e2e/emulator-upstream.test.mjs tests/e2e/app.test.mjs \
-  tests/e2e/upstream.test.mjs tests/e2e/bad-input.test.mjs || status=1
+  tests/e2e/upstream.test.mjs tests/e2e/bad-input.test.mjs \
+  tests/e2e/queue.test.mjs || status=1
 TEST_TIMEOUT_MS=300000 scripts/node-test.sh \
   tests/e2e/app-conformance.test.mjs || status=1
 

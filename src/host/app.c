@@ -84,30 +84,10 @@ static int load_json(const char *path, const char *label,
 /* "hh:mm:ss", "d.hh:mm:ss" or "-1" → seconds (-1 unbounded). */
 static int parse_timespan(const char *s, long *out)
 {
-    long d = 0, h, m, sec;
-    char *end;
-    if (strcmp(s, "-1") == 0) {
-        *out = -1;
-        return 0;
-    }
-    const char *dot = strchr(s, '.');
-    const char *colon = strchr(s, ':');
-    if (dot && colon && dot < colon) {
-        d = strtol(s, &end, 10);
-        if (end != dot || d < 0)
-            return -1;
-        s = dot + 1;
-    }
-    h = strtol(s, &end, 10);
-    if (*end != ':' || h < 0 || h > 23)
+    long ms = strcmp(s, "-1") == 0 ? -1000 : qopts_timespan_ms(s);
+    if (ms < 0 && ms != -1000)
         return -1;
-    m = strtol(end + 1, &end, 10);
-    if (*end != ':' || m < 0 || m > 59)
-        return -1;
-    sec = strtol(end + 1, &end, 10);
-    if ((*end != '\0' && *end != '.') || sec < 0 || sec > 59)
-        return -1;
-    *out = ((d * 24 + h) * 60 + m) * 60 + sec;
+    *out = ms / 1000;
     return 0;
 }
 

@@ -180,3 +180,10 @@ test('a message whose function fails goes to orders-poison after maxDequeueCount
   assert.deepEqual(tries, [1, 2], 'tried maxDequeueCount times, then moved');
   assert.deepEqual(await peek('orders'), [], 'gone from orders');
 });
+
+test('func-local stops cleanly with its listener running: exit 0, no sanitizer report', async () => {
+  const r = await stop(host, { killAfterMs: 15_000 });
+  assert.equal(r.killed, false);
+  assert.equal(r.code, 0, host.stderr.slice(-2000));
+  assert.doesNotMatch(host.stderr, /Sanitizer|runtime error/);
+});
