@@ -12,11 +12,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { BINDIR, ROOT, AZURITE_KEY, start, stop, stopAll, run, eventually, hostEnv, connectionString,
+import { BINDIR, ROOT, AZURITE_KEY, FAKE_HANDLER, start, stop, stopAll, run, eventually, hostEnv, connectionString,
   appConnection, Recorder, startAzurite } from './lib.mjs';
 
 const WAIT_MS = 20_000;
@@ -152,6 +152,60 @@ test('storage down: logged and retried, then it recovers', async () => {
   await eventually(() => /queue 'orders' is reachable again/.test(host.stderr.slice(mark)), WAIT_MS, 'the recovery line');
   await enqueue('orders', JSON.stringify({ userId: 'carol', text: 'after the outage' }));
   await carol.waitFor('newNotification', (m) => m?.message === 'after the outage', 'the order after the outage');
+});
+
+test('queue output binding and trigger envelope: Outputs items become messages a queueTrigger gets as the host sends them', async () => {
+  // An app served by the recording fake handler: an HTTP function with a
+  // queue output, and a queue-triggered function on that queue.
+  const app = path.join(tmp, 'fake');
+  const capture = path.join(tmp, 'capture.jsonl');
+  const fn = (name, bindings) => {
+    mkdirSync(path.join(app, name), { recursive: true });
+    writeFileSync(path.join(app, name, 'function.json'), JSON.stringify({ bindings }));
+  };
+  fn('send', [{ type: 'httpTrigger', direction: 'in', name: 'req', methods: ['post'] },
+    { type: 'http', direction: 'out', name: 'res' },
+    { type: 'queue', direction: 'out', name: 'outbox', queueName: 'shipping' }]);
+  fn('ship', [{ type: 'queueTrigger', direction: 'in', name: 'item', queueName: 'shipping' }]);
+  writeFileSync(path.join(app, 'host.json'), JSON.stringify({
+    version: '2.0',
+    customHandler: { description: { defaultExecutablePath: 'node', arguments: [FAKE_HANDLER] } },
+    extensions: { queues: { maxPollingInterval: '00:00:00.300' } },
+  }));
+  writeFileSync(path.join(tmp, 'replies.json'), JSON.stringify({
+    send: { contentType: 'application/json', body: { Outputs: {
+      outbox: ['first', { n: 2, to: 'ops' }, null], res: { statusCode: 202, body: 'queued' } }, Logs: [] } },
+  }));
+  const env = { ...hostEnvFor(azurite.connection), FUNC_LOCAL_HANDLER: undefined,
+    FAKE_CAPTURE: capture, FAKE_REPLIES: path.join(tmp, 'replies.json') };
+  const fake = await startHost(app, env);
+  const res = await fetch(`${fake.url}/api/send`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(WAIT_MS) });
+  assert.equal(res.status, 202);
+  assert.equal(await res.text(), 'queued');
+  const shipped = () => (existsSync(capture) ? readFileSync(capture, 'utf8') : '').split('\n').filter(Boolean)
+    .map((l) => JSON.parse(l)).filter((c) => c.path === '/ship').map((c) => JSON.parse(c.body));
+  await eventually(() => shipped().length === 2, WAIT_MS, 'both messages to be triggered');
+  const envs = shipped();
+  const byText = Object.fromEntries(envs.map((e) => [JSON.parse(e.Data.item), e]));
+  assert.deepEqual(Object.keys(byText).sort(), ['first', '{\n  "n": 2,\n  "to": "ops"\n}']);
+  for (const e of envs) {
+    const md = e.Metadata;
+    assert.equal(md.DequeueCount, '1');
+    assert.match(JSON.parse(md.Id), /^[0-9a-f-]{36}$/);
+    assert.equal(typeof JSON.parse(md.PopReceipt), 'string');
+    for (const t of ['InsertionTime', 'ExpirationTime', 'NextVisibleTime']) {
+      assert.match(md[t], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/, t);
+    }
+    assert.equal(md.sys.MethodName, 'ship');
+    assert.ok(!('QueueTrigger' in md), 'the host leaves the trigger value out of Metadata');
+  }
+  // A JSON-object message's properties are binding data too.
+  const obj = byText['{\n  "n": 2,\n  "to": "ops"\n}'].Metadata;
+  assert.equal(obj.n, '"2"');
+  assert.equal(obj.to, '"ops"');
+  // Both were deleted once the function succeeded.
+  await eventually(async () => (await peek('shipping')).length === 0, WAIT_MS, 'the shipping queue to be empty');
+  await stop(fake.p);
 });
 
 test('a message whose function fails goes to orders-poison after maxDequeueCount', async () => {
