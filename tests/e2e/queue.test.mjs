@@ -58,19 +58,23 @@ async function enqueue(queue, message, storage = azurite.connection) {
 
 // A Queue service request signed here (Shared Key, as the REST
 // documentation lays it out). Resolves with { status, text }.
-async function queueRequest(method, resource, query = {}) {
+async function queueRequest(method, resource, query = {}, body = undefined) {
   const date = new Date().toUTCString();
+  const length = body ? String(Buffer.byteLength(body)) : '';
+  const type = body ? 'application/xml' : '';
   const account = 'devstoreaccount1';
   const p = `/${account}${resource}`;
   const q = Object.entries(query).sort(([a], [b]) => (a < b ? -1 : 1));
-  const toSign = [method, '', '', '', '', '', '', '', '', '', '', ''].join('\n')
+  const toSign = [method, '', '', length, '', type, '', '', '', '', '', ''].join('\n')
     + `\nx-ms-date:${date}\nx-ms-version:2020-10-02\n/${account}${p}`
     + q.map(([k, v]) => `\n${k}:${v}`).join('');
   const sig = createHmac('sha256', Buffer.from(AZURITE_KEY, 'base64')).update(toSign).digest('base64');
   const qs = q.length ? '?' + new URLSearchParams(q).toString() : '';
   const res = await fetch(`http://127.0.0.1:${azurite.port}${p}${qs}`, {
     method,
-    headers: { 'x-ms-date': date, 'x-ms-version': '2020-10-02', Authorization: `SharedKey ${account}:${sig}` },
+    headers: { 'x-ms-date': date, 'x-ms-version': '2020-10-02', Authorization: `SharedKey ${account}:${sig}`,
+      ...(body ? { 'Content-Type': type } : {}) },
+    body,
     signal: AbortSignal.timeout(WAIT_MS),
   });
   return { status: res.status, text: await res.text() };
@@ -85,6 +89,34 @@ async function peek(queue) {
 }
 
 const b64 = (s) => Buffer.from(s, 'utf8').toString('base64');
+
+// A successful invocation's reply, for the fake handler.
+const OK_REPLY = { contentType: 'application/json', body: { Outputs: {}, Logs: [], ReturnValue: null } };
+
+// An app in tmp/name served by the recording fake handler: functions
+// (name → bindings), host.json extensions.queues, the handler's replies.
+// Starts its func-local; resolves with { p, url, calls(fn) → the envelopes
+// the handler got for fn, in order }.
+async function fakeApp(name, functions, queues, replies = {}) {
+  const app = path.join(tmp, name);
+  for (const [fn, bindings] of Object.entries(functions)) {
+    mkdirSync(path.join(app, fn), { recursive: true });
+    writeFileSync(path.join(app, fn, 'function.json'), JSON.stringify({ bindings }));
+  }
+  writeFileSync(path.join(app, 'host.json'), JSON.stringify({
+    version: '2.0',
+    customHandler: { description: { defaultExecutablePath: 'node', arguments: [FAKE_HANDLER] } },
+    extensions: { queues },
+  }));
+  writeFileSync(path.join(app, 'replies.json'), JSON.stringify(replies));
+  const capture = path.join(app, 'capture.jsonl');
+  const env = { ...hostEnvFor(azurite.connection), FUNC_LOCAL_HANDLER: undefined,
+    FAKE_CAPTURE: capture, FAKE_REPLIES: path.join(app, 'replies.json') };
+  const h = await startHost(app, env);
+  h.calls = (fn) => (existsSync(capture) ? readFileSync(capture, 'utf8') : '').split('\n').filter(Boolean)
+    .map((l) => JSON.parse(l)).filter((c) => c.path === `/${fn}`).map((c) => JSON.parse(c.body));
+  return h;
+}
 
 before(async () => {
   for (const p of ['signalr-emulator', 'func-local', 'handler']) {
@@ -155,35 +187,21 @@ test('storage down: logged and retried, then it recovers', async () => {
 });
 
 test('queue output binding and trigger envelope: Outputs items become messages a queueTrigger gets as the host sends them', async () => {
-  // An app served by the recording fake handler: an HTTP function with a
-  // queue output, and a queue-triggered function on that queue.
-  const app = path.join(tmp, 'fake');
-  const capture = path.join(tmp, 'capture.jsonl');
-  const fn = (name, bindings) => {
-    mkdirSync(path.join(app, name), { recursive: true });
-    writeFileSync(path.join(app, name, 'function.json'), JSON.stringify({ bindings }));
-  };
-  fn('send', [{ type: 'httpTrigger', direction: 'in', name: 'req', methods: ['post'] },
-    { type: 'http', direction: 'out', name: 'res' },
-    { type: 'queue', direction: 'out', name: 'outbox', queueName: 'shipping' }]);
-  fn('ship', [{ type: 'queueTrigger', direction: 'in', name: 'item', queueName: 'shipping' }]);
-  writeFileSync(path.join(app, 'host.json'), JSON.stringify({
-    version: '2.0',
-    customHandler: { description: { defaultExecutablePath: 'node', arguments: [FAKE_HANDLER] } },
-    extensions: { queues: { maxPollingInterval: '00:00:00.300' } },
-  }));
-  writeFileSync(path.join(tmp, 'replies.json'), JSON.stringify({
+  // An HTTP function with a queue output, and a queue-triggered function on
+  // that queue, both answered by the recording handler.
+  const fake = await fakeApp('fake', {
+    send: [{ type: 'httpTrigger', direction: 'in', name: 'req', methods: ['post'] },
+      { type: 'http', direction: 'out', name: 'res' },
+      { type: 'queue', direction: 'out', name: 'outbox', queueName: 'shipping' }],
+    ship: [{ type: 'queueTrigger', direction: 'in', name: 'item', queueName: 'shipping' }],
+  }, { maxPollingInterval: '00:00:00.300' }, {
     send: { contentType: 'application/json', body: { Outputs: {
       outbox: ['first', { n: 2, to: 'ops' }, null], res: { statusCode: 202, body: 'queued' } }, Logs: [] } },
-  }));
-  const env = { ...hostEnvFor(azurite.connection), FUNC_LOCAL_HANDLER: undefined,
-    FAKE_CAPTURE: capture, FAKE_REPLIES: path.join(tmp, 'replies.json') };
-  const fake = await startHost(app, env);
+  });
   const res = await fetch(`${fake.url}/api/send`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(WAIT_MS) });
   assert.equal(res.status, 202);
   assert.equal(await res.text(), 'queued');
-  const shipped = () => (existsSync(capture) ? readFileSync(capture, 'utf8') : '').split('\n').filter(Boolean)
-    .map((l) => JSON.parse(l)).filter((c) => c.path === '/ship').map((c) => JSON.parse(c.body));
+  const shipped = () => fake.calls('ship');
   await eventually(() => shipped().length === 2, WAIT_MS, 'both messages to be triggered');
   const envs = shipped();
   const byText = Object.fromEntries(envs.map((e) => [JSON.parse(e.Data.item), e]));
@@ -206,6 +224,59 @@ test('queue output binding and trigger envelope: Outputs items become messages a
   // Both were deleted once the function succeeded.
   await eventually(async () => (await peek('shipping')).length === 0, WAIT_MS, 'the shipping queue to be empty');
   await stop(fake.p);
+});
+
+test('a function slower than the visibility keeps its message: renewed at half-time, one delivery', async () => {
+  // Visibility 3 s (FUNC_LOCAL_QUEUE_VISIBILITY), the function takes 7 s:
+  // without renewals the message would be delivered again while it runs.
+  const slow = await fakeApp('slow', {
+    slowjob: [{ type: 'queueTrigger', direction: 'in', name: 'job', queueName: 'slow-jobs' }],
+  }, { maxPollingInterval: '00:00:00.200' }, { slowjob: { delayMs: 7000, ...OK_REPLY } });
+  await enqueue('slow-jobs', 'take your time');
+  await eventually(() => /Executed 'Functions\.slowjob' \(Succeeded/.test(slow.p.stderr), WAIT_MS, 'the slow run to end');
+  await eventually(async () => (await peek('slow-jobs')).length === 0, WAIT_MS, 'the message to be deleted');
+  const runs = slow.calls('slowjob');
+  assert.equal(runs.length, 1, 'delivered once');
+  assert.equal(runs[0].Metadata.DequeueCount, '1');
+  assert.doesNotMatch(slow.p.stderr, /renewing the visibility/);
+  await stop(slow.p);
+});
+
+test('batchSize and newBatchThreshold: the next batch is fetched once the last one is down to the threshold', async () => {
+  // Four messages waiting before the listener starts; batchSize 2,
+  // newBatchThreshold 0: two run at once, the next two only after both
+  // have finished.
+  for (const w of ['w1', 'w2', 'w3', 'w4']) await enqueue('work', w);
+  const batch = await fakeApp('batch', {
+    work: [{ type: 'queueTrigger', direction: 'in', name: 'w', queueName: 'work' }],
+  }, { batchSize: 2, newBatchThreshold: 0, maxPollingInterval: '00:00:00.200' }, { work: { delayMs: 300, ...OK_REPLY } });
+  await eventually(() => (batch.p.stderr.match(/Executed 'Functions\.work' \(Succeeded/g) || []).length === 4,
+    WAIT_MS, 'four runs');
+  // From the log: how many runs were in flight at once.
+  let inFlight = 0;
+  let most = 0;
+  for (const m of batch.p.stderr.matchAll(/(Executing|Executed) 'Functions\.work'/g)) {
+    inFlight += m[1] === 'Executing' ? 1 : -1;
+    most = Math.max(most, inFlight);
+  }
+  assert.equal(inFlight, 0);
+  assert.equal(most, 2, 'two at a time with batchSize 2 and newBatchThreshold 0');
+  await stop(batch.p);
+});
+
+test('a message that is not base64 goes straight to the poison queue', async () => {
+  // Put "not base64!" as it is (no encoding), signed here.
+  const body = '<QueueMessage><MessageText>not base64!</MessageText></QueueMessage>';
+  assert.equal((await queueRequest('PUT', '/raw-input')).status < 300, true);
+  const r = await queueRequest('POST', '/raw-input/messages', {}, body);
+  assert.equal(r.status, 201, r.text);
+  const raw = await fakeApp('raw', {
+    rawin: [{ type: 'queueTrigger', direction: 'in', name: 'm', queueName: 'raw-input' }],
+  }, { maxPollingInterval: '00:00:00.200' });
+  await eventually(async () => (await peek('raw-input-poison')).includes('not base64!'), WAIT_MS, 'the poison queue');
+  assert.match(raw.p.stderr, /Message is not valid base64[^\n]*Moving message [\w-]+ to queue 'raw-input-poison'/);
+  assert.equal(raw.calls('rawin').length, 0, 'the function never ran');
+  await stop(raw.p);
 });
 
 test('a message whose function fails goes to orders-poison after maxDequeueCount', async () => {
