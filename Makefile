@@ -92,7 +92,8 @@ deps-check:
 .PHONY: run
 run: deps-check
 	@$(MAKE) --no-print-directory programs www-lib
-	@scripts/run.sh
+	@TIER="$(TIER)" UNITS="$(UNITS)" MESSAGES_PER_DAY="$(MESSAGES_PER_DAY)" \
+	    scripts/run.sh
 
 .PHONY: www-lib
 www-lib:

@@ -154,6 +154,7 @@ struct samples {
 struct load {
     /* configuration */
     const char *url, *mode, *hub, *key, *label;
+    const char *code; /* app mode: the function key of /api/broadcast */
     int app;
     long stages[MAX_STAGES];
     int nstages;
@@ -1122,7 +1123,7 @@ static struct json_object *run_stage(struct load *L, long target)
 static void usage(void)
 {
     fputs("usage: wsload --url http://127.0.0.1:PORT [--mode service|app] "
-          "[--hub NAME] [--key KEY]\n"
+          "[--hub NAME] [--key KEY] [--code FUNCTION_KEY]\n"
           "              [--clients 1000,10000] [--broadcasts N] "
           "[--throughput-s S] [--window W]\n"
           "              [--pid SERVER_PID] [--label NAME]\n",
@@ -1145,6 +1146,8 @@ static void parse_args(struct load *L, int argc, char **argv)
             L->hub = v;
         } else if (strcmp(a, "--key") == 0) {
             L->key = v;
+        } else if (strcmp(a, "--code") == 0) {
+            L->code = v;
         } else if (strcmp(a, "--label") == 0) {
             L->label = v;
         } else if (strcmp(a, "--clients") == 0) {
@@ -1245,7 +1248,8 @@ int main(int argc, char **argv)
     curl_multi_setopt(L.multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                       (long)CURL_HOST_CONNS);
     if (L.app) {
-        L.post_url = xasprintf("%s/api/broadcast", L.url);
+        L.post_url = xasprintf("%s/api/broadcast%s%s", L.url,
+                               L.code ? "?code=" : "", L.code ? L.code : "");
     } else {
         service_setup(&L);
     }

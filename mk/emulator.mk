@@ -8,6 +8,8 @@ EMU_LIB_OBJ := $(B)/emulator/strmap.o $(B)/emulator/hub.o \
                $(B)/emulator/client.o $(B)/emulator/rest.o \
                $(B)/emulator/emu.o $(B)/emulator/upconf.o \
                $(B)/emulator/upmsg.o $(B)/emulator/upclient.o \
+               $(B)/emulator/tier.o $(B)/emulator/clientres.o \
+               $(B)/emulator/restpage.o \
                $(B)/proto/hubproto.o $(B)/util/url.o $(B)/util/listen.o \
                $(PROTO_OBJ) $(TOKEN_OBJ) $(UTIL_OBJ)
 EMU_OBJ := $(B)/emulator/main.o $(EMU_LIB_OBJ)

@@ -25,7 +25,7 @@ FZ_HANDLER := $(patsubst $(B)/%,$(FZ)/obj/%,\
 
 FUZZERS := $(FZ)/fuzz_envelope $(FZ)/fuzz_connstr $(FZ)/fuzz_token \
            $(FZ)/fuzz_jsonx $(FZ)/fuzz_ncrontab $(FZ)/fuzz_hubproto \
-           $(FZ)/fuzz_rest_route $(FZ)/fuzz_app $(FZ)/fuzz_qxml
+           $(FZ)/fuzz_rest_route $(FZ)/fuzz_app $(FZ)/fuzz_cmdline $(FZ)/fuzz_qxml
 
 $(FZ)/fuzz_envelope: $(FZ)/obj/fuzz/fuzz_envelope.o $(FZ_HANDLER) $(FZ_PROTO) $(FZ_UTIL)
 	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_MHD) $(LIB_YAJL) $(LIB_JSON) -lpthread
@@ -45,7 +45,11 @@ $(FZ)/fuzz_hubproto: $(FZ)/obj/fuzz/fuzz_hubproto.o $(FZ)/obj/proto/hubproto.o $
 FZ_EMU := $(patsubst $(B)/%,$(FZ)/obj/%,$(EMU_LIB_OBJ))
 $(FZ)/fuzz_rest_route: $(FZ)/obj/fuzz/fuzz_rest_route.o $(FZ_EMU)
 	$(FZ_CC) $(FZ_LD) -o $@ $^ $(EMU_LIBS) -lpthread
+$(FZ)/fuzz_cmdline: $(FZ)/obj/fuzz/fuzz_cmdline.o $(FZ)/obj/host/hdesc.o \
+    $(FZ)/obj/host/forward.o $(FZ)/obj/host/curlpool.o $(FZ_UTIL)
+	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_CURL) $(LIB_JSON) -lpthread
 $(FZ)/fuzz_app: $(FZ)/obj/fuzz/fuzz_app.o $(FZ)/obj/host/app.o \
+    $(FZ)/obj/host/hdesc.o $(FZ)/obj/host/authlevel.o \
     $(FZ)/obj/host/route.o $(FZ)/obj/host/ncrontab.o $(FZ)/obj/host/qopts.o \
     $(FZ)/obj/host/storconn.o $(FZ_UTIL)
 	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_SSL) $(LIB_JSON) -lpthread

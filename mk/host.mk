@@ -7,7 +7,10 @@ HOST_LIB_OBJ := $(B)/host/app.o $(B)/host/route.o $(B)/host/payload.o \
                 $(B)/host/conninfo.o $(B)/host/invoker.o $(B)/host/curlpool.o \
                 $(B)/host/worker.o $(B)/host/dispatch.o $(B)/host/timer.o \
                 $(B)/host/front.o $(B)/host/ncrontab.o \
-                $(B)/host/sigtrigger.o $(B)/proto/hubproto.o $(B)/util/url.o \
+                $(B)/host/authlevel.o $(B)/host/keys.o $(B)/host/easyauth.o \
+                $(B)/host/sigtrigger.o $(B)/host/hdesc.o \
+                $(B)/host/forward.o $(B)/host/select.o \
+                $(B)/proto/hubproto.o $(B)/util/url.o \
                 $(B)/host/storconn.o $(B)/host/sharedkey.o $(B)/host/qxml.o \
                 $(B)/host/qclient.o $(B)/host/qopts.o $(B)/host/qcodec.o \
                 $(B)/host/qpayload.o $(B)/host/qout.o $(B)/host/qlisten.o \

@@ -32,9 +32,11 @@ EMU_PID=$SRV_PID
 AzureSignalRConnectionString="Endpoint=http://localhost;Port=$EMU_PORT;AccessKey=$KEY;Version=1.0;" \
   start e2e-host "$OUT/e2e-host.log" 30 bin/func-local --app . --port 0 || fail "func-local did not start"
 HOST_PORT=$SRV_PORT
+# broadcast needs a function key: the host's default key func-local made.
+CODE=$(node -e 'console.log(JSON.parse(require("fs").readFileSync("build/secrets/host.json","utf8")).functionKeys.find((k)=>k.name==="default").value)')
 
 rc=0
-timeout 300 "$OUT/wsload" --mode app --url "http://127.0.0.1:$HOST_PORT" \
+timeout 300 "$OUT/wsload" --mode app --url "http://127.0.0.1:$HOST_PORT" --code "$CODE" \
   --clients "$CLIENTS" --broadcasts "$BCASTS" --throughput-s 0 --window 1 \
   --pid "$EMU_PID" --label e2e > "$OUT/e2e-run.json" 2> "$OUT/wsload-e2e.log" || rc=$?
 [ -s "$OUT/e2e-run.json" ] || fail "wsload produced nothing (exit $rc, see $OUT/wsload-e2e.log)"

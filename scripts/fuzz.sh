@@ -64,6 +64,13 @@ seed() { # seed NAME: fill $FZ/corpus/NAME
       done
       node -e 'for (const [i,c] of JSON.parse(require("fs").readFileSync(process.argv[1])).cases.entries()) require("fs").writeFileSync(process.argv[2]+"/s"+i, "\x02" + c.value)' \
         "$DATA/storage/connection-strings.json" "$d" ;;
+    fuzz_cmdline)
+      # command lines and queries as host.json and callers write them
+      local i=0
+      for e in ' --xTest1 --xTest2 "server.js" --port=%PORT%' 'a\\"b "c d" "" %A%B%' \
+               'a=1&A=2&b=x y&c' '%%X%% 100% "unterminated' 'name=Zoë&d=&=+/?#%'; do
+        printf '%s' "$e" > "$d/c$i"; i=$((i + 1))
+      done ;;
     fuzz_app)
       # host.json NUL function.json NUL local.settings.json, from the app's
       # own folders and the vectors' sample app

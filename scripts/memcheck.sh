@@ -30,11 +30,12 @@ done
 echo "== node e2e (programs under valgrind)"
 env "$HANDLER_ENV" TEST_TIMEOUT_MS=300000 scripts/node-test.sh \
   tests/e2e/emulator.test.mjs tests/e2e/emulator-upgrade.test.mjs \
-  tests/e2e/emulator-upstream.test.mjs tests/e2e/app.test.mjs \
+  tests/e2e/emulator-upstream.test.mjs tests/e2e/emulator-rest2024.test.mjs \
+  tests/e2e/emulator-tier.test.mjs tests/e2e/app.test.mjs \
   tests/e2e/upstream.test.mjs tests/e2e/bad-input.test.mjs \
-  tests/e2e/queue.test.mjs || status=1
+  tests/e2e/app-shapes.test.mjs tests/e2e/queue.test.mjs || status=1
 TEST_TIMEOUT_MS=300000 scripts/node-test.sh \
-  tests/e2e/app-conformance.test.mjs || status=1
+  tests/e2e/app-conformance.test.mjs tests/e2e/keys.test.mjs || status=1
 
 runs=$(ls "$OUT"/logs/*.log 2>/dev/null | wc -l)
 bad=$(grep -lE 'ERROR SUMMARY: [1-9]|are (definitely|indirectly) lost|Invalid (read|write|free)|uninitialised|Conditional jump|Mismatched free' "$OUT"/logs/*.log 2>/dev/null)

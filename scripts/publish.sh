@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the deployable app folder that `func azure functionapp publish` ships:
-#   host.json, .funcignore, every top-level folder with a function.json,
+#   host.json, auth.json (App Service Authentication's file-based settings),
+#   .funcignore, every top-level folder with a function.json,
 #   www/ (with www/lib/signalr.min.js), bin/handler (one static executable,
 #   mk/publish.mk) and bin/copyright/ (the licences of what it links in).
 # Refuses a bundle that would not start on every Azure Functions Linux image:
@@ -32,7 +33,7 @@ trap 'rm -rf "$tmp"' EXIT
 rm -rf "$tmp"
 mkdir -p "$tmp/bin/copyright"
 
-cp host.json .funcignore "$tmp/"
+cp host.json auth.json .funcignore "$tmp/"
 nfn=0
 for fj in */function.json; do
   d=${fj%/function.json}

@@ -10,10 +10,19 @@
 #      app's AzureWebJobsStorage is UseDevelopmentStorage=true: on 10001,
 #      or on a free port (then func-local gets a connection string naming
 #      it), its data in build/azurite, no telemetry.
-# Prints the page URL, a curl command that broadcasts, and the connection
-# string (its AccessKey masked unless it is the emulator's well-known one).
+# func-local asks for function keys (kept in build/secrets, made on first
+# start) and runs the local App Service Authentication (--easy-auth), so the
+# page signs in as Azure would have it. Prints the page URL, a curl command
+# that broadcasts with broadcast's key, and the connection string (its
+# AccessKey masked unless it is the emulator's well-known one).
 # Ctrl-C or SIGTERM stops everything and exits 0.
 #   BINDIR=dir   where the programs are (default bin)
+#   FUNC_LOCAL_ARGS="..."  more func-local flags (e.g. --no-keys: no key
+#                asked for, as Core Tools does)
+#   TIER=free|standard|premium   the emulator simulates that pricing tier's
+#                limits (--tier); UNITS=N its units (--units), and
+#                MESSAGES_PER_DAY=N replaces its messages a day
+#                (--messages-per-day); usage at GET /api/usage
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -218,7 +227,8 @@ fi
 # func-local first: the emulator's upstream is func-local's SignalR webhook,
 # and func-local calls the service only while running a function.
 say "starting the local Functions host"
-"${line_buffered[@]}" "$BINDIR/func-local" --app . \
+# shellcheck disable=SC2086 # FUNC_LOCAL_ARGS is a list of flags
+"${line_buffered[@]}" "$BINDIR/func-local" --app . --easy-auth ${FUNC_LOCAL_ARGS:-} \
   > >(trap "" INT; tee "$work/host.out" | sed -u 's/^/func-local| /') 2>&1 &
 host_pid=$!
 wait_listening "$work/host.out" "$host_pid" "$HOST_WAIT" "func-local"
@@ -226,10 +236,19 @@ base=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$work/host.out" | he
 base=${base%/}
 [ -n "$base" ] || base="http://127.0.0.1:7071"
 
+tier_args=()
+if [ -n "${TIER:-}" ]; then
+  tier_args=(--tier "$TIER")
+  if [ -n "${UNITS:-}" ]; then tier_args+=(--units "$UNITS"); fi
+  if [ -n "${MESSAGES_PER_DAY:-}" ]; then tier_args+=(--messages-per-day "$MESSAGES_PER_DAY"); fi
+elif [ -n "${UNITS:-}${MESSAGES_PER_DAY:-}" ]; then
+  die "UNITS and MESSAGES_PER_DAY need TIER=free|standard|premium"
+fi
+
 if [ "$use_emulator" = 1 ]; then
-  say "starting the SignalR emulator on port $EMULATOR_PORT (upstream: $base/runtime/webhooks/signalr)"
+  say "starting the SignalR emulator on port $EMULATOR_PORT (upstream: $base/runtime/webhooks/signalr${TIER:+, tier $TIER})"
   "${line_buffered[@]}" "$BINDIR/signalr-emulator" --port "$EMULATOR_PORT" \
-    --upstream "$base/runtime/webhooks/signalr" \
+    --upstream "$base/runtime/webhooks/signalr" "${tier_args[@]}" \
     > >(trap "" INT; tee "$work/emulator.out" | sed -u 's/^/emulator  | /') 2>&1 &
   emulator_pid=$!
   wait_listening "$work/emulator.out" "$emulator_pid" "$EMULATOR_WAIT" "signalr-emulator"
@@ -241,13 +260,26 @@ else
   shown_conn=$(masked "$conn")
 fi
 
+# The keys func-local made (build/secrets, the host's file format).
+key_of() {
+  node -e '
+    const [file, field] = process.argv.slice(1);
+    const s = JSON.parse(require("fs").readFileSync(file, "utf8"));
+    const k = field === "master" ? s.masterKey : s.keys.find((k) => k.name === "default");
+    process.stdout.write(k.value);
+  ' "$@" 2>/dev/null
+}
+bkey=$(key_of build/secrets/broadcast.json keys) || die "build/secrets/broadcast.json: no key"
+mkey=$(key_of build/secrets/host.json master) || die "build/secrets/host.json: no master key"
+
 cat <<EOF
 
-  Page:               $base/api/index/
-  Broadcast:          curl -X POST $base/api/broadcast -H 'Content-Type: application/json' -d '{"message":"Hello from curl"}'
-  Status update now:  curl -X POST $base/admin/functions/statusUpdate -H 'Content-Type: application/json' -d '{"input":""}'
+  Page:               $base/api/index/   (Sign in as user: the local App Service Authentication)
+  Broadcast:          curl -X POST $base/api/broadcast -H 'x-functions-key: $bkey' -H 'Content-Type: application/json' -d '{"message":"Hello from curl"}'
+  Status update now:  curl -X POST $base/admin/functions/statusUpdate -H 'x-functions-key: $mkey' -H 'Content-Type: application/json' -d '{"input":""}'
   Queue an order:     $enqueue_env$BINDIR/func-local --enqueue orders '{"groupName":"ops","text":"Order 7 shipped"}'
                       (join the group "ops" on the page first; or "userId" for a signed-in user)
+  Function keys:      build/secrets/ (the host's format; without a key, broadcast and groups answer 401)
   SignalR:            $shown_conn
 
   Ctrl-C stops everything.

@@ -63,6 +63,7 @@ cat > "$TMP/broadcast.lua" <<'EOF'
 wrk.method = "POST"
 wrk.body = '{"message":"soak"}'
 wrk.headers["Content-Type"] = "application/json"
+if os.getenv("FUNCTIONS_KEY") then wrk.headers["x-functions-key"] = os.getenv("FUNCTIONS_KEY") end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -152,6 +153,9 @@ env "${env_handler[@]}" \
 fpid=$!; pids+=("$fpid")
 if wait_line "$TMP/host.out" 'listening on http://'; then
   fport=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$TMP/host.out" | head -1)
+  # broadcast needs a function key: the host's default key func-local made.
+  FUNCTIONS_KEY=$(node -e 'console.log(JSON.parse(require("fs").readFileSync("build/secrets/host.json","utf8")).functionKeys.find((k)=>k.name==="default").value)')
+  export FUNCTIONS_KEY
   soak func-local "$fpid" "http://127.0.0.1:$fport/api/broadcast" "$TMP/broadcast.lua"
   sigterm_under_load func-local "$fpid" "http://127.0.0.1:$fport/api/broadcast" "$TMP/broadcast.lua"
   if grep -qE 'Sanitizer|runtime error' "$TMP/host.log"; then fail "func-local: sanitizer report"; fi

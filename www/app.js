@@ -1,5 +1,7 @@
 // The demo page: one SignalR connection through the app's negotiate
-// function, the notifications and status updates it receives, forms that
+// function (or, signed in through App Service Authentication's /.auth
+// endpoints, userNegotiate: the host tells the function who the user is,
+// from the session cookie; the page never names itself), the notifications and status updates it receives, forms that
 // act through that connection for this page only (invoke joinGroup,
 // leaveGroup, sendToUser, sendToGroup: the keyed HTTP functions are for
 // servers), and a chat: invoke("sendMessage")
@@ -11,6 +13,9 @@
 
 (function () {
   const API = '/api';
+  // App Service Authentication's provider: func-local's local one; in Azure
+  // the one configured there, e.g. 'aad' (docs/deploy.md).
+  const LOGIN_PROVIDER = 'dev';
   const MAX_NOTES = 100;
   const MAX_CHAT = 2000; // bytes, as the sendMessage function allows
   const $ = (id) => document.getElementById(id);
@@ -37,12 +42,12 @@
     $('connection-id').textContent = id || '-';
   }
 
+  // A signed-in user negotiates at /api/user/negotiate with the session
+  // cookie (same origin), which App Service Authentication turns into the
+  // principal headers the function reads.
   function build(user) {
-    const options = user
-      ? { headers: { 'x-ms-client-principal-id': user } }
-      : {};
     return new signalR.HubConnectionBuilder()
-      .withUrl(user ? API + '/user' : API, options)
+      .withUrl(user ? API + '/user' : API)
       .withAutomaticReconnect()
       .configureLogging(signalR.LogLevel.Warning)
       .build();
@@ -57,6 +62,7 @@
     }
     userId = user || null;
     $('identity').textContent = userId ? 'user ' + userId : 'anonymous';
+    $('sign-out').hidden = !userId;
     setConnectionId(null);
     setState('connecting');
     if (typeof signalR === 'undefined') {
@@ -337,13 +343,40 @@
     }
   });
 
-  $('user-form').addEventListener('submit', (ev) => {
+  // --- signing in -------------------------------------------------------------
+
+  // App Service Authentication's session, if any: the user id, null when
+  // signed out, undefined when /.auth is not there (turned off).
+  async function signedInAs() {
+    try {
+      const res = await fetch('/.auth/me', { credentials: 'same-origin' });
+      if (res.status === 404) return undefined;
+      if (!res.ok) return null;
+      const me = await res.json();
+      return (me[0] && me[0].user_id) || null;
+    } catch (e) {
+      return undefined;
+    }
+  }
+
+  // Sign in (a local provider here; a real one in Azure) and come back.
+  $('user-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const name = $('user-name').value.trim();
     if (!name) return;
-    joined.clear();
-    drawGroups();
-    connect(name);
+    if ((await signedInAs()) === undefined) {
+      setState($('state').dataset.state || 'closed',
+        'Sign-in needs App Service Authentication: make run turns it on ' +
+        '(func-local --easy-auth).');
+      return;
+    }
+    location.assign('/.auth/login/' + LOGIN_PROVIDER + '?user=' + encodeURIComponent(name) +
+      '&post_login_redirect_uri=' + encodeURIComponent(location.pathname));
+  });
+
+  $('sign-out').addEventListener('click', () => {
+    location.assign('/.auth/logout?post_logout_redirect_uri=' +
+      encodeURIComponent(location.pathname));
   });
 
   $('connect-anon').addEventListener('click', () => {
@@ -354,5 +387,5 @@
 
   $('reconnect').addEventListener('click', () => connect(userId));
 
-  connect(null);
+  signedInAs().then((user) => connect(user || null));
 })();

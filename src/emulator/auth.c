@@ -31,6 +31,23 @@ static char *token_of(struct MHD_Connection *mc)
     return NULL;
 }
 
+/* This service's scheme and host as the request names it. */
+static char *scheme_host(struct MHD_Connection *mc)
+{
+    const char *host = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Host");
+    return xasprintf("http://%s", host && *host ? host : "localhost");
+}
+
+char *auth_client_audience(struct MHD_Connection *mc, const char *hub)
+{
+    char *sh = scheme_host(mc);
+    char *enc = url_encode(hub);
+    char *aud = xasprintf("%s/client/?hub=%s", sh, enc);
+    free(enc);
+    free(sh);
+    return aud;
+}
+
 int auth_check(const struct auth_keys *k, struct MHD_Connection *mc,
                const char *path, const char *hub, struct token_claims *claims,
                char *err, size_t errlen)
@@ -56,8 +73,7 @@ int auth_check(const struct auth_keys *k, struct MHD_Connection *mc,
         snprintf(err, errlen, "invalid access token: %s", why);
         goto out;
     }
-    const char *host = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Host");
-    sh = xasprintf("http://%s", host && *host ? host : "localhost");
+    sh = scheme_host(mc);
     /* The printed connection string says Endpoint=http://localhost, so
      * tokens minted from it name localhost whatever address the client
      * used to reach us: the loopback names are accepted as well. */

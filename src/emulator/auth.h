@@ -38,4 +38,9 @@ int auth_check(const struct auth_keys *k, struct MHD_Connection *mc,
                const char *path, const char *hub, struct token_claims *claims,
                char *err, size_t errlen);
 
+/* The audience of a client token for hub on this service, as the
+ * request mc reaches it ("http://HOST/client/?hub=HUB"): what
+ * :generateToken puts in the tokens it mints. A new string. */
+char *auth_client_audience(struct MHD_Connection *mc, const char *hub);
+
 #endif

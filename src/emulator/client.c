@@ -11,6 +11,7 @@
 #include "emulator/limits.h"
 #include "emulator/upmsg.h"
 #include "proto/names.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -33,6 +34,29 @@ static enum MHD_Result preflight(struct http_req *r)
     enum MHD_Result ret = MHD_queue_response(r->mhd, MHD_HTTP_NO_CONTENT, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+/* The tier simulation's word on a new client (negotiate, or a transport
+ * opening): 0 to go on, -1 after answering 429 as the service does. */
+static int tier_refuses(struct client_env *e, struct http_req *r,
+                        int connecting, enum MHD_Result *ret)
+{
+    if (!e->tier)
+        return 0;
+    size_t n = conns_connected(e->conns);
+    long now_s = clock_wall_s();
+    enum tier_verdict v = connecting
+                              ? tier_connect(e->tier, n, e->loop->now_ms, now_s)
+                              : tier_negotiate(e->tier, n, now_s);
+    if (v == TIER_OK)
+        return 0;
+    log_warn("tier %s: %s refused: %s (connections %zu/%ld, messages "
+             "%lld/%lld)",
+             tier_name(e->tier), connecting ? "connect" : "negotiate",
+             tier_verdict_text(v), n, e->tier->max_conns, e->tier->msgs_used,
+             e->tier->msgs_day);
+    *ret = http_reply_error(r, 429, NULL, "%s", tier_verdict_text(v));
+    return -1;
 }
 
 static struct json_object *transport(const char *name, int binary)
@@ -75,6 +99,8 @@ static enum MHD_Result negotiate(struct client_env *e, struct http_req *r)
         ret = http_reply_error(r, 401, NULL, "%s", err);
         goto out;
     }
+    if (tier_refuses(e, r, 0, &ret) < 0)
+        goto out;
     long v = ver ? strtol(ver, NULL, 10) : 0;
     struct conn *c = conn_new(e->conns, hub, claims.user_id, v < 1);
     if (!c) {
@@ -305,6 +331,9 @@ static enum MHD_Result connect_req(struct client_env *e, struct http_req *r,
         if ((is_ws || is_sse) && c->state != CONN_NEGOTIATED) {
             ret = http_reply_error(
                 r, 409, NULL, "connection %s already has a transport", c->id);
+        } else if (c->state == CONN_NEGOTIATED &&
+                   tier_refuses(e, r, 1, &ret) < 0) {
+            /* answered 429 */
         } else if (is_ws) {
             ret = websocket(e, r, c);
         } else if (is_sse) {

@@ -18,6 +18,7 @@
 
 #include "emulator/auth.h"
 #include "emulator/conn.h"
+#include "emulator/tier.h"
 #include "emulator/http.h"
 #include "emulator/loop.h"
 
@@ -26,6 +27,7 @@ struct client_env {
     struct conns *conns;          /* negotiated connections live here */
     const struct auth_keys *keys; /* client tokens are checked with these */
     const struct loop *loop;      /* the clock */
+    struct tier *tier;            /* NULL: no tier simulated */
 };
 
 /* Handle one /client request on its final access-handler call (body

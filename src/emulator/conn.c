@@ -32,6 +32,7 @@ struct conns {
     size_t ndirty, dirty_cap;
     struct msg *ping_frame; /* shared WebSocket frame of {"type":6} */
     int stopping;           /* conns_stop ran: no error kept for upstream */
+    const struct conn_extras *extras; /* borrowed, may be NULL */
 };
 
 static const char PING[] = "{\"type\":6}" HUBPROTO_RS_STR;
@@ -63,6 +64,19 @@ void conns_set_hooks(struct conns *t, const struct conn_hooks *hooks, void *arg)
     t->hooks_arg = arg;
 }
 
+void conns_set_extras(struct conns *t, const struct conn_extras *x)
+{
+    t->extras = x;
+}
+
+size_t conns_connected(const struct conns *t)
+{
+    size_t n = 0;
+    for (const struct conn *c = t->all; c; c = c->next)
+        n += c->transport != CONN_NONE && c->state != CONN_DEAD;
+    return n;
+}
+
 int conns_stopping(const struct conns *t)
 {
     return t->stopping;
@@ -85,6 +99,13 @@ size_t conns_live(const struct conns *t)
     for (const struct conn *c = t->all; c; c = c->next)
         n += c->state != CONN_DEAD;
     return n;
+}
+
+void conns_close_open(struct conns *t, const char *error, int allow_reconnect)
+{
+    for (struct conn *c = t->all; c; c = c->next)
+        if (c->state == CONN_OPEN)
+            conn_close(c, error, allow_reconnect);
 }
 
 void conns_abort_all(struct conns *t, const char *why)
@@ -334,6 +355,9 @@ int conn_send(struct conn *c, const char *records, size_t n, struct msg **frame)
 {
     if (c->state != CONN_OPEN)
         return -1;
+    const struct conn_extras *x = c->table->extras;
+    if (x && x->meter && x->meter(x->meter_arg, n) < 0)
+        return -1;
     return send_raw(c, records, n, frame);
 }
 
@@ -545,9 +569,14 @@ static void message(struct conn *c, const char *rec, size_t len)
             log_debug("invocation ignored (no upstream) hub=%s id=%s", c->hub,
                       c->id);
         break;
+    case HUBPROTO_COMPLETION:
+        if (c->table->extras && c->table->extras->on_completion)
+            c->table->extras->on_completion(c->table->extras->completion_arg, c,
+                                            &m);
+        break;
     default:
-        /* Completions, stream items, cancels, acks: consumed silently, as
-         * the service does in serverless mode. Unknown numeric
+        /* Stream items, cancels, acks: consumed silently, as the
+         * service does in serverless mode. Unknown numeric
          * types are tolerated for forward compatibility. */
         break;
     }

@@ -120,6 +120,23 @@ void conns_free(struct conns *t);
 void conns_set_hooks(struct conns *t, const struct conn_hooks *hooks,
                      void *arg);
 
+/* REST 2024-12-01 and the tier simulation (clientres.h, tier.h): each
+ * client Completion goes to on_completion; every message conn_send is
+ * asked to send goes through meter first (bytes of the records), which
+ * returns -1 to drop it (a used-up daily quota). NULL: none. */
+struct conn_extras {
+    void (*on_completion)(void *arg, struct conn *c,
+                          const struct hubproto_msg *m);
+    void *completion_arg;
+    int (*meter)(void *arg, size_t bytes);
+    void *meter_arg;
+};
+/* Install extras (borrowed until replaced), or NULL for none. */
+void conns_set_extras(struct conns *t, const struct conn_extras *x);
+/* Connections with a transport that have not ended yet (what the
+ * service counts as connected). */
+size_t conns_connected(const struct conns *t);
+
 /* The service is stopping: every open client gets a Close message with
  * allowReconnect (conn_close), the others end at once; no error is kept
  * for upstream from now on. */
@@ -127,6 +144,8 @@ void conns_stop(struct conns *t);
 int conns_stopping(const struct conns *t);
 /* Connections not yet ended. */
 size_t conns_live(const struct conns *t);
+/* Close every open connection (conn_close with error). */
+void conns_close_open(struct conns *t, const char *error, int allow_reconnect);
 /* End every connection at once (conn_abort with why). */
 void conns_abort_all(struct conns *t, const char *why);
 

@@ -10,7 +10,11 @@
  * in the turn are freed. SIGTERM/SIGINT close every client (Close message
  * with allowReconnect, WebSocket close 1000) and the loop ends once they
  * are gone or after a grace period. The upstream client (upclient.h) is
- * plugged in by main.c through the connection table's hooks. One
+ * plugged in by main.c through the connection table's hooks. REST :invoke
+ * calls wait in clientres.h (checked every turn); with --tier, tier.h's
+ * limits are asked at negotiate and connect, every message sent is
+ * metered, and once Free's daily quota is used up every client is closed
+ * with the service's Close ("Message count reaches limit."). One
  * struct emu per process is the intent, but nothing here is global.
  */
 #ifndef EMULATOR_EMU_H
@@ -18,17 +22,21 @@
 
 #include "emulator/auth.h"
 #include "emulator/client.h"
+#include "emulator/clientres.h"
 #include "emulator/conn.h"
 #include "emulator/http.h"
 #include "emulator/hub.h"
 #include "emulator/loop.h"
 #include "emulator/rest.h"
+#include "emulator/tier.h"
 
 struct emu_config {
     const char *bind;      /* NULL: 127.0.0.1 and ::1 (util/listen.h) */
     int port;              /* 0 picks a free port */
     struct auth_keys keys; /* at least one */
     int verbose;
+    const struct tier *tier;     /* --tier (copied), or NULL */
+    long long invoke_timeout_ms; /* :invoke wait; 0: CLIENTRES_TIMEOUT_MS */
 };
 
 struct emu {
@@ -39,6 +47,10 @@ struct emu {
     struct conns *conns;
     struct client_env client; /* what /client works with */
     struct rest_env rest;     /* what /api works with */
+    struct clientres *cr;     /* REST :invoke calls held for clients */
+    struct tier tier;         /* the simulated tier, when have_tier */
+    int have_tier;
+    struct conn_extras extras; /* completions and the message meter */
     long long last_sweep_ms;
     int stopping;
     long long stop_deadline_ms;

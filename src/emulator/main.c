@@ -3,7 +3,9 @@
  *
  *   signalr-emulator [--port N] [--bind ADDR] [--access-key KEY]...
  *                    [--upstream URL-TEMPLATE|default]... [--settings FILE]
- *                    [--upstream-timeout-ms N] [--verbose]
+ *                    [--upstream-timeout-ms N] [--invoke-timeout-ms N]
+ *                    [--tier free|standard|premium [--units N]
+ *                     [--messages-per-day N]] [--verbose]
  *
  * Listens on 127.0.0.1 and ::1 (both loopbacks, as ASP.NET Core does for
  * localhost; 127.0.0.1 alone without IPv6), or on the one --bind address.
@@ -37,7 +39,11 @@ static void usage(FILE *f)
             "[--access-key KEY]...\n"
             "                        [--upstream URL-TEMPLATE|default]... "
             "[--settings FILE]\n"
-            "                        [--upstream-timeout-ms N] [--verbose]\n"
+            "                        [--upstream-timeout-ms N] "
+            "[--invoke-timeout-ms N]\n"
+            "                        [--tier free|standard|premium [--units N]"
+            " [--messages-per-day N]]\n"
+            "                        [--verbose]\n"
             "\n"
             "  --port N              port to listen on (default %d; 0 picks "
             "a free one)\n"
@@ -66,13 +72,30 @@ static void usage(FILE *f)
             "--upstream ones\n"
             "  --upstream-timeout-ms N  bound on one upstream call (default "
             "%d)\n"
+            "  --invoke-timeout-ms N REST :invoke waits this long for the "
+            "client's answer\n"
+            "                        (default %d, at most 110000), then "
+            "answers 504\n"
+            "  --tier NAME           simulate a pricing tier's limits: free "
+            "(20 connections,\n"
+            "                        20,000 messages a day), standard or "
+            "premium (1,000\n"
+            "                        connections and 1,000,000 messages a "
+            "day per unit);\n"
+            "                        usage at GET /api/usage\n"
+            "  --units N             units of the tier (free: 1; standard: "
+            "1-100; premium:\n"
+            "                        1-1000; default 1)\n"
+            "  --messages-per-day N  replace the tier's messages a day (to try "
+            "the quota\n"
+            "                        without sending 20,000 messages)\n"
             "  --verbose             debug log lines\n"
             "\n"
             "Without --upstream or --settings nothing is sent upstream: a "
             "client's invoke()\n"
             "gets the error \"%s\" and send() is dropped.\n",
             DEFAULT_PORT, UPCONF_DEFAULT_URL, UPCLIENT_TIMEOUT_MS,
-            UPMSG_NO_UPSTREAM);
+            CLIENTRES_TIMEOUT_MS, UPMSG_NO_UPSTREAM);
 }
 
 /* 10,000 WebSockets need 10,000 descriptors: take all we may. */
@@ -90,7 +113,24 @@ struct options {
     struct upconf up;
     const char *settings;
     long timeout_ms;
+    const char *tier;   /* --tier, or NULL */
+    long units;         /* --units, 0 when not given */
+    long long msgs_day; /* --messages-per-day, 0 when not given */
+    struct tier tier_cfg;
 };
+
+/* A whole number in lo..hi, or -1 after logging. */
+static int number(const char *opt, const char *v, long long lo, long long hi,
+                  long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || !*v || *end || n < lo || n > hi)
+        return log_error("%s %s: want %lld..%lld", opt, v, lo, hi);
+    *out = n;
+    return 0;
+}
 
 static int parse_args(int argc, char **argv, struct emu_config *cfg,
                       struct options *o)
@@ -134,6 +174,26 @@ static int parse_args(int argc, char **argv, struct emu_config *cfg,
                 return log_error("--upstream-timeout-ms %s: want 1..600000", v);
             o->timeout_ms = t;
             i++;
+        } else if (strcmp(a, "--invoke-timeout-ms") == 0 && v) {
+            long long t;
+            /* Below the 120 s idle timeout of an HTTP request. */
+            if (number(a, v, 1, 110000, &t) < 0)
+                return -1;
+            cfg->invoke_timeout_ms = t;
+            i++;
+        } else if (strcmp(a, "--tier") == 0 && v) {
+            o->tier = v;
+            i++;
+        } else if (strcmp(a, "--units") == 0 && v) {
+            long long n;
+            if (number(a, v, 1, 1000, &n) < 0)
+                return -1;
+            o->units = (long)n;
+            i++;
+        } else if (strcmp(a, "--messages-per-day") == 0 && v) {
+            if (number(a, v, 1, 1000000000000LL, &o->msgs_day) < 0)
+                return -1;
+            i++;
         } else if (strcmp(a, "--access-key") == 0 && v) {
             if (!*v)
                 return log_error("--access-key needs a non-empty key");
@@ -145,6 +205,14 @@ static int parse_args(int argc, char **argv, struct emu_config *cfg,
             return log_error("unknown or incomplete option: %s (try --help)",
                              a);
         }
+    }
+    if (!o->tier && (o->units || o->msgs_day))
+        return log_error("--units and --messages-per-day need --tier");
+    if (o->tier) {
+        if (tier_init(&o->tier_cfg, o->tier, o->units ? (int)o->units : 1,
+                      o->msgs_day, err, sizeof err) < 0)
+            return log_error("--tier: %s", err);
+        cfg->tier = &o->tier_cfg;
     }
     return 0;
 }

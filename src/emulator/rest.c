@@ -11,8 +11,10 @@
 
 #include "emulator/conn.h"
 #include "emulator/loop.h"
+#include "emulator/restpage.h"
 #include "proto/hubproto.h"
 #include "proto/names.h"
+#include "proto/token.h"
 #include "util/clock.h"
 #include "util/jsonx.h"
 #include "util/limits.h"
@@ -36,6 +38,7 @@ static const struct rest_row ROUTES[] = {
     {"POST", "H", REST_SEND_ALL},
     {"POST", "H :send", REST_SEND_ALL},
     {"POST", "H :closeConnections", REST_CLOSE_ALL},
+    {"POST", "H :generateToken", REST_GENERATE_TOKEN},
     {"POST", "H users U", REST_SEND_USER},
     {"POST", "H users U :send", REST_SEND_USER},
     {"POST", "H users U :closeConnections", REST_CLOSE_USER},
@@ -57,6 +60,7 @@ static const struct rest_row ROUTES[] = {
     {"POST", "H connections C", REST_SEND_CONN},
     {"POST", "H connections C :send", REST_SEND_CONN},
     {"GET", "H connections C", REST_CONN_EXISTS},
+    {"POST", "H connections C :invoke", REST_CONN_INVOKE},
     {"DELETE", "H connections C", REST_CONN_CLOSE},
     {"DELETE", "H connections C groups", REST_CONN_LEAVE_ALL},
     {"PUT", "H connections C groups G", REST_GROUP_ADD_CONN},
@@ -161,6 +165,17 @@ int rest_route_parse(const char *method, const char *path,
         p += n;
         if (*p == '/')
             p++;
+    }
+    if (nseg == 1 && strcasecmp(segs[0], "usage") == 0) {
+        if (strcmp(method, "GET") && strcmp(method, "HEAD") &&
+            strcmp(method, "DELETE")) {
+            *status = 405;
+            snprintf(err, errlen, "usage takes GET, HEAD or DELETE");
+            goto out;
+        }
+        rt->op = strcmp(method, "DELETE") ? REST_USAGE : REST_USAGE_RESET;
+        rc = 0;
+        goto out;
     }
     if (nseg == 1 && strcasecmp(segs[0], "health") == 0) {
         if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
@@ -277,41 +292,57 @@ static enum MHD_Result reply_empty(struct http_req *r, unsigned status)
     return http_reply(r, status, NULL, "", 0, NULL);
 }
 
-/* Parse a PayloadMessage body into one Invocation record in out. */
-static int payload_record(struct http_req *r, struct buf *out, char *err,
-                          size_t errlen)
+/* Parse a PayloadMessage body: returns the parsed object (the caller puts
+ * it) with *target and *args (may be NULL) borrowed from it, or NULL with
+ * the reason in err. */
+static struct json_object *payload_parse(struct http_req *r,
+                                         const char **target,
+                                         struct json_object **args, char *err,
+                                         size_t errlen)
 {
     struct json_object *o = NULL;
     char perr[160];
-    int rc = -1;
     if (jsonx_parse(r->body.data ? r->body.data : "", r->body.len, &o, perr,
                     sizeof perr) < 0) {
         snprintf(err, errlen, "body is not valid JSON: %s", perr);
-        goto out;
+        goto bad;
     }
     if (!json_object_is_type(o, json_type_object)) {
         snprintf(err, errlen, "body must be a JSON object");
-        goto out;
+        goto bad;
     }
     struct json_object *t = jsonx_get_ci(o, "target");
     if (!t || !json_object_is_type(t, json_type_string) ||
         json_object_get_string_len(t) == 0) {
         snprintf(err, errlen, "'target' must be a non-empty string");
-        goto out;
+        goto bad;
     }
     struct json_object *a = jsonx_get_ci(o, "arguments");
     if (jsonx_has_ci(o, "arguments") && a &&
         !json_object_is_type(a, json_type_array)) {
         snprintf(err, errlen, "'arguments' must be an array");
-        goto out;
+        goto bad;
     }
-    if (hubproto_write_invocation(out, NULL, json_object_get_string(t), a) <
-        0) {
+    *target = json_object_get_string(t);
+    *args = a;
+    return o;
+bad:
+    json_object_put(o);
+    return NULL;
+}
+
+/* Parse a PayloadMessage body into one Invocation record in out. */
+static int payload_record(struct http_req *r, struct buf *out, char *err,
+                          size_t errlen)
+{
+    const char *target = NULL;
+    struct json_object *args = NULL;
+    struct json_object *o = payload_parse(r, &target, &args, err, errlen);
+    if (!o)
+        return -1;
+    int rc = hubproto_write_invocation(out, NULL, target, args);
+    if (rc < 0)
         snprintf(err, errlen, "message too large");
-        goto out;
-    }
-    rc = 0;
-out:
     json_object_put(o);
     return rc;
 }
@@ -376,14 +407,64 @@ static enum MHD_Result not_found(struct http_req *r, const char *code,
     return http_reply_error(r, 404, code, "%s", what);
 }
 
-static enum MHD_Result list_group(struct http_req *r, struct hub *h,
-                                  const char *group)
+static int by_id(const void *a, const void *b)
 {
+    const struct conn *x = *(struct conn *const *)a;
+    const struct conn *y = *(struct conn *const *)b;
+    return strcmp(x->id, y->id);
+}
+
+/* A query parameter that must be an integer in lo..hi when present:
+ * 0 with *v set (def when absent), -1 after answering 400. */
+static int int_query(struct http_req *r, const char *name, long lo, long hi,
+                     long def, long *v, enum MHD_Result *ret)
+{
+    char *s = http_req_query(r, name);
+    *v = def;
+    if (!s)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(s, &end, 10);
+    int bad = errno || !*s || *end || n < lo || n > hi;
+    free(s);
+    if (bad) {
+        *ret = http_reply_error(
+            r, 400, NULL, "%s must be an integer, %ld to %ld", name, lo, hi);
+        return -1;
+    }
+    *v = n;
+    return 0;
+}
+
+/* 2024-12-01 listing of a group's connections, in pages (restpage.h). */
+static enum MHD_Result list_group(struct http_req *r, struct hub *h,
+                                  const struct rest_route *rt)
+{
+    enum MHD_Result ret;
+    long maxpage, top;
+    if (int_query(r, "maxpagesize", 1, RESTPAGE_MAX, RESTPAGE_MAX, &maxpage,
+                  &ret) < 0 ||
+        int_query(r, "top", 1, 2147483647L, 0, &top, &ret) < 0)
+        return ret;
+    struct restpage_pos pos = {0, NULL};
+    char *tok = http_req_query(r, "continuationToken");
+    if (tok && restpage_token_parse(tok, &pos) < 0) {
+        free(tok);
+        return http_reply_error(r, 400, NULL, "invalid continuationToken");
+    }
+    free(tok);
     struct gather g = {NULL, 0, NULL};
-    hub_each_group_conn(h, group, gather_one, &g);
+    hub_each_group_conn(h, rt->group, gather_one, &g);
+    if (g.n > 1)
+        qsort(g.v, g.n, sizeof *g.v, by_id);
+    size_t first = 0;
+    while (pos.after && first < g.n && strcmp(g.v[first]->id, pos.after) <= 0)
+        first++;
+    size_t take = restpage_count(g.n - first, maxpage, top, pos.returned);
     struct json_object *o = json_object_new_object();
     struct json_object *arr = json_object_new_array();
-    for (size_t i = 0; i < g.n; i++) {
+    for (size_t i = first; i < first + take; i++) {
         struct json_object *e = json_object_new_object();
         json_object_object_add(e, "connectionId",
                                json_object_new_string(g.v[i]->id));
@@ -393,10 +474,75 @@ static enum MHD_Result list_group(struct http_req *r, struct hub *h,
         json_object_array_add(arr, e);
     }
     json_object_object_add(o, "value", arr);
-    json_object_object_add(o, "nextLink", NULL);
-    enum MHD_Result ret = http_reply_json(r, 200, o);
+    char *next = NULL;
+    if (first + take < g.n && (!top || pos.returned + (long)take < top)) {
+        struct restpage_pos np = {pos.returned + (long)take,
+                                  g.v[first + take - 1]->id};
+        char *app = http_req_query(r, "application");
+        char *ver = http_req_query(r, "api-version");
+        const char *host =
+            MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Host");
+        next = restpage_next_link(host, rt->hub, rt->group, app, ver, top,
+                                  maxpage, &np);
+        free(app);
+        free(ver);
+    }
+    json_object_object_add(o, "nextLink",
+                           next ? json_object_new_string(next) : NULL);
+    ret = http_reply_json(r, 200, o);
     json_object_put(o);
+    free(next);
     free(g.v);
+    restpage_pos_release(&pos);
+    return ret;
+}
+
+/* 2022-11-01+ :generateToken: a client token for the hub. */
+static enum MHD_Result generate_token(struct rest_env *e, struct http_req *r,
+                                      const char *hubname)
+{
+    enum MHD_Result ret;
+    long minutes;
+    if (int_query(r, "minutesToExpire", 1, REST_TOKEN_MAX_MINUTES, 60, &minutes,
+                  &ret) < 0)
+        return ret;
+    char *user = http_req_query(r, "userId");
+    char why[160];
+    if (user && *user && names_check_user(user, why, sizeof why) < 0) {
+        free(user);
+        return http_reply_error(r, 400, NULL, "bad userId: %s", why);
+    }
+    char *aud = auth_client_audience(r->mhd, hubname);
+    char *tok = NULL;
+    if (token_mint(e->keys->keys[0], aud, TOKEN_CLAIM_UID,
+                   user && *user ? user : NULL, clock_wall_s(), minutes * 60,
+                   &tok) < 0) {
+        ret = http_reply_error(r, 500, NULL, "could not sign a token");
+    } else {
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "token", json_object_new_string(tok));
+        ret = http_reply_json(r, 200, o);
+        json_object_put(o);
+    }
+    free(tok);
+    free(aud);
+    free(user);
+    return ret;
+}
+
+/* 2024-12-01 :invoke: the client's result, held in clientres.c. */
+static enum MHD_Result invoke_conn(struct rest_env *e, struct http_req *r,
+                                   struct conn *c)
+{
+    const char *target = NULL;
+    struct json_object *args = NULL;
+    char err[256];
+    struct json_object *o = payload_parse(r, &target, &args, err, sizeof err);
+    if (!o)
+        return http_reply_error(r, 400, NULL, "%s", err);
+    enum MHD_Result ret =
+        clientres_start(e->cr, r, c, target, args, e->loop->now_ms);
+    json_object_put(o);
     return ret;
 }
 
@@ -436,7 +582,8 @@ static enum MHD_Result act(struct rest_env *e, struct http_req *r,
                            const struct excluded *ex)
 {
     int need_body = rt->op == REST_SEND_ALL || rt->op == REST_SEND_USER ||
-                    rt->op == REST_SEND_GROUP || rt->op == REST_SEND_CONN;
+                    rt->op == REST_SEND_GROUP || rt->op == REST_SEND_CONN ||
+                    rt->op == REST_CONN_INVOKE;
     if (need_body) {
         const char *ct = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
                                                      "Content-Type");
@@ -448,6 +595,11 @@ static enum MHD_Result act(struct rest_env *e, struct http_req *r,
     char *app = http_req_query(r, "application");
     char *hubname = app ? xasprintf("%s_%s", app, rt->hub) : xstrdup(rt->hub);
     free(app);
+    if (rt->op == REST_GENERATE_TOKEN) {
+        enum MHD_Result ret = generate_token(e, r, hubname);
+        free(hubname);
+        return ret;
+    }
     struct hub *h = registry_hub(e->reg, hubname, 1);
     free(hubname);
     struct conn *c = rt->conn ? hub_conn_find(h, rt->conn) : NULL;
@@ -491,7 +643,9 @@ static enum MHD_Result act(struct rest_env *e, struct http_req *r,
                    : not_found(r, "Warning.Group.NotExisted",
                                "group has no connection");
     case REST_GROUP_LIST:
-        return list_group(r, h, rt->group);
+        return list_group(r, h, rt);
+    case REST_CONN_INVOKE:
+        return invoke_conn(e, r, c);
     case REST_GROUP_ADD_CONN:
         return hub_group_add_conn(h, rt->group, rt->conn) == 0
                    ? reply_empty(r, 200)
@@ -516,9 +670,32 @@ static enum MHD_Result act(struct rest_env *e, struct http_req *r,
         hub_user_groups_clear(h, rt->user);
         return reply_empty(r, rt->v1 ? 200 : 204);
     case REST_HEALTH:
+    case REST_USAGE:
+    case REST_USAGE_RESET:
+    case REST_GENERATE_TOKEN:
         break;
     }
     return reply_empty(r, 200);
+}
+
+/* GET /api/usage: the tier's limits and the day's usage (tier.h);
+ * DELETE: start a new day (the 00:00 UTC reset, on demand). */
+static enum MHD_Result usage(struct rest_env *e, struct http_req *r, int reset)
+{
+    if (reset) {
+        if (!e->tier)
+            return http_reply_error(r, 409, NULL,
+                                    "no tier simulated (start with --tier)");
+        tier_reset_day(e->tier, clock_wall_s());
+        log_info("tier %s: usage reset: messages 0/%lld", tier_name(e->tier),
+                 e->tier->msgs_day);
+        return reply_empty(r, 204);
+    }
+    size_t connected = e->conns ? conns_connected(e->conns) : 0;
+    struct json_object *o = tier_usage(e->tier, connected, clock_wall_s());
+    enum MHD_Result ret = http_reply_json(r, 200, o);
+    json_object_put(o);
+    return ret;
 }
 
 static int check_names(struct http_req *r, const struct rest_route *rt,
@@ -563,12 +740,18 @@ enum MHD_Result rest_handle(struct rest_env *e, struct http_req *r,
     int status = 404;
     enum MHD_Result ret;
     memset(&claims, 0, sizeof claims);
+    if (e->cr && clientres_resumed(e->cr, r, &ret))
+        return ret;
     if (rest_route_parse(method, url, &rt, &status, err, sizeof err) < 0) {
         ret = http_reply_error(r, (unsigned)status, NULL, "%s", err);
         goto out;
     }
     if (rt.op == REST_HEALTH) {
         ret = reply_empty(r, 200);
+        goto out;
+    }
+    if (rt.op == REST_USAGE || rt.op == REST_USAGE_RESET) {
+        ret = usage(e, r, rt.op == REST_USAGE_RESET);
         goto out;
     }
     if (r->too_big) {

@@ -5,7 +5,9 @@
  * 2022-06-01 (/api/hubs/...:send), each accepting the other's spellings
  * like the official emulator does (both user-group path orders,
  * /connections/{c}/groups/{g}), the 2024-12-01 listing of a group's
- * connections, and /api/health (anonymous). Routing is a table matched
+ * connections with its paging (restpage.h), :generateToken, connection
+ * :invoke (held in clientres.h), /api/health and /api/usage (anonymous;
+ * tier.h). Routing is a table matched
  * against the raw path split on '/', each segment percent-decoded after
  * the split (rest_route_parse, pure, tested without sockets); rest_handle
  * checks names, the token, the body, then acts on the registry and fans
@@ -19,8 +21,10 @@
 #include <microhttpd.h>
 
 #include "emulator/auth.h"
+#include "emulator/clientres.h"
 #include "emulator/hub.h"
 #include "emulator/http.h"
+#include "emulator/tier.h"
 
 enum rest_op {
     REST_HEALTH,
@@ -42,8 +46,15 @@ enum rest_op {
     REST_USER_IN_GROUP,
     REST_USER_GROUP_ADD,
     REST_USER_GROUP_REMOVE,
-    REST_USER_LEAVE_ALL
+    REST_USER_LEAVE_ALL,
+    REST_GENERATE_TOKEN, /* 2022-11-01+ */
+    REST_CONN_INVOKE,    /* 2024-12-01 */
+    REST_USAGE,          /* the emulator's own: GET /api/usage */
+    REST_USAGE_RESET     /* DELETE /api/usage */
 };
+
+/* The longest client token :generateToken mints: one year. */
+#define REST_TOKEN_MAX_MINUTES (366L * 24 * 60)
 
 struct rest_route {
     enum rest_op op;
@@ -68,6 +79,10 @@ void rest_route_release(struct rest_route *rt);
 struct rest_env {
     struct registry *reg;         /* the hubs, created here on first use */
     const struct auth_keys *keys; /* REST tokens are checked with these */
+    struct conns *conns;          /* counted for /api/usage; may be NULL */
+    struct clientres *cr;         /* :invoke calls; NULL: 404 */
+    struct tier *tier;            /* NULL: no tier simulated */
+    const struct loop *loop;      /* the clock */
 };
 
 /* Serve one /api request on its final access-handler call. */

@@ -98,57 +98,8 @@ static int load_host_json(struct app *app, char *err, size_t errlen)
     int rc = -1;
     if (load_json(path, "host.json", &root, err, errlen) < 0)
         goto out;
-    struct json_object *ch = jsonx_get_ci(root, "customHandler");
-    if (!ch)
-        ch = jsonx_get_ci(root, "httpWorker");
-    if (!ch) {
-        snprintf(err, errlen,
-                 "host.json: customHandler: missing (this "
-                 "host only runs custom-handler apps)");
+    if (hdesc_load(root, app->root, &app->handler, err, errlen) < 0)
         goto out;
-    }
-    struct json_object *desc = jsonx_get_ci(ch, "description");
-    if (!desc || !json_object_is_type(desc, json_type_object)) {
-        snprintf(err, errlen,
-                 "host.json: customHandler.description: "
-                 "missing (Missing worker Description.)");
-        goto out;
-    }
-    const char *exe = jsonx_str(desc, "defaultExecutablePath");
-    if (!exe || !*exe) {
-        snprintf(err, errlen,
-                 "host.json: customHandler.description."
-                 "defaultExecutablePath: missing or empty");
-        goto out;
-    }
-    app->exe = xstrdup(exe);
-    struct json_object *args = jsonx_get_ci(desc, "arguments");
-    if (args && !json_object_is_type(args, json_type_array)) {
-        snprintf(err, errlen,
-                 "host.json: customHandler.description."
-                 "arguments: must be an array of strings");
-        goto out;
-    }
-    size_t na = args ? json_object_array_length(args) : 0;
-    app->args = xcalloc(na + 1, sizeof *app->args);
-    for (size_t i = 0; i < na; i++) {
-        struct json_object *a = json_object_array_get_idx(args, i);
-        if (!json_object_is_type(a, json_type_string)) {
-            snprintf(err, errlen,
-                     "host.json: customHandler.description."
-                     "arguments[%zu]: must be a string",
-                     i);
-            goto out;
-        }
-        app->args[app->nargs++] = xstrdup(json_object_get_string(a));
-    }
-    const char *wd = jsonx_str(desc, "workingDirectory");
-    if (wd && *wd && wd[0] == '/')
-        app->workdir = xstrdup(wd);
-    else if (wd && *wd)
-        app->workdir = xasprintf("%s/%s", app->root, wd);
-    else
-        app->workdir = xstrdup(app->root);
 
     app->function_timeout_s = 30 * 60;
     struct json_object *ft = jsonx_get_ci(root, "functionTimeout");
@@ -433,12 +384,24 @@ static int load_signalr_trigger(struct app *app, struct app_function *fn,
     return 0;
 }
 
-/* httpTrigger: the methods and the route. */
+/* httpTrigger: the authorization level, the methods and the route. */
 static int load_http_trigger(struct app *app, struct app_function *fn,
                              struct json_object *b, size_t i, const char *file,
                              char *err, size_t errlen)
 {
     fn->kind = APP_FN_HTTP;
+    fn->auth_level = AUTH_FUNCTION; /* the host's default */
+    if (jsonx_has_ci(b, "authLevel")) {
+        int l = auth_level_parse(jsonx_str(b, "authLevel"));
+        if (l < 0) {
+            snprintf(err, errlen,
+                     "%s: bindings[%zu].authLevel: expected anonymous, "
+                     "user, function, system or admin",
+                     file, i);
+            return -1;
+        }
+        fn->auth_level = (enum auth_level)l;
+    }
     struct json_object *ms = jsonx_get_ci(b, "methods");
     if (ms && !json_object_is_type(ms, json_type_array)) {
         snprintf(err, errlen,
@@ -721,6 +684,29 @@ static int load_binding(struct app *app, struct app_function *fn,
     return bt->load ? bt->load(app, fn, b, i, file, err, errlen) : 0;
 }
 
+/* The host's IsHttpInAndOutFunction: one input binding (direction not
+ * "out"), the httpTrigger, and one output (not "in"), the http one. */
+static int is_http_in_out(struct json_object *bs)
+{
+    size_t nin = 0, nout = 0;
+    const char *tin = NULL, *tout = NULL;
+    for (size_t i = 0; i < json_object_array_length(bs); i++) {
+        struct json_object *b = json_object_array_get_idx(bs, i);
+        const char *dir = jsonx_str(b, "direction");
+        const char *type = jsonx_str(b, "type");
+        if (!dir || strcasecmp(dir, "out") != 0) {
+            nin++;
+            tin = type;
+        }
+        if (!dir || strcasecmp(dir, "in") != 0) {
+            nout++;
+            tout = type;
+        }
+    }
+    return nin == 1 && nout == 1 && tin && tout &&
+           strcasecmp(tin, "httpTrigger") == 0 && strcasecmp(tout, "http") == 0;
+}
+
 static int load_function(struct app *app, const char *dirname, char *err,
                          size_t errlen)
 {
@@ -756,6 +742,7 @@ static int load_function(struct app *app, const char *dirname, char *err,
     }
     if (fn->kind == APP_FN_HTTP && !fn->route)
         fn->route = xstrdup(fn->name);
+    fn->http_in_out = fn->kind == APP_FN_HTTP && is_http_in_out(bs);
     rc = 0;
 out:
     json_object_put(root);
@@ -838,27 +825,39 @@ out:
     return rc;
 }
 
+static void function_release(struct app_function *f)
+{
+    free(f->name);
+    free(f->error);
+    free(f->trigger_name);
+    free(f->route);
+    free(f->http_out);
+    free(f->schedule);
+    free(f->queue_name);
+    free(f->queue_connection);
+    json_object_put(f->bindings);
+}
+
+void app_keep(struct app *app,
+              int (*keep)(const struct app_function *fn, void *ctx), void *ctx)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < app->nfns; i++) {
+        if (keep(&app->fns[i], ctx))
+            app->fns[k++] = app->fns[i];
+        else
+            function_release(&app->fns[i]);
+    }
+    app->nfns = k;
+}
+
 void app_release(struct app *app)
 {
     free(app->root);
-    free(app->exe);
-    for (size_t i = 0; i < app->nargs; i++)
-        free(app->args[i]);
-    free(app->args);
-    free(app->workdir);
+    hdesc_release(&app->handler);
     free(app->route_prefix);
-    for (size_t i = 0; i < app->nfns; i++) {
-        struct app_function *f = &app->fns[i];
-        free(f->name);
-        free(f->error);
-        free(f->trigger_name);
-        free(f->route);
-        free(f->http_out);
-        free(f->schedule);
-        free(f->queue_name);
-        free(f->queue_connection);
-        json_object_put(f->bindings);
-    }
+    for (size_t i = 0; i < app->nfns; i++)
+        function_release(&app->fns[i]);
     free(app->fns);
     for (size_t i = 0; i < app->nvalues; i++) {
         free(app->values[i].name);

@@ -19,6 +19,8 @@
 
 #include <json-c/json.h>
 
+#include "host/authlevel.h"
+#include "host/hdesc.h"
 #include "host/qopts.h"
 
 /* APP_FN_ERROR: a function this host cannot serve (a binding type it does
@@ -50,9 +52,15 @@ struct app_function {
     char *error;        /* APP_FN_ERROR: why it cannot be served */
     char *trigger_name; /* the trigger binding's name ("req", "myTimer") */
     /* HTTP trigger */
-    char *route;      /* route template (function name when unset) */
-    unsigned methods; /* APP_M_* bits; 0 = any method */
-    char *http_out;   /* name of the http output binding, or NULL */
+    enum auth_level auth_level; /* authLevel; "function" when unset */
+    char *route;                /* route template (function name when unset) */
+    unsigned methods;           /* APP_M_* bits; 0 = any method */
+    char *http_out;             /* name of the http output binding, or NULL */
+    /* exactly one input binding, the httpTrigger, and one output, the http
+     * one: what the host forwards raw (hdesc.h, forward.h) */
+    int http_in_out;
+    /* AzureWebJobs.<name>.Disabled is "true" or "1" (select.h) */
+    int disabled;
     /* timer trigger */
     char *schedule;
     int run_on_startup;
@@ -77,11 +85,8 @@ struct app_setting {
 };
 
 struct app {
-    char *root;  /* absolute path of the app folder */
-    char *exe;   /* defaultExecutablePath as written */
-    char **args; /* customHandler.description.arguments */
-    size_t nargs;
-    char *workdir;           /* absolute working directory for the handler */
+    char *root;              /* absolute path of the app folder */
+    struct hdesc handler;    /* customHandler (or httpWorker) */
     long function_timeout_s; /* functionTimeout; -1 unbounded */
     char *route_prefix;      /* extensions.http.routePrefix, default "api" */
     struct app_function *fns;
@@ -99,6 +104,11 @@ struct app {
  * app needs no init; on error it holds nothing to release. */
 int app_load(const char *dir, struct app *app, char *err, size_t errlen);
 void app_release(struct app *app);
+
+/* Keep the functions keep() accepts, release the others (order kept).
+ * Call before anything borrows a function. */
+void app_keep(struct app *app,
+              int (*keep)(const struct app_function *fn, void *ctx), void *ctx);
 
 /* The function named name (exact case, then case-insensitive), borrowed. */
 const struct app_function *app_find(const struct app *app, const char *name);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "host/conninfo.h"
+#include "host/forward.h"
 #include "host/qclient.h"
 #include "host/qout.h"
 #include "host/qpayload.h"
@@ -226,6 +227,62 @@ static void print_logs(const struct app_function *fn, const char *id,
     }
 }
 
+/* Wait for the handler to be ready. Returns 0, or -1 with the reason. */
+static int handler_ready(struct dispatch *d, char *err, size_t errlen)
+{
+    int ready = worker_wait_ready(d->worker, WORKER_INIT_TIMEOUT_MS);
+    if (ready == 1)
+        return 0;
+    snprintf(err, errlen, "the handler is not running%s",
+             ready == 0 ? " (not ready within 30 s)" : "");
+    return -1;
+}
+
+/* functionTimeout bounds each call to the handler (0: none). */
+static long timeout_ms(const struct dispatch *d)
+{
+    return d->app->function_timeout_s < 0 ? 0
+                                          : d->app->function_timeout_s * 1000;
+}
+
+/* The call passed functionTimeout: the host restarts the handler. */
+static void timed_out(struct dispatch *d, const struct app_function *fn,
+                      const char *id, char *err, size_t errlen)
+{
+    snprintf(err, errlen,
+             "Timeout value of %ld s exceeded by function "
+             "'Functions.%s' (Id: '%s')",
+             d->app->function_timeout_s, fn->name, id);
+    log_error("A function timeout has occurred. Restarting worker "
+              "process executing invocationId '%s'.",
+              id);
+    worker_restart(d->worker);
+}
+
+/* An HTTP-only function forwarded raw (forward.h). */
+static int forward(struct dispatch *d, const struct app_function *fn,
+                   const char *id, const struct payload_http *req,
+                   struct result_http *out, char *err, size_t errlen)
+{
+    int dropped = 0;
+    if (handler_ready(d, err, errlen) < 0)
+        return -1;
+    log_debug("Forwarding httpTrigger invocation for function: '%s' "
+              "invocationId: '%s'",
+              fn->name, id);
+    int rc =
+        forward_call(invoker_pool(d->invoker), worker_port(d->worker), d->app,
+                     fn, id, req, timeout_ms(d), out, &dropped, err, errlen);
+    if (dropped)
+        log_warn("Functions.%s: the request body was not forwarded: it has "
+                 "no Content-Length (the host forwards a body only with "
+                 "one)",
+                 fn->name);
+    if (rc == INVOKER_TIMEOUT)
+        timed_out(d, fn, id, err, errlen);
+    return rc < 0 ? -1 : 0;
+}
+
 /* The common path. data and metadata are taken. *reply gets the parsed
  * handler reply on success (caller puts). */
 static int invoke(struct dispatch *d, const struct app_function *fn,
@@ -245,29 +302,12 @@ static int invoke(struct dispatch *d, const struct app_function *fn,
         return -1;
     }
     body = payload_envelope(data, metadata, &len);
-    int ready = worker_wait_ready(d->worker, WORKER_INIT_TIMEOUT_MS);
-    if (ready != 1) {
-        snprintf(err, errlen, "the handler is not running%s",
-                 ready == 0 ? " (not ready within 30 s)" : "");
+    if (handler_ready(d, err, errlen) < 0)
         goto out;
-    }
-    /* functionTimeout bounds the invocation; when it passes, the host
-     * restarts the handler process. */
-    long timeout_ms =
-        d->app->function_timeout_s < 0 ? 0 : d->app->function_timeout_s * 1000;
     int pr = invoker_post(d->invoker, worker_port(d->worker), fn->name, id,
-                          body, len, timeout_ms, &rep, err, errlen);
-    if (pr == INVOKER_TIMEOUT) {
-        snprintf(err, errlen,
-                 "Timeout value of %ld s exceeded by function "
-                 "'Functions.%s' (Id: '%s')",
-                 d->app->function_timeout_s, fn->name, id);
-        log_error("A function timeout has occurred. Restarting worker "
-                  "process executing invocationId '%s'.",
-                  id);
-        worker_restart(d->worker);
-        goto out;
-    }
+                          body, len, timeout_ms(d), &rep, err, errlen);
+    if (pr == INVOKER_TIMEOUT)
+        timed_out(d, fn, id, err, errlen);
     if (pr < 0)
         goto out;
     if (result_parse(rep.status, rep.content_type, rep.body, rep.len, reply,
@@ -324,6 +364,10 @@ int dispatch_http(struct dispatch *d, const struct app_function *fn,
     log_info("Executing 'Functions.%s' (Reason='This function was "
              "programmatically called via the host APIs.', Id=%s)",
              fn->name, id);
+    if (forward_applies(d->app, fn)) {
+        rc = forward(d, fn, id, req, out, err, sizeof err);
+        goto out;
+    }
     struct json_object *data = json_object_new_object();
     json_object_object_add(data, fn->trigger_name,
                            payload_http_req(req, params));

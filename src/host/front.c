@@ -13,7 +13,7 @@
 
 #include <microhttpd.h>
 
-#include "host/route.h"
+#include "host/select.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/jsonx.h"
@@ -32,6 +32,7 @@
 struct front {
     const struct app *app;
     struct dispatch *d;
+    struct front_auth auth;
     /* One daemon per listening socket (127.0.0.1 and ::1 by default),
      * sharing every callback and the in-flight count. */
     struct MHD_Daemon *mhd[LISTEN_MAX];
@@ -174,6 +175,118 @@ static enum MHD_Result send_error(struct front *s, struct MHD_Connection *con,
     return r;
 }
 
+/* --- keys and identity -------------------------------------------------- */
+
+/* The key a request holds: its level and name. */
+struct caller_key {
+    enum auth_level level;
+    char name[64];
+};
+
+/* 1 when the request's key opens level need for function fn (NULL: a host
+ * endpoint), with what the key is in *ck; else the 401 is sent into *r and
+ * 0 returned. */
+static int authorized(struct front *s, struct MHD_Connection *con,
+                      const char *method, const char *url, const char *fn,
+                      enum auth_level need, struct caller_key *ck,
+                      enum MHD_Result *r)
+{
+    ck->level = AUTH_ANONYMOUS;
+    ck->name[0] = '\0';
+    if (!s->auth.keys)
+        return 1;
+    const char *key = keys_presented(
+        MHD_lookup_connection_value(con, MHD_HEADER_KIND, "x-functions-key"),
+        MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "code"));
+    char *name = ck->name;
+    enum auth_level have = ck->level =
+        keys_match(s->auth.keys, key, fn, name, sizeof ck->name);
+    if (auth_level_opens(have, need)) {
+        log_debug("%s %s: key '%s' (%s)", method, url, name,
+                  auth_level_name(have));
+        return 1;
+    }
+    const char *what = need == AUTH_ADMIN ? "the master key" : "a key";
+    if (!key || !*key)
+        *r = send_error(s, con, method, url, 401,
+                        "%s%s%s needs %s: send it in the x-functions-key "
+                        "header or ?code=",
+                        fn ? "function '" : "this admin endpoint", fn ? fn : "",
+                        fn ? "'" : "", what);
+    else
+        *r = send_error(s, con, method, url, 401,
+                        "the key given does not open %s%s%s (authLevel %s)",
+                        fn ? "function '" : "this admin endpoint", fn ? fn : "",
+                        fn ? "'" : "", auth_level_name(need));
+    return 0;
+}
+
+/* /.auth/...: the local App Service Authentication, when on. */
+static enum MHD_Result easyauth(struct front *s, struct MHD_Connection *con,
+                                const char *method, const char *url)
+{
+    if (!s->auth.ea)
+        return send_error(s, con, method, url, 404,
+                          "App Service Authentication is off: start "
+                          "func-local with --easy-auth");
+    struct easyauth_reply out;
+#define ARG(n) MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, n)
+    easyauth_route(s->auth.ea, method, url, ARG("user"),
+                   ARG("post_login_redirect_uri"),
+                   ARG("post_logout_redirect_uri"),
+                   MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Cookie"),
+                   clock_wall_s(), &out);
+#undef ARG
+    struct result_header h[2];
+    size_t nh = 0;
+    if (out.location)
+        h[nh++] = (struct result_header){(char *)"Location", out.location};
+    if (out.set_cookie)
+        h[nh++] = (struct result_header){(char *)"Set-Cookie", out.set_cookie};
+    if (out.status >= 400)
+        log_warn("%s %s: %d", method, url, out.status);
+    else
+        log_info("%s %s: %d", method, url, out.status);
+    enum MHD_Result r = send_buf(s, con, out.status, out.content_type, out.body,
+                                 strlen(out.body), h, nh);
+    easyauth_reply_release(&out);
+    return r;
+}
+
+/* The request headers the function gets: as received, but with App
+ * Service Authentication on, those only it may set are dropped and, for a
+ * signed-in session, set. */
+static void request_headers(struct front *s, struct MHD_Connection *con,
+                            struct kvs *h, char user[EASYAUTH_USER_MAX + 1])
+{
+    user[0] = '\0';
+    MHD_get_connection_values(con, MHD_HEADER_KIND, collect_cb, h);
+    if (!s->auth.ea)
+        return;
+    size_t w = 0;
+    for (size_t i = 0; i < h->n; i++) {
+        if (easyauth_reserved_header(h->v[i].name)) {
+            free((char *)h->v[i].name);
+            free((char *)h->v[i].value);
+        } else {
+            h->v[w++] = h->v[i];
+        }
+    }
+    h->n = w;
+    if (!easyauth_session(
+            s->auth.ea,
+            MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Cookie"),
+            clock_wall_s(), user)) {
+        user[0] = '\0';
+        return;
+    }
+    struct easyauth_headers eh;
+    easyauth_headers(user, &eh);
+    for (int i = 0; i < 4; i++)
+        kvs_add(h, eh.name[i], eh.value[i]);
+    easyauth_headers_release(&eh);
+}
+
 /* --- routes ------------------------------------------------------------ */
 
 static enum MHD_Result preflight(struct front *s, struct MHD_Connection *con)
@@ -255,25 +368,18 @@ static enum MHD_Result http_function(struct front *s,
                                      const char *method, const char *url,
                                      const char *rest)
 {
-    const struct app_function *fn = NULL;
     const struct app_function *wrong_method = NULL;
     struct json_object *params = json_object_new_object();
-    unsigned bit = app_method_bit(method);
-    for (size_t i = 0; i < s->app->nfns && !fn; i++) {
-        const struct app_function *f = &s->app->fns[i];
-        if (f->kind != APP_FN_HTTP)
-            continue;
-        struct json_object *p = json_object_new_object();
-        if (route_match(f->route, rest, p)) {
-            if (f->methods == 0 || (f->methods & bit)) {
-                fn = f;
-                json_object_put(params);
-                params = json_object_get(p);
-            } else {
-                wrong_method = f;
-            }
-        }
-        json_object_put(p);
+    const struct app_function *fn =
+        select_http(s->app, method, rest, params, &wrong_method);
+    if (fn && fn->disabled) {
+        /* 404, as the host answers a disabled function's route
+         * (FunctionInvocationMiddleware: NotFoundResult, empty there). */
+        json_object_put(params);
+        return send_error(s, con, method, url, 404,
+                          "function '%s' is disabled "
+                          "(AzureWebJobs.%s.Disabled)",
+                          fn->name, fn->name);
     }
     if (!fn) {
         json_object_put(params);
@@ -286,9 +392,17 @@ static enum MHD_Result http_function(struct front *s,
         }
         return send_error(s, con, method, url, 404, "no function at %s", url);
     }
+    enum MHD_Result denied;
+    struct caller_key ck;
+    if (!authorized(s, con, method, url, fn->name, fn->auth_level, &ck,
+                    &denied)) {
+        json_object_put(params);
+        return denied;
+    }
     struct kvs q = {0}, h = {0};
+    char user[EASYAUTH_USER_MAX + 1];
     MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, collect_cb, &q);
-    MHD_get_connection_values(con, MHD_HEADER_KIND, collect_cb, &h);
+    request_headers(s, con, &h, user);
     const char *host =
         MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Host");
     char hostbuf[64];
@@ -309,6 +423,11 @@ static enum MHD_Result http_function(struct front *s,
         .body = rq->body.data,
         .body_len = rq->body.len,
         .content_length = cl ? strtoll(cl, NULL, 10) : -1,
+        .key_level =
+            ck.level != AUTH_ANONYMOUS ? auth_level_name(ck.level) : NULL,
+        .key_name = ck.name,
+        .user = user[0] ? user : NULL,
+        .idp = EASYAUTH_IDP,
     };
     struct result_http out;
     dispatch_http(s->d, fn, &ph, params, &out);
@@ -323,8 +442,8 @@ static enum MHD_Result http_function(struct front *s,
 }
 
 /* The SignalR extension's webhook: the service's upstream calls. The
- * system key in ?code= is accepted and not checked (as with Core Tools,
- * no keys are enforced locally). */
+ * system key in ?code= is accepted and not checked: the upstream
+ * signature is (sigtrigger.h). */
 static enum MHD_Result signalr_webhook(struct front *s,
                                        struct MHD_Connection *con,
                                        struct req *rq, const char *method,
@@ -377,6 +496,22 @@ static enum MHD_Result route_request(struct front *s,
         return send_buf(s, con, 200, "text/plain; charset=utf-8", page,
                         sizeof page - 1, NULL, 0);
     }
+    if (strncmp(url, "/.auth/", 7) == 0)
+        return easyauth(s, con, method, url);
+    char who[EASYAUTH_USER_MAX + 1];
+    if (s->auth.ea && easyauth_required(s->auth.ea, url) &&
+        !easyauth_session(
+            s->auth.ea,
+            MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Cookie"),
+            clock_wall_s(), who))
+        return send_error(s, con, method, url, 401,
+                          "sign in first (App Service Authentication): "
+                          "/.auth/login/dev?user=NAME");
+    enum MHD_Result denied;
+    struct caller_key ck;
+    if (strncmp(url, "/admin/", 7) == 0 &&
+        !authorized(s, con, method, url, NULL, AUTH_ADMIN, &ck, &denied))
+        return denied;
     if (strcmp(url, "/admin/host/status") == 0) {
         static const char st[] = "{\"state\":\"Running\"}";
         return send_buf(s, con, 200, "application/json; charset=utf-8", st,
@@ -485,7 +620,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
 }
 
 struct front *front_start(const struct app *app, struct dispatch *d,
-                          const char *bind, int port, char *err, size_t errlen)
+                          const struct front_auth *auth, const char *bind,
+                          int port, char *err, size_t errlen)
 {
     struct listen_set ls;
     char why[256];
@@ -500,6 +636,8 @@ struct front *front_start(const struct app *app, struct dispatch *d,
     struct front *s = xcalloc(1, sizeof *s);
     s->app = app;
     s->d = d;
+    if (auth)
+        s->auth = *auth;
     s->port = ls.port;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);

@@ -33,6 +33,11 @@ void invoker_free(struct invoker *iv)
     free(iv);
 }
 
+struct curlpool *invoker_pool(struct invoker *iv)
+{
+    return iv->pool;
+}
+
 static size_t write_cb(char *p, size_t size, size_t n, void *ud)
 {
     struct buf *b = ud;

@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include "host/curlpool.h"
+
 #define INVOKER_HOST_VERSION "4.1036.1.0"
 #define INVOKER_TIMEOUT (-2)
 
@@ -38,6 +40,10 @@ int invoker_post(struct invoker *iv, int port, const char *fn,
                  long timeout_ms, struct invoker_reply *out, char *err,
                  size_t errlen);
 void invoker_reply_release(struct invoker_reply *r);
+
+/* The client's pool of kept-alive handles to the handler (borrowed), for
+ * the other calls the host makes to it (forward.h). */
+struct curlpool *invoker_pool(struct invoker *iv);
 
 /* GET / once. Returns 1 when any HTTP answer came back, 0 otherwise. */
 int invoker_probe(int port, long timeout_ms);

@@ -3,6 +3,8 @@
  * (`func start`) that runs this custom-handler app as the real host does.
  *
  *   func-local [--app DIR] [--port N] [--bind ADDR] [--verbose]
+ *              [--functions NAME...] [--secrets DIR] [--no-keys]
+ *              [--easy-auth]
  *   func-local --next-occurrences "<ncrontab>" N [--from ISO-8601]
  *   func-local --check [--app DIR]     (preflight.h)
  *
@@ -25,15 +27,20 @@
 
 #include "host/app.h"
 #include "host/dispatch.h"
+#include "host/easyauth.h"
 #include "host/invoker.h"
+#include "host/keys.h"
 #include "host/ncrontab.h"
 #include "host/front.h"
 #include "host/preflight.h"
 #include "host/qcli.h"
 #include "host/qlisten.h"
+#include "host/select.h"
 #include "host/timer.h"
 #include "host/worker.h"
+#include "util/jsonfile.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 #include "util/banned.h"
 
 #define DRAIN_MS 2000L /* requests in flight get this long at SIGTERM */
@@ -42,6 +49,9 @@ static void usage(FILE *f)
 {
     fputs("usage: func-local [--app DIR] [--port N] [--bind ADDR] "
           "[--verbose]\n"
+          "                  [--secrets DIR] [--no-keys] [--easy-auth]\n"
+          "                  [--functions NAME...]   (only these functions, "
+          "as func start)\n"
           "       func-local --next-occurrences \"<ncrontab>\" N "
           "[--from ISO-8601]\n"
           "       func-local --check [--app DIR]   (the preflight: what would "
@@ -51,6 +61,11 @@ static void usage(FILE *f)
           "as the queue binding does)\n"
           "Listens on both loopbacks, 127.0.0.1 and ::1 (\"localhost\"), "
           "or with --bind\non that one IPv4 or IPv6 address only.\n"
+          "Function keys (x-functions-key or ?code=) are asked for per "
+          "authLevel, kept in\nthe host's secrets format in --secrets "
+          "(default <app>/build/secrets);\n--no-keys asks for none, as "
+          "Core Tools. --easy-auth: a local App Service\nAuthentication "
+          "(/.auth/login/dev?user=NAME), local only.\n"
           "Environment: FUNC_LOCAL_HANDLER=/path overrides the handler "
           "program\n(customHandler.description.defaultExecutablePath).\n",
           f);
@@ -151,6 +166,8 @@ static void print_functions(const struct app *app, const struct front *srv)
         log_info("listening on http://%s:%d as well", front_host(srv, i), port);
     for (size_t i = 0; i < app->nfns; i++) {
         const struct app_function *f = &app->fns[i];
+        if (f->disabled)
+            continue;
         if (f->kind == APP_FN_HTTP) {
             app_methods_text(f->methods, m, sizeof m);
             printf("  %s: [%s] http://%s:%d/%s%s%s\n", f->name, m, host, port,
@@ -166,7 +183,27 @@ static void print_functions(const struct app *app, const struct front *srv)
             printf("  %s: signalRTrigger\n", f->name);
         }
     }
+    for (size_t i = 0; i < app->nfns; i++) /* as Core Tools lists them */
+        if (app->fns[i].disabled)
+            printf("Function %s is disabled.\n", app->fns[i].name);
     fflush(stdout);
+}
+
+static void unknown_function(const char *name)
+{
+    log_warn("--functions: no function named '%s'", name);
+}
+
+static void order_differs(const struct app_function *local,
+                          const struct app_function *azure, const char *path,
+                          void *ctx)
+{
+    const struct app *app = ctx;
+    log_warn("/%s/%s matches the routes of %s and %s: func-local calls %s "
+             "(literal segments first, as ASP.NET Core orders routes); the "
+             "host in Azure tries routes in function-name order and calls %s",
+             app->route_prefix, path, local->name, azure->name, local->name,
+             azure->name);
 }
 
 /* Wait up to ms for SIGTERM/SIGINT; returns the signal or 0. */
@@ -179,8 +216,13 @@ static int wait_signal(const sigset_t *set, long ms)
 
 struct options {
     const char *dir;
-    const char *bind; /* NULL: both loopbacks */
-    long port;        /* -1: local.settings.json's, else 7071 */
+    const char *bind;    /* NULL: both loopbacks */
+    long port;           /* -1: local.settings.json's, else 7071 */
+    const char *secrets; /* NULL: <app>/build/secrets */
+    int no_keys;         /* Core Tools' behaviour: no key asked for */
+    int easy_auth;       /* the local App Service Authentication */
+    char **only;         /* --functions a b: the names (argv's) */
+    size_t nonly;
 };
 
 /* Read the command line into *o. Returns -1 to go on, else the exit
@@ -199,8 +241,26 @@ static int parse_args(int argc, char **argv, struct options *o)
                 fprintf(stderr, "func-local: --port: expected 0-65535\n");
                 return 1;
             }
+        } else if (strcmp(argv[i], "--functions") == 0) {
+            o->only = argv + i + 1;
+            o->nonly = 0;
+            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
+                o->nonly++;
+                i++;
+            }
+            if (o->nonly == 0) {
+                fprintf(stderr, "func-local: --functions: expected one or "
+                                "more function names\n");
+                return 1;
+            }
         } else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc) {
             o->bind = argv[++i];
+        } else if (strcmp(argv[i], "--secrets") == 0 && i + 1 < argc) {
+            o->secrets = argv[++i];
+        } else if (strcmp(argv[i], "--no-keys") == 0) {
+            o->no_keys = 1;
+        } else if (strcmp(argv[i], "--easy-auth") == 0) {
+            o->easy_auth = 1;
         } else if (strcmp(argv[i], "--verbose") == 0) {
             log_set_level(LOG_DEBUG);
         } else if (strcmp(argv[i], "--help") == 0 ||
@@ -213,6 +273,15 @@ static int parse_args(int argc, char **argv, struct options *o)
         }
     }
     return -1;
+}
+
+/* The functions that run (--functions), the disabled ones, and the routes
+ * the host in Azure would pick otherwise. */
+static void select_app(struct app *app, const struct options *o)
+{
+    select_only(app, o->only, o->nonly, unknown_function);
+    select_mark_disabled(app);
+    select_order_differences(app, order_differs, app);
 }
 
 /* Wait for the handler to be ready. Returns 1 when it is, 0 when a signal
@@ -234,6 +303,8 @@ static int wait_ready(struct worker *w, const sigset_t *set, int *sig)
 
 /* The running parts of the host, started in this order. */
 struct host {
+    struct keys *keys;
+    struct easyauth *ea;
     struct worker *w;
     struct invoker *iv;
     struct dispatch *d;
@@ -262,15 +333,70 @@ static int host_stop(struct host *h, struct app *app)
         dispatch_free(h->d);
         worker_free(h->w);
         invoker_free(h->iv);
+        easyauth_free(h->ea);
+        keys_free(h->keys);
         app_release(app);
         curl_global_cleanup();
     }
     return failed;
 }
 
+/* The keys (kept even with --no-keys: they sign the sessions) and the
+ * local App Service Authentication, each announced once. */
+static int open_auth(const struct options *o, const struct app *app,
+                     struct host *h, char *err, size_t errlen)
+{
+    const char **names = xcalloc(app->nfns ? app->nfns : 1, sizeof *names);
+    size_t n = 0;
+    for (size_t i = 0; i < app->nfns; i++)
+        if (app->fns[i].kind == APP_FN_HTTP)
+            names[n++] = app->fns[i].name;
+    char *dflt = xasprintf("%s/build/secrets", app->root);
+    const char *dir = o->secrets ? o->secrets : dflt;
+    h->keys = keys_open(dir, names, n, err, errlen);
+    free(names);
+    free(dflt);
+    if (!h->keys)
+        return -1;
+    if (o->no_keys)
+        log_info("function keys: not asked for (--no-keys, as Core Tools "
+                 "does); every authLevel is open");
+    else
+        log_info("function keys: enforced per authLevel; keys in %s",
+                 keys_dir(h->keys));
+    if (o->easy_auth) {
+        char *master = keys_master(h->keys);
+        h->ea = easyauth_new(master, strlen(master));
+        free(master);
+        /* App Service's file-based configuration, when the app has one. */
+        char *path = xasprintf("%s/auth.json", app->root);
+        struct json_object *cfg = NULL;
+        char why[256];
+        int rc = jsonfile_read(path, &cfg, why, sizeof why);
+        if (rc == 0 && easyauth_configure(h->ea, cfg, why, sizeof why) < 0)
+            rc = -1;
+        json_object_put(cfg);
+        if (rc < 0)
+            snprintf(err, errlen, "%s: %s", path, why);
+        else if (rc == 0)
+            log_info("App Service Authentication: settings from %s", path);
+        free(path);
+        if (rc < 0)
+            return -1;
+        log_info("App Service Authentication: on, local provider 'dev' "
+                 "(/.auth/login/dev?user=NAME): local only, anyone may "
+                 "sign in as anyone");
+    } else {
+        log_info("App Service Authentication: off, as Core Tools: "
+                 "x-ms-client-principal-* headers pass through from the "
+                 "client (--easy-auth turns it on)");
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    struct options o = {".", NULL, -1};
+    struct options o = {.dir = ".", .port = -1};
     char err[512];
     struct app app;
     int rc = 1, sig = 0;
@@ -290,6 +416,7 @@ int main(int argc, char **argv)
     }
     if (o.port < 0)
         o.port = app.port;
+    select_app(&app, &o);
 
     /* Every thread inherits this mask; main waits for the signals. */
     sigset_t set;
@@ -300,6 +427,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
+    if (open_auth(&o, &app, &h, err, sizeof err) < 0) {
+        fprintf(stderr, "func-local: %s\n", err);
+        goto out;
+    }
     h.w = worker_new(&app, err, sizeof err);
     if (!h.w) {
         fprintf(stderr, "func-local: %s\n", err);
@@ -307,7 +438,8 @@ int main(int argc, char **argv)
     }
     h.iv = invoker_new();
     h.d = dispatch_new(&app, h.w, h.iv);
-    h.srv = front_start(&app, h.d, o.bind, (int)o.port, err, sizeof err);
+    struct front_auth auth = {o.no_keys ? NULL : h.keys, h.ea};
+    h.srv = front_start(&app, h.d, &auth, o.bind, (int)o.port, err, sizeof err);
     if (!h.srv) {
         fprintf(stderr, "func-local: %s\n", err);
         goto out;

@@ -178,26 +178,77 @@ static struct json_object *header_arrays(const struct payload_http *r)
     return h;
 }
 
-static struct json_object *anonymous_identity(void)
+#define CLAIM_NAME "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"
+#define CLAIM_ROLE                                                             \
+    "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"
+#define CLAIM_FN "http://schemas.microsoft.com/2017/07/functions/claims/"
+
+/* A Claim as Newtonsoft writes System.Security.Claims.Claim (Subject, a
+ * loop back to the identity, left out). */
+static struct json_object *claim(const char *type, const char *value)
+{
+    struct json_object *c = json_object_new_object();
+    json_object_object_add(c, "Issuer",
+                           json_object_new_string("LOCAL AUTHORITY"));
+    json_object_object_add(c, "OriginalIssuer",
+                           json_object_new_string("LOCAL AUTHORITY"));
+    json_object_object_add(c, "Properties", json_object_new_object());
+    json_object_object_add(c, "Type", json_object_new_string(type));
+    json_object_object_add(c, "Value", json_object_new_string(value));
+    json_object_object_add(
+        c, "ValueType",
+        json_object_new_string("http://www.w3.org/2001/XMLSchema#string"));
+    return c;
+}
+
+/* A ClaimsIdentity: type NULL for the anonymous one. */
+static struct json_object *identity(const char *type, const char *name,
+                                    struct json_object *claims)
 {
     struct json_object *id = json_object_new_object();
-    json_object_object_add(id, "AuthenticationType", NULL);
-    json_object_object_add(id, "IsAuthenticated", json_object_new_boolean(0));
+    json_object_object_add(id, "AuthenticationType",
+                           type ? json_object_new_string(type) : NULL);
+    json_object_object_add(id, "IsAuthenticated",
+                           json_object_new_boolean(type != NULL));
     json_object_object_add(id, "Actor", NULL);
     json_object_object_add(id, "BootstrapContext", NULL);
-    json_object_object_add(id, "Claims", json_object_new_array());
+    json_object_object_add(id, "Claims",
+                           claims ? claims : json_object_new_array());
     json_object_object_add(id, "Label", NULL);
-    json_object_object_add(id, "Name", NULL);
-    json_object_object_add(
-        id, "NameClaimType",
-        json_object_new_string(
-            "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"));
-    json_object_object_add(
-        id, "RoleClaimType",
-        json_object_new_string(
-            "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"));
+    json_object_object_add(id, "Name",
+                           name ? json_object_new_string(name) : NULL);
+    json_object_object_add(id, "NameClaimType",
+                           json_object_new_string(CLAIM_NAME));
+    json_object_object_add(id, "RoleClaimType",
+                           json_object_new_string(CLAIM_ROLE));
+    return id;
+}
+
+/* HttpContext.User's identities as the host's authentication handler
+ * makes them: App Service Authentication's user, then the key's level;
+ * with neither, one anonymous identity. */
+static struct json_object *identities(const struct payload_http *r)
+{
     struct json_object *arr = json_object_new_array();
-    json_object_array_add(arr, id);
+    if (r->user) {
+        struct json_object *c = json_object_new_array();
+        json_object_array_add(
+            c, claim("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
+                     "nameidentifier",
+                     r->user));
+        json_object_array_add(c, claim(CLAIM_NAME, r->user));
+        json_object_array_add(arr, identity(r->idp ? r->idp : "", r->user, c));
+    }
+    if (r->key_level) {
+        struct json_object *c = json_object_new_array();
+        json_object_array_add(c, claim(CLAIM_FN "authlevel", r->key_level));
+        json_object_array_add(c, claim(CLAIM_FN "invoke", "true"));
+        if (r->key_name && *r->key_name)
+            json_object_array_add(c, claim(CLAIM_FN "keyid", r->key_name));
+        json_object_array_add(arr, identity("WebJobsAuthLevel", NULL, c));
+    }
+    if (json_object_array_length(arr) == 0)
+        json_object_array_add(arr, identity(NULL, NULL, NULL));
     return arr;
 }
 
@@ -248,7 +299,7 @@ struct json_object *payload_http_req(const struct payload_http *r,
     json_object_object_add(req, "Params",
                            params ? json_object_get(params)
                                   : json_object_new_object());
-    json_object_object_add(req, "Identities", anonymous_identity());
+    json_object_object_add(req, "Identities", identities(r));
     if (has_body(r))
         json_object_object_add(req, "Body", body_value(r));
     return req;

@@ -6,7 +6,8 @@
  *    "Metadata": {..., "sys": {"MethodName", "UtcNow", "RandGuid"}}}
  *
  * Data.req for an HTTP trigger has Url, Method, Query (object of strings),
- * Headers (name → array of strings), Params, Identities and, only when the
+ * Headers (name → array of strings), Params, Identities (the App Service
+ * user's identity, then the key's, else one anonymous) and, only when the
  * caller sent Content-Length > 0, Body (text; base64 for binary types).
  * Scalars and arrays in Data/Metadata are JSON-encoded into a string once
  * more. Pure: no I/O, no logging. Every function returns a new
@@ -35,6 +36,13 @@ struct payload_http {
     const char *body;
     size_t body_len;
     long long content_length; /* -1 when the header is absent */
+    /* Who is calling, for Identities: the level and name of the key that
+     * opened the function (NULL: none), and App Service Authentication's
+     * signed-in user and its provider (NULL: none). */
+    const char *key_level;
+    const char *key_name;
+    const char *user;
+    const char *idp;
 };
 
 /* Data.<trigger> for an HTTP trigger; params (borrowed) is the route

@@ -386,7 +386,7 @@ struct qlisten *qlisten_start(const struct app *app, struct dispatch *d)
     for (size_t i = 0; i < app->nfns; i++) {
         const struct app_function *fn = &app->fns[i];
         char err[QLISTEN_ERR], used[300];
-        if (fn->kind != APP_FN_QUEUE)
+        if (fn->kind != APP_FN_QUEUE || fn->disabled)
             continue;
         struct poller *p = &ql->p[ql->np];
         const char *v = storconn_setting(fn->queue_connection, setting_lookup,

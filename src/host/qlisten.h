@@ -28,7 +28,8 @@
 
 struct qlisten;
 
-/* Start a thread for every APP_FN_QUEUE function (app and d borrowed).
+/* Start a thread for every APP_FN_QUEUE function that is not disabled
+ * (app and d borrowed).
  * Never NULL; a function whose thread cannot start is logged. */
 struct qlisten *qlisten_start(const struct app *app, struct dispatch *d);
 

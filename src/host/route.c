@@ -239,3 +239,70 @@ out:
     json_object_put(found);
     return ok;
 }
+
+/* The precedence digits of a template (see route.h); returns the count. */
+static size_t precedence_digits(const char *tmpl, int *digits, size_t max)
+{
+    struct segs t = {0};
+    struct param p;
+    char err[128];
+    size_t n = 0;
+    if (split(tmpl, &t) == 0)
+        for (size_t i = 0; i < t.n && n < max; i++) {
+            int k = parse_param(t.s[i], &p, err, sizeof err);
+            int d = 1;
+            if (k == 1)
+                d = (p.catch_all ? 5 : 3) - (p.constraint[0] ? 1 : 0);
+            digits[n++] = d;
+        }
+    free(t.copy);
+    return n;
+}
+
+int route_precedence_cmp(const char *a, const char *b)
+{
+    int da[ROUTE_MAX_SEGS], db[ROUTE_MAX_SEGS];
+    size_t na = precedence_digits(a, da, ROUTE_MAX_SEGS);
+    size_t nb = precedence_digits(b, db, ROUTE_MAX_SEGS);
+    for (size_t i = 0; i < na || i < nb; i++) {
+        int x = i < na ? da[i] : 0, y = i < nb ? db[i] : 0;
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    return 0;
+}
+
+/* A value the constraint accepts. */
+static const char *sample_value(const char *c)
+{
+    if (!strcasecmp(c, "int") || !strcasecmp(c, "long"))
+        return "1";
+    if (!strcasecmp(c, "bool"))
+        return "true";
+    if (!strcasecmp(c, "guid"))
+        return "00000000-0000-0000-0000-000000000001";
+    return "x";
+}
+
+int route_sample(const char *tmpl, char *out, size_t outlen)
+{
+    struct segs t = {0};
+    struct param p;
+    char err[128];
+    size_t used = 0;
+    int rc = 0;
+    out[0] = '\0';
+    if (split(tmpl, &t) < 0)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < t.n; i++) {
+        int k = parse_param(t.s[i], &p, err, sizeof err);
+        const char *v = k == 1 ? sample_value(p.constraint) : t.s[i];
+        int w = snprintf(out + used, outlen - used, "%s%s", i ? "/" : "", v);
+        if (w < 0 || (size_t)w >= outlen - used)
+            rc = -1;
+        else
+            used += (size_t)w;
+    }
+    free(t.copy);
+    return rc;
+}

@@ -28,4 +28,15 @@ int route_check(const char *tmpl, char *err, size_t errlen);
  * optional ones); 0 when the path does not match (params unchanged). */
 int route_match(const char *tmpl, const char *path, struct json_object *params);
 
+/* ASP.NET Core's inbound route precedence, compared: segment by segment,
+ * a literal (1) before a constrained parameter (2), a parameter (3), a
+ * constrained catch-all (4) and a catch-all (5); a template that ends
+ * first comes first. Returns < 0 when a is tried before b, 0 when they tie.
+ * Both must pass route_check(). */
+int route_precedence_cmp(const char *a, const char *b);
+
+/* A path tmpl matches (literals kept, each parameter a value its constraint
+ * accepts), written into out. Returns 0, or -1 when out is too small. */
+int route_sample(const char *tmpl, char *out, size_t outlen);
+
 #endif

@@ -83,8 +83,8 @@ const struct app_function *sigtrigger_find(const struct app *app,
 {
     for (size_t i = 0; i < app->nfns; i++) {
         const struct app_function *f = &app->fns[i];
-        if (f->kind != APP_FN_SIGNALR || !f->sr_hub || !f->sr_category ||
-            !f->sr_event)
+        if (f->kind != APP_FN_SIGNALR || f->disabled || !f->sr_hub ||
+            !f->sr_category || !f->sr_event)
             continue;
         if (strcasecmp(f->sr_hub, hub) == 0 &&
             strcasecmp(f->sr_category, category) == 0 &&

@@ -76,7 +76,7 @@ struct timers *timers_start(const struct app *app, struct dispatch *d)
     long long now = (long long)time(NULL);
     for (size_t i = 0; i < app->nfns; i++) {
         const struct app_function *fn = &app->fns[i];
-        if (fn->kind != APP_FN_TIMER)
+        if (fn->kind != APP_FN_TIMER || fn->disabled)
             continue;
         struct timer_entry *e = &t->e[t->n];
         if (ncrontab_parse(fn->schedule, &e->cron, err, sizeof err) < 0) {

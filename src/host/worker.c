@@ -42,6 +42,7 @@ struct worker {
     int stopping;
     pid_t pid;
     int restart_requested; /* the next exit is ours: restart, no count */
+    int inited;            /* lock and cond initialised */
     time_t failures[WORKER_MAX_FAILURES];
     size_t nfail;
     char last_err[256];
@@ -72,60 +73,72 @@ static int free_port(void)
     return port;
 }
 
+static char **build_env(const struct worker *w, const char *worker_id,
+                        size_t *count);
+static void free_vec(char **v);
+
+struct envctx {
+    char **env;
+    size_t n;
+};
+
+static const char *env_lookup(void *ctx, const char *name);
+
 struct worker *worker_new(const struct app *app, char *err, size_t errlen)
 {
     const char *exe = getenv("FUNC_LOCAL_HANDLER");
-    char *path = NULL;
+    const struct hdesc *hd = &app->handler;
     struct stat st;
     if (!exe || !*exe)
-        exe = app->exe;
-    if (exe[0] == '/') {
-        path = xstrdup(exe);
-    } else {
-        char *cand = xasprintf("%s/%s", app->root, exe);
-        if (stat(cand, &st) == 0) {
-            path = cand;
-        } else {
-            free(cand);
-            if (strchr(exe, '/')) {
-                snprintf(err, errlen,
-                         "host.json: customHandler.description."
-                         "defaultExecutablePath: %s/%s does not "
-                         "exist (build it first: make)",
-                         app->root, exe);
-                return NULL;
-            }
-            path = xstrdup(exe); /* a program on PATH, such as node */
-        }
+        exe = hd->exe;
+    if (hd->both_sections)
+        log_warn("Both httpWorker and customHandler sections are specified "
+                 "in host.json file. customHandler takes precedence.");
+    else if (hd->section == HDESC_HTTP_WORKER)
+        log_warn("Section httpWorker will be deprecated. Please use "
+                 "customHandler section.");
+    if (stat(hd->workdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen,
+                 "host.json: customHandler.description."
+                 "workingDirectory: %s is not a folder",
+                 hd->workdir);
+        return NULL;
+    }
+    int port = free_port();
+    if (port <= 0) {
+        snprintf(err, errlen, "cannot find a free port for the handler");
+        return NULL;
+    }
+    struct worker *w = xcalloc(1, sizeof *w);
+    w->app = app;
+    w->port = port;
+    /* The executable as the host resolves it, %VAR% from the handler's
+     * environment (a worker id changes nothing in it). */
+    struct envctx ec;
+    ec.env = build_env(w, "", &ec.n);
+    char *path = hdesc_executable(hd, exe, env_lookup, &ec);
+    free_vec(ec.env);
+    w->exe = path;
+    if (path[0] != '/' && strchr(path, '/')) {
+        snprintf(err, errlen,
+                 "host.json: customHandler.description."
+                 "defaultExecutablePath: %s/%s does not "
+                 "exist (build it first: make)",
+                 hd->worker_dir, path);
+        worker_free(w);
+        return NULL;
     }
     if (path[0] == '/' && access(path, X_OK) != 0) {
         snprintf(err, errlen,
                  "host.json: customHandler.description."
                  "defaultExecutablePath: %s: %s",
                  path, strerror(errno));
-        free(path);
+        worker_free(w);
         return NULL;
     }
-    if (stat(app->workdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen,
-                 "host.json: customHandler.description."
-                 "workingDirectory: %s is not a folder",
-                 app->workdir);
-        free(path);
-        return NULL;
-    }
-    int port = free_port();
-    if (port <= 0) {
-        snprintf(err, errlen, "cannot find a free port for the handler");
-        free(path);
-        return NULL;
-    }
-    struct worker *w = xcalloc(1, sizeof *w);
-    w->app = app;
-    w->port = port;
-    w->exe = path;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
+    w->inited = 1;
     return w;
 }
 
@@ -193,46 +206,24 @@ static char **build_env(const struct worker *w, const char *worker_id,
     return env;
 }
 
-/* %NAME% expanded from env, unresolved ones removed; then the arguments
- * are joined with spaces and split again, as the host does. */
+static const char *env_lookup(void *ctx, const char *name)
+{
+    const struct envctx *ec = ctx;
+    return env_get(ec->env, ec->n, name);
+}
+
+/* The executable, then the arguments the host builds (hdesc.h). */
 static char **build_argv(const struct worker *w, char **env, size_t nenv)
 {
-    struct buf line;
-    buf_init(&line, (size_t)-1);
-    for (size_t i = 0; i < w->app->nargs; i++) {
-        const char *p = w->app->args[i];
-        if (i)
-            buf_puts(&line, " ");
-        while (*p) {
-            const char *end = *p == '%' ? strchr(p + 1, '%') : NULL;
-            if (end) {
-                char *name = xstrndup(p + 1, (size_t)(end - p - 1));
-                const char *v = env_get(env, nenv, name);
-                if (v)
-                    buf_puts(&line, v);
-                free(name);
-                p = end + 1;
-            } else {
-                buf_append(&line, p, 1);
-                p++;
-            }
-        }
-    }
-    char *all = buf_take(&line, NULL);
-    size_t n = 1, cap = 8;
-    char **argv = xcalloc(cap, sizeof *argv);
+    struct envctx ec = {env, nenv};
+    char **args = hdesc_arguments(&w->app->handler, env_lookup, &ec);
+    size_t n = 0;
+    while (args[n])
+        n++;
+    char **argv = xcalloc(n + 2, sizeof *argv);
     argv[0] = xstrdup(w->exe);
-    char *save = NULL;
-    for (char *t = strtok_r(all, " ", &save); t;
-         t = strtok_r(NULL, " ", &save)) {
-        if (n + 2 > cap) {
-            cap *= 2;
-            argv = xrealloc(argv, cap * sizeof *argv);
-        }
-        argv[n++] = xstrdup(t);
-    }
-    argv[n] = NULL;
-    free(all);
+    memcpy(argv + 1, args, n * sizeof *args);
+    free(args); /* the strings now belong to argv */
     return argv;
 }
 
@@ -297,7 +288,7 @@ static pid_t spawn(struct worker *w, int *out_fd, int *err_fd)
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         dup2(po[1], 1);
         dup2(pe[1], 2);
-        if (chdir(w->app->workdir) < 0) {
+        if (chdir(w->app->handler.workdir) < 0) {
             static const char m[] = "cannot enter the working directory\n";
             (void)!write(2, m, sizeof m - 1);
             _exit(127);
@@ -617,8 +608,10 @@ void worker_free(struct worker *w)
     if (!w)
         return;
     worker_stop(w);
-    pthread_mutex_destroy(&w->lock);
-    pthread_cond_destroy(&w->cond);
+    if (w->inited) {
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->cond);
+    }
     free(w->exe);
     free(w);
 }

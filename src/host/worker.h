@@ -12,6 +12,10 @@
  * the third failure within 30 minutes is fatal. stdout and stderr are
  * forwarded line by line to stderr with the prefix "[handler] ".
  *
+ * The command line is the host's (hdesc.h): the executable, `arguments`,
+ * the quoted `defaultWorkerPath`, `workerArguments`, %VAR% expanded from
+ * that environment, run in `workingDirectory`.
+ *
  * FUNC_LOCAL_HANDLER=/path, when set, replaces defaultExecutablePath (the
  * sanitizer build runs build-san/bin/handler this way).
  *

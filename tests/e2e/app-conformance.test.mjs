@@ -15,7 +15,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, copyFileSy
   existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, BINDIR, DATA, KEY, FAKE_HANDLER, start, stop, stopAll, eventually, exitWithin, decodeJwt }
+import { ROOT, BINDIR, DATA, KEY, FAKE_HANDLER, start, stop, stopAll, eventually, exitWithin, decodeJwt, appKeys, withKey }
   from './lib.mjs';
 
 const WAIT_MS = 15_000;
@@ -48,10 +48,14 @@ function headerMap(raw) {
   return m;
 }
 
+// Calls of what needs a key (broadcast, groups, /admin/...) carry the app's
+// master key; the others none, so that their Identities stay anonymous as
+// in the vectors. Keys themselves are tested in keys.test.mjs.
+const KEYED = /^\/(api\/(broadcast|groups)\b|admin\/)/;
 async function call(method, pathname, { body, headers = {} } = {}) {
   const res = await fetch(base + pathname, {
     method,
-    headers,
+    headers: KEYED.test(pathname) ? { ...withKey(appKeys(app).master), ...headers } : headers,
     body,
     signal: AbortSignal.timeout(WAIT_MS),
   });
@@ -137,12 +141,12 @@ before(async () => {
     { type: 'blobTrigger', direction: 'in', name: 'blob', path: 'samples/{name}' }] }));
   mkdirSync(path.join(app, 'items'));
   writeFileSync(path.join(app, 'items', 'function.json'), JSON.stringify({ bindings: [
-    { type: 'httpTrigger', direction: 'in', name: 'req', methods: ['get', 'post'], route: 'items/{id}' },
+    { type: 'httpTrigger', direction: 'in', name: 'req', methods: ['get', 'post'], route: 'items/{id}', authLevel: 'anonymous' },
     { type: 'http', direction: 'out', name: 'res' },
   ] }));
   mkdirSync(path.join(app, 'crash'));
   writeFileSync(path.join(app, 'crash', 'function.json'), JSON.stringify({ bindings: [
-    { type: 'httpTrigger', direction: 'in', name: 'req', methods: ['post'] },
+    { type: 'httpTrigger', direction: 'in', name: 'req', methods: ['post'], authLevel: 'anonymous' },
     { type: 'http', direction: 'out', name: 'res' },
   ] }));
   writeFileSync(path.join(app, 'local.settings.json'), JSON.stringify({
@@ -563,7 +567,7 @@ test('a function timeout fails the invocation and restarts the handler', async (
     for (const fn of ['slow', 'fast']) {
       mkdirSync(path.join(dir, fn));
       writeFileSync(path.join(dir, fn, 'function.json'), JSON.stringify({ bindings: [
-        { type: 'httpTrigger', direction: 'in', name: 'req', methods: ['post'] },
+        { type: 'httpTrigger', direction: 'in', name: 'req', methods: ['post'], authLevel: 'anonymous' },
         { type: 'http', direction: 'out', name: 'res' }] }));
     }
     const p = start('func-local', ['--app', dir, '--port', '0'], { FAKE_CAPTURE: cap, FAKE_REPLIES: rep });

@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as signalR from '@microsoft/signalr';
 import { BINDIR, ROOT, KEY, start, stop, stopAll, eventually, decodeJwt, hostEnv, postJson,
-  appConnection, Recorder } from './lib.mjs';
+  appConnection, Recorder, appKeys, withKey } from './lib.mjs';
 
 const WAIT_MS = 15_000;
 let emulator;
@@ -33,7 +33,7 @@ async function connect(name, { user, retry } = {}) {
   return c;
 }
 
-const post = (pathname, body) => postJson(base + pathname, body, WAIT_MS);
+const post = (pathname, body) => postJson(base + pathname, body, WAIT_MS, withKey(appKeys().master));
 
 let barrierN = 0;
 // Broadcast a marker to everyone and wait until each of cs has it.

@@ -13,7 +13,9 @@
 // SignalR webhook: add the X-ASRS-Signature of the connection id), token (emulator REST and
 // client endpoints: omitted = a valid token for the path; "none" = no
 // Authorization; {key, alg, lifetime, nbf, aud, tamper, raw, scheme,
-// claims}; {expired-client-token} in a path becomes one), status, error (substring of the JSON error, case-insensitive),
+// claims}; {expired-client-token} in a path becomes one), functionKey
+// (func-local: the x-functions-key sent, "master" (the default where the
+// fixture says "functionKeys": true), "host", "wrong" or "none"), status, error (substring of the JSON error, case-insensitive),
 // errorExact: the error must be exactly that, json: false when the reply is libmicrohttpd's own (not JSON), todo: a
 // known bug (the case still runs, reported as todo). With PROBE=1 the
 // driver writes what each program answers to $PROBE_OUT instead of
@@ -24,7 +26,7 @@ import net from 'node:net';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, BINDIR, KEY, start, stop, eventually, freePort, hostEnv, connectionString, b64u, mint,
-  clientToken, restAudience, asrsSignature } from './lib.mjs';
+  clientToken, restAudience, asrsSignature, appKeys } from './lib.mjs';
 
 const WAIT_MS = 10_000;
 const PROBE = process.env.PROBE === '1';
@@ -83,7 +85,7 @@ function decodeChunked(b) {
   return Buffer.concat(out);
 }
 
-export function raw(port, c, { auth = false } = {}) {
+export function raw(port, c, { auth = false, functionKey = null } = {}) {
   const payload = body(c);
   const target = c.path.replace('{expired-client-token}',
     () => clientToken('chat', null, { lifetime: -3600 }));
@@ -96,6 +98,7 @@ export function raw(port, c, { auth = false } = {}) {
     lines.push(`X-ASRS-Signature: ${asrsSignature(id).toLowerCase()}`);
   }
   if (c.headerFill) lines.push(`${c.headerFill.name}: ${'h'.repeat(c.headerFill.count)}`);
+  if (functionKey) lines.push(`x-functions-key: ${functionKey}`);
   if (auth) {
     const a = authHeader(c);
     if (a) lines.push(`Authorization: ${a}`);
@@ -133,6 +136,14 @@ export function raw(port, c, { auth = false } = {}) {
 }
 
 // ---- the driver -------------------------------------------------------------
+// The x-functions-key value a case sends (null: none).
+function keyOf(fx, c) {
+  const which = c.functionKey ?? (fx.functionKeys ? 'master' : 'none');
+  if (which === 'none') return null;
+  if (which === 'wrong') return 'not-a-key-of-this-app';
+  return appKeys()[which];
+}
+
 function runTable(program, setup) {
   const fx = fixture(program);
   describe(`${program}: ${fx.cases.length} bad-input cases`, () => {
@@ -145,7 +156,7 @@ function runTable(program, setup) {
     for (const c of fx.cases) {
       test(c.name, { todo: c.todo }, async () => {
         const auth = c.token === 'none' ? false : fx.auth === true || c.token !== undefined;
-        const r = await raw(ctx.port, c, { auth });
+        const r = await raw(ctx.port, c, { auth, functionKey: keyOf(fx, c) });
         if (PROBE) {
           appendFileSync(process.env.PROBE_OUT || '/dev/stdout', `${JSON.stringify({
             program, name: c.name, status: r.status, text: r.text.slice(0, 300) })}\n`);
@@ -164,7 +175,7 @@ function runTable(program, setup) {
           }
         }
         // ... and the program still answers a good request.
-        const g = await raw(ctx.port, fx.good, { auth: fx.auth === true });
+        const g = await raw(ctx.port, fx.good, { auth: fx.auth === true, functionKey: keyOf(fx, fx.good) });
         assert.ok(g.status >= 200 && g.status < 300, `good request after ${c.name}: ${g.status} ${g.text}`);
       });
     }
@@ -176,6 +187,9 @@ function runTable(program, setup) {
         assert.doesNotMatch(p.stderr, /Sanitizer|runtime error/, `${p.name}: sanitizer report`);
         assert.ok(!p.stderr.includes(KEY), `${p.name}: access key logged`);
         assert.doesNotMatch(p.stderr, /eyJ[\w-]+\.[\w-]+\.[\w-]*/, `${p.name}: token logged`);
+        if (fx.functionKeys) {
+          for (const k of Object.values(appKeys())) assert.ok(!p.stderr.includes(k), `${p.name}: function key logged`);
+        }
       }
     });
   });

@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, BINDIR, start, stop, stopAll, freePort, hostEnv, postJson } from './lib.mjs';
+import { ROOT, BINDIR, start, stop, stopAll, freePort, hostEnv, postJson, appKeys, withKey } from './lib.mjs';
 
 const SCREENSHOT = path.resolve(ROOT, process.env.SCREENSHOT || 'build/e2e/screenshot.png');
 const CHROMIUM = '/usr/bin/chromium';
@@ -53,7 +53,7 @@ function startEmulator(port) {
     '--upstream', `${base}/runtime/webhooks/signalr`], {});
 }
 
-const post = (pathname, body) => postJson(base + pathname, body, WAIT_MS);
+const post = (pathname, body) => postJson(base + pathname, body, WAIT_MS, withKey(appKeys().master));
 
 // Wait until a notification whose text contains `needle` is on the page.
 async function seeNotification(needle) {
@@ -87,7 +87,8 @@ before(async () => {
   // The emulator's port first, then func-local pointing at it, then the
   // emulator with func-local as its upstream.
   const emuPort = await freePort();
-  const host = await startReady('func-local', ['--app', ROOT, '--port', '0'],
+  // App Service Authentication on, as make run has it: the page signs in.
+  const host = await startReady('func-local', ['--app', ROOT, '--port', '0', '--easy-auth'],
     hostEnv(emuPort));
   base = host.url;
   emulator = await startEmulator(emuPort);
@@ -204,11 +205,19 @@ test('the send form sends to a group through the connection, marked as from this
     await page.locator('#broadcast-result.bad', { hasText: 'sendToGroup failed' }).waitFor({ timeout: WAIT_MS });
   }));
 
-test('connecting as a user receives messages sent to that user', { timeout: 60_000, skip }, withLogs(async () => {
+test('signing in as a user (App Service Authentication) receives messages sent to that user', { timeout: 60_000, skip }, withLogs(async () => {
   const before = (await page.locator('#connection-id').textContent()).trim();
+  // A page that names itself in the principal header is nobody.
+  const forged = await page.evaluate(async () => (await fetch('/api/user/negotiate', {
+    method: 'POST', headers: { 'x-ms-client-principal-id': 'alice' } })).status);
+  assert.equal(forged, 401);
   await page.fill('#user-name', 'alice');
   await page.click('#connect-user');
+  await page.waitForURL(/\/api\/index\/$/, { timeout: WAIT_MS });
   await page.locator('#identity', { hasText: 'user alice' }).waitFor({ timeout: WAIT_MS });
+  const me = await page.evaluate(async () => (await fetch('/.auth/me')).json());
+  assert.equal(me[0].user_id, 'alice');
+  assert.ok((await context.cookies()).some((c) => c.name === 'AppServiceAuthSession' && c.httpOnly));
   await waitState('connected');
   const id = (await page.locator('#connection-id').textContent()).trim();
   assert.notEqual(id, '-');
@@ -239,7 +248,9 @@ test('two pages chat: each sees the other\'s message, the sender its ack, and wh
     const other = await context.newPage();
     other.on('pageerror', (e) => browserLog.push(`page 2 error: ${e.message}`));
     try {
-      await other.goto(`${base}/api/index/`, { timeout: WAIT_MS });
+      // localhost, not 127.0.0.1: another cookie jar, so not signed in as
+      // alice like the first page.
+      await other.goto(`${base.replace('127.0.0.1', 'localhost')}/api/index/`, { timeout: WAIT_MS });
       await other.locator('#state[data-state="connected"]').waitFor({ timeout: WAIT_MS });
       const otherId = (await other.locator('#connection-id').textContent()).trim();
       // The first page sees the second one come online.

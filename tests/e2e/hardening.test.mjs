@@ -24,7 +24,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, KEY, FAKE_HANDLER, start, stop, stopAll, eventually, freePort, connectionString, hostEnv,
-  restToken, appConnection } from './lib.mjs';
+  restToken, appConnection, appKeys, withKey } from './lib.mjs';
 
 const WAIT_MS = 15_000;
 const dirs = [];
@@ -40,7 +40,7 @@ function tempApp(hostJson, fns) {
   for (const fn of fns) {
     mkdirSync(path.join(dir, fn));
     writeFileSync(path.join(dir, fn, 'function.json'), JSON.stringify({ bindings: [
-      { type: 'httpTrigger', direction: 'in', name: 'req', methods: ['post'] },
+      { type: 'httpTrigger', direction: 'in', name: 'req', methods: ['post'], authLevel: 'anonymous' },
       { type: 'http', direction: 'out', name: 'res' }] }));
   }
   return dir;
@@ -107,7 +107,7 @@ test('SignalR service down: a SignalR output fails the invocation with 500 and a
   const host = start('func-local', ['--app', ROOT, '--port', '0'], hostEnv(closedPort));
   const { url } = await host.ready;
   const r = await call(url, 'POST', '/api/broadcast', {
-    body: JSON.stringify({ message: 'x' }), headers: { 'Content-Type': 'application/json' } });
+    body: JSON.stringify({ message: 'x' }), headers: { 'Content-Type': 'application/json', ...withKey(appKeys().host) } });
   assert.equal(r.status, 500);
   assert.match(JSON.parse(r.text).error, /signalRMessages|SignalR|connect/i);
   await eventually(() => /Executed 'Functions\.broadcast' \(Failed/.test(host.stderr), WAIT_MS, 'the failure log');
@@ -125,7 +125,8 @@ test('SignalR service slow (accepts, never answers): 500 after the REST timeout,
     const { url } = await host.ready;
     // The bound: func-local's REST timeout is 10 s; the caller waits 25 s.
     const r = await call(url, 'POST', '/api/broadcast', {
-      body: JSON.stringify({ message: 'x' }), headers: { 'Content-Type': 'application/json' }, ms: 25_000 });
+      body: JSON.stringify({ message: 'x' }), headers: { 'Content-Type': 'application/json', ...withKey(appKeys().host) },
+      ms: 25_000 });
     assert.equal(r.status, 500);
     assert.match(JSON.parse(r.text).error, /time|timed out/i);
     await eventually(() => /Executed 'Functions\.broadcast' \(Failed/.test(host.stderr), WAIT_MS, 'the failure log');
@@ -194,8 +195,9 @@ test('1,000 slowloris connections do not stop func-local serving', async () => {
   const emuPort = (await emu.ready).port;
   const host = start('func-local', ['--app', ROOT, '--port', '0'], hostEnv(emuPort));
   const { url, port } = await host.ready;
+  const key = withKey(appKeys().host);
   const alive = await goodWhileHeld(port, () => call(url, 'POST', '/api/broadcast', {
-    body: JSON.stringify({ message: 'x' }), headers: { 'Content-Type': 'application/json' }, ms: 5000 }));
+    body: JSON.stringify({ message: 'x' }), headers: { 'Content-Type': 'application/json', ...key }, ms: 5000 }));
   console.log(`# slowloris: func-local held ${alive} of ${SLOW} slow connections`);
   assert.equal(host.exited, false);
   await stop(host);
@@ -224,7 +226,7 @@ test('a full --verbose run of the three programs logs no access key, token or si
   const host = start('func-local', ['--app', ROOT, '--port', '0', '--verbose'], hostEnv(emuPort));
   const { url } = await host.ready;
   const tokens = [];
-  const json = { 'Content-Type': 'application/json' };
+  const json = { 'Content-Type': 'application/json', ...withKey(appKeys().master) };
   const post = async (p, body, headers = {}) => {
     const r = await call(url, 'POST', p, { body: body && JSON.stringify(body), headers: { ...json, ...headers } });
     assert.equal(r.status, 200, `${p}: ${r.text}`);

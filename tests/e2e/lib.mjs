@@ -9,6 +9,7 @@
 // running even when a test failed half-way; every wait has a bound.
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -210,16 +211,28 @@ export async function eventually(fn, ms, what, every = 25) {
   }
 }
 
-// POST body as JSON to url; resolves with { status, text }, aborted after ms.
-export async function postJson(url, body, ms = WAIT_MS) {
+// POST body as JSON to url (with headers); resolves with { status, text },
+// aborted after ms.
+export async function postJson(url, body, ms = WAIT_MS, headers = {}) {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...headers },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(ms),
   });
   return { status: res.status, text: await res.text() };
 }
+
+// The keys func-local keeps for the app folder dir in its default secrets
+// folder (<dir>/build/secrets, made when it starts): the master key and the
+// host's default function key.
+export function appKeys(dir = ROOT) {
+  const h = JSON.parse(readFileSync(path.join(dir, 'build/secrets/host.json'), 'utf8'));
+  return { master: h.masterKey.value, host: h.functionKeys.find((k) => k.name === 'default').value };
+}
+
+// The header that opens a function (or, with the master key, /admin/...).
+export const withKey = (key) => ({ 'x-functions-key': key });
 
 // ---- tokens and signatures --------------------------------------------------
 

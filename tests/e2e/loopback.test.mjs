@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { ROOT, start, stopAll, killAll, startEmulator, withTimeout, clientToken, restToken, hostEnv,
-  postJson }
+  postJson, appKeys, withKey }
   from './lib.mjs';
 
 const WAIT_MS = 15_000;
@@ -26,9 +26,9 @@ const noIpv6 = await new Promise((resolve) => {
 });
 
 // The status of GET url, or the error code when it cannot connect.
-async function statusOf(url) {
+async function statusOf(url, headers = {}) {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(WAIT_MS) });
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(WAIT_MS) });
     await res.arrayBuffer();
     return res.status;
   } catch (e) {
@@ -112,13 +112,15 @@ test('the whole app through localhost with a client preferring IPv6', { skip: no
   const host = start('func-local', ['--app', ROOT, '--port', '0'], hostEnv(emuPort));
   const { port } = await host.ready;
   // func-local answers on both loopbacks as well.
-  assert.equal(await statusOf(`http://127.0.0.1:${port}/admin/host/status`), 200);
-  assert.equal(await statusOf(`http://[::1]:${port}/admin/host/status`), 200);
+  const master = withKey(appKeys().master);
+  assert.equal(await statusOf(`http://127.0.0.1:${port}/admin/host/status`, master), 200);
+  assert.equal(await statusOf(`http://[::1]:${port}/admin/host/status`, master), 200);
   // negotiate at func-local over ::1, then the emulator over ::1: the
   // connection string the handler reads says Endpoint=http://localhost.
   const r = await runClient({ url: `http://localhost:${port}/api`, target: 'newNotification' },
     async () => {
-      const res = await postJson(`http://127.0.0.1:${port}/api/broadcast`, { message: 'via localhost' });
+      const res = await postJson(`http://127.0.0.1:${port}/api/broadcast`, { message: 'via localhost' },
+        WAIT_MS, withKey(appKeys().host));
       assert.equal(res.status, 200, res.text);
     });
   assert.equal(r.code, 0, r.out);

@@ -190,7 +190,7 @@ test('queue output binding and trigger envelope: Outputs items become messages a
   // An HTTP function with a queue output, and a queue-triggered function on
   // that queue, both answered by the recording handler.
   const fake = await fakeApp('fake', {
-    send: [{ type: 'httpTrigger', direction: 'in', name: 'req', methods: ['post'] },
+    send: [{ type: 'httpTrigger', direction: 'in', name: 'req', methods: ['post'], authLevel: 'anonymous' },
       { type: 'http', direction: 'out', name: 'res' },
       { type: 'queue', direction: 'out', name: 'outbox', queueName: 'shipping' }],
     ship: [{ type: 'queueTrigger', direction: 'in', name: 'item', queueName: 'shipping' }],

@@ -3,4 +3,5 @@
 #include "runner.h"
 
 RUNNER_MAIN(strmap_suite, hub_suite, rest_route_suite, ws_suite,
-            upstream_emu_suite, conn_suite, upclient_suite, blackbox_suite)
+            upstream_emu_suite, conn_suite, upclient_suite, tier_suite,
+            restpage_suite, blackbox_suite)

@@ -12,5 +12,7 @@ Suite *blackbox_suite(void);
 Suite *upstream_emu_suite(void);
 Suite *conn_suite(void);
 Suite *upclient_suite(void);
+Suite *tier_suite(void);
+Suite *restpage_suite(void);
 
 #endif

@@ -22,7 +22,7 @@ START_TEST(test_app_loads_the_repository_app)
     struct app app;
     char err[512];
     ck_assert_msg(app_load(".", &app, err, sizeof err) == 0, "%s", err);
-    ck_assert_str_eq(app.exe, "bin/handler");
+    ck_assert_str_eq(app.handler.exe, "bin/handler");
     ck_assert_int_eq(app.port, 7071);
     ck_assert_str_eq(app.route_prefix, "api");
     ck_assert_int_eq(app.function_timeout_s, 300);
@@ -38,6 +38,10 @@ START_TEST(test_app_loads_the_repository_app)
     ck_assert_str_eq(f->trigger_name, "req");
     ck_assert_str_eq(f->http_out, "res");
     ck_assert_uint_eq(f->methods, APP_M_GET | APP_M_POST);
+    ck_assert_int_eq(f->auth_level, AUTH_ANONYMOUS);
+    /* the server-to-server APIs need a function key */
+    ck_assert_int_eq(app_find(&app, "broadcast")->auth_level, AUTH_FUNCTION);
+    ck_assert_int_eq(app_find(&app, "groups")->auth_level, AUTH_FUNCTION);
 
     f = app_find(&app, "userNegotiate");
     ck_assert_ptr_nonnull(f);
@@ -90,7 +94,7 @@ START_TEST(test_app_environment_wins_over_values)
     ck_assert_str_eq(allow, "*");
     /* A relative root is made absolute, and the workdir defaults to it. */
     ck_assert(app.root[0] == '/');
-    ck_assert_str_eq(app.workdir, app.root);
+    ck_assert_str_eq(app.handler.workdir, app.root);
     unsetenv("CHECK_HOST_A");
     app_release(&app);
     runner_rmtree(dir);
@@ -112,9 +116,9 @@ START_TEST(test_app_route_prefix_timeout_and_workdir)
     ck_assert_msg(app_load(dir, &app, err, sizeof err) == 0, "%s", err);
     ck_assert_str_eq(app.route_prefix, "v1");
     ck_assert_int_eq(app.function_timeout_s, -1);
-    ck_assert_uint_eq(app.nargs, 2);
-    ck_assert_str_eq(app.args[1], "%X%");
-    ck_assert(strstr(app.workdir, "/sub") != NULL);
+    ck_assert_uint_eq(app.handler.nargs, 2);
+    ck_assert_str_eq(app.handler.args[1], "%X%");
+    ck_assert(strstr(app.handler.workdir, "/sub") != NULL);
     /* No local.settings.json: port 7071, no CORS. */
     ck_assert_int_eq(app.port, 7071);
     ck_assert_uint_eq(app.ncors, 0);
@@ -181,6 +185,10 @@ static const struct bad_case {
      "{\"bindings\":[{\"type\":\"httpTrigger\",\"direction\":\"in\","
      "\"name\":\"req\",\"methods\":[\"brew\"]}]}",
      NULL, "f/function.json: bindings[0].methods[0]"},
+    {NULL,
+     "{\"bindings\":[{\"type\":\"httpTrigger\",\"direction\":\"in\","
+     "\"name\":\"req\",\"authLevel\":\"everyone\"}]}",
+     NULL, "f/function.json: bindings[0].authLevel"},
     {NULL,
      "{\"bindings\":[{\"type\":\"timerTrigger\",\"direction\":\"in\","
      "\"name\":\"t\",\"schedule\":\"every minute\"}]}",

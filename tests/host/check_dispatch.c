@@ -33,7 +33,9 @@ static char *captured_text(const struct ht_stack *f)
 }
 
 static const struct payload_http get_hello = {
-    "GET", "http://127.0.0.1:7071/api/hello?x=1", NULL, 0, NULL, 0, NULL, 0, -1,
+    .method = "GET",
+    .url = "http://127.0.0.1:7071/api/hello?x=1",
+    .content_length = -1,
 };
 
 START_TEST(test_dispatch_http_maps_the_response)

@@ -161,6 +161,46 @@ START_TEST(test_payload_chunked_request_has_no_body)
 }
 END_TEST
 
+/* Identities: none → one anonymous identity; a key → the host's key
+ * identity; App Service Authentication's user first. */
+START_TEST(test_payload_identities_name_the_caller)
+{
+    struct payload_http r = {
+        .method = "GET", .url = "http://h/api/x", .content_length = -1};
+    struct json_object *req = payload_http_req(&r, NULL);
+    struct json_object *ids = jsonx_get_ci(req, "Identities");
+    ck_assert_int_eq(json_object_array_length(ids), 1);
+    struct json_object *id = json_object_array_get_idx(ids, 0);
+    ck_assert(!json_object_get_boolean(jsonx_get_ci(id, "IsAuthenticated")));
+    ck_assert_ptr_null(jsonx_get_ci(id, "AuthenticationType"));
+    json_object_put(req);
+
+    r.key_level = "Function";
+    r.key_name = "default";
+    r.user = "alice";
+    r.idp = "dev";
+    req = payload_http_req(&r, NULL);
+    ids = jsonx_get_ci(req, "Identities");
+    ck_assert_int_eq(json_object_array_length(ids), 2);
+    id = json_object_array_get_idx(ids, 0);
+    ck_assert_str_eq(jsonx_str(id, "AuthenticationType"), "dev");
+    ck_assert_str_eq(jsonx_str(id, "Name"), "alice");
+    ck_assert(json_object_get_boolean(jsonx_get_ci(id, "IsAuthenticated")));
+    id = json_object_array_get_idx(ids, 1);
+    ck_assert_str_eq(jsonx_str(id, "AuthenticationType"), "WebJobsAuthLevel");
+    struct json_object *c = jsonx_get_ci(id, "Claims");
+    ck_assert_int_eq(json_object_array_length(c), 3);
+    struct json_object *c0 = json_object_array_get_idx(c, 0);
+    ck_assert_str_eq(
+        jsonx_str(c0, "Type"),
+        "http://schemas.microsoft.com/2017/07/functions/claims/authlevel");
+    ck_assert_str_eq(jsonx_str(c0, "Value"), "Function");
+    ck_assert_str_eq(jsonx_str(json_object_array_get_idx(c, 2), "Value"),
+                     "default");
+    json_object_put(req);
+}
+END_TEST
+
 START_TEST(test_payload_query_and_params)
 {
     struct payload_kv q[] = {{"a", "1"}, {"a", "2"}, {"code", "k"}};
@@ -266,6 +306,7 @@ Suite *payload_suite(void)
     tc = tcase_create("rules");
     tcase_add_test(tc, test_payload_chunked_request_has_no_body);
     tcase_add_test(tc, test_payload_query_and_params);
+    tcase_add_test(tc, test_payload_identities_name_the_caller);
     tcase_add_test(tc, test_payload_binary_body_is_base64_and_text_is_utf8);
     tcase_add_test(tc, test_payload_encode_rules);
     suite_add_tcase(s, tc);

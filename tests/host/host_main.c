@@ -96,4 +96,5 @@ void ht_stack_finish(struct ht_stack *s)
 RUNNER_MAIN(app_suite, route_suite, payload_suite, result_suite, sigout_suite,
             conninfo_suite, ncrontab_suite, sigtrigger_suite, listen_suite,
             invoker_suite, worker_suite, dispatch_suite, timer_suite,
-            storage_suite, queue_suite)
+            keys_suite, easyauth_suite, hdesc_suite, select_suite,
+            forward_suite, storage_suite, queue_suite)

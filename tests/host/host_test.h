@@ -30,6 +30,11 @@ Suite *invoker_suite(void);
 Suite *worker_suite(void);
 Suite *dispatch_suite(void);
 Suite *timer_suite(void);
+Suite *keys_suite(void);
+Suite *easyauth_suite(void);
+Suite *hdesc_suite(void);
+Suite *select_suite(void);
+Suite *forward_suite(void);
 Suite *storage_suite(void);
 Suite *queue_suite(void);
 

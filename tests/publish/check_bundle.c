@@ -116,6 +116,7 @@ static void assert_absent(const char *rel)
 START_TEST(test_bundle_layout)
 {
     assert_file("host.json", 0444);
+    assert_file("auth.json", 0444); /* App Service Authentication's settings */
     assert_file(".funcignore", 0444);
     /* Every function folder of the app, and nothing else at the top. */
     DIR *d = opendir(".");
@@ -266,7 +267,7 @@ START_TEST(test_funcignore_ships_only_what_runs)
         0);
     pubtest_rmtree(scratch);
     unsigned kept = 0;
-    int host = 0, handler = 0, fn = 0, licences = 0, www = 0;
+    int host = 0, auth = 0, handler = 0, fn = 0, licences = 0, www = 0;
     char *save = NULL;
     for (char *l = strtok_r(out, "\n", &save); l;
          l = strtok_r(NULL, "\n", &save), kept++) {
@@ -274,17 +275,19 @@ START_TEST(test_funcignore_ships_only_what_runs)
         int is_fn = n > 14 && strcmp(l + n - 14, "/function.json") == 0 &&
                     strchr(l, '/') == l + n - 14;
         ck_assert_msg(strcmp(l, "host.json") == 0 ||
+                          strcmp(l, "auth.json") == 0 ||
                           strcmp(l, "bin/handler") == 0 || is_fn ||
                           strncmp(l, "bin/copyright/", 14) == 0 ||
                           strncmp(l, "www/", 4) == 0,
                       ".funcignore lets '%s' through", l);
         host |= strcmp(l, "host.json") == 0;
+        auth |= strcmp(l, "auth.json") == 0;
         handler |= strcmp(l, "bin/handler") == 0;
         fn += is_fn;
         licences |= strncmp(l, "bin/copyright/", 14) == 0;
         www |= strcmp(l, "www/lib/signalr.min.js") == 0;
     }
-    ck_assert(host && handler && licences && www);
+    ck_assert(host && auth && handler && licences && www);
     ck_assert_int_ge(fn, 6);
     free(out);
 }
