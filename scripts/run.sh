@@ -6,7 +6,7 @@
 #      there), unless AzureSignalRConnectionString (environment first, then
 #      local.settings.json's Values) points anywhere but localhost:8888,
 #      e.g. at a real Azure SignalR Service.
-#   0. Azurite's queue service (node_modules/.bin/azurite-queue), when the
+#   3. Azurite's queue service (node_modules/.bin/azurite-queue), when the
 #      app's AzureWebJobsStorage is UseDevelopmentStorage=true: on 10001,
 #      or on a free port (then func-local gets a connection string naming
 #      it), its data in build/azurite, no telemetry.
@@ -195,27 +195,37 @@ port_free() {
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# Azurite's queue service, when the app's storage is the development one.
+# Azurite's queue service, when the app's storage is the development one:
+# its port is chosen now (func-local must know it), and it starts last, once
+# the SignalR emulator is up, so messages left in build/azurite by an
+# earlier run are not tried (and counted) before the service they go to
+# answers. Until then func-local's queue listener logs that it cannot reach
+# it, and retries.
 storage=$(app_setting AzureWebJobsStorage)
 enqueue_env=""
+azurite_port=""
 if [[ ${storage,,} == *usedevelopmentstorage=true* ]]; then
   [ -x node_modules/.bin/azurite-queue ] || die "Azurite is missing: run make deps"
-  port=$AZURITE_PORT
-  port_free "$port" || port=0
-  mkdir -p build/azurite
-  say "starting Azurite's queue service (data in build/azurite)"
-  "${line_buffered[@]}" node_modules/.bin/azurite-queue --queueHost 127.0.0.1 \
-    --queuePort "$port" --location build/azurite --silent --disableTelemetry \
-    > >(trap "" INT; tee "$work/azurite.out" | sed -u 's/^/azurite   | /') 2>&1 &
-  azurite_pid=$!
-  wait_listening "$work/azurite.out" "$azurite_pid" "$AZURITE_WAIT" "Azurite" "successfully listens on"
-  port=$(sed -n 's/.*listens on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$work/azurite.out" | head -n1)
-  if [ "$port" != "$AZURITE_PORT" ]; then
-    say "port $AZURITE_PORT is taken: Azurite's queue service is on $port"
-    export AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=$DEV_ACCOUNT;AccountKey=$DEV_KEY;QueueEndpoint=http://127.0.0.1:$port/$DEV_ACCOUNT;"
+  azurite_port=$AZURITE_PORT
+  if ! port_free "$azurite_port"; then
+    azurite_port=$(node -e '
+      const s = require("net").createServer().listen(0, "127.0.0.1", () => {
+        process.stdout.write(String(s.address().port)); s.close(); });')
+    say "port $AZURITE_PORT is taken: Azurite's queue service will be on $azurite_port"
+    export AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=$DEV_ACCOUNT;AccountKey=$DEV_KEY;QueueEndpoint=http://127.0.0.1:$azurite_port/$DEV_ACCOUNT;"
     enqueue_env="AzureWebJobsStorage='$AzureWebJobsStorage' "
   fi
 fi
+
+start_azurite() {
+  mkdir -p build/azurite
+  say "starting Azurite's queue service on port $azurite_port (data in build/azurite)"
+  "${line_buffered[@]}" node_modules/.bin/azurite-queue --queueHost 127.0.0.1 \
+    --queuePort "$azurite_port" --location build/azurite --silent --disableTelemetry \
+    > >(trap "" INT; tee "$work/azurite.out" | sed -u 's/^/azurite   | /') 2>&1 &
+  azurite_pid=$!
+  wait_listening "$work/azurite.out" "$azurite_pid" "$AZURITE_WAIT" "Azurite" "successfully listens on"
+}
 
 conn=$(connection_string)
 use_emulator=0
@@ -259,6 +269,8 @@ else
   say "(set its upstream URL to <function app>/runtime/webhooks/signalr?code=<signalr_extension key>)"
   shown_conn=$(masked "$conn")
 fi
+
+if [ -n "$azurite_port" ]; then start_azurite; fi
 
 # The keys func-local made (build/secrets, the host's file format).
 key_of() {

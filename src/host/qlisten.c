@@ -25,7 +25,8 @@ struct poller {
     char *poison; /* NULL: this queue has no poison queue */
     pthread_t th;
     int started;
-    int running; /* its messages in flight */
+    int running;        /* its messages in flight */
+    char last_fail[96]; /* "<status> <code>" of the failure last logged */
 };
 
 /* A message in flight: its pop receipt changes with each renewal. */
@@ -296,20 +297,25 @@ static void spawn(struct poller *p, struct qmsg *m)
     pthread_attr_destroy(&attr);
 }
 
-/* One Get Messages: returns the number handed out, or -1 on error. */
+/* One Get Messages: returns the number handed out, or -1 on error. A
+ * failure is a warning when it differs from the one before (status and
+ * error code; the same again is debug), and the first success after
+ * failures says so. */
 static int poll_once(struct poller *p, int *created, int *failing)
 {
     struct qlisten *ql = p->ql;
     const struct qopts *o = &ql->app->queues;
     char err[QLISTEN_ERR];
     struct qmsg *msgs = NULL;
+    struct qclient_fail f;
     size_t count = 0;
-    if (!*created && qclient_create(ql->pool, &p->cs, p->fn->queue_name, 0,
-                                    NULL, err, sizeof err) < 0)
+    char kind[96];
+    if (!*created && qclient_create(ql->pool, &p->cs, p->fn->queue_name, 0, &f,
+                                    err, sizeof err) < 0)
         goto fail;
     *created = 1;
     if (qclient_get(ql->pool, &p->cs, p->fn->queue_name, o->batch_size,
-                    ql->lease_s, 0, &msgs, &count, NULL, err, sizeof err) < 0) {
+                    ql->lease_s, 0, &msgs, &count, &f, err, sizeof err) < 0) {
         *created = 0; /* check the queue again, as the extension does */
         goto fail;
     }
@@ -317,13 +323,20 @@ static int poll_once(struct poller *p, int *created, int *failing)
         log_info("Functions.%s: queue '%s' is reachable again", p->fn->name,
                  p->fn->queue_name);
     *failing = 0;
+    p->last_fail[0] = '\0';
     for (size_t i = 0; i < count; i++)
         spawn(p, &msgs[i]);
     qxml_messages_free(msgs, count);
     return (int)count;
 fail:
-    log_warn("Functions.%s: queue '%s' at %s: %s (polling again)", p->fn->name,
-             p->fn->queue_name, p->cs.queue_base, err);
+    snprintf(kind, sizeof kind, "%ld %s", f.status, f.code);
+    if (strcmp(kind, p->last_fail) != 0)
+        log_warn("Functions.%s: queue '%s' at %s: %s (polling again)",
+                 p->fn->name, p->fn->queue_name, p->cs.queue_base, err);
+    else
+        log_debug("Functions.%s: queue '%s': the same failure again",
+                  p->fn->name, p->fn->queue_name);
+    snprintf(p->last_fail, sizeof p->last_fail, "%s", kind);
     *failing = 1;
     return -1;
 }
