@@ -232,8 +232,15 @@ static void process(struct inflight *e)
                  o->max_dequeue_count);
         poisoned = 1;
     } else {
-        rc = dispatch_queue(ql->d, p->fn, &e->m,
+        /* The poller may renew (and so replace the pop receipt) while the
+         * function runs: the invocation gets a copy taken under the lock. */
+        pthread_mutex_lock(&ql->lock);
+        struct qmsg view = e->m;
+        view.pop_receipt = xstrdup(e->m.pop_receipt);
+        pthread_mutex_unlock(&ql->lock);
+        rc = dispatch_queue(ql->d, p->fn, &view,
                             decoded ? (const char *)decoded : e->m.text);
+        free(view.pop_receipt);
     }
     free(decoded);
     pthread_mutex_lock(&ql->lock);
