@@ -467,7 +467,8 @@ START_TEST(test_bundle_answers_in_an_empty_root)
                         "'/bin/copyright/' | sed \"s|^$1||\" | sort",
                         root, dist, &out),
                      0);
-    ck_assert_str_eq(out, "/.funcignore\n/bin/handler\n/host.json\n");
+    ck_assert_str_eq(out,
+                     "/.funcignore\n/auth.json\n/bin/handler\n/host.json\n");
     free(out);
     run_bundle_in(root, "/", 0);
 }
