@@ -34,6 +34,9 @@ LIB_SSL   := $(shell pkg-config --libs libcrypto 2>/dev/null)
 # yajl: the handler's one-pass envelope reader (src/azf/envelope.c).
 CFL_YAJL  := $(shell pkg-config --cflags yajl 2>/dev/null)
 LIB_YAJL  := $(shell pkg-config --libs yajl 2>/dev/null || echo -lyajl)
+# msgpack-c: the MessagePack hub protocol (src/proto/hubmsgpack.c).
+CFL_MSGPACK := $(shell pkg-config --cflags msgpack 2>/dev/null)
+LIB_MSGPACK := $(shell pkg-config --libs msgpack 2>/dev/null || echo -lmsgpackc)
 CFL_CHECK := $(shell pkg-config --cflags check 2>/dev/null)
 LIB_CHECK := $(shell pkg-config --libs check 2>/dev/null)
 # wslay ships no .pc file in Debian 12.
@@ -41,7 +44,7 @@ LIB_WSLAY := $(shell pkg-config --libs libwslay 2>/dev/null || echo -lwslay)
 
 CFLAGS  := $(STD) $(WARN) $(OPT) $(SANFL) -MMD -MP -Isrc \
            $(CFL_MHD) $(CFL_JSON) $(CFL_YAJL) $(CFL_JWT) $(CFL_CURL) \
-           $(CFL_SSL)
+           $(CFL_SSL) $(CFL_MSGPACK)
 LDFLAGS := $(SANFL)
 
 # --- shared code -----------------------------------------------------------

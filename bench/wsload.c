@@ -6,7 +6,7 @@
  *   wsload --url http://127.0.0.1:PORT [--mode service|app] [--hub NAME]
  *          [--key KEY] [--clients 1000,10000] [--broadcasts 20]
  *          [--throughput-s 3] [--window 8] [--batch-us 0] [--pid PID]
- *          [--label NAME]
+ *          [--label NAME] [--protocol json|messagepack]
  *
  * mode service (scripts/bench-emulator.sh): each client negotiates with
  *   POST /client/negotiate?hub=H&negotiateVersion=1 (Bearer client token
@@ -14,6 +14,9 @@
  *   the JSON handshake and waits for {}. Broadcasts are SDK-style
  *   POST /api/hubs/H/:send?api-version=2022-06-01 {"target":"bench",
  *   "arguments":[{"t":<send µs>}]}.
+ * --protocol messagepack: the clients speak the MessagePack hub protocol
+ *   instead (the handshake names it; the service's messages are framed
+ *   MessagePack in binary frames, read with proto/hubmsgpack.h).
  * mode app (scripts/bench-e2e.sh): --url is the local Functions host; each
  *   client first POSTs /api/negotiate and follows {url, accessToken} as the
  *   SignalR client does; broadcasts are POST /api/broadcast
@@ -65,6 +68,7 @@
 #include <openssl/rand.h>
 #include <wslay/wslay.h>
 
+#include "proto/hubmsgpack.h"
 #include "proto/token.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
@@ -156,6 +160,7 @@ struct load {
     const char *url, *mode, *hub, *key, *label;
     const char *code; /* app mode: the function key of /api/broadcast */
     int app;
+    int msgpack; /* --protocol messagepack */
     long stages[MAX_STAGES];
     int nstages;
     int broadcasts, window;
@@ -657,8 +662,18 @@ static void classify(struct load *L, const char *p, size_t n, int *type,
     }
     *type = -1;
     *t = -1;
-    json_tokener_reset(L->tok);
-    struct json_object *o = json_tokener_parse_ex(L->tok, p, (int)n);
+    struct json_object *o = NULL;
+    if (L->msgpack) {
+        struct hubproto_msg m;
+        char err[160];
+        if (hubmsgpack_parse(p, n, &m, err, sizeof err) == 0) {
+            o = json_object_get(m.obj);
+            hubproto_msg_release(&m);
+        }
+    } else {
+        json_tokener_reset(L->tok);
+        o = json_tokener_parse_ex(L->tok, p, (int)n);
+    }
     struct json_object *v, *a;
     if (o && json_object_object_get_ex(o, "type", &v))
         *type = json_object_get_int(v);
@@ -723,6 +738,18 @@ static void ws_msg_cb(wslay_event_context_ptr ctx,
     if (arg->opcode != WSLAY_TEXT_FRAME && arg->opcode != WSLAY_BINARY_FRAME)
         return;
     const char *p = (const char *)arg->msg, *end = p + arg->msg_length;
+    if (c->L->msgpack && c->state == C_OPEN) {
+        /* framed MessagePack messages, whole ones per WebSocket message */
+        size_t hdr = 0, len = 0;
+        char err[160];
+        while (p < end && !c->doom &&
+               hubmsgpack_frame(p, (size_t)(end - p), MSG_MAX, &hdr, &len, err,
+                                sizeof err) == 1) {
+            on_record(c, p + hdr, len);
+            p += hdr + len;
+        }
+        return;
+    }
     while (p < end && !c->doom) {
         const char *rs = memchr(p, 0x1e, (size_t)(end - p));
         if (!rs)
@@ -749,10 +776,10 @@ static void ws_update(struct client *c)
               &c->evmask);
 }
 
-static void ws_send_text(struct client *c, const char *s)
+static void ws_send_frame(struct client *c, uint8_t opcode, const char *s,
+                          size_t n)
 {
-    struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)s,
-                                strlen(s)};
+    struct wslay_event_msg m = {opcode, (const uint8_t *)s, n};
     wslay_event_queue_msg(c->ws, &m);
     c->last_tx_us = now_us();
     if (wslay_event_send(c->ws) < 0) {
@@ -760,6 +787,16 @@ static void ws_send_text(struct client *c, const char *s)
         return;
     }
     ws_update(c);
+}
+
+static void ws_send_text(struct client *c, const char *s)
+{
+    ws_send_frame(c, WSLAY_TEXT_FRAME, s, strlen(s));
+}
+
+static void ws_send_binary(struct client *c, const char *s, size_t n)
+{
+    ws_send_frame(c, WSLAY_BINARY_FRAME, s, n);
 }
 
 static const struct wslay_event_callbacks WS_CALLBACKS = {
@@ -851,7 +888,9 @@ static void read_upgrade(struct client *c)
     }
     wslay_event_config_set_max_recv_msg_length(c->ws, MSG_MAX);
     c->state = C_HANDSHAKE;
-    ws_send_text(c, "{\"protocol\":\"json\",\"version\":1}\x1e");
+    ws_send_text(c, c->L->msgpack
+                        ? "{\"protocol\":\"messagepack\",\"version\":1}\x1e"
+                        : "{\"protocol\":\"json\",\"version\":1}\x1e");
     if (c->state != C_DEAD && wslay_event_recv(c->ws) < 0)
         client_fail(c, "WebSocket read failed");
     ws_update(c);
@@ -894,8 +933,12 @@ static void sweep(struct load *L, long long now)
     L->last_sweep_us = now;
     for (long i = 0; i < L->ncl; i++) {
         struct client *c = &L->cl[i];
-        if (c->state == C_OPEN && now - c->last_tx_us >= PING_EVERY_US)
-            ws_send_text(c, "{\"type\":6}\x1e");
+        if (c->state == C_OPEN && now - c->last_tx_us >= PING_EVERY_US) {
+            if (L->msgpack)
+                ws_send_binary(c, "\x02\x91\x06", 3);
+            else
+                ws_send_text(c, "{\"type\":6}\x1e");
+        }
     }
     for (size_t i = 0; i < L->nbc; i++) {
         struct bcast *b = &L->bc[i];
@@ -1126,7 +1169,8 @@ static void usage(void)
           "[--hub NAME] [--key KEY] [--code FUNCTION_KEY]\n"
           "              [--clients 1000,10000] [--broadcasts N] "
           "[--throughput-s S] [--window W]\n"
-          "              [--pid SERVER_PID] [--label NAME]\n",
+          "              [--pid SERVER_PID] [--label NAME] "
+          "[--protocol json|messagepack]\n",
           stderr);
     exit(2);
 }
@@ -1150,6 +1194,10 @@ static void parse_args(struct load *L, int argc, char **argv)
             L->code = v;
         } else if (strcmp(a, "--label") == 0) {
             L->label = v;
+        } else if (strcmp(a, "--protocol") == 0) {
+            if (strcmp(v, "messagepack") != 0 && strcmp(v, "json") != 0)
+                usage();
+            L->msgpack = strcmp(v, "messagepack") == 0;
         } else if (strcmp(a, "--clients") == 0) {
             const char *p = v;
             L->nstages = 0;
@@ -1263,6 +1311,9 @@ int main(int argc, char **argv)
     struct json_object *out = json_object_new_object();
     struct json_object *stages = json_object_new_array();
     json_object_object_add(out, "label", json_object_new_string(L.label));
+    json_object_object_add(
+        out, "protocol",
+        json_object_new_string(L.msgpack ? "messagepack" : "json"));
     json_object_object_add(out, "mode", json_object_new_string(L.mode));
     for (int i = 0; i < L.nstages; i++)
         json_object_array_add(stages, run_stage(&L, L.stages[i]));

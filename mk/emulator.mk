@@ -10,11 +10,12 @@ EMU_LIB_OBJ := $(B)/emulator/strmap.o $(B)/emulator/hub.o \
                $(B)/emulator/upmsg.o $(B)/emulator/upclient.o \
                $(B)/emulator/tier.o $(B)/emulator/clientres.o \
                $(B)/emulator/restpage.o \
+               $(B)/emulator/hubout.o $(B)/proto/hubmsgpack.o \
                $(B)/proto/hubproto.o $(B)/util/url.o $(B)/util/listen.o \
                $(PROTO_OBJ) $(TOKEN_OBJ) $(UTIL_OBJ)
 EMU_OBJ := $(B)/emulator/main.o $(EMU_LIB_OBJ)
 EMU_LIBS := $(LIB_MHD) $(LIB_WSLAY) $(LIB_JWT) $(LIB_SSL) $(LIB_JSON) \
-            $(LIB_CURL)
+            $(LIB_CURL) $(LIB_MSGPACK)
 
 PROGRAMS += $(BIN)/signalr-emulator
 

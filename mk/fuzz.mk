@@ -6,7 +6,8 @@ FZ        := build-fuzz
 FZ_CC     := clang
 FZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -Itests -MMD -MP \
              -fsanitize=fuzzer-no-link,address,undefined \
-             $(CFL_JSON) $(CFL_YAJL) $(CFL_MHD) $(CFL_JWT) $(CFL_SSL)
+             $(CFL_JSON) $(CFL_YAJL) $(CFL_MHD) $(CFL_JWT) $(CFL_SSL) \
+             $(CFL_MSGPACK)
 FZ_LD     := -fsanitize=fuzzer,address,undefined
 FUZZ_SECONDS ?= 10
 
@@ -25,7 +26,8 @@ FZ_HANDLER := $(patsubst $(B)/%,$(FZ)/obj/%,\
 
 FUZZERS := $(FZ)/fuzz_envelope $(FZ)/fuzz_connstr $(FZ)/fuzz_token \
            $(FZ)/fuzz_jsonx $(FZ)/fuzz_ncrontab $(FZ)/fuzz_hubproto \
-           $(FZ)/fuzz_rest_route $(FZ)/fuzz_app $(FZ)/fuzz_cmdline $(FZ)/fuzz_qxml
+           $(FZ)/fuzz_rest_route $(FZ)/fuzz_app $(FZ)/fuzz_cmdline \
+           $(FZ)/fuzz_hubmsgpack $(FZ)/fuzz_qxml
 
 $(FZ)/fuzz_envelope: $(FZ)/obj/fuzz/fuzz_envelope.o $(FZ_HANDLER) $(FZ_PROTO) $(FZ_UTIL)
 	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_MHD) $(LIB_YAJL) $(LIB_JSON) -lpthread
@@ -40,6 +42,9 @@ $(FZ)/fuzz_ncrontab: $(FZ)/obj/fuzz/fuzz_ncrontab.o $(FZ)/obj/host/ncrontab.o
 
 $(FZ)/fuzz_hubproto: $(FZ)/obj/fuzz/fuzz_hubproto.o $(FZ)/obj/proto/hubproto.o $(FZ_UTIL)
 	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_JSON) -lpthread
+$(FZ)/fuzz_hubmsgpack: $(FZ)/obj/fuzz/fuzz_hubmsgpack.o \
+    $(FZ)/obj/proto/hubmsgpack.o $(FZ)/obj/proto/hubproto.o $(FZ_UTIL)
+	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_MSGPACK) $(LIB_SSL) $(LIB_JSON) -lpthread
 # rest_route_parse is pure, but rest.o is linked with the rest of the
 # emulator's library objects (rest_handle needs them).
 FZ_EMU := $(patsubst $(B)/%,$(FZ)/obj/%,$(EMU_LIB_OBJ))

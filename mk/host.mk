@@ -10,7 +10,7 @@ HOST_LIB_OBJ := $(B)/host/app.o $(B)/host/route.o $(B)/host/payload.o \
                 $(B)/host/authlevel.o $(B)/host/keys.o $(B)/host/easyauth.o \
                 $(B)/host/sigtrigger.o $(B)/host/hdesc.o \
                 $(B)/host/forward.o $(B)/host/select.o \
-                $(B)/proto/hubproto.o $(B)/util/url.o \
+                $(B)/proto/hubproto.o $(B)/proto/hubmsgpack.o $(B)/util/url.o \
                 $(B)/host/storconn.o $(B)/host/sharedkey.o $(B)/host/qxml.o \
                 $(B)/host/qclient.o $(B)/host/qopts.o $(B)/host/qcodec.o \
                 $(B)/host/qpayload.o $(B)/host/qout.o $(B)/host/qlisten.o \
@@ -19,7 +19,7 @@ HOST_LIB_OBJ := $(B)/host/app.o $(B)/host/route.o $(B)/host/payload.o \
 HOST_OBJ := $(B)/host/main.o $(B)/host/preflight.o $(B)/host/qcli.o \
             $(HOST_LIB_OBJ)
 HOST_LIBS := $(LIB_MHD) $(LIB_CURL) $(LIB_JWT) $(LIB_SSL) $(LIB_JSON) \
-             $(LIB_EXPAT) -lpthread
+             $(LIB_MSGPACK) $(LIB_EXPAT) -lpthread
 
 PROGRAMS += $(BIN)/func-local
 

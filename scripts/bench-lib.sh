@@ -9,14 +9,16 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # The load generator, built like the other bench tools, linking the
 # project's token minting and JSON helpers (build/ comes from `make programs`).
 build_wsload() {
-  [ -x "$OUT/wsload" ] && [ "$OUT/wsload" -nt bench/wsload.c ] && return 0
+  [ -x "$OUT/wsload" ] && [ "$OUT/wsload" -nt bench/wsload.c ] \
+    && [ "$OUT/wsload" -nt src/proto/hubmsgpack.c ] && return 0
   make --no-print-directory programs >/dev/null
   # shellcheck disable=SC2046
   cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
     -Wvla -Wwrite-strings -Wno-unused-parameter -Isrc \
-    $(pkg-config --cflags json-c libjwt libcurl) -o "$OUT/wsload" bench/wsload.c \
-    build/proto/token.o build/util/jsonx.o build/util/utf8.o build/util/xalloc.o \
-    build/util/buf.o $(pkg-config --libs libcurl json-c libjwt libcrypto) -lwslay
+    $(pkg-config --cflags json-c libjwt libcurl msgpack) -o "$OUT/wsload" bench/wsload.c \
+    build/proto/token.o build/proto/hubmsgpack.o build/proto/hubproto.o \
+    build/util/jsonx.o build/util/utf8.o build/util/xalloc.o \
+    build/util/buf.o $(pkg-config --libs libcurl json-c libjwt libcrypto msgpack) -lwslay
 }
 
 PIDS=()

@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 OUT=bench/out
 mkdir -p "$OUT"
 QUICK=${BENCH_QUICK:-0}
-D1=5; D64=10; RUNS=21
-[ "$QUICK" = 1 ] && { D1=1; D64=2; RUNS=5; }
+D1=5; D64=10; RUNS=21; PROFILED=2000
+[ "$QUICK" = 1 ] && { D1=1; D64=2; RUNS=5; PROFILED=500; }
 
 CFLAGS_MHD=$(pkg-config --cflags --libs libmicrohttpd)
 # shellcheck disable=SC2086 # pkg-config output is a word list
@@ -24,6 +24,11 @@ node -e 'const v=JSON.parse(require("fs").readFileSync(process.argv[1]));process
 
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 rss_kb() { awk '/VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# CPU the process has used so far, all its threads, in clock ticks: utime +
+# stime, fields 14 and 15 of /proc/PID/stat (counted after the ")" that ends
+# the command name, which may hold spaces).
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+CLK_TCK=$(getconf CLK_TCK)
 wait_ready() { for _ in $(seq 1 400); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.025; done; return 1; }
 
 # bench_server NAME COMMAND... → $OUT/handler-NAME.json
@@ -41,12 +46,14 @@ bench_server() {
   local peak=0
   ( while kill -0 $pid 2>/dev/null; do rss_kb $pid; sleep 0.2; done ) > "$OUT/rss-$name.txt" &
   local sampler=$!
+  local cpu0; cpu0=$(cpu_ticks $pid)
   local r64; r64=$(wrk -t2 -c64 -d${D64}s --latency -s bench/invoke.lua "http://127.0.0.1:$port" | sed -n 's/^RESULT //p')
+  local cpu1; cpu1=$(cpu_ticks $pid)
   kill $sampler 2>/dev/null; wait $sampler 2>/dev/null || true
   peak=$(sort -n "$OUT/rss-$name.txt" | tail -1)
   kill -TERM $pid; wait $pid 2>/dev/null || true
-  printf '{"name":"%s","rss_idle_kb":%s,"rss_load_kb":%s,"c1":%s,"c64":%s}\n' \
-    "$name" "$idle" "${peak:-0}" "$r1" "$r64" > "$OUT/handler-$name.json"
+  printf '{"name":"%s","rss_idle_kb":%s,"rss_load_kb":%s,"c1":%s,"c64":%s,"cpu64":{"ticks":%s,"clk_tck":%s}}\n' \
+    "$name" "$idle" "${peak:-0}" "$r1" "$r64" "$((cpu1 - cpu0))" "$CLK_TCK" > "$OUT/handler-$name.json"
   echo "bench: $name done: $(cat "$OUT/handler-$name.json")"
 }
 
@@ -64,6 +71,9 @@ pid=$!
 wait_ready "$port"
 ENVELOPE="$OUT/broadcast-envelope.json" FN_PATH=/broadcast wrk -t1 -c1 -d2s -s bench/invoke.lua "http://127.0.0.1:$port" >/dev/null
 kill -TERM $pid; wait $pid 2>/dev/null || true
+
+echo "bench: per-phase instructions of one invocation (callgrind, $PROFILED invocations)"
+scripts/profile-phases.sh "$PROFILED"
 
 echo "bench: cold start (exec to first 200 on GET /, median of $RUNS)"
 "$OUT/coldstart" "$RUNS" bin/handler > "$OUT/cold-ours.json"

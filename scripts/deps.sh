@@ -7,14 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(gcc make pkg-config libmicrohttpd-dev libjson-c-dev libyajl-dev libjwt-dev
-      libcurl4-openssl-dev libwslay-dev libexpat1-dev check libssl-dev chromium curl
+      libcurl4-openssl-dev libwslay-dev libmsgpack-dev libexpat1-dev check libssl-dev chromium curl
       clang libclang-rt-14-dev valgrind debootstrap wrk fonts-liberation
       dpkg-dev xz-utils clang-format)
 if_missing=0
 for a in "$@"; do
   case "$a" in
     --if-missing) if_missing=1 ;;
-    --bench) PKGS+=(wrk golang-go) ;;
+    --bench) PKGS+=(wrk golang-go valgrind) ;;
     --fuzz) PKGS+=(clang libclang-rt-14-dev) ;;
     --memcheck) PKGS+=(valgrind) ;;
     --publish) PKGS+=(debootstrap) ;;
@@ -30,6 +30,7 @@ done
 
 npm_needed=0
 [ -f node_modules/.package-lock.json ] && [ -d node_modules/@microsoft/signalr ] \
+  && [ -d node_modules/@microsoft/signalr-protocol-msgpack ] \
   && [ -d node_modules/playwright-core ] && [ -d node_modules/ws ] \
   && [ -x node_modules/.bin/azurite-queue ] || npm_needed=1
 

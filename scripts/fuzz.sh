@@ -45,6 +45,19 @@ seed() { # seed NAME: fill $FZ/corpus/NAME
         { printf '\007%s\036' "$l"; } > "$d/h$i"; i=$((i + 1))
       done
       printf '\003{"protocol":"json","version":1}\036{"type":6}\036{"type":1,"target":"send","arguments":["a"]}\036' > "$d/multi" ;;
+    fuzz_hubmsgpack)
+      # every framed message of the MessagePack vectors (client and
+      # service), one per file, and the client's all in one stream
+      node -e '
+        const fs = require("fs");
+        const rows = fs.readFileSync(process.argv[1], "utf8").split("\n");
+        const hex = rows.filter((l) => /^(client|service) /.test(l))
+          .map((l) => l.startsWith("client ") ? l.split(" ")[1] : l.slice(l.lastIndexOf(" ") + 1));
+        hex.forEach((h, i) => fs.writeFileSync(`${process.argv[2]}/m${i}`,
+          Buffer.concat([Buffer.from([7]), Buffer.from(h, "hex")])));
+        const client = rows.filter((l) => l.startsWith("client ")).map((l) => l.split(" ")[1]).join("");
+        fs.writeFileSync(`${process.argv[2]}/stream`, Buffer.concat([Buffer.from([3]), Buffer.from(client, "hex")]));
+      ' "$DATA"/signalr/msgpack-messages.txt "$d" ;;
     fuzz_rest_route)
       # the REST API paths of the vectors, each under every method selector
       local i=0

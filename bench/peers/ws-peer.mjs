@@ -3,14 +3,21 @@
 //   POST /client/negotiate?hub=H&negotiateVersion=1   (Bearer HS256 token)
 //   GET  /client/?hub=H&id=<connectionToken>          WebSocket upgrade
 //   {"protocol":"json","version":1}\x1e  ->  {}\x1e    JSON hub protocol
+//   {"protocol":"messagepack",...}\x1e ->  {}\x1e    or MessagePack: binary
+//     frames written by @microsoft/signalr-protocol-msgpack's own encoder
 //   POST /api/hubs/H/:send {"target","arguments"}      fan-out, 202
 // Tokens are checked (signature, exp) on every call as the emulator does.
 // Each broadcast serializes its frame once (one Buffer handed to every
-// socket; ws adds only the frame header per client), as the emulator does.
+// socket; ws adds only the frame header per client), as the emulator does,
+// once per protocol in use.
 // Usage: node bench/peers/ws-peer.mjs [--port N] [--key KEY]
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { WebSocketServer } from 'ws';
+import msgpackProtocol from '@microsoft/signalr-protocol-msgpack';
+
+const MP = new msgpackProtocol.MessagePackHubProtocol();
+const MP_PING = Buffer.from(MP.writeMessage({ type: 6 }));
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
@@ -70,8 +77,13 @@ function send(req, res, hub) {
       return reply(res, 400, { error: 'body is not valid JSON' });
     }
     if (typeof msg?.target !== 'string' || !msg.target) return reply(res, 400, { error: "'target' must be a non-empty string" });
-    const frame = Buffer.from(JSON.stringify({ type: 1, target: msg.target, arguments: msg.arguments ?? [] }) + RS);
-    for (const ws of hubs.get(hub) ?? []) ws.send(frame, { binary: false });
+    const inv = { type: 1, target: msg.target, arguments: msg.arguments ?? [] };
+    let text = null;
+    let binary = null;
+    for (const ws of hubs.get(hub) ?? []) {
+      if (ws.msgpack) ws.send(binary ??= Buffer.from(MP.writeMessage(inv)), { binary: true });
+      else ws.send(text ??= Buffer.from(JSON.stringify(inv) + RS), { binary: false });
+    }
     reply(res, 202);
   });
 }
@@ -100,6 +112,10 @@ server.on('upgrade', (req, socket, head) => {
   wss.handleUpgrade(req, socket, head, (ws) => {
     let open = false;
     ws.on('message', (data) => {
+      if (open && ws.msgpack) {
+        if (data[1] >> 4 === 0x9 && data[2] === 7) ws.close(); // [7, ...]
+        return;
+      }
       for (const rec of data.toString().split(RS)) {
         if (!rec) continue;
         if (!open) {
@@ -109,14 +125,16 @@ server.on('upgrade', (req, socket, head) => {
           } catch {
             hs = {};
           }
-          if (hs.protocol !== 'json') {
-            ws.send(`{"error":"only the json protocol"}${RS}`);
+          if (hs.protocol !== 'json' && hs.protocol !== 'messagepack') {
+            ws.send(`{"error":"only the json and messagepack protocols"}${RS}`);
             ws.close();
             return;
           }
           open = true;
+          ws.msgpack = hs.protocol === 'messagepack';
           hubSet(hub).add(ws);
-          ws.send(`{}${RS}`);
+          ws.send(`{}${RS}`, { binary: ws.msgpack });
+          if (ws.msgpack) return;
         } else if (rec.includes('"type":7')) {
           ws.close();
         }
@@ -128,7 +146,9 @@ server.on('upgrade', (req, socket, head) => {
 });
 
 setInterval(() => {
-  for (const set of hubs.values()) for (const ws of set) ws.send(PING, { binary: false });
+  for (const set of hubs.values()) {
+    for (const ws of set) ws.send(ws.msgpack ? MP_PING : PING, { binary: ws.msgpack });
+  }
 }, 15000).unref();
 
 server.keepAliveTimeout = 60000;

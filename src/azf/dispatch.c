@@ -137,7 +137,8 @@ static int check_trigger(const struct catalog_fn *fn, azf_kind kind,
 /* What a worker thread reuses from one invocation to the next. */
 struct scratch {
     struct envelope *env;
-    struct buf out; /* the response, then the stdout lines */
+    struct inv_memory mem;
+    struct buf out; /* the stdout lines */
 };
 
 static pthread_key_t scratch_key;
@@ -147,6 +148,7 @@ static void scratch_free(void *p)
 {
     struct scratch *s = p;
     envelope_free(s->env);
+    inv_memory_release(&s->mem);
     buf_release(&s->out);
     free(s);
 }
@@ -163,6 +165,7 @@ static struct scratch *thread_scratch(void)
     if (!s) {
         s = xcalloc(1, sizeof *s);
         s->env = envelope_new();
+        inv_memory_init(&s->mem);
         buf_init(&s->out, (size_t)1 << 30);
         pthread_setspecific(scratch_key, s);
     }
@@ -195,8 +198,8 @@ static void log_invocation(struct buf *b, const char *fname, const char *id,
     char ts[32];
     log_timestamp(ts, sizeof ts);
     buf_reset(b);
-    const char *l = inv ? inv->lines.data : NULL;
-    const char *end = l ? l + inv->lines.len : NULL;
+    const char *l = inv ? inv->mem->lines.data : NULL;
+    const char *end = l ? l + inv->mem->lines.len : NULL;
     while (l && l < end) {
         size_t n = strlen(l + 1);
         line_head(b, ts, levels[l[0] - '0'], fname, id);
@@ -222,79 +225,95 @@ static char *envelope_error(const char *fname, const char *why, int *status)
     return jsonx_error_text("malformed invocation envelope: %s", why);
 }
 
-char *dispatch(struct dispatcher *d, const char *name, const char *body,
-               size_t len, const char *invocation_id, int *status)
+/* The error text (taken) as the whole response. */
+static void error_reply(struct buf *out, char *text)
+{
+    buf_reset(out);
+    buf_puts(out, text);
+    free(text);
+}
+
+int dispatch_into(struct dispatcher *d, const char *name, const char *body,
+                  size_t len, const char *invocation_id, struct buf *out)
 {
     struct scratch *sc = thread_scratch();
     struct envelope *env = sc->env;
     char why[200];
-    char *out = NULL;
+    char *error = NULL;
+    int status = 500;
     long long t0 = clock_mono_us();
+    buf_reset(out);
     const struct azf_entry *e = registry_find(name);
     const struct catalog_fn *fn = catalog_find(&d->catalog, name);
     if (!e || !fn) {
-        *status = 404;
         log_warn("no function named '%.64s' (invocation %s)", name,
                  invocation_id ? invocation_id : "-");
-        return jsonx_error_text("no function named '%.64s'", name);
+        error_reply(out, jsonx_error_text("no function named '%.64s'", name));
+        return 404;
     }
     struct azf_inv inv;
     int called = 0;
     if (fn->error) {
-        *status = 500;
         log_error("%s: %s", fn->name, fn->error);
-        out = jsonx_error_text("%s", fn->error);
+        error = jsonx_error_text("%s", fn->error);
         goto done;
     }
     if (strcasecmp(fn->trigger_type, registry_trigger_type(e->kind)) != 0) {
-        *status = 500;
-        out = jsonx_error_text("function %s is written for a %s but "
-                               "function.json declares a %s",
-                               fn->name, registry_trigger_type(e->kind),
-                               fn->trigger_type); /* logged at start */
+        error = jsonx_error_text("function %s is written for a %s but "
+                                 "function.json declares a %s",
+                                 fn->name, registry_trigger_type(e->kind),
+                                 fn->trigger_type); /* logged at start */
         goto done;
     }
     if (envelope_parse(env, body, len, why, sizeof why) < 0) {
-        out = envelope_error(fn->name, why, status);
+        error = envelope_error(fn->name, why, &status);
         goto done;
     }
     if (envelope_kind(env, ENVELOPE_ROOT) != ENV_OBJECT) {
-        out = envelope_error(fn->name, "not a JSON object", status);
+        error = envelope_error(fn->name, "not a JSON object", &status);
         goto done;
     }
     int data = envelope_member(env, ENVELOPE_ROOT, "Data");
     if (envelope_kind(env, data) != ENV_OBJECT) {
-        out = envelope_error(fn->name, "no Data object", status);
+        error = envelope_error(fn->name, "no Data object", &status);
         goto done;
     }
     if (check_trigger(fn, e->kind, env, data, why, sizeof why)) {
-        out = envelope_error(fn->name, why, status);
+        error = envelope_error(fn->name, why, &status);
         goto done;
     }
-    inv_init(&inv, &d->ctx, fn, e->kind, env, data, invocation_id);
+    inv_init(&inv, &sc->mem, &d->ctx, fn, e->kind, env, data, invocation_id);
     called = 1;
     azf_status rc = e->fn(&inv);
     inv_finish(&inv);
     if (rc == AZF_FAILED || inv.misconfigured) {
         /* The host fails the invocation on a non-2xx reply. */
-        *status = 500;
-        out = jsonx_error_text("%s", inv.failure[0] ? inv.failure
-                                                    : "the function failed");
+        error = jsonx_error_text("%s", inv.failure[0] ? inv.failure
+                                                      : "the function failed");
         goto done;
     }
-    *status = 200;
-    if (inv_encode(&inv, &sc->out) < 0) {
-        *status = 500;
-        out = jsonx_error_text("the response is over %zu bytes", sc->out.max);
-        log_error("%s: %s", fn->name, out);
-        goto done;
+    status = 200;
+    if (inv_encode(&inv, out) < 0) {
+        status = 500;
+        error = jsonx_error_text("the response is over %zu bytes", out->max);
+        log_error("%s: %s", fn->name, error);
     }
-    out = xstrndup(sc->out.data, sc->out.len);
 done:
-    log_invocation(&sc->out, fn->name, invocation_id, *status,
+    if (error)
+        error_reply(out, error);
+    log_invocation(&sc->out, fn->name, invocation_id, status,
                    called ? &inv : NULL, clock_mono_us() - t0);
     if (called)
         inv_release(&inv);
     envelope_reset(env);
-    return out;
+    return status;
+}
+
+char *dispatch(struct dispatcher *d, const char *name, const char *body,
+               size_t len, const char *invocation_id, int *status)
+{
+    struct buf out;
+    buf_init(&out, DISPATCH_RESPONSE_MAX);
+    *status = dispatch_into(d, name, body, len, invocation_id, &out);
+    return buf_take(&out, NULL);
 }

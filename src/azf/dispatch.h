@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "util/buf.h"
+
 struct dispatch_config {
     const char *app_root; /* the folder with host.json and the function
                              folders (borrowed for the dispatcher's life) */
@@ -31,10 +33,19 @@ struct dispatcher *dispatcher_new(const struct dispatch_config *cfg, char *err,
                                   size_t errlen);
 void dispatcher_free(struct dispatcher *d);
 
+/* The largest response dispatch writes (a bigger one is a 500). */
+#define DISPATCH_RESPONSE_MAX ((size_t)1 << 30)
+
 /* Run function name on the envelope body[0..len). *status gets the HTTP
  * status of the reply; returns its body (new string, caller frees).
  * invocation_id may be NULL. Thread-safe. */
 char *dispatch(struct dispatcher *d, const char *name, const char *body,
                size_t len, const char *invocation_id, int *status);
+/* The same, the reply's body written into out (emptied first; a reply over
+ * out->max is a 500 saying so); returns the status. For a caller that
+ * keeps one buffer from one invocation to the next (the server: one per
+ * connection). */
+int dispatch_into(struct dispatcher *d, const char *name, const char *body,
+                  size_t len, const char *invocation_id, struct buf *out);
 
 #endif

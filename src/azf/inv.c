@@ -9,6 +9,10 @@
  * Writing: outputs are kept as the function gave them (items as json-c
  * values, the HTTP reply as its status, headers and body text) and written
  * once, straight into the response text, by inv_encode.
+ * Memory: the invocation's own lists and texts are in the thread's arena
+ * (struct inv_memory), reset for the next invocation, never freed one by
+ * one; only the json-c values (the function's, and those decoded for it)
+ * are heap objects, put by inv_release.
  */
 #include "inv.h"
 
@@ -20,55 +24,73 @@
 
 #include "util/jsonx.h"
 #include "util/limits.h"
-#include "util/xalloc.h"
 #include "util/banned.h"
 
 /* Logs and stdout lines have no cap of their own. */
 #define LOG_MAX ((size_t)1 << 30)
 
-void inv_init(struct azf_inv *inv, const struct azf_context *ctx,
-              const struct catalog_fn *fn, azf_kind kind, struct envelope *env,
-              int data, const char *invocation_id)
+void inv_memory_init(struct inv_memory *m)
+{
+    arena_init(&m->arena);
+    buf_init(&m->logs, LOG_MAX);
+    buf_init(&m->lines, LOG_MAX);
+}
+
+void inv_memory_release(struct inv_memory *m)
+{
+    arena_release(&m->arena);
+    buf_release(&m->logs);
+    buf_release(&m->lines);
+}
+
+void inv_init(struct azf_inv *inv, struct inv_memory *mem,
+              const struct azf_context *ctx, const struct catalog_fn *fn,
+              azf_kind kind, struct envelope *env, int data,
+              const char *invocation_id)
 {
     memset(inv, 0, sizeof *inv);
+    arena_reset(&mem->arena);
+    buf_reset(&mem->logs);
+    buf_reset(&mem->lines);
+    inv->mem = mem;
     inv->ctx = ctx;
     inv->fn = fn;
     inv->kind = kind;
     inv->env = env;
     inv->data = data;
     inv->trigger = envelope_member(env, data, fn->trigger_name);
-    buf_init(&inv->logs, LOG_MAX);
-    buf_init(&inv->lines, LOG_MAX);
     inv->invocation_id = invocation_id ? invocation_id : "";
     inv->now = time(NULL);
 }
 
-static void clear_headers(struct azf_inv *inv)
-{
-    for (size_t i = 0; i < inv->nheaders; i++) {
-        free(inv->headers[i].name);
-        free(inv->headers[i].value);
-    }
-    free(inv->headers);
-    inv->headers = NULL;
-    inv->nheaders = 0;
-}
-
 void inv_release(struct azf_inv *inv)
 {
-    free(inv->body);
-    inv->body = NULL;
-    clear_headers(inv);
     for (size_t i = 0; i < inv->noutputs; i++)
-        json_object_put(inv->outputs[i].items);
-    free(inv->outputs);
-    inv->outputs = NULL;
-    inv->noutputs = 0;
+        for (size_t j = 0; j < inv->outputs[i].nitems; j++)
+            json_object_put(inv->outputs[i].items[j]);
+    for (size_t i = 0; i < inv->nkeep; i++)
+        json_object_put(inv->keep[i]);
     json_object_put(inv->ret);
-    json_object_put(inv->keep);
-    inv->ret = inv->keep = NULL;
-    buf_release(&inv->logs);
-    buf_release(&inv->lines);
+    inv->ret = NULL;
+    inv->outputs = NULL;
+    inv->keep = NULL;
+    inv->headers = NULL;
+    inv->body = NULL;
+    inv->noutputs = inv->nkeep = inv->nheaders = 0;
+}
+
+/* A list in the arena with room for one more element after its n: it
+ * doubles when n reaches a power of two (4, 8, ...), the old copy left to
+ * the arena's reset. */
+static void *list_room(struct arena *a, void *list, size_t n, size_t size)
+{
+    int full = n == 0 || (n >= 4 && (n & (n - 1)) == 0);
+    if (!full)
+        return list;
+    void *bigger = arena_alloc(a, (n ? 2 * n : 4) * size);
+    if (n)
+        memcpy(bigger, list, n * size);
+    return bigger;
 }
 
 /* Keep v (taken) alive for the invocation; returns it borrowed. */
@@ -76,9 +98,9 @@ static struct json_object *keep(struct azf_inv *inv, struct json_object *v)
 {
     if (!v)
         return NULL;
-    if (!inv->keep)
-        inv->keep = json_object_new_array();
-    json_object_array_add(inv->keep, v);
+    inv->keep =
+        list_room(&inv->mem->arena, inv->keep, inv->nkeep, sizeof *inv->keep);
+    inv->keep[inv->nkeep++] = v;
     return v;
 }
 
@@ -88,13 +110,14 @@ static void vlog(struct azf_inv *inv, azf_level level, const char *fmt,
     char msg[1024], line[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
     int n = snprintf(line, sizeof line, "%s: %s", inv->fn->name, msg);
-    if (inv->logs.len)
-        buf_append(&inv->logs, ",", 1);
-    jsonx_append_string(&inv->logs, line,
+    struct buf *logs = &inv->mem->logs, *lines = &inv->mem->lines;
+    if (logs->len)
+        buf_append(logs, ",", 1);
+    jsonx_append_string(logs, line,
                         n < (int)sizeof line ? (size_t)n : sizeof line - 1);
     char lv = (char)('0' + level);
-    buf_append(&inv->lines, &lv, 1);
-    buf_append(&inv->lines, msg, strlen(msg) + 1);
+    buf_append(lines, &lv, 1);
+    buf_append(lines, msg, strlen(msg) + 1);
 }
 
 void azf_log(azf_inv *inv, azf_level level, const char *fmt, ...)
@@ -445,25 +468,23 @@ struct json_object *azf_signalr_arguments(azf_inv *inv)
 /* Set a reply header: a name set again gets the new value. */
 static void set_header(azf_inv *inv, const char *name, const char *value)
 {
+    struct arena *a = &inv->mem->arena;
+    char *v = arena_strndup(a, value, strlen(value));
     for (size_t i = 0; i < inv->nheaders; i++)
         if (strcmp(inv->headers[i].name, name) == 0) {
-            free(inv->headers[i].value);
-            inv->headers[i].value = xstrdup(value);
+            inv->headers[i].value = v;
             return;
         }
     inv->headers =
-        xrealloc(inv->headers, (inv->nheaders + 1) * sizeof *inv->headers);
+        list_room(a, inv->headers, inv->nheaders, sizeof *inv->headers);
     inv->headers[inv->nheaders++] =
-        (struct inv_header){xstrdup(name), xstrdup(value)};
+        (struct inv_header){arena_strndup(a, name, strlen(name)), v};
 }
 
 static azf_status set_reply(azf_inv *inv, int status, const char *type,
                             const char *body, size_t len)
 {
-    free(inv->body);
-    inv->body = xmalloc(len + 1);
-    memcpy(inv->body, body, len);
-    inv->body[len] = '\0';
+    inv->body = arena_strndup(&inv->mem->arena, body, len);
     inv->body_len = len;
     inv->status = status;
     set_header(inv, "Content-Type", type);
@@ -563,15 +584,18 @@ int inv_encode(const struct azf_inv *inv, struct buf *out)
         const struct inv_output *o = &inv->outputs[i];
         if (to_output && strcmp(o->name, inv->reply_to) == 0)
             continue; /* the reply takes the binding */
-        rc = encode_key(out, first, o->name) ||
-             buf_puts(out, jsonx_compact(o->items));
+        rc = encode_key(out, first, o->name) || buf_append(out, "[", 1);
+        for (size_t j = 0; j < o->nitems && rc == 0; j++)
+            rc = (j ? buf_append(out, ",", 1) : 0) ||
+                 buf_puts(out, jsonx_compact(o->items[j]));
+        rc = rc || buf_append(out, "]", 1);
         first = 0;
     }
     if (rc == 0 && to_output)
         rc = encode_key(out, first, inv->reply_to) || encode_reply(inv, out);
     if (rc == 0)
         rc = buf_puts(out, "},\"Logs\":[") ||
-             buf_append(out, inv->logs.data, inv->logs.len) ||
+             buf_append(out, inv->mem->logs.data, inv->mem->logs.len) ||
              buf_puts(out, "],\"ReturnValue\":");
     if (rc == 0)
         rc = to_return  ? encode_reply(inv, out)
@@ -587,14 +611,15 @@ static void add_item(azf_inv *inv, const char *name, struct json_object *item)
     for (size_t i = 0; i < inv->noutputs && !o; i++)
         if (strcmp(inv->outputs[i].name, name) == 0)
             o = &inv->outputs[i];
+    struct arena *a = &inv->mem->arena;
     if (!o) {
         inv->outputs =
-            xrealloc(inv->outputs, (inv->noutputs + 1) * sizeof *inv->outputs);
+            list_room(a, inv->outputs, inv->noutputs, sizeof *inv->outputs);
         o = &inv->outputs[inv->noutputs++];
-        o->name = name;
-        o->items = json_object_new_array();
+        *o = (struct inv_output){.name = name};
     }
-    json_object_array_add(o->items, item);
+    o->items = list_room(a, o->items, o->nitems, sizeof *o->items);
+    o->items[o->nitems++] = item;
 }
 
 /* The signalR output to write to: the one named, else the only one. */

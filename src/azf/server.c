@@ -1,10 +1,16 @@
 /*
  * server.c - libmicrohttpd plumbing for the runtime (see server.h).
  *
- * Per-request state is born on the first access callback (into *req_cls)
- * and dies only in the NOTIFY_COMPLETED callback, however the request ends.
- * Bodies arrive chunked from the host (no Content-Length), so they are
- * gathered into a capped buffer before the envelope is decoded once.
+ * Each connection has its state (struct conn) from the moment it opens
+ * to the moment it closes (NOTIFY_CONNECTION): the request's state and
+ * buffers, reused by every request the kept-alive connection carries, so
+ * a request costs no allocation of ours. A request starts on the first
+ * access callback (*req_cls set) and ends in the NOTIFY_COMPLETED
+ * callback, however it ends. Bodies arrive chunked from the host (no
+ * Content-Length), so they are gathered into a capped buffer before the
+ * envelope is decoded once; the reply is written into the connection's
+ * response buffer, which libmicrohttpd sends from without a copy (the
+ * connection's next request starts only after it is sent).
  */
 #include "server.h"
 
@@ -32,11 +38,25 @@ struct server {
     atomic_int stopping; /* new requests get 503 and are not counted */
 };
 
-struct request {
-    struct buf body;
+/* A buffer that grew past this is freed when its request ends: an idle
+ * connection keeps no more than a few of the host's envelopes' worth. */
+#define CONN_KEEP ((size_t)16 * 1024)
+
+struct conn {
+    struct buf body;     /* the request's */
+    struct buf response; /* the reply being sent */
     int too_large;
-    int refused; /* arrived while stopping */
+    int refused;    /* arrived while stopping */
+    int in_request; /* from its first access callback to NOTIFY_COMPLETED */
+    int closed;     /* closed while in a request: freed when it completes */
 };
+
+static void conn_free(struct conn *k)
+{
+    buf_release(&k->body);
+    buf_release(&k->response);
+    free(k);
+}
 
 static char *error_body(const char *fmt, const char *detail)
 {
@@ -80,39 +100,81 @@ static enum MHD_Result reply_closing(struct MHD_Connection *c)
     return ret;
 }
 
+/* The invocation's reply, sent from the connection's buffer; a reply
+ * larger than CONN_KEEP is handed over (and freed by libmicrohttpd). */
+static enum MHD_Result reply_invocation(struct MHD_Connection *c, int status,
+                                        struct buf *response)
+{
+    if (response->len > CONN_KEEP)
+        return reply(c, status, "application/json", buf_take(response, NULL));
+    struct MHD_Response *rsp = MHD_create_response_from_buffer(
+        response->len, (void *)buf_cstr(response), MHD_RESPMEM_PERSISTENT);
+    if (!rsp)
+        return MHD_NO;
+    MHD_add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "application/json");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, rsp);
+    MHD_destroy_response(rsp);
+    return ret;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **conn_cls,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct conn *k = *conn_cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        k = xcalloc(1, sizeof *k);
+        buf_init(&k->body, LIMIT_INVOKE_BODY);
+        buf_init(&k->response, DISPATCH_RESPONSE_MAX);
+        *conn_cls = k;
+        return;
+    }
+    *conn_cls = NULL;
+    if (k && k->in_request)
+        k->closed = 1; /* NOTIFY_COMPLETED frees it */
+    else if (k)
+        conn_free(k);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
                                   size_t *upload_size, void **req_cls)
 {
     struct server *s = cls;
-    struct request *r = *req_cls;
-    if (!r) {
-        r = xcalloc(1, sizeof *r);
-        buf_init(&r->body, LIMIT_INVOKE_BODY);
-        *req_cls = r;
+    struct conn *k = *req_cls;
+    if (!k) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        k = ci ? ci->socket_context : NULL;
+        if (!k)
+            return MHD_NO; /* never: each connection gets one on start */
+        buf_reset(&k->body);
+        k->too_large = 0;
+        k->in_request = 1;
+        *req_cls = k;
         /* Stopping: a kept-alive connection's next request is not started
          * (it would keep the drain from ever ending under load). */
-        r->refused = atomic_load(&s->stopping);
-        if (!r->refused)
+        k->refused = atomic_load(&s->stopping);
+        if (!k->refused)
             atomic_fetch_add(&s->inflight, 1);
         const char *cl =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > LIMIT_INVOKE_BODY)
-            r->too_large = 1;
+            k->too_large = 1;
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!r->too_large && buf_append(&r->body, upload, *upload_size) < 0)
-            r->too_large = 1;
+        if (!k->too_large && buf_append(&k->body, upload, *upload_size) < 0)
+            k->too_large = 1;
         *upload_size = 0;
         return MHD_YES;
     }
-    if (r->refused)
+    if (k->refused)
         return reply_closing(c);
     if (strcmp(method, "GET") == 0 && strcmp(url, "/") == 0)
         return reply(c, 200, "text/plain", NULL);
-    if (r->too_large) {
+    if (k->too_large) {
         log_warn("%s: invocation body over %u bytes refused", url,
                  LIMIT_INVOKE_BODY);
         return reply(c, 413, "application/json",
@@ -128,23 +190,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     const char *name = url[0] == '/' ? url + 1 : url;
     const char *id =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, INVOKE_HDR_ID);
-    int status = 500;
-    char *out = dispatch(s->dispatcher, name, buf_cstr(&r->body), r->body.len,
-                         id, &status);
-    return reply(c, status, "application/json", out);
+    int status = dispatch_into(s->dispatcher, name, buf_cstr(&k->body),
+                               k->body.len, id, &k->response);
+    return reply_invocation(c, status, &k->response);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct server *s = cls;
-    struct request *r = *req_cls;
-    if (!r)
+    struct conn *k = *req_cls;
+    if (!k)
         return;
-    int counted = !r->refused;
-    buf_release(&r->body);
-    free(r);
+    int counted = !k->refused;
     *req_cls = NULL;
+    k->in_request = 0;
+    if (k->closed)
+        conn_free(k);
+    else if (k->body.cap > CONN_KEEP)
+        buf_release(&k->body);
     if (counted)
         atomic_fetch_sub(&s->inflight, 1);
 }
@@ -161,6 +225,7 @@ struct server *server_start(const struct server_config *cfg, char *err,
         NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads ? cfg->threads : 1,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
         /* The host's requests carry a few headers and a streamed body:

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -30,12 +31,15 @@ struct conns {
     struct conn *reap;              /* conns ended this turn, freed after it */
     struct conn **dirty; /* WebSockets with frames queued this turn */
     size_t ndirty, dirty_cap;
-    struct msg *ping_frame; /* shared WebSocket frame of {"type":6} */
-    int stopping;           /* conns_stop ran: no error kept for upstream */
+    struct msg *ping_frame;    /* shared WebSocket frame of {"type":6} */
+    struct msg *mp_ping_frame; /* the same in MessagePack, a binary frame */
+    int stopping;              /* conns_stop ran: no error kept for upstream */
     const struct conn_extras *extras; /* borrowed, may be NULL */
 };
 
 static const char PING[] = "{\"type\":6}" HUBPROTO_RS_STR;
+/* [6] with its length prefix: the MessagePack Ping. */
+static const char MP_PING[] = "\x02\x91\x06";
 
 struct conns *conns_new(struct loop *l, struct http *h, struct registry *reg)
 {
@@ -45,6 +49,7 @@ struct conns *conns_new(struct loop *l, struct http *h, struct registry *reg)
     t->reg = reg;
     t->by_token = strmap_new();
     t->ping_frame = ws_frame_text(PING, sizeof PING - 1);
+    t->mp_ping_frame = ws_frame_binary(MP_PING, sizeof MP_PING - 1);
     return t;
 }
 
@@ -53,6 +58,7 @@ void conns_free(struct conns *t)
     if (!t)
         return;
     msg_unref(t->ping_frame);
+    msg_unref(t->mp_ping_frame);
     free(t->dirty);
     strmap_free(t->by_token);
     free(t);
@@ -162,6 +168,7 @@ struct conn *conn_new(struct conns *t, const char *hub, const char *user,
     c->table = t;
     c->born_ms = t->loop->now_ms;
     hubproto_reader_init(&c->reader, LIMIT_CLIENT_MESSAGE);
+    hubmsgpack_reader_init(&c->mpreader, LIMIT_CLIENT_MESSAGE);
     buf_init(&c->out, LIMIT_CONN_SENDBUF);
     strmap_put(t->by_token, c->token, c);
     c->next = t->all;
@@ -302,12 +309,17 @@ static int send_raw(struct conn *c, const char *rec, size_t n,
                     struct msg **frame)
 {
     struct conns *t = c->table;
+    struct msg *one = NULL; /* a binary frame for this call only */
     int rc = 0;
     switch (c->transport) {
     case CONN_WS:
-        /* Queued only: conns_flush writes each socket once per turn. */
+        /* Queued only: conns_flush writes each socket once per turn. A
+         * MessagePack client's frames are binary. */
+        if (c->binary && !frame)
+            frame = &one;
         if (frame && !*frame)
-            *frame = ws_frame_text(rec, n);
+            *frame =
+                c->binary ? ws_frame_binary(rec, n) : ws_frame_text(rec, n);
         rc = frame ? ws_queue_frame(c->ws, *frame)
                    : ws_queue_text(c->ws, rec, n);
         /* Full of this turn's frames: write what the socket takes now and
@@ -324,6 +336,7 @@ static int send_raw(struct conn *c, const char *rec, size_t n,
             t->dirty[t->ndirty++] = c;
             c->dirty = 1;
         }
+        msg_unref(one);
         break;
     case CONN_SSE:
         /* SSE framing (ASP.NET Core ServerSentEventsMessageFormatter):
@@ -351,14 +364,68 @@ static int send_raw(struct conn *c, const char *rec, size_t n,
     return 0;
 }
 
+/* JSON records to c in its protocol, whatever the state. */
+/* The tier's message count (conn_extras.meter): -1 drops the message. */
+static int metered(struct conn *c, size_t n)
+{
+    const struct conn_extras *x = c->table->extras;
+    return x && x->meter && x->meter(x->meter_arg, n) < 0 ? -1 : 0;
+}
+
+/* JSON records to c in its protocol, whatever the state; counted by the
+ * meter (the bytes this client gets) when meter is set. */
+static int send_out(struct conn *c, struct hubout *o, int meter)
+{
+    if (!c->binary && !o->json) {
+        log_debug("not sent hub=%s id=%s: the payload has no json part", c->hub,
+                  c->id);
+        return -1;
+    }
+    if (!c->binary) {
+        if (meter && metered(c, o->json_len) < 0)
+            return -1;
+        return send_raw(c, o->json, o->json_len, &o->text_frame);
+    }
+    char err[160];
+    const struct msg *mp = hubout_msgpack(o, err, sizeof err);
+    if (!mp) {
+        if (o->given)
+            log_debug("not sent hub=%s id=%s: %s", c->hub, c->id, err);
+        else
+            log_warn("not sent to a MessagePack client hub=%s id=%s: %s",
+                     c->hub, c->id, err);
+        return -1;
+    }
+    if (meter && metered(c, mp->len) < 0)
+        return -1;
+    return send_raw(c, mp->data, mp->len, &o->mp_frame);
+}
+
+int conn_send_out(struct conn *c, struct hubout *o)
+{
+    if (c->state != CONN_OPEN)
+        return -1;
+    return send_out(c, o, 1);
+}
+
+int conn_send_native(struct conn *c, const char *p, size_t n)
+{
+    if (c->state != CONN_OPEN || metered(c, n) < 0)
+        return -1;
+    return send_raw(c, p, n, NULL);
+}
+
 int conn_send(struct conn *c, const char *records, size_t n, struct msg **frame)
 {
     if (c->state != CONN_OPEN)
         return -1;
-    const struct conn_extras *x = c->table->extras;
-    if (x && x->meter && x->meter(x->meter_arg, n) < 0)
-        return -1;
-    return send_raw(c, records, n, frame);
+    if (!c->binary)
+        return metered(c, n) < 0 ? -1 : send_raw(c, records, n, frame);
+    struct hubout o;
+    hubout_init(&o, records, n);
+    int rc = send_out(c, &o, 1);
+    hubout_release(&o);
+    return rc;
 }
 
 static void unregister(struct conn *c)
@@ -410,7 +477,10 @@ void conn_close(struct conn *c, const char *error, int allow_reconnect)
         struct buf b;
         buf_init(&b, LIMIT_CONN_SENDBUF);
         hubproto_write_close(&b, error, allow_reconnect);
-        int rc = send_raw(c, b.data, b.len, NULL);
+        struct hubout o;
+        hubout_init(&o, b.data, b.len);
+        int rc = send_out(c, &o, 0);
+        hubout_release(&o);
         buf_release(&b);
         if (rc < 0)
             return;
@@ -499,6 +569,7 @@ void conns_reap(struct conns *t)
             http_wake(t->http); /* MHD closes the socket on its next run */
         }
         hubproto_reader_release(&c->reader);
+        hubmsgpack_reader_release(&c->mpreader);
         buf_release(&c->out);
         free(c->hub);
         free(c->user);
@@ -514,7 +585,12 @@ static void handshake(struct conn *c, const char *rec, size_t len)
     char err[256];
     struct buf b;
     buf_init(&b, 1024);
-    if (hubproto_handshake_check(rec, len, err, sizeof err) < 0) {
+    int proto = hubmsgpack_handshake_check(rec, len, err, sizeof err);
+    if (proto == 1 && c->transport == CONN_SSE) {
+        snprintf(err, sizeof err, "%s", HUBMSGPACK_TEXT_ONLY);
+        proto = -1;
+    }
+    if (proto < 0) {
         hubproto_write_handshake(&b, err);
         send_raw(c, b.data, b.len, NULL);
         buf_release(&b);
@@ -523,6 +599,7 @@ static void handshake(struct conn *c, const char *rec, size_t len)
             end_transport(c);
         return;
     }
+    c->binary = proto == 1; /* the reply is already a binary frame */
     hubproto_write_handshake(&b, NULL);
     int rc = send_raw(c, b.data, b.len, NULL);
     buf_release(&b);
@@ -536,9 +613,11 @@ static void handshake(struct conn *c, const char *rec, size_t len)
     c->registered = 1;
     c->was_open = 1;
     c->state = CONN_OPEN;
-    log_info("client connected hub=%s id=%s user=%s transport=%s", c->hub,
-             c->id, c->user ? c->user : "(anonymous)",
-             conn_transport_name(c->transport));
+    log_info("client connected hub=%s id=%s user=%s transport=%s "
+             "protocol=%s",
+             c->hub, c->id, c->user ? c->user : "(anonymous)",
+             conn_transport_name(c->transport),
+             c->binary ? HUBMSGPACK_NAME : "json");
     const struct conns *t = c->table;
     if (t->hooks && t->hooks->on_connected)
         t->hooks->on_connected(t->hooks_arg, c);
@@ -548,7 +627,8 @@ static void message(struct conn *c, const char *rec, size_t len)
 {
     struct hubproto_msg m;
     char err[160];
-    if (hubproto_parse(rec, len, &m, err, sizeof err) < 0) {
+    if ((c->binary ? hubmsgpack_parse : hubproto_parse)(rec, len, &m, err,
+                                                        sizeof err) < 0) {
         log_warn("bad hub message hub=%s id=%s: %s", c->hub, c->id, err);
         conn_close(c, "Connection closed with an error.", 0);
         return;
@@ -583,11 +663,40 @@ static void message(struct conn *c, const char *rec, size_t len)
     hubproto_msg_release(&m);
 }
 
+/* A MessagePack client's bytes after the handshake: framed messages. */
+static void binary_input(struct conn *c, const char *p, size_t n)
+{
+    char err[160];
+    const char *m;
+    size_t len;
+    int rc;
+    if (hubmsgpack_reader_feed(&c->mpreader, p, n) < 0) {
+        log_warn("client message over %u bytes hub=%s id=%s",
+                 LIMIT_CLIENT_MESSAGE, c->hub, c->id);
+        conn_close(c, "Message too large.", 0);
+        return;
+    }
+    while (c->state == CONN_OPEN &&
+           (rc = hubmsgpack_reader_next(&c->mpreader, &m, &len, err,
+                                        sizeof err)) != 0) {
+        if (rc < 0) {
+            log_warn("bad hub message hub=%s id=%s: %s", c->hub, c->id, err);
+            conn_close(c, "Connection closed with an error.", 0);
+            return;
+        }
+        message(c, m, len);
+    }
+}
+
 void conn_input(struct conn *c, const char *p, size_t n)
 {
     if (c->state != CONN_HANDSHAKE && c->state != CONN_OPEN)
         return;
     c->last_in_ms = c->table->loop->now_ms;
+    if (c->binary) {
+        binary_input(c, p, n);
+        return;
+    }
     if (hubproto_reader_feed(&c->reader, p, n) < 0) {
         log_warn("client message over %u bytes hub=%s id=%s",
                  LIMIT_CLIENT_MESSAGE, c->hub, c->id);
@@ -598,9 +707,18 @@ void conn_input(struct conn *c, const char *p, size_t n)
     size_t len;
     while ((c->state == CONN_HANDSHAKE || c->state == CONN_OPEN) &&
            hubproto_reader_next(&c->reader, &rec, &len)) {
-        if (c->state == CONN_HANDSHAKE)
+        if (c->state == CONN_HANDSHAKE) {
             handshake(c, rec, len);
-        else
+            /* What came after the handshake is MessagePack. */
+            if (c->binary) {
+                size_t left = hubproto_reader_pending(&c->reader);
+                const char *rest = c->reader.in.data + c->reader.pos;
+                if (left && c->state == CONN_OPEN)
+                    binary_input(c, rest, left);
+                hubproto_reader_release(&c->reader); /* not read again */
+                return;
+            }
+        } else
             message(c, rec, len);
     }
 }
@@ -635,7 +753,11 @@ void conns_sweep(struct conns *t)
                 break;
             }
             if (now - c->last_out_ms >= LIMIT_KEEPALIVE_MS) {
-                if (c->transport == CONN_WS) {
+                if (c->binary) {
+                    struct msg *f = t->mp_ping_frame;
+                    send_raw(c, MP_PING, sizeof MP_PING - 1,
+                             c->transport == CONN_WS ? &f : NULL);
+                } else if (c->transport == CONN_WS) {
                     struct msg *f = t->ping_frame;
                     send_raw(c, PING, sizeof PING - 1, &f);
                 } else {

@@ -31,9 +31,11 @@
 
 #include "emulator/hub.h"
 #include "emulator/http.h"
+#include "emulator/hubout.h"
 #include "emulator/loop.h"
 #include "emulator/msg.h"
 #include "emulator/ws.h"
+#include "proto/hubmsgpack.h"
 #include "proto/hubproto.h"
 #include "util/buf.h"
 
@@ -74,6 +76,11 @@ struct conn {
     int dirty; /* on the table's dirty list: frames queued this turn */
     long long born_ms, attached_ms, last_in_ms, last_out_ms, closing_ms;
     struct hubproto_reader reader;
+    /* The MessagePack hub protocol (proto/hubmsgpack.h), chosen at the
+     * handshake: what follows it is read by mpreader, and every record
+     * sent is transcoded (WebSocket binary frames, binary poll bodies). */
+    int binary;
+    struct hubmsgpack_reader mpreader;
     /* WebSockets. watch.fd is our dup of the upgraded socket, owned here
      * and closed by conn_abort; libmicrohttpd let go of its own at the
      * upgrade (urh NULL). Only when the dup failed is urh set: the socket
@@ -101,8 +108,10 @@ struct conn {
  * may be NULL; each gets the arg given with them. on_connected runs after
  * a successful handshake, on_disconnected once the connection is gone
  * (just before it is freed), on_invocation for each client Invocation
- * (raw: the record without 0x1E). With no hooks (the default) client
- * invocations are ignored, as the service does without upstream */
+ * (raw: the record without 0x1E; for a MessagePack client the message
+ * without its length prefix, m holding its JSON form). With no hooks (the
+ * default) client invocations are ignored, as the service does without upstream
+ */
 struct conn_hooks {
     void (*on_connected)(void *arg, struct conn *c);
     void (*on_disconnected)(void *arg, struct conn *c);
@@ -173,7 +182,8 @@ int conn_attach_lp(struct conn *c);
  * a POST). Complete records are acted on; a partial one waits. */
 void conn_input(struct conn *c, const char *p, size_t n);
 
-/* Send complete records (ending in 0x1E) to an open connection. frame, if
+/* Send complete JSON records (ending in 0x1E) to an open connection (a
+ * MessagePack client gets them transcoded). frame, if
  * not NULL, caches the WebSocket frame of these records across the
  * recipients of one fan-out (built on first use; the caller unrefs it).
  * A client whose queue would pass LIMIT_CONN_SENDBUF is aborted. Returns
@@ -182,6 +192,15 @@ void conn_input(struct conn *c, const char *p, size_t n);
  * loop writes them with conns_flush before it sleeps again. */
 int conn_send(struct conn *c, const char *records, size_t n,
               struct msg **frame);
+
+/* conn_send for a message built for a fan-out in both encodings: a JSON
+ * client gets o->json, a MessagePack one the transcoded bytes; each
+ * encoding's frame is built once in o and shared. Same returns. */
+int conn_send_out(struct conn *c, struct hubout *o);
+/* Send bytes already in the connection's own protocol (JSON records, or
+ * framed MessagePack messages for a binary client) as they are. Same
+ * returns as conn_send. */
+int conn_send_native(struct conn *c, const char *p, size_t n);
 
 /* End gracefully: Close message (error may be NULL), then the transport's
  * close (WebSocket 1000). Leaves the hub at once. error (unless the

@@ -255,9 +255,7 @@ static int is_excluded(const struct excluded *ex, const char *id)
 }
 
 struct fanout {
-    const char *rec;
-    size_t len;
-    struct msg *frame; /* the WebSocket frame, built once */
+    struct hubout out; /* the records, each encoding and frame built once */
     const struct excluded *ex;
     size_t sent;
 };
@@ -267,7 +265,7 @@ static void send_one(void *conn, const char *id, const char *user, void *arg)
     struct fanout *f = arg;
     if (is_excluded(f->ex, id))
         return;
-    if (conn_send(conn, f->rec, f->len, &f->frame) == 0)
+    if (conn_send_out(conn, &f->out) == 0)
         f->sent++;
 }
 
@@ -353,12 +351,23 @@ static enum MHD_Result do_send(struct http_req *r, struct hub *h,
 {
     struct buf rec;
     char err[256];
+    struct fanout f = {.ex = ex};
     buf_init(&rec, LIMIT_USER_BODY + 1024);
-    if (payload_record(r, &rec, err, sizeof err) < 0) {
+    const char *ct =
+        MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Content-Type");
+    if (ct && strncasecmp(ct, "application/octet-stream", 24) == 0) {
+        /* The Management SDK's binary payload: each protocol's bytes. */
+        if (hubout_init_payload_map(&f.out, r->body.data ? r->body.data : "",
+                                    r->body.len, err, sizeof err) < 0) {
+            buf_release(&rec);
+            return http_reply_error(r, 400, NULL, "%s", err);
+        }
+    } else if (payload_record(r, &rec, err, sizeof err) < 0) {
         buf_release(&rec);
         return http_reply_error(r, 400, NULL, "%s", err);
+    } else {
+        hubout_init(&f.out, rec.data, rec.len);
     }
-    struct fanout f = {rec.data, rec.len, NULL, ex, 0};
     switch (rt->op) {
     case REST_SEND_ALL:
         hub_each_conn(h, send_one, &f);
@@ -376,7 +385,7 @@ static enum MHD_Result do_send(struct http_req *r, struct hub *h,
         break;
     }
     }
-    msg_unref(f.frame);
+    hubout_release(&f.out);
     buf_release(&rec);
     log_debug("sent to %zu connection(s)", f.sent);
     return reply_empty(r, 202);
@@ -587,10 +596,11 @@ static enum MHD_Result act(struct rest_env *e, struct http_req *r,
     if (need_body) {
         const char *ct = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
                                                      "Content-Type");
-        if (ct && (strncasecmp(ct, "application/x-msgpack", 21) == 0 ||
-                   strncasecmp(ct, "application/octet-stream", 24) == 0))
+        if (ct && strncasecmp(ct, "application/x-msgpack", 21) == 0)
             return http_reply_error(r, 415, NULL,
-                                    "only JSON payloads are supported");
+                                    "application/x-msgpack payloads are not "
+                                    "supported: send application/json or "
+                                    "the SDK's application/octet-stream");
     }
     char *app = http_req_query(r, "application");
     char *hubname = app ? xasprintf("%s_%s", app, rt->hub) : xstrdup(rt->hub);

@@ -11,6 +11,7 @@
 
 #include "emulator/limits.h"
 #include "emulator/upmsg.h"
+#include "proto/hubmsgpack.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -29,6 +30,7 @@ struct upcall {
     char *event;
     char *shown;         /* event for log lines (upmsg_loggable) */
     char *invocation_id; /* an invocation with an id; else NULL */
+    int msgpack;         /* a MessagePack client's invocation */
     char *body;
     size_t body_len;
     /* in flight */
@@ -218,7 +220,9 @@ static void pump(struct upclient *uc, struct upconn *u)
                                 .hub = u->hub,
                                 .user = u->user,
                                 .claims = u->claims,
-                                .query = u->query};
+                                .query = u->query,
+                                .media_type =
+                                    k->msgpack ? HUBMSGPACK_MEDIA_TYPE : NULL};
         char **hs = upmsg_headers(&mc, k->category, k->event, uc->keys->keys,
                                   uc->keys->n);
         for (char **h = hs; *h; h++)
@@ -276,14 +280,15 @@ static void pump(struct upclient *uc, struct upconn *u)
 }
 
 static void enqueue(struct upclient *uc, struct upconn *u, const char *category,
-                    const char *event, const char *invocation_id, char *body,
-                    size_t len)
+                    const char *event, const char *invocation_id, int msgpack,
+                    char *body, size_t len)
 {
     struct upcall *k = xcalloc(1, sizeof *k);
     k->category = category;
     k->event = xstrdup(event);
     k->shown = upmsg_loggable(event, UPCLIENT_LOG_EVENT_MAX);
     k->invocation_id = invocation_id ? xstrdup(invocation_id) : NULL;
+    k->msgpack = msgpack;
     k->body = body;
     k->body_len = len;
     if (u->tail)
@@ -325,8 +330,16 @@ static void done(struct upclient *uc, CURLMsg *m)
     if (k->invocation_id) {
         struct buf b;
         buf_init(&b, LIMIT_UPSTREAM_REPLY + 4096);
-        upmsg_answer(&b, k->invocation_id, status, k->reply.data, k->reply.len);
-        to_client(u, &b);
+        if (k->msgpack) {
+            upmsg_answer_msgpack(&b, k->invocation_id, status, k->reply.data,
+                                 k->reply.len);
+            if (u->conn && b.len)
+                conn_send_native(u->conn, b.data, b.len);
+        } else {
+            upmsg_answer(&b, k->invocation_id, status, k->reply.data,
+                         k->reply.len);
+            to_client(u, &b);
+        }
         buf_release(&b);
     } else if (status > 0 && status != 200 && status != 204) {
         log_warn("upstream %s/%s hub=%s id=%s: unexpected status %ld",
@@ -515,8 +528,8 @@ static void hook_connected(void *arg, struct conn *c)
     if (!configured(uc))
         return;
     struct upconn *u = upconn_of(uc, c);
-    enqueue(uc, u, CAT_CONNECTIONS, "connected", NULL, upmsg_body_connected(),
-            strlen("{\"type\":10}"));
+    enqueue(uc, u, CAT_CONNECTIONS, "connected", NULL, 0,
+            upmsg_body_connected(), strlen("{\"type\":10}"));
 }
 
 static void hook_disconnected(void *arg, struct conn *c)
@@ -530,7 +543,8 @@ static void hook_disconnected(void *arg, struct conn *c)
     u->conn = NULL;
     c->up = NULL;
     char *body = upmsg_body_disconnected(c->error);
-    enqueue(uc, u, CAT_CONNECTIONS, "disconnected", NULL, body, strlen(body));
+    enqueue(uc, u, CAT_CONNECTIONS, "disconnected", NULL, 0, body,
+            strlen(body));
 }
 
 static void hook_invocation(void *arg, struct conn *c,
@@ -580,8 +594,9 @@ static void hook_invocation(void *arg, struct conn *c,
         return;
     }
     size_t n = 0;
-    char *body = upmsg_body_invocation(m, &n);
-    enqueue(uc, u, CAT_MESSAGES, m->target, id, body, n);
+    char *body = c->binary ? upmsg_body_msgpack(raw, len, &n)
+                           : upmsg_body_invocation(m, &n);
+    enqueue(uc, u, CAT_MESSAGES, m->target, id, c->binary, body, n);
 }
 
 static const struct conn_hooks hooks = {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "proto/hubmsgpack.h"
 #include "proto/upstream.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
@@ -48,7 +49,8 @@ char **upmsg_headers(const struct upmsg_conn *c, const char *category,
     if (c->query && *c->query)
         h[n++] = header_line("X-ASRS-Client-Query", c->query);
     h[n++] = header_line("X-ASRS-Signature", sig);
-    h[n++] = xstrdup("Content-Type: application/json");
+    h[n++] = header_line("Content-Type",
+                         c->media_type ? c->media_type : "application/json");
     h[n] = NULL;
     free(sig);
     return h;
@@ -99,6 +101,14 @@ char *upmsg_body_invocation(const struct hubproto_msg *m, size_t *len)
     if (b.len && b.data[b.len - 1] == HUBPROTO_RS)
         b.data[--b.len] = '\0';
     return buf_take(&b, len);
+}
+
+char *upmsg_body_msgpack(const char *raw, size_t n, size_t *len)
+{
+    char *b = xmalloc(n ? n : 1);
+    memcpy(b, raw, n);
+    *len = n;
+    return b;
 }
 
 static void put_claim(struct buf *b, const char *type, struct json_object *v)
@@ -184,6 +194,28 @@ int upmsg_answer(struct buf *out, const char *invocation_id, long status,
     snprintf(err, sizeof err, "Invocation failed, status code %ld",
              status ? status : 500L);
     return completion(out, invocation_id, err);
+}
+
+int upmsg_answer_msgpack(struct buf *out, const char *invocation_id,
+                         long status, const char *body, size_t len)
+{
+    char err[160];
+    if (status == 200 && len > 0 &&
+        hubmsgpack_check_frames(body, len, err, sizeof err) == 0)
+        return buf_append(out, body, len);
+    struct buf json;
+    buf_init(&json, 4096);
+    int rc;
+    if (status == 200 && len > 0)
+        rc = completion(&json, invocation_id,
+                        "Invocation failed, the upstream answer is not "
+                        "hub records.");
+    else
+        rc = upmsg_answer(&json, invocation_id, status, body, len);
+    if (rc == 0)
+        rc = hubmsgpack_from_json(json.data, json.len, out, err, sizeof err);
+    buf_release(&json);
+    return rc;
 }
 
 char *upmsg_loggable(const char *s, size_t max)

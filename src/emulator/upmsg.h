@@ -29,6 +29,9 @@ struct upmsg_conn {
     const char *user;   /* user id, NULL when anonymous */
     const char *claims; /* X-ASRS-User-Claims value */
     const char *query;  /* X-ASRS-Client-Query value */
+    /* the body's media type; NULL is application/json (a MessagePack
+     * client's invocations go as application/x-msgpack) */
+    const char *media_type;
 };
 
 /* The header lines of one call ("Name: value"), NULL-terminated; free
@@ -46,6 +49,11 @@ char *upmsg_body_disconnected(const char *error);
 /* {"type":1[,"invocationId":id],"target":t,"arguments":[...]} from a
  * parsed client Invocation; *len set. */
 char *upmsg_body_invocation(const struct hubproto_msg *m, size_t *len);
+
+/* The body of a MessagePack client's invocation: the message as the
+ * client sent it, without its length prefix (what the service sends and
+ * the Functions extension's MessagePack parser reads); *len set. */
+char *upmsg_body_msgpack(const char *raw, size_t n, size_t *len);
 
 /* X-ASRS-User-Claims from the token's claims: "type: value" for each
  * claim (one per element of an array claim; objects as compact JSON),
@@ -75,6 +83,14 @@ void upmsg_query_add(struct buf *q, const char *key, const char *value);
  * Returns 0, or -1 when out's cap is reached. */
 int upmsg_answer(struct buf *out, const char *invocation_id, long status,
                  const char *body, size_t len);
+
+/* upmsg_answer for a MessagePack client: out gets framed MessagePack
+ * messages. A 200 body must be complete frames of known layouts (what
+ * the extension's MessagePackHubProtocol writes) and goes verbatim;
+ * anything else is upmsg_answer's Completion, transcoded. Returns 0, or
+ * -1 when out's cap is reached. */
+int upmsg_answer_msgpack(struct buf *out, const char *invocation_id,
+                         long status, const char *body, size_t len);
 
 /* s for a log line: control characters and non-ASCII bytes as '?', cut
  * at max bytes with "..." (a client names its targets; it must not be able

@@ -293,7 +293,7 @@ static ssize_t capture_cb(const uint8_t *data, size_t len, int flags,
     return msg_append(user, data, len) == 0 ? (ssize_t)len : -1;
 }
 
-struct msg *ws_frame_text(const char *p, size_t n)
+static struct msg *frame(uint8_t opcode, const char *p, size_t n)
 {
     struct msg *m = msg_new_cap(n + WS_HEADER_MAX);
     struct wslay_frame_callbacks cb = {.send_callback = capture_cb};
@@ -302,7 +302,7 @@ struct msg *ws_frame_text(const char *p, size_t n)
         abort();
     struct wslay_frame_iocb io = {
         .fin = 1,
-        .opcode = WSLAY_TEXT_FRAME,
+        .opcode = opcode,
         .mask = 0,
         .payload_length = n,
         .data = (const uint8_t *)p,
@@ -313,6 +313,16 @@ struct msg *ws_frame_text(const char *p, size_t n)
     if (r < 0 || (size_t)r != n)
         abort(); /* the capture never refuses bytes it has room for */
     return m;
+}
+
+struct msg *ws_frame_text(const char *p, size_t n)
+{
+    return frame(WSLAY_TEXT_FRAME, p, n);
+}
+
+struct msg *ws_frame_binary(const char *p, size_t n)
+{
+    return frame(WSLAY_BINARY_FRAME, p, n);
 }
 
 int ws_accept_key(const char *key, char *out, size_t outlen)

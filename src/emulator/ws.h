@@ -69,6 +69,8 @@ size_t ws_queued(const struct ws *w);
 /* A complete unmasked text frame carrying n bytes of p, one reference
  * (caller unrefs); never NULL. */
 struct msg *ws_frame_text(const char *p, size_t n);
+/* The same as a binary frame (the MessagePack hub protocol's). */
+struct msg *ws_frame_binary(const char *p, size_t n);
 
 /* Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 §4.2.2) into out
  * (>= 29 bytes). Returns 0, or -1 when key is not 24 base64 characters. */

@@ -16,6 +16,7 @@
 #include "host/sigrest.h"
 #include "host/sigout.h"
 #include "proto/connstr.h"
+#include "proto/hubmsgpack.h"
 #include "util/clock.h"
 #include "util/jsonx.h"
 #include "util/log.h"
@@ -503,7 +504,11 @@ done:
         char *rec = sigtrigger_completion(
             m.invocation_id, rc < 0 ? NULL : jsonx_get_ci(reply, "ReturnValue"),
             rc < 0 ? (err[0] ? err : "Method execution failed.") : NULL, &len);
-        set_response(out, 200, "application/json", rec, len);
+        if (m.msgpack)
+            rec = sigtrigger_completion_msgpack(rec, len, &len);
+        set_response(out, 200,
+                     m.msgpack ? HUBMSGPACK_MEDIA_TYPE : "application/json",
+                     rec, len);
     } else if (rc < 0 && strcasecmp(m.event, "connected") == 0 &&
                strcasecmp(m.category, "connections") == 0) {
         set_response(out, 403, NULL, NULL, 0);

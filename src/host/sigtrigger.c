@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "proto/hubmsgpack.h"
 #include "proto/hubproto.h"
 #include "proto/upstream.h"
 #include "util/buf.h"
@@ -48,17 +49,11 @@ int sigtrigger_route(const struct sigtrigger_req *r, struct sigtrigger_msg *m,
                  "must be application/json");
         return 415;
     }
-    if (media_is(r->content_type, "application/x-msgpack")) {
+    m->msgpack = media_is(r->content_type, HUBMSGPACK_MEDIA_TYPE);
+    if (!m->msgpack && !media_is(r->content_type, "application/json")) {
         snprintf(err, errlen,
-                 "Content-Type application/x-msgpack: "
-                 "MessagePack clients are not supported "
-                 "locally, use the JSON hub protocol");
-        return 415;
-    }
-    if (!media_is(r->content_type, "application/json")) {
-        snprintf(err, errlen,
-                 "Content-Type must be application/json, not "
-                 "'%.64s'",
+                 "Content-Type must be application/json or "
+                 "application/x-msgpack, not '%.64s'",
                  r->content_type);
         return 415;
     }
@@ -139,7 +134,7 @@ int sigtrigger_parse_body(const struct sigtrigger_req *r,
     char perr[160];
     int rc = -1;
     size_t len = r->body_len;
-    if (len > 0 && r->body[len - 1] == HUBPROTO_RS)
+    if (len > 0 && r->body[len - 1] == HUBPROTO_RS && !m->msgpack)
         len--;
     if (len == 0) {
         snprintf(err, errlen,
@@ -147,7 +142,21 @@ int sigtrigger_parse_body(const struct sigtrigger_req *r,
                  "expected");
         return -1;
     }
-    if (jsonx_parse(r->body, len, &o, perr, sizeof perr) < 0) {
+    if (m->msgpack) {
+        struct hubproto_msg hm;
+        if (strcasecmp(m->category, "messages") != 0) {
+            snprintf(err, errlen,
+                     "a MessagePack body is only for messages: "
+                     "connection events come as JSON");
+            return -1;
+        }
+        if (hubmsgpack_parse(r->body, len, &hm, perr, sizeof perr) < 0) {
+            snprintf(err, errlen, "the MessagePack body: %s", perr);
+            return -1;
+        }
+        o = json_object_get(hm.obj);
+        hubproto_msg_release(&hm);
+    } else if (jsonx_parse(r->body, len, &o, perr, sizeof perr) < 0) {
         snprintf(err, errlen, "the body is not valid JSON: %s", perr);
         return -1;
     }
@@ -357,6 +366,17 @@ int sigtrigger_metadata(struct json_object *binding,
     json_object_object_add(o, "sys", sys);
     *md = o;
     return 0;
+}
+
+char *sigtrigger_completion_msgpack(char *rec, size_t n, size_t *len)
+{
+    struct buf b;
+    char err[128];
+    buf_init(&b, (size_t)-1);
+    /* A Completion record of ours always transcodes. */
+    hubmsgpack_from_json(rec, n, &b, err, sizeof err);
+    free(rec);
+    return buf_take(&b, len);
 }
 
 char *sigtrigger_completion(const char *invocation_id,

@@ -3,7 +3,9 @@
  * extension does with one upstream request from the service
  * (POST /runtime/webhooks/signalr), up to the invocation and back:
  *
- *  - check the request: content type (415), the X-ASRS routing headers
+ *  - check the request: content type (application/json, or
+ *    application/x-msgpack for a MessagePack client's invocation; else
+ *    415), the X-ASRS routing headers
  *    (400), a function whose signalRTrigger matches hub, category and
  *    event case-insensitively (404), X-ASRS-Signature against every access
  *    key (401, constant-time, proto/upstream.h), the body (400);
@@ -50,6 +52,7 @@ struct sigtrigger_msg {
     char *invocation_id;           /* invocations with an id, else NULL */
     struct json_object *arguments; /* invocations: the array (owned) */
     char *error;                   /* close with an error, else NULL */
+    int msgpack; /* the body is MessagePack: so is the answer */
 };
 
 /* First value of header name (case-insensitive) in r, borrowed, or NULL. */
@@ -74,10 +77,12 @@ int sigtrigger_verify(const struct sigtrigger_req *r, const char *const *keys,
                       size_t errlen);
 
 /* Parse the body for m->category: {"type":1, "target", "arguments",
- * "invocationId"?} for messages (target must equal the event, as the
- * extension asserts), {"type":10} for connected, {"type":11,
- * "error"?} for disconnected; keys case-insensitive, a trailing 0x1E
- * tolerated. Returns 0, or -1 (400) with the reason in err. */
+ * "invocationId"?} for messages (with m->msgpack, the same Invocation as
+ * one MessagePack array without length prefix, proto/hubmsgpack.h: the
+ * service sends connection events as JSON only) (target must equal the event,
+ * as the extension asserts), {"type":10} for connected, {"type":11, "error"?}
+ * for disconnected; keys case-insensitive, a trailing 0x1E tolerated. Returns
+ * 0, or -1 (400) with the reason in err. */
 int sigtrigger_parse_body(const struct sigtrigger_req *r,
                           struct sigtrigger_msg *m, char *err, size_t errlen);
 void sigtrigger_msg_release(struct sigtrigger_msg *m);
@@ -103,5 +108,9 @@ int sigtrigger_metadata(struct json_object *binding,
 char *sigtrigger_completion(const char *invocation_id,
                             struct json_object *result, const char *error,
                             size_t *len);
+/* The answer for a MessagePack invocation: the Completion record rec (n
+ * bytes, taken) transcoded into one framed MessagePack message, as the
+ * extension's MessagePackHubProtocol writes it. New string; *len set. */
+char *sigtrigger_completion_msgpack(char *rec, size_t n, size_t *len);
 
 #endif

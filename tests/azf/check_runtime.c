@@ -157,6 +157,30 @@ static azf_status returns_http(azf_inv *inv)
 AZF_FUNCTION("returnsHttp", AZF_HTTP, returns_http)
 AZF_FUNCTION("httpButTimer", AZF_HTTP, returns_http)
 
+/* Enough of everything that the invocation's lists (headers, outputs,
+ * items, decoded values) grow several times and its memory takes more than
+ * one chunk; the query's tag says which call an answer comes from. */
+static azf_status many(azf_inv *inv)
+{
+    static char big[20000];
+    char name[16];
+    const char *tag = azf_query(inv, "tag");
+    for (int i = 0; i < 9; i++) {
+        snprintf(name, sizeof name, "X-H%d", i);
+        azf_reply_header(inv, name, tag);
+    }
+    azf_reply_header(inv, "X-H0", "again");
+    for (int i = 0; i < 10; i++)
+        azf_output(inv, "outQueue", i == 5 ? NULL : json_object_new_int(i));
+    for (int i = 0; i < 6; i++)
+        if (!azf_body_object(inv, NULL))
+            return AZF_DONE;
+    azf_info(inv, "%s", tag);
+    memset(big, tag[0], sizeof big - 1);
+    return azf_reply_text(inv, 200, "text/plain", big, sizeof big - 1);
+}
+AZF_FUNCTION("many", AZF_HTTP, many)
+
 /* --- the app folder --------------------------------------------------------
  */
 
@@ -210,6 +234,9 @@ static void app_setup(void)
                      "\"$return\"}");
     write_fn("httpButTimer", "{\"type\":\"timerTrigger\",\"direction\":"
                              "\"in\",\"name\":\"t\"}");
+    write_fn("many",
+             HTTP_IN "," HTTP_OUT ",{\"type\":\"queue\",\"direction\":\"out\","
+                     "\"name\":\"outQueue\",\"queueName\":\"done\"}");
     write_fn("noCode", HTTP_IN "," HTTP_OUT);
     write_fn("broken", "");
 }
@@ -351,6 +378,39 @@ static char *envelope(const char *file)
     ck_assert_msg(t != NULL, "cannot read %s", p);
     return t;
 }
+
+START_TEST(test_invocations_in_a_row_keep_their_own_values)
+{
+    for (const char *tag = "a"; *tag <= 'b'; tag = *tag == 'a' ? "b" : "c") {
+        char env[256];
+        int st = 0;
+        snprintf(env, sizeof env,
+                 "{\"Data\":{\"req\":{\"Method\":\"POST\",\"Query\":{"
+                 "\"tag\":\"%s\"},\"Body\":\"{\\\"k\\\":1}\"}},"
+                 "\"Metadata\":{}}",
+                 tag);
+        struct json_object *r = call("many", env, &st);
+        ck_assert_int_eq(st, 200);
+        ck_assert_str_eq(str_at(r, "Outputs.res.headers.X-H0"), "again");
+        ck_assert_str_eq(str_at(r, "Outputs.res.headers.X-H8"), tag);
+        ck_assert_str_eq(str_at(r, "Outputs.res.headers.Content-Type"),
+                         "text/plain");
+        const char *body = str_at(r, "Outputs.res.body");
+        ck_assert_uint_eq(strlen(body), 19999);
+        ck_assert_uint_eq(strspn(body, tag), 19999);
+        struct json_object *q = at(r, "Outputs.outQueue");
+        ck_assert_uint_eq(json_object_array_length(q), 10);
+        ck_assert_ptr_null(json_object_array_get_idx(q, 5));
+        ck_assert_int_eq(json_object_get_int(json_object_array_get_idx(q, 9)),
+                         9);
+        ck_assert_uint_eq(json_object_array_length(at(r, "Logs")), 1);
+        char line[16];
+        snprintf(line, sizeof line, "many: %s", tag);
+        ck_assert_str_eq(str_at(r, "Logs.0"), line);
+        json_object_put(r);
+    }
+}
+END_TEST
 
 START_TEST(test_queue_trigger_and_named_output)
 {
@@ -574,6 +634,7 @@ Suite *runtime_suite(void)
     tcase_add_checked_fixture(tc, app_setup, app_teardown);
     tcase_add_test(tc, test_http_accessors_and_reply);
     tcase_add_test(tc, test_body_object_answers_the_callers_mistakes);
+    tcase_add_test(tc, test_invocations_in_a_row_keep_their_own_values);
     tcase_add_test(tc, test_queue_trigger_and_named_output);
     tcase_add_test(tc, test_event_grid_trigger_both_schemas);
     tcase_add_test(tc, test_signalr_trigger_messages_groups_and_return);

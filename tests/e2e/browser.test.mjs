@@ -20,10 +20,9 @@ import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, BINDIR, start, stop, stopAll, freePort, hostEnv, postJson, appKeys, withKey, run,
-  startAzurite } from './lib.mjs';
+  startAzurite, CHROMIUM_LAUNCH } from './lib.mjs';
 
 const SCREENSHOT = path.resolve(ROOT, process.env.SCREENSHOT || 'build/e2e/screenshot.png');
-const CHROMIUM = '/usr/bin/chromium';
 // playwright-core needs Node.js 20 or later: on an older Node (Debian 12's
 // own is 18) the page's tests say SKIP and why; everything else runs.
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
@@ -102,11 +101,7 @@ before(async () => {
 
   userDataDir = mkdtempSync(path.join(tmpdir(), 'browser-test-'));
   context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-      '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    ...CHROMIUM_LAUNCH,
     viewport: { width: 1024, height: 900 },
     timeout: START_MS,
   });

@@ -234,6 +234,16 @@ export function appKeys(dir = ROOT) {
 // The header that opens a function (or, with the master key, /admin/...).
 export const withKey = (key) => ({ 'x-functions-key': key });
 
+// Debian's Chromium as the browser tests launch it (playwright-core's
+// launchPersistentContext options; add viewport etc. to taste).
+export const CHROMIUM_LAUNCH = {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+    '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+};
+
 // ---- tokens and signatures --------------------------------------------------
 
 export const b64u = (o) => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)).toString('base64url');

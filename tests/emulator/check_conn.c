@@ -135,7 +135,7 @@ START_TEST(test_conn_handshake_refused)
     struct conn *c = conn_new(tb.t, "chat", NULL, 0);
     ck_assert_int_eq(conn_attach_lp(c), 0);
     static const char bad[] =
-        "{\"protocol\":\"messagepack\",\"version\":1}" HUBPROTO_RS_STR;
+        "{\"protocol\":\"xml\",\"version\":1}" HUBPROTO_RS_STR;
     conn_input(c, bad, sizeof bad - 1);
     ck_assert_int_eq(c->state, CONN_CLOSING);
     ck_assert_int_eq(seen.connected, 0);

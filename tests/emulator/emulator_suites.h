@@ -14,5 +14,6 @@ Suite *conn_suite(void);
 Suite *upclient_suite(void);
 Suite *tier_suite(void);
 Suite *restpage_suite(void);
+Suite *hubmsgpack_suite(void);
 
 #endif

@@ -62,9 +62,11 @@ START_TEST(test_route_content_type_then_headers)
     ck_assert_ptr_nonnull(strstr(err, "text/plain"));
     r.content_type = NULL;
     ck_assert_int_eq(sigtrigger_route(&r, &m, err, sizeof err), 415);
+    ck_assert_int_eq(m.msgpack, 0);
+    /* A MessagePack client's invocation, as the extension accepts it. */
     r.content_type = "application/x-msgpack";
-    ck_assert_int_eq(sigtrigger_route(&r, &m, err, sizeof err), 415);
-    ck_assert_ptr_nonnull(strstr(err, "MessagePack"));
+    ck_assert_int_eq(sigtrigger_route(&r, &m, err, sizeof err), 0);
+    ck_assert_int_eq(m.msgpack, 1);
     /* Without each routing header in turn: 400 naming it. */
     static const char *const need[] = {"X-ASRS-Hub", "X-ASRS-Category",
                                        "X-ASRS-Event", "X-ASRS-Connection-Id"};
@@ -325,6 +327,69 @@ START_TEST(test_parameter_names_in_metadata)
 }
 END_TEST
 
+/* A MessagePack body: the Invocation array without a length prefix (what
+ * the extension's MessagePackServerlessProtocol reads); its answer is one
+ * framed MessagePack Completion. */
+START_TEST(test_msgpack_invocation_and_answer)
+{
+    /* [1, {}, "0", "broadcast", ["x", 2]] */
+    static const char inv[] = "\x95\x01\x80\xa1\x30\xa9\x62\x72\x6f\x61"
+                              "\x64\x63\x61\x73\x74\x92\xa1\x78\x02";
+    struct sigtrigger_req r = mkreq("");
+    r.content_type = "application/x-msgpack";
+    r.body = inv;
+    r.body_len = sizeof inv - 1;
+    struct sigtrigger_msg m;
+    char err[256];
+    ck_assert_int_eq(sigtrigger_route(&r, &m, err, sizeof err), 0);
+    ck_assert_int_eq(sigtrigger_parse_body(&r, &m, err, sizeof err), 0);
+    ck_assert_str_eq(m.invocation_id, "0");
+    ck_assert_str_eq(jsonx_compact(m.arguments), "[\"x\",2]");
+    sigtrigger_msg_release(&m);
+    /* wrong target, JSON under the MessagePack type, cut short, and a
+     * connection event in MessagePack: 400s with a reason */
+    static const struct {
+        const char *body;
+        size_t len;
+        const char *cat, *why;
+    } bad[] = {
+        {"\x95\x01\x80\xc0\xa1t\x90", 7, "messages", "X-ASRS-Event"},
+        {"{\"type\":1}", 10, "messages", "MessagePack"},
+        {"\x95\x01\x80", 3, "messages", "MessagePack"},
+        {"\x91\x0a", 2, "connections", "JSON"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r.body = bad[i].body;
+        r.body_len = bad[i].len;
+        ck_assert_int_eq(sigtrigger_route(&r, &m, err, sizeof err), 0);
+        m.category = bad[i].cat;
+        err[0] = '\0';
+        ck_assert_int_eq(sigtrigger_parse_body(&r, &m, err, sizeof err), -1);
+        ck_assert_msg(strstr(err, bad[i].why), "case %zu: %s", i, err);
+        sigtrigger_msg_release(&m);
+    }
+    size_t len, n;
+    struct json_object *res = json_tokener_parse("{\"ok\":true}");
+    char *rec = sigtrigger_completion("0", res, NULL, &len);
+    char *mp = sigtrigger_completion_msgpack(rec, len, &n);
+    /* [3, {}, "0", 3, {"ok": true}] with its prefix */
+    ck_assert_uint_eq(n, 12);
+    ck_assert_int_eq(
+        memcmp(mp, "\x0b\x95\x03\x80\xa1\x30\x03\x81\xa2ok\xc3", n), 0);
+    free(mp);
+    rec = sigtrigger_completion("0", NULL, "bad", &len);
+    mp = sigtrigger_completion_msgpack(rec, len, &n);
+    ck_assert_uint_eq(n, 11);
+    ck_assert_int_eq(memcmp(mp,
+                            "\x0a\x95\x03\x80\xa1\x30\x01\xa3"
+                            "bad",
+                            n),
+                     0);
+    free(mp);
+    json_object_put(res);
+}
+END_TEST
+
 START_TEST(test_completion_records)
 {
     size_t len;
@@ -439,6 +504,7 @@ Suite *sigtrigger_suite(void)
     tcase_add_test(tc, test_context_has_the_extension_shape);
     tcase_add_test(tc, test_parameter_names_in_metadata);
     tcase_add_test(tc, test_completion_records);
+    tcase_add_test(tc, test_msgpack_invocation_and_answer);
     tcase_add_test(tc, test_app_checks_trigger_bindings);
     tcase_add_test(tc, test_find_matches_case_insensitively);
     suite_add_tcase(s, tc);

@@ -247,6 +247,55 @@ START_TEST(test_http_keep_alive_reuses_one_connection)
 }
 END_TEST
 
+/* broadcast of message (a string) on h; asserts the 200 and that the
+ * SignalR message carries exactly that string. */
+static void broadcast_text(CURL *h, const char *message)
+{
+    struct json_object *v = runner_vector("broadcast-request.json");
+    struct json_object *env = json_object_object_get(v, "body");
+    struct json_object *req =
+        json_object_object_get(json_object_object_get(env, "Data"), "req");
+    struct json_object *b = json_object_new_object();
+    json_object_object_add(b, "message", json_object_new_string(message));
+    json_object_object_add(req, "Body",
+                           json_object_new_string(jsonx_compact(b)));
+    json_object_put(b);
+    const char *text = jsonx_compact(env);
+    struct reply r;
+    request(h, "POST", "/broadcast", text, strlen(text), NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    struct json_object *o = json_tokener_parse(buf_cstr(&r.body));
+    ck_assert_msg(o != NULL, "reply is not JSON: %.200s", buf_cstr(&r.body));
+    struct json_object *m = json_object_array_get_idx(
+        json_object_object_get(outputs(o), "signalRMessages"), 0);
+    struct json_object *arg =
+        json_object_array_get_idx(json_object_object_get(m, "arguments"), 0);
+    ck_assert_str_eq(json_object_get_string(arg), message);
+    json_object_put(o);
+    buf_release(&r.body);
+    json_object_put(v);
+}
+
+/* Replies of every size, one after the other on one connection: each is
+ * its own, whether it was sent from the connection's buffer or handed
+ * over (above 16 KiB). */
+START_TEST(test_http_replies_small_and_large_on_one_connection)
+{
+    static char big[40000];
+    CURL *h = curl_easy_init();
+    memset(big, 'b', sizeof big - 1);
+    const char *const messages[] = {"first", big, "third", big + 30000, "x"};
+    for (size_t i = 0; i < sizeof messages / sizeof *messages; i++) {
+        broadcast_text(h, messages[i]);
+        long fresh = -1;
+        curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &fresh);
+        if (i > 0)
+            ck_assert_int_eq(fresh, 0);
+    }
+    curl_easy_cleanup(h);
+}
+END_TEST
+
 static void *hammer(void *arg)
 {
     int *ok = arg;
@@ -471,6 +520,7 @@ static Suite *handler_http_suite(void)
     tcase_add_test(tc, test_http_get_root_answers_200);
     tcase_add_test(tc, test_http_vectors_replayed_as_the_host_sends_them);
     tcase_add_test(tc, test_http_keep_alive_reuses_one_connection);
+    tcase_add_test(tc, test_http_replies_small_and_large_on_one_connection);
     tcase_add_test(tc, test_http_concurrent_invocations);
     tcase_add_test(tc, test_http_transport_errors_then_still_serving);
     tcase_add_test(tc, test_http_logs_carry_invocation_id_and_no_secret);
