@@ -123,9 +123,8 @@ START_TEST(test_qclient_put_retries_a_busy_service)
     srv.code[0] = "ServerBusy";
     srv.body[0] = busy;
     srv.status[1] = 201;
-    ck_assert_int_eq(qclient_put(pool, &cs, "orders", "aGk=<&>", 2, &f, err,
-                                 sizeof err),
-                     0);
+    ck_assert_int_eq(
+        qclient_put(pool, &cs, "orders", "aGk=<&>", 2, &f, err, sizeof err), 0);
     ck_assert_int_eq(srv.n, 2);
     ck_assert_str_eq(srv.method, "POST");
     ck_assert_str_eq(srv.url, "/acct/orders/messages");
@@ -155,11 +154,12 @@ START_TEST(test_qclient_refusal_is_not_retried)
     char err[512] = "";
     srv.status[0] = 403;
     srv.code[0] = "AuthenticationFailed";
-    srv.body[0] = "<Error><Code>AuthenticationFailed</Code><Message>Server "
-                  "failed to authenticate the request.</Message>"
-                  "<AuthenticationErrorDetail>The MAC signature found in the "
-                  "HTTP request 'abc' is not the same</AuthenticationErrorDetail>"
-                  "</Error>";
+    srv.body[0] =
+        "<Error><Code>AuthenticationFailed</Code><Message>Server "
+        "failed to authenticate the request.</Message>"
+        "<AuthenticationErrorDetail>The MAC signature found in the "
+        "HTTP request 'abc' is not the same</AuthenticationErrorDetail>"
+        "</Error>";
     ck_assert_int_eq(qclient_delete(pool, &cs, "orders", "id-1", "p+/=", 3, &f,
                                     err, sizeof err),
                      -1);
@@ -169,9 +169,10 @@ START_TEST(test_qclient_refusal_is_not_retried)
     ck_assert_str_eq(srv.method, "DELETE");
     ck_assert_str_eq(srv.url, "/acct/orders/messages/id-1");
     ck_assert_str_eq(srv.query_pop, "p+/="); /* encoded on the wire */
-    ck_assert_str_eq(err, "DELETE /acct/orders/messages/id-1: the queue service "
-                          "answered 403 AuthenticationFailed: Server failed to "
-                          "authenticate the request.");
+    ck_assert_str_eq(err,
+                     "DELETE /acct/orders/messages/id-1: the queue service "
+                     "answered 403 AuthenticationFailed: Server failed to "
+                     "authenticate the request.");
     ck_assert_ptr_null(strstr(err, "c2VjcmV0"));
     ck_assert_ptr_null(strstr(err, srv.auth + 15));
     curlpool_free(pool);
