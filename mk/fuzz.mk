@@ -27,7 +27,7 @@ FZ_HANDLER := $(patsubst $(B)/%,$(FZ)/obj/%,\
 FUZZERS := $(FZ)/fuzz_envelope $(FZ)/fuzz_connstr $(FZ)/fuzz_token \
            $(FZ)/fuzz_jsonx $(FZ)/fuzz_ncrontab $(FZ)/fuzz_hubproto \
            $(FZ)/fuzz_rest_route $(FZ)/fuzz_app $(FZ)/fuzz_cmdline \
-           $(FZ)/fuzz_hubmsgpack
+           $(FZ)/fuzz_hubmsgpack $(FZ)/fuzz_qxml
 
 $(FZ)/fuzz_envelope: $(FZ)/obj/fuzz/fuzz_envelope.o $(FZ_HANDLER) $(FZ_PROTO) $(FZ_UTIL)
 	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_MHD) $(LIB_YAJL) $(LIB_JSON) -lpthread
@@ -55,8 +55,12 @@ $(FZ)/fuzz_cmdline: $(FZ)/obj/fuzz/fuzz_cmdline.o $(FZ)/obj/host/hdesc.o \
 	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_CURL) $(LIB_JSON) -lpthread
 $(FZ)/fuzz_app: $(FZ)/obj/fuzz/fuzz_app.o $(FZ)/obj/host/app.o \
     $(FZ)/obj/host/hdesc.o $(FZ)/obj/host/authlevel.o \
-    $(FZ)/obj/host/route.o $(FZ)/obj/host/ncrontab.o $(FZ_UTIL)
-	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_JSON) -lpthread
+    $(FZ)/obj/host/route.o $(FZ)/obj/host/ncrontab.o $(FZ)/obj/host/qopts.o \
+    $(FZ)/obj/host/storconn.o $(FZ_UTIL)
+	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_SSL) $(LIB_JSON) -lpthread
+$(FZ)/fuzz_qxml: $(FZ)/obj/fuzz/fuzz_qxml.o $(FZ)/obj/host/qxml.o \
+    $(FZ)/obj/host/storconn.o $(FZ_UTIL)
+	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_EXPAT) $(LIB_SSL) $(LIB_JSON) -lpthread
 
 .PHONY: fuzzers fuzz
 fuzzers: $(FUZZERS)

@@ -1,5 +1,7 @@
 # bin/func-local: the local Functions host. Links libcurl (handler calls,
-# SignalR REST), libjwt + OpenSSL (tokens), libmicrohttpd and json-c.
+# SignalR and Queue REST), libjwt + OpenSSL (tokens, Shared Key),
+# libmicrohttpd, json-c and expat (the Queue service's XML).
+LIB_EXPAT := $(shell pkg-config --libs expat 2>/dev/null || echo -lexpat)
 HOST_LIB_OBJ := $(B)/host/app.o $(B)/host/route.o $(B)/host/payload.o \
                 $(B)/host/result.o $(B)/host/sigout.o $(B)/host/sigrest.o \
                 $(B)/host/conninfo.o $(B)/host/invoker.o $(B)/host/curlpool.o \
@@ -9,11 +11,15 @@ HOST_LIB_OBJ := $(B)/host/app.o $(B)/host/route.o $(B)/host/payload.o \
                 $(B)/host/sigtrigger.o $(B)/host/hdesc.o \
                 $(B)/host/forward.o $(B)/host/select.o \
                 $(B)/proto/hubproto.o $(B)/proto/hubmsgpack.o $(B)/util/url.o \
+                $(B)/host/storconn.o $(B)/host/sharedkey.o $(B)/host/qxml.o \
+                $(B)/host/qclient.o $(B)/host/qopts.o $(B)/host/qcodec.o \
+                $(B)/host/qpayload.o $(B)/host/qout.o $(B)/host/qlisten.o \
                 $(B)/util/listen.o \
                 $(PROTO_OBJ) $(TOKEN_OBJ) $(UTIL_OBJ)
-HOST_OBJ := $(B)/host/main.o $(B)/host/preflight.o $(HOST_LIB_OBJ)
+HOST_OBJ := $(B)/host/main.o $(B)/host/preflight.o $(B)/host/qcli.o \
+            $(HOST_LIB_OBJ)
 HOST_LIBS := $(LIB_MHD) $(LIB_CURL) $(LIB_JWT) $(LIB_SSL) $(LIB_JSON) \
-             $(LIB_MSGPACK) -lpthread
+             $(LIB_MSGPACK) $(LIB_EXPAT) -lpthread
 
 PROGRAMS += $(BIN)/func-local
 

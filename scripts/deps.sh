@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(gcc make pkg-config libmicrohttpd-dev libjson-c-dev libyajl-dev libjwt-dev
-      libcurl4-openssl-dev libwslay-dev libmsgpack-dev check libssl-dev openssl chromium curl
+      libcurl4-openssl-dev libwslay-dev libmsgpack-dev libexpat1-dev check libssl-dev openssl
+      chromium curl
       clang libclang-rt-14-dev valgrind debootstrap wrk fonts-liberation
       dpkg-dev xz-utils clang-format)
 if_missing=0
@@ -31,7 +32,8 @@ done
 npm_needed=0
 [ -f node_modules/.package-lock.json ] && [ -d node_modules/@microsoft/signalr ] \
   && [ -d node_modules/@microsoft/signalr-protocol-msgpack ] \
-  && [ -d node_modules/playwright-core ] && [ -d node_modules/ws ] || npm_needed=1
+  && [ -d node_modules/playwright-core ] && [ -d node_modules/ws ] \
+  && [ -x node_modules/.bin/azurite-queue ] || npm_needed=1
 
 if [ "$if_missing" = 1 ] && [ ${#missing[@]} -eq 0 ] && [ $npm_needed = 0 ]; then
   exit 0

@@ -66,6 +66,17 @@ seed() { # seed NAME: fill $FZ/corpus/NAME
           { printf "$m"; printf '%s' "$l"; } > "$d/r$i"; i=$((i + 1))
         done
       done ;;
+    fuzz_qxml)
+      # the Queue service's replies (selector 0: messages, 1: error) and
+      # the storage connection strings (2)
+      local i=0
+      for f in "$DATA"/storage/*.xml; do
+        for b in '\000' '\001'; do
+          { printf "$b"; cat "$f"; } > "$d/x$i"; i=$((i + 1))
+        done
+      done
+      node -e 'for (const [i,c] of JSON.parse(require("fs").readFileSync(process.argv[1])).cases.entries()) require("fs").writeFileSync(process.argv[2]+"/s"+i, "\x02" + c.value)' \
+        "$DATA/storage/connection-strings.json" "$d" ;;
     fuzz_cmdline)
       # command lines and queries as host.json and callers write them
       local i=0

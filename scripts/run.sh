@@ -6,6 +6,10 @@
 #      there), unless AzureSignalRConnectionString (environment first, then
 #      local.settings.json's Values) points anywhere but localhost:8888,
 #      e.g. at a real Azure SignalR Service.
+#   3. Azurite's queue service (node_modules/.bin/azurite-queue), when the
+#      app's AzureWebJobsStorage is UseDevelopmentStorage=true: on 10001,
+#      or on a free port (then func-local gets a connection string naming
+#      it), its data in build/azurite, no telemetry.
 # func-local asks for function keys (kept in build/secrets, made on first
 # start) and runs the local App Service Authentication (--easy-auth), so the
 # page signs in as Azure would have it. Prints the page URL, a curl command
@@ -30,6 +34,13 @@ STOP_WAIT=10     # seconds each program gets to stop before it is killed
 
 emulator_pid=""
 host_pid=""
+azurite_pid=""
+AZURITE_PORT=10001
+AZURITE_WAIT=30 # seconds for Azurite's "successfully listens on" line
+# Azurite's well-known development account (the storage emulator's).
+DEV_ACCOUNT=devstoreaccount1
+DEV_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+
 stopping=0
 work=$(mktemp -d)
 
@@ -38,10 +49,10 @@ say() { printf 'run: %s\n' "$*"; }
 # TERM the children, give them STOP_WAIT seconds, then KILL what is left.
 stop_all() {
   local pid i
-  for pid in "$host_pid" "$emulator_pid"; do
+  for pid in "$host_pid" "$emulator_pid" "$azurite_pid"; do
     if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; fi
   done
-  for pid in "$host_pid" "$emulator_pid"; do
+  for pid in "$host_pid" "$emulator_pid" "$azurite_pid"; do
     [ -n "$pid" ] || continue
     for ((i = 0; i < STOP_WAIT * 10; i++)); do
       kill -0 "$pid" 2>/dev/null || break
@@ -52,6 +63,7 @@ stop_all() {
   done
   host_pid=""
   emulator_pid=""
+  azurite_pid=""
 }
 
 on_signal() {
@@ -77,20 +89,24 @@ die() {
   exit 1
 }
 
-# The connection string the app will use: the environment wins over
-# local.settings.json, as func-local reads them.
-connection_string() {
-  if [ -n "${AzureSignalRConnectionString:-}" ]; then
-    printf '%s' "$AzureSignalRConnectionString"
+# An app setting as func-local reads it: the environment wins over
+# local.settings.json's Values.
+app_setting() {
+  local name=$1
+  if [ -n "${!name:-}" ]; then
+    printf '%s' "${!name}"
     return
   fi
   [ -f local.settings.json ] || return 0
   node -e '
     const s = JSON.parse(require("fs").readFileSync("local.settings.json", "utf8"));
-    const v = s && s.Values && s.Values.AzureSignalRConnectionString;
+    const v = s && s.Values && s.Values[process.argv[1]];
     if (typeof v === "string") process.stdout.write(v);
-  ' 2>/dev/null || die "local.settings.json: not valid JSON"
+  ' "$name" 2>/dev/null || die "local.settings.json: not valid JSON"
 }
+
+# The SignalR connection string the app will use.
+connection_string() { app_setting AzureSignalRConnectionString; }
 
 trim() {
   local s=$1
@@ -152,11 +168,11 @@ masked() {
   printf '%s' "$out"
 }
 
-# Wait until file holds "listening on" or pid exits; bounded.
+# Wait until file holds "listening on" (or pattern) or pid exits; bounded.
 wait_listening() {
-  local file=$1 pid=$2 seconds=$3 name=$4 i
+  local file=$1 pid=$2 seconds=$3 name=$4 pattern=${5:-listening on} i
   for ((i = 0; i < seconds * 10; i++)); do
-    if grep -q 'listening on' "$file" 2>/dev/null; then
+    if grep -q "$pattern" "$file" 2>/dev/null; then
       return 0
     fi
     kill -0 "$pid" 2>/dev/null || die "$name exited before it was ready (see its output above)"
@@ -173,6 +189,43 @@ line_buffered=()
 if command -v stdbuf >/dev/null; then
   line_buffered=(stdbuf -oL -eL)
 fi
+
+# 0 when nothing listens on 127.0.0.1:port.
+port_free() {
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Azurite's queue service, when the app's storage is the development one:
+# its port is chosen now (func-local must know it), and it starts last, once
+# the SignalR emulator is up, so messages left in build/azurite by an
+# earlier run are not tried (and counted) before the service they go to
+# answers. Until then func-local's queue listener logs that it cannot reach
+# it, and retries.
+storage=$(app_setting AzureWebJobsStorage)
+enqueue_env=""
+azurite_port=""
+if [[ ${storage,,} == *usedevelopmentstorage=true* ]]; then
+  [ -x node_modules/.bin/azurite-queue ] || die "Azurite is missing: run make deps"
+  azurite_port=$AZURITE_PORT
+  if ! port_free "$azurite_port"; then
+    azurite_port=$(node -e '
+      const s = require("net").createServer().listen(0, "127.0.0.1", () => {
+        process.stdout.write(String(s.address().port)); s.close(); });')
+    say "port $AZURITE_PORT is taken: Azurite's queue service will be on $azurite_port"
+    export AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=$DEV_ACCOUNT;AccountKey=$DEV_KEY;QueueEndpoint=http://127.0.0.1:$azurite_port/$DEV_ACCOUNT;"
+    enqueue_env="AzureWebJobsStorage='$AzureWebJobsStorage' "
+  fi
+fi
+
+start_azurite() {
+  mkdir -p build/azurite
+  say "starting Azurite's queue service on port $azurite_port (data in build/azurite)"
+  "${line_buffered[@]}" node_modules/.bin/azurite-queue --queueHost 127.0.0.1 \
+    --queuePort "$azurite_port" --location build/azurite --silent --disableTelemetry \
+    > >(trap "" INT; tee "$work/azurite.out" | sed -u 's/^/azurite   | /') 2>&1 &
+  azurite_pid=$!
+  wait_listening "$work/azurite.out" "$azurite_pid" "$AZURITE_WAIT" "Azurite" "successfully listens on"
+}
 
 conn=$(connection_string)
 use_emulator=0
@@ -217,6 +270,8 @@ else
   shown_conn=$(masked "$conn")
 fi
 
+if [ -n "$azurite_port" ]; then start_azurite; fi
+
 # The keys func-local made (build/secrets, the host's file format).
 key_of() {
   node -e '
@@ -234,6 +289,8 @@ cat <<EOF
   Page:               $base/api/index/   (Sign in as user: the local App Service Authentication)
   Broadcast:          curl -X POST $base/api/broadcast -H 'x-functions-key: $bkey' -H 'Content-Type: application/json' -d '{"message":"Hello from curl"}'
   Status update now:  curl -X POST $base/admin/functions/statusUpdate -H 'x-functions-key: $mkey' -H 'Content-Type: application/json' -d '{"input":""}'
+  Queue an order:     $enqueue_env$BINDIR/func-local --enqueue orders '{"groupName":"ops","text":"Order 7 shipped"}'
+                      (join the group "ops" on the page first; or "userId" for a signed-in user)
   Function keys:      build/secrets/ (the host's format; without a key, broadcast and groups answer 401)
   SignalR:            $shown_conn
 
@@ -247,6 +304,11 @@ while [ "$stopping" = 0 ]; do
     wait "$host_pid" 2>/dev/null && rc=0 || rc=$?
     host_pid=""
     die "func-local stopped (exit $rc)"
+  fi
+  if [ -n "$azurite_pid" ] && ! kill -0 "$azurite_pid" 2>/dev/null; then
+    wait "$azurite_pid" 2>/dev/null && rc=0 || rc=$?
+    azurite_pid=""
+    die "Azurite stopped (exit $rc)"
   fi
   if [ -n "$emulator_pid" ] && ! kill -0 "$emulator_pid" 2>/dev/null; then
     wait "$emulator_pid" 2>/dev/null && rc=0 || rc=$?

@@ -9,9 +9,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "host/ncrontab.h"
 #include "host/route.h"
+#include "host/storconn.h"
 #include "util/jsonfile.h"
 #include "util/jsonx.h"
 #include "util/xalloc.h"
@@ -82,30 +84,10 @@ static int load_json(const char *path, const char *label,
 /* "hh:mm:ss", "d.hh:mm:ss" or "-1" → seconds (-1 unbounded). */
 static int parse_timespan(const char *s, long *out)
 {
-    long d = 0, h, m, sec;
-    char *end;
-    if (strcmp(s, "-1") == 0) {
-        *out = -1;
-        return 0;
-    }
-    const char *dot = strchr(s, '.');
-    const char *colon = strchr(s, ':');
-    if (dot && colon && dot < colon) {
-        d = strtol(s, &end, 10);
-        if (end != dot || d < 0)
-            return -1;
-        s = dot + 1;
-    }
-    h = strtol(s, &end, 10);
-    if (*end != ':' || h < 0 || h > 23)
+    long ms = strcmp(s, "-1") == 0 ? -1000 : qopts_timespan_ms(s);
+    if (ms < 0 && ms != -1000)
         return -1;
-    m = strtol(end + 1, &end, 10);
-    if (*end != ':' || m < 0 || m > 59)
-        return -1;
-    sec = strtol(end + 1, &end, 10);
-    if ((*end != '\0' && *end != '.') || sec < 0 || sec > 59)
-        return -1;
-    *out = ((d * 24 + h) * 60 + m) * 60 + sec;
+    *out = ms / 1000;
     return 0;
 }
 
@@ -147,6 +129,10 @@ static int load_host_json(struct app *app, char *err, size_t errlen)
         prefix = "api";
     while (*prefix == '/')
         prefix++;
+    if (qopts_parse(jsonx_get_ci(ext, "queues"),
+                    (int)sysconf(_SC_NPROCESSORS_ONLN), &app->queues, err,
+                    errlen) < 0)
+        goto out;
     app->route_prefix = xstrdup(prefix);
     size_t pl = strlen(app->route_prefix);
     while (pl > 0 && app->route_prefix[pl - 1] == '/')
@@ -516,6 +502,66 @@ static int load_http_out(struct app *app, struct app_function *fn,
     return 0;
 }
 
+static const char *setting_lookup(const void *app, const char *name)
+{
+    return app_setting(app, name);
+}
+
+/* queueTrigger: the queue name and the storage connection it reads. A
+ * connection setting that is missing or unusable puts the function in
+ * error, as the host does. */
+static int load_queue_trigger(struct app *app, struct app_function *fn,
+                              struct json_object *b, size_t i, const char *file,
+                              char *err, size_t errlen)
+{
+    char tmp[256], why[200], used[300];
+    fn->kind = APP_FN_QUEUE;
+    const char *q = jsonx_str(b, "queueName");
+    const char *rq = q && *q ? resolve_percent(app, q, tmp, sizeof tmp) : NULL;
+    if (!rq) {
+        snprintf(err, errlen, "%s: bindings[%zu].queueName: %s", file, i,
+                 q && *q ? "names an app setting that is not set" : "missing");
+        return -1;
+    }
+    fn->queue_name = xstrdup(rq);
+    for (char *c = fn->queue_name; *c; c++)
+        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    if (qopts_check_queue_name(fn->queue_name, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%s: bindings[%zu].queueName: %s", file, i, why);
+        return -1;
+    }
+    const char *conn = jsonx_str(b, "connection");
+    fn->queue_connection = conn && *conn ? xstrdup(conn) : NULL;
+    struct storconn cs;
+    const char *v =
+        storconn_setting(conn, setting_lookup, app, used, sizeof used);
+    if (!v)
+        fn->error = xasprintf("Storage account connection string '%s' does "
+                              "not exist. Make sure that it is a defined App "
+                              "Setting.",
+                              used);
+    else if (storconn_parse(v, &cs, why, sizeof why) < 0)
+        fn->error = xasprintf("app setting %s: %s", used, why);
+    else
+        storconn_release(&cs);
+    if (fn->error)
+        fn->kind = APP_FN_ERROR;
+    return 0;
+}
+
+/* queue (out): a queue name is required. */
+static int load_queue_out(struct app *app, struct app_function *fn,
+                          struct json_object *b, size_t i, const char *file,
+                          char *err, size_t errlen)
+{
+    const char *q = jsonx_str(b, "queueName");
+    if (!q || !*q) {
+        snprintf(err, errlen, "%s: bindings[%zu].queueName: missing", file, i);
+        return -1;
+    }
+    return 0;
+}
+
 typedef int (*binding_loader)(struct app *app, struct app_function *fn,
                               struct json_object *b, size_t i, const char *file,
                               char *err, size_t errlen);
@@ -536,6 +582,8 @@ static const struct binding_type {
     {"signalRConnectionInfo", 0, 0, 1, NULL},
     {"signalR", 1, 0, 1, NULL},
     {"signalRTrigger", 0, 1, 1, load_signalr_trigger},
+    {"queueTrigger", 0, 1, 0, load_queue_trigger},
+    {"queue", 1, 0, 0, load_queue_out},
 };
 
 static const struct binding_type *find_binding_type(const char *t)
@@ -604,7 +652,7 @@ static int load_binding(struct app *app, struct app_function *fn,
         fn->kind = APP_FN_ERROR;
         fn->error = xasprintf("bindings[%zu].type: binding type \"%.64s\" "
                               "is not supported by func-local (it serves "
-                              "HTTP, timer and SignalR bindings)",
+                              "HTTP, timer, queue and SignalR bindings)",
                               i, type);
         return 0;
     }
@@ -785,6 +833,8 @@ static void function_release(struct app_function *f)
     free(f->route);
     free(f->http_out);
     free(f->schedule);
+    free(f->queue_name);
+    free(f->queue_connection);
     json_object_put(f->bindings);
 }
 

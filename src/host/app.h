@@ -21,12 +21,19 @@
 
 #include "host/authlevel.h"
 #include "host/hdesc.h"
+#include "host/qopts.h"
 
 /* APP_FN_ERROR: a function this host cannot serve (a binding type it does
  * not implement). As the Functions host does with a function "in error",
  * it is listed at start with the reason and never invoked; the rest of the
  * app runs. */
-enum app_fn_kind { APP_FN_HTTP, APP_FN_TIMER, APP_FN_SIGNALR, APP_FN_ERROR };
+enum app_fn_kind {
+    APP_FN_HTTP,
+    APP_FN_TIMER,
+    APP_FN_SIGNALR,
+    APP_FN_QUEUE,
+    APP_FN_ERROR
+};
 
 /* HTTP methods as bits; 0 in app_function.methods means "every method". */
 enum {
@@ -64,6 +71,10 @@ struct app_function {
     const char *sr_category;
     const char *sr_event;
     struct json_object *sr_binding;
+    /* queueTrigger: the queue (%settings% resolved, lower-cased) and the
+     * binding's "connection" (NULL: AzureWebJobsStorage) */
+    char *queue_name;
+    char *queue_connection;
     /* every binding, as read (a new reference owned here) */
     struct json_object *bindings;
 };
@@ -86,6 +97,7 @@ struct app {
     char **cors; /* Host.CORS origins ("*" allowed) */
     size_t ncors;
     int cors_credentials;
+    struct qopts queues; /* host.json extensions.queues over the defaults */
 };
 
 /* Read the app in dir. Returns 0, or -1 with "file: field: problem" in err.

@@ -10,6 +10,9 @@
 
 #include "host/conninfo.h"
 #include "host/forward.h"
+#include "host/qclient.h"
+#include "host/qout.h"
+#include "host/qpayload.h"
 #include "host/sigrest.h"
 #include "host/sigout.h"
 #include "proto/connstr.h"
@@ -149,6 +152,70 @@ write_signalr_outputs(struct dispatch *d, const struct app_function *fn,
     return 0;
 }
 
+static const char *setting_lookup(const void *app, const char *name)
+{
+    return app_setting(app, name);
+}
+
+/* Every queue output binding: each message put on its queue (created
+ * when missing, as the extension does). */
+static int write_queue_outputs(struct dispatch *d,
+                               const struct app_function *fn,
+                               struct json_object *reply, char *err,
+                               size_t errlen)
+{
+    size_t n = json_object_array_length(fn->bindings);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *b = json_object_array_get_idx(fn->bindings, i);
+        const char *type = jsonx_str(b, "type");
+        const char *name = jsonx_str(b, "name");
+        if (!type || strcasecmp(type, "queue") != 0)
+            continue;
+        struct json_object *value = result_output(reply, name);
+        struct qout_plan plan;
+        struct storconn cs;
+        char berr[DISPATCH_ERR / 2], used[300], *queue;
+        if (!value)
+            continue;
+        if (qout_plan(value, d->app->queues.base64, &plan, berr, sizeof berr) <
+            0) {
+            snprintf(err, errlen, "output %s: %s", name, berr);
+            return -1;
+        }
+        const char *cstr =
+            storconn_setting(jsonx_str(b, "connection"), setting_lookup, d->app,
+                             used, sizeof used);
+        if (!cstr || storconn_parse(cstr, &cs, berr, sizeof berr) < 0) {
+            snprintf(err, errlen, "output %.64s: app setting %.100s: %.200s",
+                     name, used, cstr ? berr : "not set");
+            qout_plan_release(&plan);
+            return -1;
+        }
+        queue = xstrdup(jsonx_str(b, "queueName"));
+        for (char *c = queue; *c; c++)
+            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+        int rc = 0;
+        for (size_t k = 0; rc == 0 && k < plan.n; k++) {
+            struct qclient_fail f;
+            rc = qclient_put(d->rest_pool, &cs, queue, plan.texts[k],
+                             QCLIENT_RETRIES, &f, berr, sizeof berr);
+            if (rc < 0 && f.status == 404 &&
+                qclient_create(d->rest_pool, &cs, queue, QCLIENT_RETRIES, NULL,
+                               berr, sizeof berr) == 0)
+                rc = qclient_put(d->rest_pool, &cs, queue, plan.texts[k],
+                                 QCLIENT_RETRIES, NULL, berr, sizeof berr);
+            if (rc < 0)
+                snprintf(err, errlen, "output %s: item %zu: %s", name, k, berr);
+        }
+        free(queue);
+        storconn_release(&cs);
+        qout_plan_release(&plan);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static void print_logs(const struct app_function *fn, const char *id,
                        struct json_object *reply)
 {
@@ -248,7 +315,8 @@ static int invoke(struct dispatch *d, const struct app_function *fn,
                      err, errlen) < 0)
         goto out;
     print_logs(fn, id, *reply);
-    if (write_signalr_outputs(d, fn, *reply, req, params, err, errlen) < 0)
+    if (write_signalr_outputs(d, fn, *reply, req, params, err, errlen) < 0 ||
+        write_queue_outputs(d, fn, *reply, err, errlen) < 0)
         goto out;
     rc = 0;
 out:
@@ -259,6 +327,19 @@ out:
     invoker_reply_release(&rep);
     free(body);
     return rc;
+}
+
+/* The host's closing line of an invocation. */
+static void log_executed(const struct app_function *fn, const char *id,
+                         long long t0, int rc, const char *err)
+{
+    if (rc < 0)
+        log_error("Executed 'Functions.%s' (Failed, Id=%s, Duration=%lldms): "
+                  "%s",
+                  fn->name, id, clock_mono_ms() - t0, err);
+    else
+        log_info("Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%lldms)",
+                 fn->name, id, clock_mono_ms() - t0);
 }
 
 static void fail_response(struct result_http *out, const char *fn,
@@ -461,13 +542,29 @@ int dispatch_run(struct dispatch *d, const struct app_function *fn,
     struct json_object *md = json_object_new_object();
     json_object_object_add(md, "sys", payload_sys(fn->name, clock_wall_ns()));
     int rc = invoke(d, fn, id, data, md, NULL, NULL, &reply, err, sizeof err);
-    if (rc < 0)
-        log_error("Executed 'Functions.%s' (Failed, Id=%s, Duration=%lldms): "
-                  "%s",
-                  fn->name, id, clock_mono_ms() - t0, err);
-    else
-        log_info("Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%lldms)",
-                 fn->name, id, clock_mono_ms() - t0);
+    log_executed(fn, id, t0, rc, err);
+    json_object_put(reply);
+    return rc;
+}
+
+int dispatch_queue(struct dispatch *d, const struct app_function *fn,
+                   const struct qmsg *m, const char *text)
+{
+    char id[37], err[DISPATCH_ERR] = "";
+    struct json_object *reply = NULL;
+    long long t0 = clock_mono_ms();
+    payload_guid(id);
+    log_info("Executing 'Functions.%s' (Reason='New queue message detected "
+             "on '%s'.', Id=%s)",
+             fn->name, fn->queue_name, id);
+    log_info("Trigger Details: MessageId: %s, DequeueCount: %ld", m->id,
+             m->dequeue_count);
+    struct json_object *data = json_object_new_object();
+    json_object_object_add(data, fn->trigger_name, qpayload_data(text));
+    struct json_object *md =
+        qpayload_metadata(m, text, payload_sys(fn->name, clock_wall_ns()));
+    int rc = invoke(d, fn, id, data, md, NULL, NULL, &reply, err, sizeof err);
+    log_executed(fn, id, t0, rc, err);
     json_object_put(reply);
     return rc;
 }

@@ -19,6 +19,7 @@
 #include "host/app.h"
 #include "host/invoker.h"
 #include "host/payload.h"
+#include "host/qxml.h"
 #include "host/result.h"
 #include "host/sigtrigger.h"
 #include "host/worker.h"
@@ -53,6 +54,11 @@ int dispatch_upstream(struct dispatch *d, const struct sigtrigger_req *req,
  * past_due; others: the admin input, may be NULL). Returns 0 or -1. */
 int dispatch_run(struct dispatch *d, const struct app_function *fn,
                  int past_due, const char *input);
+
+/* Run queue-triggered fn for message m whose decoded text is text, on the
+ * calling thread. Returns 0, or -1 when the invocation failed. */
+int dispatch_queue(struct dispatch *d, const struct app_function *fn,
+                   const struct qmsg *m, const char *text);
 
 /* The same on a new detached thread; returns at once (0, or -1 when no
  * thread could be started or the dispatcher is draining). */

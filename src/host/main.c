@@ -33,6 +33,8 @@
 #include "host/ncrontab.h"
 #include "host/front.h"
 #include "host/preflight.h"
+#include "host/qcli.h"
+#include "host/qlisten.h"
 #include "host/select.h"
 #include "host/timer.h"
 #include "host/worker.h"
@@ -54,6 +56,9 @@ static void usage(FILE *f)
           "[--from ISO-8601]\n"
           "       func-local --check [--app DIR]   (the preflight: what would "
           "stop\n         the app in Azure; exit 1 on any problem)\n"
+          "       func-local --enqueue QUEUE MESSAGE [--app DIR] "
+          "[--connection NAME]\n         (puts MESSAGE on a storage queue "
+          "as the queue binding does)\n"
           "Listens on both loopbacks, 127.0.0.1 and ::1 (\"localhost\"), "
           "or with --bind\non that one IPv4 or IPv6 address only.\n"
           "Function keys (x-functions-key or ?code=) are asked for per "
@@ -170,6 +175,8 @@ static void print_functions(const struct app *app, const struct front *srv)
                    f->route);
         } else if (f->kind == APP_FN_TIMER) {
             printf("  %s: timerTrigger %s\n", f->name, f->schedule);
+        } else if (f->kind == APP_FN_QUEUE) {
+            printf("  %s: queueTrigger %s\n", f->name, f->queue_name);
         } else if (f->kind == APP_FN_ERROR) {
             printf("  %s: in error: %s\n", f->name, f->error);
         } else {
@@ -303,6 +310,7 @@ struct host {
     struct dispatch *d;
     struct front *srv;
     struct timers *tm;
+    struct qlisten *ql;
 };
 
 /* Stop what was started, last first; a dispatcher still busy after the
@@ -311,6 +319,9 @@ struct host {
 static int host_stop(struct host *h, struct app *app)
 {
     timers_stop(h->tm);
+    /* Queue messages in flight finish while the handler still runs; those
+     * that do not reappear when their visibility ends. */
+    int qleft = qlisten_stop(h->ql, DRAIN_MS);
     if (h->srv)
         front_stop(h->srv, DRAIN_MS);
     int left = h->d ? dispatch_drain(h->d, DRAIN_MS) : 0;
@@ -318,7 +329,7 @@ static int host_stop(struct host *h, struct app *app)
     if (left && h->d)
         left = dispatch_drain(h->d, 3000);
     int failed = h->w && worker_failed(h->w);
-    if (!left) {
+    if (!left && !qleft) {
         dispatch_free(h->d);
         worker_free(h->w);
         invoker_free(h->iv);
@@ -394,6 +405,8 @@ int main(int argc, char **argv)
     log_set_program("func-local");
     if (argc > 1 && strcmp(argv[1], "--check") == 0)
         return preflight_main(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "--enqueue") == 0)
+        return qcli_main(argc, argv);
     int done = parse_args(argc, argv, &o);
     if (done >= 0)
         return done;
@@ -439,6 +452,7 @@ int main(int argc, char **argv)
     if (ready) {
         print_functions(&app, h.srv);
         h.tm = timers_start(&app, h.d);
+        h.ql = qlisten_start(&app, h.d);
         while ((sig = wait_signal(&set, 200)) == 0)
             if (worker_failed(h.w))
                 goto out;

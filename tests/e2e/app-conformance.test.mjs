@@ -136,9 +136,9 @@ before(async () => {
     copyFileSync(path.join(ROOT, fn, 'function.json'), path.join(app, fn, 'function.json'));
   }
   // A function func-local cannot serve: listed in error, the rest runs.
-  mkdirSync(path.join(app, 'fromQueue'));
-  writeFileSync(path.join(app, 'fromQueue', 'function.json'), JSON.stringify({ bindings: [
-    { type: 'queueTrigger', direction: 'in', name: 'msg', queueName: 'orders' }] }));
+  mkdirSync(path.join(app, 'fromBlob'));
+  writeFileSync(path.join(app, 'fromBlob', 'function.json'), JSON.stringify({ bindings: [
+    { type: 'blobTrigger', direction: 'in', name: 'blob', path: 'samples/{name}' }] }));
   mkdirSync(path.join(app, 'items'));
   writeFileSync(path.join(app, 'items', 'function.json'), JSON.stringify({ bindings: [
     { type: 'httpTrigger', direction: 'in', name: 'req', methods: ['get', 'post'], route: 'items/{id}', authLevel: 'anonymous' },
@@ -189,10 +189,10 @@ test('prints the address and one line per function', () => {
 });
 
 test('a function func-local cannot serve is listed in error and the rest runs', async () => {
-  assert.match(host.stdout, /^ {2}fromQueue: in error: bindings\[0\]\.type: binding type "queueTrigger" is not supported by func-local/m);
-  const r = await call('POST', '/admin/functions/fromQueue', { body: '{}' });
+  assert.match(host.stdout, /^ {2}fromBlob: in error: bindings\[0\]\.type: binding type "blobTrigger" is not supported by func-local/m);
+  const r = await call('POST', '/admin/functions/fromBlob', { body: '{}' });
   assert.equal(r.status, 404);
-  assert.match(r.text, /function 'fromQueue' is in error/);
+  assert.match(r.text, /function 'fromBlob' is in error/);
   // Every other test of this file runs against the same func-local.
 });
 

@@ -8,7 +8,8 @@
 // emulator's upstream to func-local's webhook and the handler; newMessage
 // and presence back), saves a screenshot, and then follows the page
 // through an emulator restart (automatic reconnect) and an outage (closed,
-// Reconnect button).
+// Reconnect button). A real Azurite runs the app's queue: an order put on
+// it reaches the page as a notification.
 //
 // The screenshot goes to $SCREENSHOT, by default build/e2e/screenshot.png,
 // so that a test run never rewrites a tracked file. To refresh the README's:
@@ -18,8 +19,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, BINDIR, start, stop, stopAll, freePort, hostEnv, postJson, appKeys, withKey,
-  CHROMIUM_LAUNCH } from './lib.mjs';
+import { ROOT, BINDIR, start, stop, stopAll, freePort, hostEnv, postJson, appKeys, withKey, run,
+  startAzurite, CHROMIUM_LAUNCH } from './lib.mjs';
 
 const SCREENSHOT = path.resolve(ROOT, process.env.SCREENSHOT || 'build/e2e/screenshot.png');
 // playwright-core needs Node.js 20 or later: on an older Node (Debian 12's
@@ -35,6 +36,8 @@ const procs = []; // what started, in order, for the logs of a failure
 let context = null;
 let page = null;
 let userDataDir = null;
+let storageDir = null;
+let azurite = null; // the queue service the app's orders function reads
 let base = null;
 let emulator = null; // { port, proc }: restarted by the last test
 let connected = false; // later tests fail at once if the page never did
@@ -87,9 +90,12 @@ before(async () => {
   // The emulator's port first, then func-local pointing at it, then the
   // emulator with func-local as its upstream.
   const emuPort = await freePort();
+  storageDir = mkdtempSync(path.join(tmpdir(), 'browser-azurite-'));
+  azurite = await startAzurite(storageDir);
+  procs.push(azurite);
   // App Service Authentication on, as make run has it: the page signs in.
   const host = await startReady('func-local', ['--app', ROOT, '--port', '0', '--easy-auth'],
-    hostEnv(emuPort));
+    { ...hostEnv(emuPort), AzureWebJobsStorage: azurite.connection });
   base = host.url;
   emulator = await startEmulator(emuPort);
 
@@ -111,6 +117,7 @@ after(async () => {
   if (context) await context.close().catch(() => {});
   await stopAll();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  if (storageDir) rmSync(storageDir, { recursive: true, force: true });
 });
 
 // On failure, the programs' output is what explains it.
@@ -180,6 +187,17 @@ test('joining a group through the connection receives group messages', { timeout
   const r = await post('/api/broadcast', { message: text, groupName: group });
   assert.equal(r.status, 200, r.text);
   await seeNotification(text);
+}));
+
+test('an order put on the storage queue reaches the page in its group', { timeout: 60_000, skip }, withLogs(async () => {
+  // The page is in group "ops" (the test before); the orders function turns
+  // the queue message into a newNotification to that group.
+  const text = 'order 7 shipped (through Azurite)';
+  const p = await run('func-local', ['--enqueue', 'orders', JSON.stringify({ groupName: 'ops', text }), '--app', ROOT],
+    { env: { AzureWebJobsStorage: azurite.connection }, ms: WAIT_MS });
+  assert.equal(p.code, 0, p.stderr);
+  const note = await seeNotification(text);
+  assert.match(await note.textContent(), /orders/);
 }));
 
 test('the send form sends to a group through the connection, marked as from this page',

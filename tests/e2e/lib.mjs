@@ -38,8 +38,9 @@ const procs = [];
 // opts.cwd. Returns the proc at once: { name, child, stdout, stderr, output
 // (both, as they came), exited, code, signal, exit (promise of { code,
 // signal }), ready (promise of { url, port } from its "listening on
-// http(s)://HOST:PORT" line, HOST possibly [IPv6]; rejects if it exits first or
-// prints none within opts.startMs, default 30 s) }.
+// http(s)://HOST:PORT" line, HOST possibly [IPv6], or opts.readyRe's match
+// with the same two groups; rejects if it exits first or prints none within
+// opts.startMs, default 30 s) }.
 export function start(name, args, env = {}, opts = {}) {
   const startMs = opts.startMs ?? START_MS;
   const child = spawn(opts.bin || path.join(BINDIR, name), args, {
@@ -64,7 +65,7 @@ export function start(name, args, env = {}, opts = {}) {
     const timer = setTimeout(() => reject(new Error(
       `${name} printed no 'listening on' line in ${startMs} ms:\n${proc.stderr}`)), startMs);
     const check = () => {
-      const m = /listening on (https?:\/\/(?:\[[^\]\s]+\]|[^\s:]+)):(\d+)/.exec(proc.stdout);
+      const m = (opts.readyRe || /listening on (https?:\/\/(?:\[[^\]\s]+\]|[^\s:]+)):(\d+)/).exec(proc.stdout);
       if (m) {
         clearTimeout(timer);
         resolve({ url: `${m[1]}:${m[2]}`, port: Number(m[2]) });
@@ -152,6 +153,22 @@ export function freePort() {
       srv.close(() => resolve(port));
     });
   });
+}
+
+// Azurite's queue service (node_modules/.bin/azurite-queue) on 127.0.0.1:port
+// (0: a free one), its data in location, no telemetry, no access log;
+// resolves once it listens with the proc plus port and connection (the
+// storage connection string naming it, with the emulator's documented
+// devstoreaccount1 account).
+export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export async function startAzurite(location, port = 0) {
+  const proc = start('azurite-queue', ['--queueHost', '127.0.0.1', '--queuePort', String(port),
+    '--location', location, '--silent', '--disableTelemetry'], {},
+  { bin: path.join(ROOT, 'node_modules/.bin/azurite-queue'), readyRe: /listens on (http:\/\/[^\s:]+):(\d+)/ });
+  proc.port = (await proc.ready).port;
+  proc.connection = 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;'
+    + `AccountKey=${AZURITE_KEY};QueueEndpoint=http://127.0.0.1:${proc.port}/devstoreaccount1;`;
+  return proc;
 }
 
 // The SignalR connection string of the emulator on port (scheme 'https'

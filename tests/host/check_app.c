@@ -253,8 +253,8 @@ START_TEST(test_app_function_in_error_does_not_stop_the_app)
     ht_write(dir, "f/function.json", http_fn);
     ht_write(dir, "q/function.json",
              "{\"bindings\":[{\"type\":\"httpTrigger\",\"direction\":"
-             "\"in\",\"name\":\"req\"},{\"type\":\"queue\",\"direction\":"
-             "\"out\",\"name\":\"out\",\"queueName\":\"x\"}]}");
+             "\"in\",\"name\":\"req\"},{\"type\":\"blob\",\"direction\":"
+             "\"out\",\"name\":\"out\",\"path\":\"x/y\"}]}");
     int rc = app_load(dir, &app, err, sizeof err);
     runner_rmtree(dir);
     free(dir);
@@ -263,11 +263,115 @@ START_TEST(test_app_function_in_error_does_not_stop_the_app)
     const struct app_function *q = app_find(&app, "q");
     ck_assert_int_eq(q->kind, APP_FN_ERROR);
     ck_assert_ptr_null(q->route); /* never routed */
-    ck_assert_str_eq(q->error, "bindings[1].type: binding type \"queue\" is "
+    ck_assert_str_eq(q->error, "bindings[1].type: binding type \"blob\" is "
                                "not supported by func-local (it serves HTTP, "
-                               "timer and SignalR bindings)");
+                               "timer, queue and SignalR bindings)");
     ck_assert_int_eq(app_find(&app, "f")->kind, APP_FN_HTTP);
     app_release(&app);
+}
+END_TEST
+
+static const char queue_fn[] =
+    "{\"bindings\":[{\"type\":\"queueTrigger\",\"direction\":\"in\","
+    "\"name\":\"order\",\"queueName\":\"%Q%\",\"connection\":\"Orders\"},"
+    "{\"type\":\"queue\",\"direction\":\"out\",\"name\":\"next\","
+    "\"queueName\":\"shipping\"}]}";
+
+/* A queueTrigger: its queue (an app setting here, lower-cased), its
+ * connection setting, and host.json's extensions.queues. */
+START_TEST(test_app_queue_trigger)
+{
+    struct app app;
+    char err[512] = "";
+    char *dir = runner_tmpdir("check_host");
+    ht_write(dir, "host.json",
+             "{\"version\":\"2.0\",\"customHandler\":{\"description\":{"
+             "\"defaultExecutablePath\":\"h\"}},\"extensions\":{\"queues\":"
+             "{\"maxDequeueCount\":2,\"batchSize\":4}}}");
+    ht_write(dir, "q/function.json", queue_fn);
+    ht_write(dir, "local.settings.json",
+             "{\"Values\":{\"Q\":\"Orders\",\"AzureWebJobsOrders\":"
+             "\"UseDevelopmentStorage=true\"}}");
+    int rc = app_load(dir, &app, err, sizeof err);
+    ck_assert_msg(rc == 0, "%s", err);
+    const struct app_function *q = app_find(&app, "q");
+    ck_assert_int_eq(q->kind, APP_FN_QUEUE);
+    ck_assert_str_eq(q->queue_name, "orders");
+    ck_assert_str_eq(q->queue_connection, "Orders");
+    ck_assert_str_eq(q->trigger_name, "order");
+    ck_assert_int_eq(app.queues.max_dequeue_count, 2);
+    ck_assert_int_eq(app.queues.batch_size, 4);
+    app_release(&app);
+    /* Without the connection setting the function is in error, as the
+     * host has it; the app still loads. */
+    ht_write(dir, "local.settings.json", "{\"Values\":{\"Q\":\"orders\"}}");
+    unsetenv("AzureWebJobsOrders");
+    unsetenv("Orders");
+    rc = app_load(dir, &app, err, sizeof err);
+    ck_assert_msg(rc == 0, "%s", err);
+    q = app_find(&app, "q");
+    ck_assert_int_eq(q->kind, APP_FN_ERROR);
+    ck_assert_str_eq(q->error, "Storage account connection string "
+                               "'AzureWebJobsOrders' does not exist. Make sure "
+                               "that it is a defined App Setting.");
+    app_release(&app);
+    /* An unusable connection string: in error, the key never shown. */
+    ht_write(dir, "local.settings.json",
+             "{\"Values\":{\"Q\":\"orders\",\"Orders\":\"AccountName=a;"
+             "AccountKey=c2VjcmV0;QueueEndpoint=nope\"}}");
+    rc = app_load(dir, &app, err, sizeof err);
+    ck_assert_msg(rc == 0, "%s", err);
+    q = app_find(&app, "q");
+    ck_assert_int_eq(q->kind, APP_FN_ERROR);
+    ck_assert_ptr_nonnull(
+        strstr(q->error, "app setting Orders: QueueEndpoint"));
+    ck_assert_ptr_null(strstr(q->error, "c2VjcmV0"));
+    app_release(&app);
+    runner_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* Queue bindings the host would refuse stop the app with a reason. */
+START_TEST(test_app_queue_refusals)
+{
+    static const struct {
+        const char *host, *fn, *want;
+    } cases[] = {
+        {NULL,
+         "{\"bindings\":[{\"type\":\"queueTrigger\",\"direction\":\"in\","
+         "\"name\":\"m\"}]}",
+         "bindings[0].queueName: missing"},
+        {NULL,
+         "{\"bindings\":[{\"type\":\"queueTrigger\",\"direction\":\"in\","
+         "\"name\":\"m\",\"queueName\":\"a_b\"}]}",
+         "\"a_b\" is not a valid queue name"},
+        {NULL,
+         "{\"bindings\":[{\"type\":\"queueTrigger\",\"direction\":\"in\","
+         "\"name\":\"m\",\"queueName\":\"%Nope%\"}]}",
+         "names an app setting that is not set"},
+        {NULL,
+         "{\"bindings\":[{\"type\":\"timerTrigger\",\"direction\":\"in\","
+         "\"name\":\"t\",\"schedule\":\"0 * * * * *\"},{\"type\":\"queue\","
+         "\"direction\":\"out\",\"name\":\"o\"}]}",
+         "bindings[1].queueName: missing"},
+        {"{\"customHandler\":{\"description\":{\"defaultExecutablePath\":"
+         "\"h\"}},\"extensions\":{\"queues\":{\"batchSize\":64}}}",
+         NULL, "host.json: extensions.queues.batchSize"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct app app;
+        char err[512] = "";
+        char *dir = runner_tmpdir("check_host");
+        ht_write(dir, "host.json", cases[i].host ? cases[i].host : good_host);
+        ht_write(dir, "f/function.json", cases[i].fn ? cases[i].fn : http_fn);
+        int rc = app_load(dir, &app, err, sizeof err);
+        runner_rmtree(dir);
+        free(dir);
+        ck_assert_msg(rc == -1, "case %zu loaded", i);
+        ck_assert_msg(strstr(err, cases[i].want) != NULL, "case %zu: %s", i,
+                      err);
+    }
 }
 END_TEST
 
@@ -296,6 +400,8 @@ Suite *app_suite(void)
     tcase_add_loop_test(tc, test_app_refuses_malformed_files, 0,
                         (int)(sizeof bad_cases / sizeof bad_cases[0]));
     tcase_add_test(tc, test_app_refuses_missing_folder);
+    tcase_add_test(tc, test_app_queue_trigger);
+    tcase_add_test(tc, test_app_queue_refusals);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -97,4 +97,4 @@ RUNNER_MAIN(app_suite, route_suite, payload_suite, result_suite, sigout_suite,
             conninfo_suite, ncrontab_suite, sigtrigger_suite, listen_suite,
             invoker_suite, worker_suite, dispatch_suite, timer_suite,
             keys_suite, easyauth_suite, hdesc_suite, select_suite,
-            forward_suite)
+            forward_suite, storage_suite, queue_suite, qclient_suite)

@@ -35,6 +35,9 @@ Suite *easyauth_suite(void);
 Suite *hdesc_suite(void);
 Suite *select_suite(void);
 Suite *forward_suite(void);
+Suite *storage_suite(void);
+Suite *queue_suite(void);
+Suite *qclient_suite(void);
 
 /* Write text to dir/rel, creating one level of sub-folder if needed. */
 void ht_write(const char *dir, const char *rel, const char *text);
