@@ -37,6 +37,10 @@ struct emu_config {
     int verbose;
     const struct tier *tier;     /* --tier (copied), or NULL */
     long long invoke_timeout_ms; /* :invoke wait; 0: CLIENTRES_TIMEOUT_MS */
+    /* stateful reconnect (conn.h): the window, 0: CONN_RECONNECT_WINDOW_MS;
+     * the replay buffer's bytes, 0: REPLAY_MAX_BYTES */
+    long long reconnect_window_ms;
+    long long replay_bytes;
 };
 
 struct emu {

@@ -1,0 +1,244 @@
+// End-to-end: stateful reconnect with the real @microsoft/signalr client
+// (HubConnectionBuilder().withStatefulReconnect()), JSON and MessagePack.
+// The client reaches the emulator through a TCP proxy in this file that the
+// test cuts (both sockets destroyed, no WebSocket close: a network drop) and
+// holds (new connections wait) while REST sends of every recipient kind go
+// to the dropped connection; on release the client's own reconnect resumes
+// it, and every message arrives exactly once, in order. Past the reconnect
+// window, or past the replay buffer, the connection is closed: the client's
+// onclose fires with an error and the connection is gone from the REST API.
+// Every wait is bounded; every process is stopped even on failure.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { createRequire } from 'node:module';
+import { killAll, startEmulator, withTimeout, eventually, clientToken, restToken } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const signalR = require('@microsoft/signalr');
+const { MessagePackHubProtocol } = require('@microsoft/signalr-protocol-msgpack');
+
+const WAIT_MS = 15000;
+const POLL_MS = 20;
+const API = '?api-version=2022-06-01';
+
+after(killAll);
+
+// A TCP proxy to port: cut() destroys every open pair and holds new
+// connections until release() connects them.
+async function proxy(port) {
+  const pairs = new Set();
+  const held = [];
+  let holding = false;
+  const join = (down) => {
+    const up = net.connect(port, '127.0.0.1');
+    const pair = { down, up };
+    pairs.add(pair);
+    const end = () => { pairs.delete(pair); down.destroy(); up.destroy(); };
+    down.on('error', end).on('close', end);
+    up.on('error', end).on('close', end);
+    down.pipe(up);
+    up.pipe(down);
+  };
+  const server = net.createServer((down) => {
+    if (holding) {
+      held.push(down);
+      down.on('error', () => {});
+    } else {
+      join(down);
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    get open() { return pairs.size; },
+    cut() {
+      holding = true;
+      for (const { down, up } of pairs) {
+        down.destroy();
+        up.destroy();
+      }
+      pairs.clear();
+    },
+    release() {
+      holding = false;
+      for (const down of held.splice(0)) join(down);
+    },
+    close() {
+      this.cut();
+      for (const down of held.splice(0)) down.destroy();
+      server.close();
+    },
+  };
+}
+
+async function connect(base, { hub = 'chat', user, msgpack = false, stateful = true } = {}) {
+  let b = new signalR.HubConnectionBuilder()
+    .withUrl(`${base}/client/?hub=${hub}`, {
+      accessTokenFactory: () => clientToken(hub, user),
+      transport: signalR.HttpTransportType.WebSockets,
+    })
+    .configureLogging(signalR.LogLevel.None);
+  if (stateful) b = b.withStatefulReconnect();
+  if (msgpack) b = b.withHubProtocol(new MessagePackHubProtocol());
+  const c = b.build();
+  c.received = [];
+  c.closedWith = undefined;
+  c.on('newMessage', (m) => c.received.push(m));
+  c.onclose((err) => { c.closedWith = err || new Error('closed without error'); });
+  await withTimeout(c.start(), 'client start');
+  return c;
+}
+
+async function rest(emu, method, pathAndQuery, body) {
+  const res = await fetch(`${emu.base}${pathAndQuery}`, {
+    method,
+    headers: { Authorization: `Bearer ${restToken(pathAndQuery)}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  await res.text();
+  return res.status;
+}
+
+const send = (emu, path, n) => rest(emu, 'POST', `/api/hubs/chat${path}/:send${API}`,
+  { target: 'newMessage', arguments: [{ n, text: `message ${n}` }] });
+
+const count = (s, re) => (s.match(re) || []).length;
+
+test('negotiate answers useStatefulReconnect only when asked', async () => {
+  const emu = await startEmulator();
+  try {
+    const ask = async (q) => {
+      const res = await fetch(`${emu.base}/client/negotiate?hub=chat&negotiateVersion=1${q}`, {
+        method: 'POST', headers: { Authorization: `Bearer ${clientToken('chat')}` },
+      });
+      assert.equal(res.status, 200);
+      return res.json();
+    };
+    assert.equal((await ask('&useStatefulReconnect=true')).useStatefulReconnect, true);
+    assert.equal((await ask('&useStatefulReconnect=True')).useStatefulReconnect, true);
+    assert.equal((await ask('&useStatefulReconnect=false')).useStatefulReconnect, undefined);
+    assert.equal((await ask('')).useStatefulReconnect, undefined);
+  } finally {
+    await emu.stop();
+  }
+});
+
+for (const msgpack of [false, true]) {
+  const proto = msgpack ? 'MessagePack' : 'JSON';
+
+  test(`${proto}: a dropped WebSocket resumes; what was sent in the gap arrives once, in order`, async () => {
+    const emu = await startEmulator();
+    const px = await proxy(emu.port);
+    let c;
+    try {
+      c = await connect(px.base, { user: 'alice', msgpack });
+      const id = c.connectionId;
+      assert.equal(await rest(emu, 'PUT', `/api/hubs/chat/groups/g1/connections/${id}${API}`), 200);
+      // Before the drop: received, not yet all acknowledged (the client
+      // acks once a second), so some are sent again and must be dropped
+      // by the client as duplicates.
+      for (let n = 1; n <= 3; n++) assert.equal(await send(emu, '', n), 202);
+      await eventually(() => c.received.length === 3, WAIT_MS, 'before the drop', POLL_MS);
+      px.cut();
+      await eventually(() => /client transport lost hub=chat id=/.test(emu.output), WAIT_MS,
+        'the emulator sees the drop', POLL_MS);
+      // In the gap: every recipient kind, to the connection the client left.
+      const paths = ['', '/users/alice', `/connections/${id}`, '/groups/g1'];
+      let n = 4;
+      for (const p of paths) for (let k = 0; k < 3; k++) assert.equal(await send(emu, p, n++), 202);
+      assert.equal(await rest(emu, 'HEAD', `/api/hubs/chat/connections/${id}${API}`), 200,
+        'the connection exists while it may resume');
+      px.release();
+      await eventually(() => c.received.length >= n - 1 && /client resumed hub=chat/.test(emu.output),
+        WAIT_MS, 'the gap\'s messages', POLL_MS);
+      // After the resume, on the new socket.
+      assert.equal(await send(emu, '', n++), 202);
+      await eventually(() => c.received.length >= n - 1, WAIT_MS, 'after the resume', POLL_MS);
+      assert.deepEqual(c.received.map((m) => m.n), Array.from({ length: n - 1 }, (_, i) => i + 1),
+        'every message once, in order');
+      assert.equal(c.state, signalR.HubConnectionState.Connected);
+      assert.equal(c.connectionId, id, 'the same connection');
+      assert.equal(c.closedWith, undefined);
+      // The resumed connection was never connected or disconnected again.
+      assert.equal(count(emu.output, new RegExp(`client connected hub=chat id=${id}`, 'g')), 1);
+      assert.equal(count(emu.output, new RegExp(`client disconnected hub=chat id=${id}`, 'g')), 0);
+      // The client's own sends go on (Ack / Sequence both ways): an
+      // invocation is answered (no upstream: the emulator's error).
+      await assert.rejects(withTimeout(c.invoke('anything', 1), 'invoke'), /No upstream is configured/);
+    } finally {
+      if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
+      px.close();
+      await emu.stop();
+    }
+  });
+}
+
+test('beyond the reconnect window the connection is closed; the client\'s resume fails cleanly', async () => {
+  const emu = await startEmulator(['--reconnect-window-ms', '300']);
+  const px = await proxy(emu.port);
+  let c;
+  try {
+    c = await connect(px.base, { user: 'bob' });
+    const id = c.connectionId;
+    px.cut();
+    await eventually(() => /no stateful reconnect within the window/.test(emu.output), WAIT_MS,
+      'the window ends', POLL_MS);
+    assert.equal(await rest(emu, 'HEAD', `/api/hubs/chat/connections/${id}${API}`), 404);
+    assert.equal(await send(emu, `/connections/${id}`, 1), 202);
+    px.release();
+    await eventually(() => c.closedWith, WAIT_MS, 'the client closes', POLL_MS);
+    assert.equal(c.state, signalR.HubConnectionState.Disconnected);
+    assert.deepEqual(c.received, []);
+    assert.match(emu.output, new RegExp(`client disconnected hub=chat id=${id}`));
+  } finally {
+    if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
+    px.close();
+    await emu.stop();
+  }
+});
+
+test('past the replay buffer the connection is closed, not resumed with a hole', async () => {
+  const emu = await startEmulator(['--replay-buffer-bytes', '300']);
+  const px = await proxy(emu.port);
+  let c;
+  try {
+    c = await connect(px.base, { user: 'carol' });
+    const id = c.connectionId;
+    px.cut();
+    await eventually(() => /client transport lost hub=chat id=/.test(emu.output), WAIT_MS,
+      'the emulator sees the drop', POLL_MS);
+    // Each message is about 70 bytes: the fifth or so passes 300.
+    for (let n = 1; n <= 10; n++) assert.equal(await send(emu, `/users/carol`, n), 202);
+    await eventually(() => /stateful reconnect buffer full hub=chat/.test(emu.output), WAIT_MS,
+      'the buffer overflows', POLL_MS);
+    assert.equal(await rest(emu, 'HEAD', `/api/hubs/chat/connections/${id}${API}`), 404);
+    px.release();
+    await eventually(() => c.closedWith, WAIT_MS, 'the client closes', POLL_MS);
+    assert.equal(c.state, signalR.HubConnectionState.Disconnected);
+  } finally {
+    if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
+    px.close();
+    await emu.stop();
+  }
+});
+
+test('a client without stateful reconnect is not kept after a drop', async () => {
+  const emu = await startEmulator(['--reconnect-window-ms', '600000']);
+  const px = await proxy(emu.port);
+  let c;
+  try {
+    c = await connect(px.base, { user: 'dave', stateful: false });
+    const id = c.connectionId;
+    px.cut();
+    await eventually(() => new RegExp(`client disconnected hub=chat id=${id}`).test(emu.output),
+      WAIT_MS, 'the emulator ends it', POLL_MS);
+    assert.doesNotMatch(emu.output, /client transport lost/);
+    px.release();
+    await eventually(() => c.closedWith, WAIT_MS, 'the client closes', POLL_MS);
+  } finally {
+    if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
+    px.close();
+    await emu.stop();
+  }
+});
