@@ -15,5 +15,6 @@ Suite *upclient_suite(void);
 Suite *tier_suite(void);
 Suite *restpage_suite(void);
 Suite *hubmsgpack_suite(void);
+Suite *replay_suite(void);
 
 #endif
