@@ -10,6 +10,7 @@
 // Every wait is bounded; every process is stopped even on failure.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import { killAll, startEmulator, withTimeout, eventually, clientToken, restToken } from './lib.mjs';
@@ -173,6 +174,67 @@ for (const msgpack of [false, true]) {
     }
   });
 }
+
+// An upstream that records each call's path ({hub}/{category}/{event}) and
+// JSON body, answering 200 with no body.
+async function recordingUpstream() {
+  const calls = [];
+  const srv = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      let json = null;
+      try { json = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { /* events */ }
+      calls.push({ path: req.url.split('?')[0], json });
+      res.end();
+    });
+  });
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${srv.address().port}`,
+    calls,
+    of: (p) => calls.filter((c) => c.path === p),
+    close: () => { srv.closeAllConnections(); srv.close(); },
+  };
+}
+
+test('upstream: no connected/disconnected for a resume; what the client sent again goes up once', async () => {
+  const up = await recordingUpstream();
+  const emu = await startEmulator(['--upstream', `${up.url}/{hub}/{category}/{event}`]);
+  const px = await proxy(emu.port);
+  let c;
+  try {
+    c = await connect(px.base, { user: 'erin' });
+    await eventually(() => up.of('/chat/connections/connected').length === 1, WAIT_MS,
+      'connected event', POLL_MS);
+    for (let n = 1; n <= 3; n++) await withTimeout(c.send('echo', n), 'send');
+    await eventually(() => up.of('/chat/messages/echo').length === 3, WAIT_MS,
+      'the first invocations', POLL_MS);
+    px.cut();
+    await eventually(() => /client transport lost hub=chat id=/.test(emu.output), WAIT_MS,
+      'the emulator sees the drop', POLL_MS);
+    // Sent while the socket is gone: the client keeps them and sends them
+    // after its Sequence, with those it has no Ack for yet.
+    for (let n = 4; n <= 6; n++) await withTimeout(c.send('echo', n), 'send in the gap');
+    px.release();
+    await eventually(() => up.of('/chat/messages/echo').length >= 6 &&
+      /client resumed hub=chat/.test(emu.output), WAIT_MS, 'the gap\'s invocations', POLL_MS);
+    await withTimeout(c.send('echo', 7), 'send after the resume');
+    await eventually(() => up.of('/chat/messages/echo').length >= 7, WAIT_MS, 'after', POLL_MS);
+    assert.deepEqual(up.of('/chat/messages/echo').map((x) => x.json.arguments[0]),
+      [1, 2, 3, 4, 5, 6, 7], 'each invocation once, in order');
+    assert.equal(up.of('/chat/connections/connected').length, 1);
+    assert.equal(up.of('/chat/connections/disconnected').length, 0);
+    await withTimeout(c.stop(), 'client stop');
+    await eventually(() => up.of('/chat/connections/disconnected').length === 1, WAIT_MS,
+      'disconnected event at the real end', POLL_MS);
+  } finally {
+    if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
+    px.close();
+    await emu.stop();
+    up.close();
+  }
+});
 
 test('beyond the reconnect window the connection is closed; the client\'s resume fails cleanly', async () => {
   const emu = await startEmulator(['--reconnect-window-ms', '300']);
