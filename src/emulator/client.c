@@ -147,10 +147,9 @@ static void on_upgrade(void *cls, struct MHD_Connection *mc, void *req_cls,
     struct client_env *e = cls;
     struct http_req *r = req_cls;
     struct conn *c = r ? conn_by_token(e->conns, r->token) : NULL;
-    if (!c ||
-        (c->state == CONN_NEGOTIATED
-             ? conn_attach_ws(c, sock, extra, extra_len, urh)
-             : conn_resume_ws(c, sock, extra, extra_len, urh)) < 0) {
+    if (!c || (c->state == CONN_NEGOTIATED
+                   ? conn_attach_ws(c, sock, extra, extra_len, urh)
+                   : conn_resume_ws(c, sock, extra, extra_len, urh)) < 0) {
         MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
         return;
     }

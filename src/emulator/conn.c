@@ -79,10 +79,10 @@ void conns_set_hooks(struct conns *t, const struct conn_hooks *hooks, void *arg)
     t->hooks_arg = arg;
 }
 
-void conns_set_stateful(struct conns *t, long long window_ms,
-                        size_t max_bytes)
+void conns_set_stateful(struct conns *t, long long window_ms, size_t max_bytes)
 {
-    t->reconnect_window_ms = window_ms > 0 ? window_ms : CONN_RECONNECT_WINDOW_MS;
+    t->reconnect_window_ms =
+        window_ms > 0 ? window_ms : CONN_RECONNECT_WINDOW_MS;
     t->replay_bytes = max_bytes ? max_bytes : REPLAY_MAX_BYTES;
 }
 
@@ -380,8 +380,7 @@ int conn_resume_ws(struct conn *c, int fd, const char *extra, size_t extra_len,
              was_detached ? "" : " (the old WebSocket let go)");
     struct buf b;
     buf_init(&b, 256);
-    hubproto_write_sequence_id(&b, HUBPROTO_SEQUENCE,
-                               replay_first(&c->replay));
+    hubproto_write_sequence_id(&b, HUBPROTO_SEQUENCE, replay_first(&c->replay));
     struct hubout o;
     hubout_init(&o, b.data, b.len);
     int rc = send_out(c, &o, 0);
@@ -513,8 +512,8 @@ static int send_raw(struct conn *c, const char *rec, size_t n,
             if (!frame)
                 frame = &one;
             if (!*frame)
-                *frame = c->binary ? ws_frame_binary(rec, n)
-                                   : ws_frame_text(rec, n);
+                *frame =
+                    c->binary ? ws_frame_binary(rec, n) : ws_frame_text(rec, n);
             if (replay_push(&c->replay, *frame, n, k) < 0) {
                 msg_unref(one);
                 replay_full(c);
@@ -854,8 +853,8 @@ static void sequence_message(struct conn *c, const struct hubproto_msg *m)
     struct json_object *v = NULL;
     if (!json_object_object_get_ex(m->obj, "sequenceId", &v) ||
         !json_object_is_type(v, json_type_int)) {
-        log_warn("bad hub message hub=%s id=%s: no integer sequenceId",
-                 c->hub, c->id);
+        log_warn("bad hub message hub=%s id=%s: no integer sequenceId", c->hub,
+                 c->id);
         conn_close(c, "Connection closed with an error.", 0);
         return;
     }

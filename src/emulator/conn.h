@@ -180,8 +180,7 @@ void conns_abort_all(struct conns *t, const char *why);
 /* Stateful reconnect's bounds for connections that start from now:
  * window_ms the reconnect window (0: CONN_RECONNECT_WINDOW_MS), max_bytes
  * the replay buffer (0: REPLAY_MAX_BYTES). */
-void conns_set_stateful(struct conns *t, long long window_ms,
-                        size_t max_bytes);
+void conns_set_stateful(struct conns *t, long long window_ms, size_t max_bytes);
 
 /* A negotiated connection for hub (lower-cased here) and user (may be
  * NULL), registered by token in t, which owns it. With same_token

@@ -28,8 +28,7 @@ void replay_release(struct replay *r)
 int replay_push(struct replay *r, struct msg *frame, size_t bytes,
                 unsigned count)
 {
-    if (count == 0 || r->bytes > r->max_bytes ||
-        r->messages >= r->max_messages)
+    if (count == 0 || r->bytes > r->max_bytes || r->messages >= r->max_messages)
         return -1;
     if (r->head + r->n == r->cap) {
         if (r->head) { /* reuse what acks freed at the front */

@@ -49,10 +49,10 @@ struct replay {
     /* what was sent: items[head .. head+n) */
     struct replay_item *items;
     size_t head, n, cap;
-    size_t bytes;      /* held, sum of items' bytes */
-    size_t messages;   /* held, sum of items' counts */
-    long long sent;    /* sequenced messages sent so far (the last id) */
-    size_t max_bytes;  /* bounds, REPLAY_MAX_* by default */
+    size_t bytes;     /* held, sum of items' bytes */
+    size_t messages;  /* held, sum of items' counts */
+    long long sent;   /* sequenced messages sent so far (the last id) */
+    size_t max_bytes; /* bounds, REPLAY_MAX_* by default */
     size_t max_messages;
     /* what was received */
     long long next_in;   /* id the next sequenced message will have */

@@ -107,6 +107,7 @@ const send = (emu, path, n) => rest(emu, 'POST', `/api/hubs/chat${path}/:send${A
 const count = (s, re) => (s.match(re) || []).length;
 
 test('negotiate answers useStatefulReconnect only when asked', async () => {
+  let code;
   const emu = await startEmulator();
   try {
     const ask = async (q) => {
@@ -121,14 +122,16 @@ test('negotiate answers useStatefulReconnect only when asked', async () => {
     assert.equal((await ask('&useStatefulReconnect=false')).useStatefulReconnect, undefined);
     assert.equal((await ask('')).useStatefulReconnect, undefined);
   } finally {
-    await emu.stop();
+    code = await emu.stop();
   }
+  assert.equal(code, 0, `the emulator exits cleanly:\n${emu.stderr}`);
 });
 
 for (const msgpack of [false, true]) {
   const proto = msgpack ? 'MessagePack' : 'JSON';
 
   test(`${proto}: a dropped WebSocket resumes; what was sent in the gap arrives once, in order`, async () => {
+    let code;
     const emu = await startEmulator();
     const px = await proxy(emu.port);
     let c;
@@ -170,8 +173,9 @@ for (const msgpack of [false, true]) {
     } finally {
       if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
       px.close();
-      await emu.stop();
+      code = await emu.stop();
     }
+    assert.equal(code, 0, `the emulator exits cleanly:\n${emu.stderr}`);
   });
 }
 
@@ -200,6 +204,7 @@ async function recordingUpstream() {
 
 test('upstream: no connected/disconnected for a resume; what the client sent again goes up once', async () => {
   const up = await recordingUpstream();
+  let code;
   const emu = await startEmulator(['--upstream', `${up.url}/{hub}/{category}/{event}`]);
   const px = await proxy(emu.port);
   let c;
@@ -231,12 +236,14 @@ test('upstream: no connected/disconnected for a resume; what the client sent aga
   } finally {
     if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
     px.close();
-    await emu.stop();
+    code = await emu.stop();
     up.close();
   }
+  assert.equal(code, 0, `the emulator exits cleanly:\n${emu.stderr}`);
 });
 
 test('beyond the reconnect window the connection is closed; the client\'s resume fails cleanly', async () => {
+  let code;
   const emu = await startEmulator(['--reconnect-window-ms', '300']);
   const px = await proxy(emu.port);
   let c;
@@ -256,11 +263,13 @@ test('beyond the reconnect window the connection is closed; the client\'s resume
   } finally {
     if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
     px.close();
-    await emu.stop();
+    code = await emu.stop();
   }
+  assert.equal(code, 0, `the emulator exits cleanly:\n${emu.stderr}`);
 });
 
 test('past the replay buffer the connection is closed, not resumed with a hole', async () => {
+  let code;
   const emu = await startEmulator(['--replay-buffer-bytes', '300']);
   const px = await proxy(emu.port);
   let c;
@@ -281,11 +290,13 @@ test('past the replay buffer the connection is closed, not resumed with a hole',
   } finally {
     if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
     px.close();
-    await emu.stop();
+    code = await emu.stop();
   }
+  assert.equal(code, 0, `the emulator exits cleanly:\n${emu.stderr}`);
 });
 
 test('a client without stateful reconnect is not kept after a drop', async () => {
+  let code;
   const emu = await startEmulator(['--reconnect-window-ms', '600000']);
   const px = await proxy(emu.port);
   let c;
@@ -301,6 +312,7 @@ test('a client without stateful reconnect is not kept after a drop', async () =>
   } finally {
     if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
     px.close();
-    await emu.stop();
+    code = await emu.stop();
   }
+  assert.equal(code, 0, `the emulator exits cleanly:\n${emu.stderr}`);
 });

@@ -27,7 +27,7 @@ START_TEST(test_replay_ids_and_acks)
     ck_assert_uint_eq(r.max_bytes, REPLAY_MAX_BYTES);
     ck_assert_uint_eq(r.max_messages, REPLAY_MAX_MESSAGES);
     ck_assert_int_eq(replay_first(&r), 1);
-    ck_assert_int_eq(push(&r, "a", 1), 0); /* id 1 */
+    ck_assert_int_eq(push(&r, "a", 1), 0);  /* id 1 */
     ck_assert_int_eq(push(&r, "bb", 2), 0); /* ids 2-3, one frame */
     ck_assert_int_eq(push(&r, "c", 1), 0);  /* id 4 */
     ck_assert_uint_eq(r.n, 3);
