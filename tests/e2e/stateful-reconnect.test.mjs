@@ -26,10 +26,13 @@ const API = '?api-version=2022-06-01';
 after(killAll);
 
 // A TCP proxy to port: cut() destroys every open pair and holds new
-// connections until release() connects them.
+// connections until release() connects them; cut(true) destroys only the
+// client's side and keeps the emulator's socket open, unread (a drop the
+// emulator has not seen yet).
 async function proxy(port) {
   const pairs = new Set();
   const held = [];
+  const kept = [];
   let holding = false;
   const join = (down) => {
     const up = net.connect(port, '127.0.0.1');
@@ -53,11 +56,20 @@ async function proxy(port) {
   return {
     base: `http://127.0.0.1:${server.address().port}`,
     get open() { return pairs.size; },
-    cut() {
+    cut(keepServerSide = false) {
       holding = true;
       for (const { down, up } of pairs) {
+        if (keepServerSide) {
+          for (const s of [down, up]) s.removeAllListeners('close').removeAllListeners('error');
+          up.on('error', () => {});
+          down.unpipe(up);
+          up.unpipe(down);
+          up.pause();
+          kept.push(up);
+        } else {
+          up.destroy();
+        }
         down.destroy();
-        up.destroy();
       }
       pairs.clear();
     },
@@ -67,7 +79,7 @@ async function proxy(port) {
     },
     close() {
       this.cut();
-      for (const down of held.splice(0)) down.destroy();
+      for (const s of [...held.splice(0), ...kept.splice(0)]) s.destroy();
       server.close();
     },
   };
@@ -138,6 +150,8 @@ for (const msgpack of [false, true]) {
     try {
       c = await connect(px.base, { user: 'alice', msgpack });
       const id = c.connectionId;
+      await eventually(() => new RegExp(`stateful reconnect on hub=chat id=${id}`).test(emu.output),
+        WAIT_MS, 'stateful reconnect on', POLL_MS);
       assert.equal(await rest(emu, 'PUT', `/api/hubs/chat/groups/g1/connections/${id}${API}`), 200);
       // Before the drop: received, not yet all acknowledged (the client
       // acks once a second), so some are sent again and must be dropped
@@ -238,6 +252,63 @@ test('upstream: no connected/disconnected for a resume; what the client sent aga
     px.close();
     code = await emu.stop();
     up.close();
+  }
+  assert.equal(code, 0, `the emulator exits cleanly:\n${emu.stderr}`);
+});
+
+test('a resume before the emulator saw the drop replaces the old WebSocket', async () => {
+  let code;
+  const emu = await startEmulator();
+  const px = await proxy(emu.port);
+  let c;
+  try {
+    c = await connect(px.base, { user: 'frank' });
+    for (let n = 1; n <= 2; n++) assert.equal(await send(emu, '', n), 202);
+    await eventually(() => c.received.length === 2, WAIT_MS, 'before the drop', POLL_MS);
+    px.cut(true);
+    // Sent on the old socket, which nobody reads any more.
+    for (let n = 3; n <= 5; n++) assert.equal(await send(emu, '/users/frank', n), 202);
+    px.release();
+    await eventually(() => c.received.length >= 5, WAIT_MS, 'the gap\'s messages', POLL_MS);
+    assert.equal(await send(emu, '', 6), 202);
+    await eventually(() => c.received.length >= 6, WAIT_MS, 'after the resume', POLL_MS);
+    assert.deepEqual(c.received.map((m) => m.n), [1, 2, 3, 4, 5, 6]);
+    await eventually(() => /client resumed hub=chat id=\S+: .*\(the old WebSocket let go\)/.test(emu.output),
+      WAIT_MS, 'the resume\'s log line', POLL_MS);
+    assert.doesNotMatch(emu.output, /client transport lost/);
+    assert.equal(c.closedWith, undefined);
+  } finally {
+    if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
+    px.close();
+    code = await emu.stop();
+  }
+  assert.equal(code, 0, `the emulator exits cleanly:\n${emu.stderr}`);
+});
+
+test('long polling with withStatefulReconnect: answered yes at negotiate, used without resume', async () => {
+  let code;
+  const emu = await startEmulator();
+  let c;
+  try {
+    const b = new signalR.HubConnectionBuilder()
+      .withUrl(`${emu.base}/client/?hub=chat`, {
+        accessTokenFactory: () => clientToken('chat'),
+        transport: signalR.HttpTransportType.LongPolling,
+      })
+      .withStatefulReconnect()
+      .configureLogging(signalR.LogLevel.None);
+    c = b.build();
+    const got = [];
+    c.on('newMessage', (m) => got.push(m));
+    await withTimeout(c.start(), 'client start');
+    assert.equal(await send(emu, '', 1), 202);
+    await eventually(() => got.length === 1, WAIT_MS, 'a message', POLL_MS);
+    await eventually(() => /client connected hub=chat/.test(emu.output), WAIT_MS, 'log', POLL_MS);
+    assert.match(emu.output, /negotiate hub=chat id=\S+ user=\S+ version=1 stateful-reconnect/);
+    assert.doesNotMatch(emu.output, /stateful reconnect on/);
+  } finally {
+    if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
+    code = await emu.stop();
   }
   assert.equal(code, 0, `the emulator exits cleanly:\n${emu.stderr}`);
 });
