@@ -366,6 +366,27 @@ test('past the replay buffer the connection is closed, not resumed with a hole',
   assert.equal(code, 0, `the emulator exits cleanly:\n${emu.stderr}`);
 });
 
+test('a connected client sent more than the buffer between two acks gets the Close', async () => {
+  let code;
+  const emu = await startEmulator(['--replay-buffer-bytes', '300']);
+  let c;
+  try {
+    c = await connect(emu.base, { user: 'gina' });
+    // The client acks once a second: sends faster than 300 bytes a second
+    // fill the buffer whatever the machine's speed.
+    for (let n = 1; !c.closedWith && n <= 500; n++) await send(emu, '/users/gina', n);
+    await eventually(() => c.closedWith, WAIT_MS, 'the client closes', POLL_MS);
+    assert.match(String(c.closedWith), /more unacknowledged messages than the stateful reconnect buffer holds/);
+    assert.equal(c.state, signalR.HubConnectionState.Disconnected);
+    const got = c.received.map((m) => m.n);
+    assert.deepEqual(got, Array.from({ length: got.length }, (_, i) => i + 1), 'no hole before the Close');
+  } finally {
+    if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
+    code = await emu.stop();
+  }
+  assert.equal(code, 0, `the emulator exits cleanly:\n${emu.stderr}`);
+});
+
 test('a client without stateful reconnect is not kept after a drop', async () => {
   let code;
   const emu = await startEmulator(['--reconnect-window-ms', '600000']);
