@@ -1031,6 +1031,13 @@ void conns_sweep(struct conns *t)
                 break;
             }
             if (now - c->last_in_ms > LIMIT_CLIENT_TIMEOUT_MS) {
+                /* A silent stateful client may be behind a dead network:
+                 * ASP.NET Core's client timeout aborts the transport and
+                 * still allows the reconnect (AbortAllowReconnect). */
+                if (c->stateful) {
+                    transport_lost(c, "client timeout");
+                    break;
+                }
                 conn_close(c,
                            "Server timeout elapsed without receiving a "
                            "message from the client.",

@@ -50,8 +50,7 @@
 #define CONN_CLOSE_GRACE_MS 2000    /* wait for the peer's close frame */
 /* Stateful reconnect: how long a connection whose WebSocket dropped is
  * kept for the client to come back (ASP.NET Core's
- * HttpConnectionDispatcherOptions/ConnectionOptions DisconnectTimeout
- * default, 15 s). */
+ * ConnectionOptions.DisconnectTimeout default, ConnectionOptionsSetup). */
 #define CONN_RECONNECT_WINDOW_MS 15000
 
 enum conn_state {
