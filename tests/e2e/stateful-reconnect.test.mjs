@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { createRequire } from 'node:module';
+import WebSocket from 'ws';
 import { killAll, startEmulator, withTimeout, eventually, clientToken, restToken } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
@@ -382,6 +383,60 @@ test('a connected client sent more than the buffer between two acks gets the Clo
     assert.deepEqual(got, Array.from({ length: got.length }, (_, i) => i + 1), 'no hole before the Close');
   } finally {
     if (c) await withTimeout(c.stop(), 'client stop').catch(() => {});
+    code = await emu.stop();
+  }
+  assert.equal(code, 0, `the emulator exits cleanly:\n${emu.stderr}`);
+});
+
+// A raw WebSocket client of a stateful connection (hub protocol JSON 2):
+// records is every record received, parsed.
+async function rawStateful(emu) {
+  const res = await fetch(`${emu.base}/client/negotiate?hub=chat&negotiateVersion=1&useStatefulReconnect=true`, {
+    method: 'POST', headers: { Authorization: `Bearer ${clientToken('chat')}` },
+  });
+  const neg = await res.json();
+  assert.equal(neg.useStatefulReconnect, true);
+  const ws = new WebSocket(`ws://127.0.0.1:${emu.port}/client/?hub=chat&id=${neg.connectionToken}`,
+    { headers: { Authorization: `Bearer ${clientToken('chat')}` } });
+  const raw = { ws, records: [], closed: false };
+  ws.on('message', (d) => {
+    for (const r of d.toString().split('\x1e').filter(Boolean)) raw.records.push(JSON.parse(r));
+  });
+  ws.on('close', () => { raw.closed = true; });
+  ws.on('error', () => {});
+  await withTimeout(new Promise((resolve) => ws.on('open', resolve)), 'ws open');
+  ws.send('{"protocol":"json","version":2}\x1e');
+  await eventually(() => raw.records.length >= 1, WAIT_MS, 'handshake reply', POLL_MS);
+  assert.deepEqual(raw.records[0], {});
+  return raw;
+}
+
+test('raw protocol: the Ack the emulator sends; a bad Sequence or Ack closes with the error', async () => {
+  let code;
+  const emu = await startEmulator();
+  try {
+    let raw = await rawStateful(emu);
+    // Two numbered messages from the client (no upstream: ignored), one Ping
+    // (not numbered): acknowledged as 2 within the ack period.
+    raw.ws.send('{"type":1,"target":"a","arguments":[]}\x1e{"type":6}\x1e{"type":1,"target":"b","arguments":[]}\x1e');
+    const ack = await eventually(() => raw.records.find((r) => r.type === 8), WAIT_MS, 'an Ack', POLL_MS);
+    assert.deepEqual(ack, { type: 8, sequenceId: 2 });
+    // The client claims it will send from 5: past what was received.
+    raw.ws.send('{"type":9,"sequenceId":5}\x1e');
+    const close = await eventually(() => raw.records.find((r) => r.type === 7), WAIT_MS, 'the Close', POLL_MS);
+    assert.equal(close.error, "Sequence ID greater than amount of messages we've received.");
+    await eventually(() => raw.closed, WAIT_MS, 'the socket closes', POLL_MS);
+    raw = await rawStateful(emu);
+    raw.ws.send('{"type":8}\x1e');
+    const close2 = await eventually(() => raw.records.find((r) => r.type === 7), WAIT_MS, 'the Close', POLL_MS);
+    assert.equal(close2.error, 'Connection closed with an error.');
+    await eventually(() => raw.closed, WAIT_MS, 'the socket closes', POLL_MS);
+    await eventually(() => /client sequence 5 past what it sent/.test(emu.output) &&
+      /no integer sequenceId/.test(emu.output), WAIT_MS, 'both logged', POLL_MS);
+    // The emulator goes on serving.
+    raw = await rawStateful(emu);
+    raw.ws.close();
+  } finally {
     code = await emu.stop();
   }
   assert.equal(code, 0, `the emulator exits cleanly:\n${emu.stderr}`);
