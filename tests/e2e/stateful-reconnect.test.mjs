@@ -442,6 +442,32 @@ test('raw protocol: the Ack the emulator sends; a bad Sequence or Ack closes wit
   assert.equal(code, 0, `the emulator exits cleanly:\n${emu.stderr}`);
 });
 
+test('a REST close of a dropped connection ends it; a stop with one dropped exits cleanly', async () => {
+  let code;
+  const emu = await startEmulator();
+  const px = await proxy(emu.port);
+  const clients = [];
+  try {
+    for (const user of ['hank', 'ivy']) clients.push(await connect(px.base, { user }));
+    const [a, b] = clients;
+    px.cut();
+    await eventually(() => count(emu.output, /client transport lost hub=chat id=/g) === 2, WAIT_MS,
+      'both drops seen', POLL_MS);
+    assert.equal(await rest(emu, 'DELETE', `/api/hubs/chat/connections/${a.connectionId}${API}`), 200);
+    await eventually(() => new RegExp(`client disconnected hub=chat id=${a.connectionId}`).test(emu.output),
+      WAIT_MS, 'the closed one ends', POLL_MS);
+    assert.equal(await rest(emu, 'HEAD', `/api/hubs/chat/connections/${a.connectionId}${API}`), 404);
+    assert.equal(await rest(emu, 'HEAD', `/api/hubs/chat/connections/${b.connectionId}${API}`), 200);
+    // b is still waiting for its client when the emulator stops.
+    code = await emu.stop();
+  } finally {
+    for (const c of clients) await withTimeout(c.stop(), 'client stop').catch(() => {});
+    px.close();
+    if (code === undefined) code = await emu.stop();
+  }
+  assert.equal(code, 0, `the emulator exits cleanly:\n${emu.stderr}`);
+});
+
 test('a client without stateful reconnect is not kept after a drop', async () => {
   let code;
   const emu = await startEmulator(['--reconnect-window-ms', '600000']);
