@@ -10,6 +10,7 @@ EMU_LIB_OBJ := $(B)/emulator/strmap.o $(B)/emulator/hub.o \
                $(B)/emulator/upmsg.o $(B)/emulator/upclient.o \
                $(B)/emulator/tier.o $(B)/emulator/clientres.o \
                $(B)/emulator/restpage.o $(B)/emulator/tls.o \
+               $(B)/emulator/replay.o \
                $(B)/emulator/hubout.o $(B)/proto/hubmsgpack.o \
                $(B)/proto/hubproto.o $(B)/util/url.o $(B)/util/listen.o \
                $(PROTO_OBJ) $(TOKEN_OBJ) $(UTIL_OBJ)

@@ -34,7 +34,8 @@ env "$HANDLER_ENV" TEST_TIMEOUT_MS=300000 scripts/node-test.sh \
   tests/e2e/emulator-tier.test.mjs tests/e2e/app.test.mjs \
   tests/e2e/upstream.test.mjs tests/e2e/bad-input.test.mjs \
   tests/e2e/app-shapes.test.mjs tests/e2e/msgpack.test.mjs \
-  tests/e2e/emulator-tls.test.mjs tests/e2e/queue.test.mjs || status=1
+  tests/e2e/emulator-tls.test.mjs tests/e2e/queue.test.mjs \
+  tests/e2e/stateful-reconnect.test.mjs || status=1
 TEST_TIMEOUT_MS=300000 scripts/node-test.sh \
   tests/e2e/app-conformance.test.mjs tests/e2e/keys.test.mjs || status=1
 

@@ -75,6 +75,7 @@ static enum MHD_Result negotiate(struct client_env *e, struct http_req *r)
 {
     char *hub = http_req_query(r, "hub");
     char *ver = http_req_query(r, "negotiateVersion");
+    char *stateful = http_req_query(r, "useStatefulReconnect");
     struct token_claims claims;
     struct json_object *o = NULL;
     char err[256];
@@ -107,6 +108,10 @@ static enum MHD_Result negotiate(struct client_env *e, struct http_req *r)
         ret = http_reply_error(r, 500, NULL, "no random bytes for an id");
         goto out;
     }
+    /* ASP.NET Core's HttpConnectionDispatcher: asked with
+     * ?useStatefulReconnect=true (bool.TryParse: any case), answered
+     * "useStatefulReconnect": true; the hub protocol then decides. */
+    c->stateful_asked = stateful && strcasecmp(stateful, "true") == 0;
     o = json_object_new_object();
     if (v >= 1)
         json_object_object_add(o, "negotiateVersion", json_object_new_int(1));
@@ -119,14 +124,19 @@ static enum MHD_Result negotiate(struct client_env *e, struct http_req *r)
     json_object_array_add(ts, transport("ServerSentEvents", 0));
     json_object_array_add(ts, transport("LongPolling", 1));
     json_object_object_add(o, "availableTransports", ts);
-    log_info("negotiate hub=%s id=%s user=%s version=%ld", c->hub, c->id,
-             c->user ? c->user : "(anonymous)", v >= 1 ? 1L : 0L);
+    if (c->stateful_asked)
+        json_object_object_add(o, "useStatefulReconnect",
+                               json_object_new_boolean(1));
+    log_info("negotiate hub=%s id=%s user=%s version=%ld%s", c->hub, c->id,
+             c->user ? c->user : "(anonymous)", v >= 1 ? 1L : 0L,
+             c->stateful_asked ? " stateful-reconnect" : "");
     ret = http_reply_json(r, 200, o);
 out:
     json_object_put(o);
     token_claims_release(&claims);
     free(hub);
     free(ver);
+    free(stateful);
     return ret;
 }
 
@@ -137,8 +147,9 @@ static void on_upgrade(void *cls, struct MHD_Connection *mc, void *req_cls,
     struct client_env *e = cls;
     struct http_req *r = req_cls;
     struct conn *c = r ? conn_by_token(e->conns, r->token) : NULL;
-    if (!c || c->state != CONN_NEGOTIATED ||
-        conn_attach_ws(c, sock, extra, extra_len, urh) < 0) {
+    if (!c || (c->state == CONN_NEGOTIATED
+                   ? conn_attach_ws(c, sock, extra, extra_len, urh)
+                   : conn_resume_ws(c, sock, extra, extra_len, urh)) < 0) {
         MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
         return;
     }
@@ -328,7 +339,8 @@ static enum MHD_Result connect_req(struct client_env *e, struct http_req *r,
         int is_sse = acc && strstr(acc, "text/event-stream");
         if (c->state == CONN_NEGOTIATED)
             remember_client(r, c, &claims);
-        if ((is_ws || is_sse) && c->state != CONN_NEGOTIATED) {
+        if ((is_ws || is_sse) && c->state != CONN_NEGOTIATED &&
+            !(is_ws && conn_resumable(c))) {
             ret = http_reply_error(
                 r, 409, NULL, "connection %s already has a transport", c->id);
         } else if (c->state == CONN_NEGOTIATED &&

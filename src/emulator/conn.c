@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -35,7 +36,13 @@ struct conns {
     struct msg *mp_ping_frame; /* the same in MessagePack, a binary frame */
     int stopping;              /* conns_stop ran: no error kept for upstream */
     const struct conn_extras *extras; /* borrowed, may be NULL */
+    long long reconnect_window_ms;    /* stateful reconnect's window */
+    size_t replay_bytes;              /* and its buffer's byte bound */
 };
+
+static void transport_lost(struct conn *c, const char *why);
+static int send_out(struct conn *c, struct hubout *o, int meter);
+static void end_transport(struct conn *c);
 
 static const char PING[] = "{\"type\":6}" HUBPROTO_RS_STR;
 /* [6] with its length prefix: the MessagePack Ping. */
@@ -50,6 +57,8 @@ struct conns *conns_new(struct loop *l, struct http *h, struct registry *reg)
     t->by_token = strmap_new();
     t->ping_frame = ws_frame_text(PING, sizeof PING - 1);
     t->mp_ping_frame = ws_frame_binary(MP_PING, sizeof MP_PING - 1);
+    t->reconnect_window_ms = CONN_RECONNECT_WINDOW_MS;
+    t->replay_bytes = REPLAY_MAX_BYTES;
     return t;
 }
 
@@ -68,6 +77,13 @@ void conns_set_hooks(struct conns *t, const struct conn_hooks *hooks, void *arg)
 {
     t->hooks = hooks;
     t->hooks_arg = arg;
+}
+
+void conns_set_stateful(struct conns *t, long long window_ms, size_t max_bytes)
+{
+    t->reconnect_window_ms =
+        window_ms > 0 ? window_ms : CONN_RECONNECT_WINDOW_MS;
+    t->replay_bytes = max_bytes ? max_bytes : REPLAY_MAX_BYTES;
 }
 
 void conns_set_extras(struct conns *t, const struct conn_extras *x)
@@ -170,6 +186,7 @@ struct conn *conn_new(struct conns *t, const char *hub, const char *user,
     hubproto_reader_init(&c->reader, LIMIT_CLIENT_MESSAGE);
     hubmsgpack_reader_init(&c->mpreader, LIMIT_CLIENT_MESSAGE);
     buf_init(&c->out, LIMIT_CONN_SENDBUF);
+    replay_init(&c->replay, t->replay_bytes, 0);
     strmap_put(t->by_token, c->token, c);
     c->next = t->all;
     if (t->all)
@@ -186,7 +203,7 @@ struct conn *conn_by_token(struct conns *t, const char *token)
 
 static void update_watch(struct conn *c)
 {
-    if (c->transport != CONN_WS || c->state == CONN_DEAD)
+    if (c->transport != CONN_WS || c->state == CONN_DEAD || !c->ws)
         return;
     int want = ws_want_write(c->ws);
     if (want != c->watching_out) {
@@ -202,14 +219,16 @@ static void on_ws_event(struct loop_watch *w, uint32_t events)
         return;
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
         if (ws_on_readable(c->ws) < 0) {
-            conn_abort(c, c->state == CONN_CLOSING ? "closed"
-                                                   : "client went away");
+            if (c->state == CONN_CLOSING)
+                conn_abort(c, "closed");
+            else
+                transport_lost(c, "client went away");
             return;
         }
     }
     if (c->state != CONN_DEAD && (events & EPOLLOUT)) {
         if (ws_on_writable(c->ws) < 0) {
-            conn_abort(c, "write failed");
+            transport_lost(c, "write failed");
             return;
         }
     }
@@ -238,11 +257,11 @@ static int attach(struct conn *c, enum conn_transport t)
     return 0;
 }
 
-int conn_attach_ws(struct conn *c, int fd, const char *extra, size_t extra_len,
-                   struct MHD_UpgradeResponseHandle *urh)
+/* Take the upgraded socket (conn_attach_ws's contract); extra is copied
+ * into the new ws, not read yet. Returns 0, or -1 when c was aborted. */
+static int take_socket(struct conn *c, int fd, const char *extra,
+                       size_t extra_len, struct MHD_UpgradeResponseHandle *urh)
 {
-    if (attach(c, CONN_WS) < 0)
-        return -1;
     struct conns *t = c->table;
     /* Our own descriptor of the socket, so that libmicrohttpd can free its
      * connection and memory pool now rather than when the client leaves.
@@ -270,11 +289,113 @@ int conn_attach_ws(struct conn *c, int fd, const char *extra, size_t extra_len,
     }
     c->watch.fd = nfd;
     c->watch.on_event = on_ws_event;
+    c->watching_out = 0;
     if (loop_watch(t->loop, &c->watch, 0) < 0) {
         conn_abort(c, "cannot watch the socket");
-        return 0;
+        return -1;
     }
-    if (extra_len)
+    return 0;
+}
+
+int conn_attach_ws(struct conn *c, int fd, const char *extra, size_t extra_len,
+                   struct MHD_UpgradeResponseHandle *urh)
+{
+    if (attach(c, CONN_WS) < 0)
+        return -1;
+    if (take_socket(c, fd, extra, extra_len, urh) == 0 && extra_len)
+        on_ws_event(&c->watch, EPOLLIN);
+    return 0;
+}
+
+/* Let the WebSocket go (a drop, or superseded by a resume): the socket is
+ * closed, the queue with it; the connection stays as it is. */
+static void detach_ws(struct conn *c)
+{
+    struct conns *t = c->table;
+    if (c->watch.fd >= 0) {
+        loop_unwatch(t->loop, &c->watch);
+        if (!c->urh)
+            close(c->watch.fd);
+        c->watch.fd = -1;
+    }
+    if (c->urh) {
+        MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
+        http_wake(t->http);
+        c->urh = NULL;
+    }
+    ws_free(c->ws);
+    c->ws = NULL;
+    c->watching_out = 0;
+}
+
+/* The WebSocket failed or ended without the peer's close frame: a
+ * stateful connection waits for the client to come back (detached),
+ * any other ends. */
+static void transport_lost(struct conn *c, const char *why)
+{
+    if (!c->stateful || c->state != CONN_OPEN || c->detached ||
+        c->table->stopping || (c->ws && ws_close_received(c->ws))) {
+        conn_abort(c, why);
+        return;
+    }
+    detach_ws(c);
+    c->detached = 1;
+    c->detached_ms = c->table->loop->now_ms;
+    log_info("client transport lost hub=%s id=%s reason=%s: kept %lld ms "
+             "for a stateful reconnect, %zu messages unacknowledged",
+             c->hub, c->id, why, c->table->reconnect_window_ms,
+             c->replay.messages);
+}
+
+int conn_resumable(const struct conn *c)
+{
+    return c->stateful && c->state == CONN_OPEN && c->transport == CONN_WS &&
+           !c->table->stopping;
+}
+
+static void mark_dirty(struct conn *c);
+
+int conn_resume_ws(struct conn *c, int fd, const char *extra, size_t extra_len,
+                   struct MHD_UpgradeResponseHandle *urh)
+{
+    if (!conn_resumable(c))
+        return -1;
+    struct conns *t = c->table;
+    int was_detached = c->detached;
+    if (!was_detached)
+        detach_ws(c); /* the old socket has not failed here yet */
+    c->detached = 0;
+    /* What the old socket left half-read is gone with it. */
+    hubproto_reader_release(&c->reader);
+    hubproto_reader_init(&c->reader, LIMIT_CLIENT_MESSAGE);
+    hubmsgpack_reader_release(&c->mpreader);
+    hubmsgpack_reader_init(&c->mpreader, LIMIT_CLIENT_MESSAGE);
+    if (take_socket(c, fd, extra, extra_len, urh) < 0)
+        return 0;
+    c->last_in_ms = c->last_out_ms = t->loop->now_ms;
+    replay_resumed(&c->replay);
+    log_info("client resumed hub=%s id=%s: sequence %lld, %zu messages sent "
+             "again%s",
+             c->hub, c->id, replay_first(&c->replay), c->replay.messages,
+             was_detached ? "" : " (the old WebSocket let go)");
+    struct buf b;
+    buf_init(&b, 256);
+    hubproto_write_sequence_id(&b, HUBPROTO_SEQUENCE, replay_first(&c->replay));
+    struct hubout o;
+    hubout_init(&o, b.data, b.len);
+    int rc = send_out(c, &o, 0);
+    hubout_release(&o);
+    buf_release(&b);
+    for (size_t i = 0; rc == 0 && i < c->replay.n; i++) {
+        struct msg *f = replay_at(&c->replay, i)->frame;
+        if (ws_queue_frame(c->ws, f) < 0 &&
+            (ws_on_writable(c->ws) < 0 || ws_queue_frame(c->ws, f) < 0)) {
+            conn_abort(c, "send buffer full (replaying)");
+            return 0;
+        }
+        mark_dirty(c);
+    }
+    if (rc == 0 && extra_len)
         on_ws_event(&c->watch, EPOLLIN);
     return 0;
 }
@@ -303,14 +424,107 @@ void conn_wake(struct conn *c)
         http_req_resume(c->poll);
 }
 
+static void mark_dirty(struct conn *c)
+{
+    struct conns *t = c->table;
+    if (c->dirty)
+        return;
+    if (t->ndirty == t->dirty_cap) {
+        t->dirty_cap = t->dirty_cap ? t->dirty_cap * 2 : 64;
+        t->dirty = xrealloc(t->dirty, t->dirty_cap * sizeof *t->dirty);
+    }
+    t->dirty[t->ndirty++] = c;
+    c->dirty = 1;
+}
+
+/* How many numbered (replay.h) hub messages the bytes in c's protocol
+ * hold. */
+static unsigned sequenced(const struct conn *c, const char *p, size_t n)
+{
+    unsigned k = 0;
+    struct hubproto_msg m;
+    char err[160];
+    size_t hdr, len;
+    while (n) {
+        if (c->binary) {
+            if (hubmsgpack_frame(p, n, LIMIT_CONN_SENDBUF, &hdr, &len, err,
+                                 sizeof err) != 1)
+                break;
+        } else {
+            const char *rs = memchr(p, HUBPROTO_RS, n);
+            hdr = 0;
+            len = rs ? (size_t)(rs - p) : n;
+        }
+        if ((c->binary ? hubmsgpack_parse : hubproto_parse)(
+                p + hdr, len, &m, err, sizeof err) == 0) {
+            k += (unsigned)replay_sequenced(m.type);
+            hubproto_msg_release(&m);
+        }
+        size_t step = hdr + len + (c->binary ? 0 : 1);
+        if (step >= n)
+            break;
+        p += step;
+        n -= step;
+    }
+    return k;
+}
+
+/* More unacknowledged messages than the replay buffer holds: the promise
+ * of stateful reconnect cannot be kept, the connection ends. */
+static void replay_full(struct conn *c)
+{
+    static const char why[] = "Connection closed: more unacknowledged "
+                              "messages than the stateful reconnect buffer "
+                              "holds.";
+    log_warn("stateful reconnect buffer full hub=%s id=%s messages=%zu "
+             "bytes=%zu: closing",
+             c->hub, c->id, c->replay.messages, c->replay.bytes);
+    if (!c->error && !c->table->stopping)
+        c->error = xstrdup(why);
+    if (c->detached) {
+        conn_abort(c, "stateful reconnect buffer full");
+        return;
+    }
+    struct buf b;
+    buf_init(&b, 1024);
+    hubproto_write_close(&b, why, 0);
+    struct hubout o;
+    hubout_init(&o, b.data, b.len);
+    send_out(c, &o, 0);
+    hubout_release(&o);
+    buf_release(&b);
+    if (c->state != CONN_DEAD)
+        end_transport(c);
+}
+
 /* Queue bytes on the transport whatever the state (Close and handshake
- * replies go out while not open). */
+ * replies go out while not open). A stateful connection keeps the frame
+ * of numbered messages for a resume; detached, it only keeps them. */
 static int send_raw(struct conn *c, const char *rec, size_t n,
                     struct msg **frame)
 {
     struct conns *t = c->table;
     struct msg *one = NULL; /* a binary frame for this call only */
     int rc = 0;
+    if (c->stateful && c->transport == CONN_WS) {
+        unsigned k = c->state == CONN_OPEN ? sequenced(c, rec, n) : 0;
+        if (k) {
+            if (!frame)
+                frame = &one;
+            if (!*frame)
+                *frame =
+                    c->binary ? ws_frame_binary(rec, n) : ws_frame_text(rec, n);
+            if (replay_push(&c->replay, *frame, n, k) < 0) {
+                msg_unref(one);
+                replay_full(c);
+                return -1;
+            }
+        }
+        if (c->detached) {
+            msg_unref(one);
+            return 0;
+        }
+    }
     switch (c->transport) {
     case CONN_WS:
         /* Queued only: conns_flush writes each socket once per turn. A
@@ -328,14 +542,8 @@ static int send_raw(struct conn *c, const char *rec, size_t n,
         if (rc < 0 && ws_want_write(c->ws) && ws_on_writable(c->ws) == 0)
             rc = frame ? ws_queue_frame(c->ws, *frame)
                        : ws_queue_text(c->ws, rec, n);
-        if (rc == 0 && !c->dirty) {
-            if (t->ndirty == t->dirty_cap) {
-                t->dirty_cap = t->dirty_cap ? t->dirty_cap * 2 : 64;
-                t->dirty = xrealloc(t->dirty, t->dirty_cap * sizeof *t->dirty);
-            }
-            t->dirty[t->ndirty++] = c;
-            c->dirty = 1;
-        }
+        if (rc == 0)
+            mark_dirty(c);
         msg_unref(one);
         break;
     case CONN_SSE:
@@ -473,6 +681,10 @@ void conn_close(struct conn *c, const char *error, int allow_reconnect)
     unregister(c);
     if (error && !c->error && !c->table->stopping)
         c->error = xstrdup(error);
+    if (c->detached) { /* no transport to say it on */
+        conn_abort(c, error ? error : "closed while detached");
+        return;
+    }
     if (c->state == CONN_OPEN) {
         struct buf b;
         buf_init(&b, LIMIT_CONN_SENDBUF);
@@ -530,10 +742,10 @@ void conns_flush(struct conns *t)
     for (size_t i = 0; i < t->ndirty; i++) {
         struct conn *c = t->dirty[i];
         c->dirty = 0;
-        if (c->state == CONN_DEAD)
+        if (c->state == CONN_DEAD || !c->ws)
             continue;
         if (ws_on_writable(c->ws) < 0) {
-            conn_abort(c, "write failed");
+            transport_lost(c, "write failed");
             continue;
         }
         if (c->state == CONN_CLOSING && ws_closed(c->ws)) {
@@ -571,6 +783,7 @@ void conns_reap(struct conns *t)
         hubproto_reader_release(&c->reader);
         hubmsgpack_reader_release(&c->mpreader);
         buf_release(&c->out);
+        replay_release(&c->replay);
         free(c->hub);
         free(c->user);
         free(c->claims);
@@ -613,14 +826,68 @@ static void handshake(struct conn *c, const char *rec, size_t len)
     c->registered = 1;
     c->was_open = 1;
     c->state = CONN_OPEN;
+    /* Stateful reconnect needs hub protocol 2 (the JS client asks for 1
+     * when it will not resume) and a WebSocket (ASP.NET Core's
+     * HubConnectionContext and HttpConnection). */
+    c->stateful = c->stateful_asked && c->transport == CONN_WS &&
+                  hubproto_handshake_version(rec, len) >= 2;
     log_info("client connected hub=%s id=%s user=%s transport=%s "
              "protocol=%s",
              c->hub, c->id, c->user ? c->user : "(anonymous)",
              conn_transport_name(c->transport),
              c->binary ? HUBMSGPACK_NAME : "json");
+    if (c->stateful)
+        log_info("stateful reconnect on hub=%s id=%s window=%lld ms "
+                 "buffer=%zu bytes",
+                 c->hub, c->id, c->table->reconnect_window_ms,
+                 c->replay.max_bytes);
     const struct conns *t = c->table;
     if (t->hooks && t->hooks->on_connected)
         t->hooks->on_connected(t->hooks_arg, c);
+}
+
+/* The client's Ack (what it received) or Sequence (what it sends next,
+ * after a resume). */
+static void sequence_message(struct conn *c, const struct hubproto_msg *m)
+{
+    struct json_object *v = NULL;
+    if (!json_object_object_get_ex(m->obj, "sequenceId", &v) ||
+        !json_object_is_type(v, json_type_int)) {
+        log_warn("bad hub message hub=%s id=%s: no integer sequenceId", c->hub,
+                 c->id);
+        conn_close(c, "Connection closed with an error.", 0);
+        return;
+    }
+    long long id = json_object_get_int64(v);
+    if (m->type == HUBPROTO_ACK) {
+        replay_ack(&c->replay, id);
+        return;
+    }
+    if (replay_reset_sequence(&c->replay, id) < 0) {
+        log_warn("client sequence %lld past what it sent hub=%s id=%s", id,
+                 c->hub, c->id);
+        conn_close(c,
+                   "Sequence ID greater than amount of messages we've "
+                   "received.",
+                   0);
+    }
+}
+
+/* Ack what the client sent since the last one (once a second, as ASP.NET
+ * Core's MessageBuffer timer). */
+static void send_ack(struct conn *c)
+{
+    long long id = replay_ack_due(&c->replay);
+    if (!id)
+        return;
+    struct buf b;
+    buf_init(&b, 256);
+    hubproto_write_sequence_id(&b, HUBPROTO_ACK, id);
+    struct hubout o;
+    hubout_init(&o, b.data, b.len);
+    send_out(c, &o, 0);
+    hubout_release(&o);
+    buf_release(&b);
 }
 
 static void message(struct conn *c, const char *rec, size_t len)
@@ -633,8 +900,17 @@ static void message(struct conn *c, const char *rec, size_t len)
         conn_close(c, "Connection closed with an error.", 0);
         return;
     }
+    if (c->stateful && !replay_should_process(&c->replay, m.type)) {
+        hubproto_msg_release(&m);
+        return;
+    }
     switch (m.type) {
     case HUBPROTO_PING:
+        break;
+    case HUBPROTO_ACK:
+    case HUBPROTO_SEQUENCE:
+        if (c->stateful)
+            sequence_message(c, &m);
         break;
     case HUBPROTO_CLOSE:
         unregister(c);
@@ -737,6 +1013,15 @@ void conns_sweep(struct conns *t)
                 conn_abort(c, "no handshake within 15 s");
             break;
         case CONN_OPEN:
+            if (c->detached) {
+                if (now - c->detached_ms > t->reconnect_window_ms)
+                    conn_abort(c, "no stateful reconnect within the window");
+                break;
+            }
+            if (c->stateful)
+                send_ack(c);
+            if (c->state != CONN_OPEN)
+                break;
             if (c->transport == CONN_LP) {
                 if (!c->poll && now - c->poll_end_ms > CONN_LP_MAX_GAP_MS)
                     conn_abort(c, "long polling client stopped polling");
@@ -746,6 +1031,13 @@ void conns_sweep(struct conns *t)
                 break;
             }
             if (now - c->last_in_ms > LIMIT_CLIENT_TIMEOUT_MS) {
+                /* A silent stateful client may be behind a dead network:
+                 * ASP.NET Core's client timeout aborts the transport and
+                 * still allows the reconnect (AbortAllowReconnect). */
+                if (c->stateful) {
+                    transport_lost(c, "client timeout");
+                    break;
+                }
                 conn_close(c,
                            "Server timeout elapsed without receiving a "
                            "message from the client.",

@@ -34,6 +34,7 @@
 #include "emulator/hubout.h"
 #include "emulator/loop.h"
 #include "emulator/msg.h"
+#include "emulator/replay.h"
 #include "emulator/ws.h"
 #include "proto/hubmsgpack.h"
 #include "proto/hubproto.h"
@@ -47,6 +48,10 @@
 #define CONN_LP_HOLD_MS 90000       /* ASP.NET Core long-poll timeout */
 #define CONN_LP_MAX_GAP_MS 5000     /* asrs.s.ttl default: re-poll within */
 #define CONN_CLOSE_GRACE_MS 2000    /* wait for the peer's close frame */
+/* Stateful reconnect: how long a connection whose WebSocket dropped is
+ * kept for the client to come back (ASP.NET Core's
+ * ConnectionOptions.DisconnectTimeout default, ConnectionOptionsSetup). */
+#define CONN_RECONNECT_WINDOW_MS 15000
 
 enum conn_state {
     CONN_NEGOTIATED, /* id handed out, no transport yet */
@@ -99,6 +104,19 @@ struct conn {
     char *query;       /* X-ASRS-Client-Query, without access_token */
     char *error;       /* why the service closed it, for disconnected */
     struct upconn *up; /* upclient.c's state; that module clears it */
+    /* Stateful reconnect (replay.h). stateful_asked: negotiate was asked
+     * for it (?useStatefulReconnect=true) and answered yes; stateful: on,
+     * once the handshake asked for hub protocol version 2 or more over
+     * WebSockets (the only transport the JS client resumes). detached:
+     * the WebSocket dropped without a close (ws is NULL), the connection
+     * stays OPEN, in its hub and groups, sends are kept in replay only,
+     * until a new WebSocket with the same token resumes it or the window
+     * ends (then it ends as any other). */
+    int stateful_asked;
+    int stateful;
+    int detached;
+    long long detached_ms;
+    struct replay replay;
     /* the table's lists */
     struct conn *prev, *next; /* every connection */
     struct conn *reap_next;   /* ended this turn */
@@ -158,6 +176,11 @@ void conns_close_open(struct conns *t, const char *error, int allow_reconnect);
 /* End every connection at once (conn_abort with why). */
 void conns_abort_all(struct conns *t, const char *why);
 
+/* Stateful reconnect's bounds for connections that start from now:
+ * window_ms the reconnect window (0: CONN_RECONNECT_WINDOW_MS), max_bytes
+ * the replay buffer (0: REPLAY_MAX_BYTES). */
+void conns_set_stateful(struct conns *t, long long window_ms, size_t max_bytes);
+
 /* A negotiated connection for hub (lower-cased here) and user (may be
  * NULL), registered by token in t, which owns it. With same_token
  * (negotiate version 0) the token is the connection id. Returns NULL when
@@ -175,6 +198,16 @@ struct conn *conn_by_token(struct conns *t, const char *token);
  * still owns urh). */
 int conn_attach_ws(struct conn *c, int fd, const char *extra, size_t extra_len,
                    struct MHD_UpgradeResponseHandle *urh);
+/* A new WebSocket for a stateful connection (conn_resumable), with the
+ * same arguments and ownership as conn_attach_ws: the old WebSocket, if
+ * the emulator has not seen it drop yet, is let go; the client gets a
+ * Sequence message and every message it has not acknowledged, in order;
+ * what it sends is ignored until its own Sequence. No handshake, no
+ * connected event. Returns 0, or -1 when c cannot resume. */
+int conn_resume_ws(struct conn *c, int fd, const char *extra, size_t extra_len,
+                   struct MHD_UpgradeResponseHandle *urh);
+/* 1 when a new WebSocket with c's token resumes c (conn_resume_ws). */
+int conn_resumable(const struct conn *c);
 int conn_attach_sse(struct conn *c, struct http_req *stream);
 int conn_attach_lp(struct conn *c);
 

@@ -107,6 +107,8 @@ int emu_start(struct emu *e, const struct emu_config *cfg)
         return -1;
     e->reg = registry_new();
     e->conns = conns_new(&e->loop, e->http, e->reg);
+    conns_set_stateful(e->conns, cfg->reconnect_window_ms,
+                       (size_t)cfg->replay_bytes);
     e->client = (struct client_env){
         .conns = e->conns, .keys = &e->cfg.keys, .loop = &e->loop};
     e->cr = clientres_new(e->reg, cfg->invoke_timeout_ms);

@@ -39,6 +39,10 @@ struct emu_config {
     long long invoke_timeout_ms; /* :invoke wait; 0: CLIENTRES_TIMEOUT_MS */
     const char *tls_cert; /* with tls_key: serve HTTPS/WSS (http.h); NULL */
     const char *tls_key;
+    /* stateful reconnect (conn.h): the window, 0: CONN_RECONNECT_WINDOW_MS;
+     * the replay buffer's bytes, 0: REPLAY_MAX_BYTES */
+    long long reconnect_window_ms;
+    long long replay_bytes;
 };
 
 struct emu {

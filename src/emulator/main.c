@@ -4,6 +4,7 @@
  *   signalr-emulator [--port N] [--bind ADDR] [--access-key KEY]...
  *                    [--upstream URL-TEMPLATE|default]... [--settings FILE]
  *                    [--upstream-timeout-ms N] [--invoke-timeout-ms N]
+ *                    [--reconnect-window-ms N] [--replay-buffer-bytes N]
  *                    [--tier free|standard|premium [--units N]
  *                     [--messages-per-day N]]
  *                    [--tls-cert FILE --tls-key FILE] [--verbose]
@@ -26,6 +27,7 @@
 #include <sys/resource.h>
 
 #include "emulator/emu.h"
+#include "emulator/limits.h"
 #include "emulator/upclient.h"
 #include "emulator/upconf.h"
 #include "emulator/upmsg.h"
@@ -44,6 +46,8 @@ static void usage(FILE *f)
             "[--settings FILE]\n"
             "                        [--upstream-timeout-ms N] "
             "[--invoke-timeout-ms N]\n"
+            "                        [--reconnect-window-ms N] "
+            "[--replay-buffer-bytes N]\n"
             "                        [--tier free|standard|premium [--units N]"
             " [--messages-per-day N]]\n"
             "                        [--tls-cert FILE --tls-key FILE] "
@@ -80,6 +84,14 @@ static void usage(FILE *f)
             "client's answer\n"
             "                        (default %d, at most 110000), then "
             "answers 504\n"
+            "  --reconnect-window-ms N  stateful reconnect: how long a "
+            "client whose\n"
+            "                        WebSocket dropped may come back "
+            "(default 15000)\n"
+            "  --replay-buffer-bytes N  stateful reconnect: bytes sent "
+            "and not yet\n"
+            "                        acknowledged kept per connection "
+            "(default 100000)\n"
             "  --tier NAME           simulate a pricing tier's limits: free "
             "(20 connections,\n"
             "                        20,000 messages a day), standard or "
@@ -190,6 +202,14 @@ static int parse_args(int argc, char **argv, struct emu_config *cfg,
             if (number(a, v, 1, 110000, &t) < 0)
                 return -1;
             cfg->invoke_timeout_ms = t;
+            i++;
+        } else if (strcmp(a, "--reconnect-window-ms") == 0 && v) {
+            if (number(a, v, 1, 3600000, &cfg->reconnect_window_ms) < 0)
+                return -1;
+            i++;
+        } else if (strcmp(a, "--replay-buffer-bytes") == 0 && v) {
+            if (number(a, v, 1, LIMIT_CONN_SENDBUF, &cfg->replay_bytes) < 0)
+                return -1;
             i++;
         } else if (strcmp(a, "--tier") == 0 && v) {
             o->tier = v;

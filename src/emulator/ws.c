@@ -279,6 +279,11 @@ void ws_close(struct ws *w, uint16_t code, const char *reason)
         write_queue(w);
 }
 
+int ws_close_received(const struct ws *w)
+{
+    return wslay_event_get_close_received(w->ctx) != 0;
+}
+
 int ws_closed(const struct ws *w)
 {
     if (w->eof || w->failed)

@@ -63,6 +63,8 @@ void ws_close(struct ws *w, uint16_t code, const char *reason);
 /* 1 once our close frame is written and the peer's arrived (or the peer
  * is gone): the connection can end cleanly. */
 int ws_closed(const struct ws *w);
+/* 1 once the peer's close frame arrived (it left on purpose, not a drop). */
+int ws_close_received(const struct ws *w);
 /* Bytes waiting in the queue. */
 size_t ws_queued(const struct ws *w);
 

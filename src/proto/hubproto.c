@@ -87,6 +87,21 @@ out:
     return rc;
 }
 
+long long hubproto_handshake_version(const char *rec, size_t len)
+{
+    struct json_object *o = NULL;
+    char perr[128];
+    long long ver = 0;
+    if (jsonx_parse(rec, len, &o, perr, sizeof perr) == 0 &&
+        json_object_is_type(o, json_type_object)) {
+        struct json_object *v = jsonx_get_ci(o, "version");
+        if (v && json_object_is_type(v, json_type_int))
+            ver = json_object_get_int64(v);
+    }
+    json_object_put(o);
+    return ver;
+}
+
 int hubproto_parse(const char *rec, size_t len, struct hubproto_msg *m,
                    char *err, size_t errlen)
 {
@@ -180,6 +195,14 @@ int hubproto_write_ping(struct buf *out)
 {
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "type", json_object_new_int(HUBPROTO_PING));
+    return put_record(out, o);
+}
+
+int hubproto_write_sequence_id(struct buf *out, int type, long long id)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "type", json_object_new_int(type));
+    json_object_object_add(o, "sequenceId", json_object_new_int64(id));
     return put_record(out, o);
 }
 

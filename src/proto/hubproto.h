@@ -63,6 +63,11 @@ size_t hubproto_reader_pending(const struct hubproto_reader *r);
 int hubproto_handshake_check(const char *rec, size_t len, char *err,
                              size_t errlen);
 
+/* The "version" of a handshake request already accepted by a check (the
+ * hub protocol version: 2 and up can resume, stateful reconnect), or 0
+ * when there is none. */
+long long hubproto_handshake_version(const char *rec, size_t len);
+
 /* A parsed hub message. obj owns everything; the strings are borrowed
  * from it. */
 struct hubproto_msg {
@@ -87,6 +92,9 @@ void hubproto_msg_release(struct hubproto_msg *m);
 int hubproto_write_handshake(struct buf *out, const char *error);
 /* {"type":6}. */
 int hubproto_write_ping(struct buf *out);
+/* {"type":8,"sequenceId":id} (Ack) or {"type":9,"sequenceId":id}
+ * (Sequence), as type says: stateful reconnect's messages. */
+int hubproto_write_sequence_id(struct buf *out, int type, long long id);
 /* {"type":7[,"error":e][,"allowReconnect":true]}. */
 int hubproto_write_close(struct buf *out, const char *error,
                          int allow_reconnect);

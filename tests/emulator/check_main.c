@@ -4,4 +4,5 @@
 
 RUNNER_MAIN(strmap_suite, hub_suite, rest_route_suite, ws_suite,
             upstream_emu_suite, conn_suite, upclient_suite, tier_suite,
-            restpage_suite, hubmsgpack_suite, blackbox_suite, tls_suite)
+            restpage_suite, hubmsgpack_suite, replay_suite, blackbox_suite,
+            tls_suite)

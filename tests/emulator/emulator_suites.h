@@ -16,5 +16,6 @@ Suite *tier_suite(void);
 Suite *restpage_suite(void);
 Suite *hubmsgpack_suite(void);
 Suite *tls_suite(void);
+Suite *replay_suite(void);
 
 #endif

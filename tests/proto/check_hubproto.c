@@ -227,6 +227,28 @@ START_TEST(test_writer_respects_cap)
 }
 END_TEST
 
+/* Stateful reconnect's records, and the handshake's version that turns it
+ * on (2 and up). */
+START_TEST(test_sequence_records_and_version)
+{
+    struct buf b;
+    buf_init(&b, 256);
+    ck_assert_int_eq(hubproto_write_sequence_id(&b, HUBPROTO_ACK, 12), 0);
+    ck_assert_str_eq(b.data, "{\"type\":8,\"sequenceId\":12}\x1e");
+    buf_reset(&b);
+    hubproto_write_sequence_id(&b, HUBPROTO_SEQUENCE, 4294967297LL);
+    ck_assert_str_eq(b.data, "{\"type\":9,\"sequenceId\":4294967297}\x1e");
+    buf_release(&b);
+    static const char v2[] = "{\"version\":2,\"protocol\":\"json\"}";
+    static const char v1[] = "{\"protocol\":\"messagepack\",\"Version\":1}";
+    ck_assert_int_eq(hubproto_handshake_version(v2, sizeof v2 - 1), 2);
+    ck_assert_int_eq(hubproto_handshake_version(v1, sizeof v1 - 1), 1);
+    ck_assert_int_eq(hubproto_handshake_version("{}", 2), 0);
+    ck_assert_int_eq(hubproto_handshake_version("[2]", 3), 0);
+    ck_assert_int_eq(hubproto_handshake_version("{\"version\":\"2\"}", 15), 0);
+}
+END_TEST
+
 Suite *hubproto_suite(void)
 {
     Suite *s = suite_create("hubproto");
@@ -243,6 +265,7 @@ Suite *hubproto_suite(void)
     tcase_add_test(tc, test_writers_match_vectors);
     tcase_add_test(tc, test_vector_records);
     tcase_add_test(tc, test_writer_respects_cap);
+    tcase_add_test(tc, test_sequence_records_and_version);
     suite_add_tcase(s, tc);
     return s;
 }
