@@ -16,10 +16,11 @@
  * What is kept is the WebSocket frame each send went out in (a struct msg
  * reference, shared with the fan-out that built it), with how many
  * sequenced messages it carried (a frame may carry several records). The
- * buffer is bounded by bytes and by messages: a frame is taken while what
- * is held is not over either bound (so one frame larger than the byte
- * bound is still taken when the buffer is empty, as ASP.NET Core writes
- * one message past its limit before it waits); the next one is refused.
+ * buffer is bounded by bytes and by messages: a frame is taken while the
+ * bytes held are not over the byte bound (so one frame larger than it is
+ * still taken when the buffer is empty, as ASP.NET Core writes one message
+ * past its limit before it waits) and fewer than the message bound are
+ * held (a hard cap); otherwise it is refused.
  *
  * Pure: no I/O, no clock, no logging. Not thread-safe.
  */

@@ -760,8 +760,16 @@ enum MHD_Result rest_handle(struct rest_env *e, struct http_req *r,
         ret = reply_empty(r, 200);
         goto out;
     }
-    if (rt.op == REST_USAGE || rt.op == REST_USAGE_RESET) {
-        ret = usage(e, r, rt.op == REST_USAGE_RESET);
+    if (rt.op == REST_USAGE) { /* anonymous: it only reads */
+        ret = usage(e, r, 0);
+        goto out;
+    }
+    if (rt.op == REST_USAGE_RESET) { /* a new day: a REST token, as REST */
+        if (auth_check(e->keys, r->mhd, url, NULL, &claims, err, sizeof err) <
+            0)
+            ret = http_reply_error(r, 401, NULL, "%s", err);
+        else
+            ret = usage(e, r, 1);
         goto out;
     }
     if (r->too_big) {

@@ -549,17 +549,39 @@ static int load_queue_trigger(struct app *app, struct app_function *fn,
     return 0;
 }
 
-/* queue (out): a queue name is required. */
+/* queue (out): the queue name, resolved (%Setting%), lower-cased and
+ * checked as the trigger's is; the binding then holds the name to use. */
 static int load_queue_out(struct app *app, struct app_function *fn,
                           struct json_object *b, size_t i, const char *file,
                           char *err, size_t errlen)
 {
+    char tmp[256], why[200];
     const char *q = jsonx_str(b, "queueName");
-    if (!q || !*q) {
-        snprintf(err, errlen, "%s: bindings[%zu].queueName: missing", file, i);
+    const char *rq = q && *q ? resolve_percent(app, q, tmp, sizeof tmp) : NULL;
+    if (!rq) {
+        snprintf(err, errlen, "%s: bindings[%zu].queueName: %s", file, i,
+                 q && *q ? "names an app setting that is not set" : "missing");
         return -1;
     }
-    return 0;
+    char *name = xstrdup(rq);
+    for (char *c = name; *c; c++)
+        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    int rc = qopts_check_queue_name(name, why, sizeof why);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: bindings[%zu].queueName: %s", file, i, why);
+    } else {
+        json_object_object_foreach(b, key, val)
+        {
+            (void)val;
+            if (strcasecmp(key, "queueName") == 0) {
+                json_object_object_add(b, key, json_object_new_string(name));
+                break;
+            }
+        }
+    }
+    free(name);
+    (void)fn;
+    return rc < 0 ? -1 : 0;
 }
 
 typedef int (*binding_loader)(struct app *app, struct app_function *fn,

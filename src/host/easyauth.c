@@ -197,7 +197,7 @@ static int cookie_value(const char *header, const char *name, char *out,
 }
 
 int easyauth_session(const struct easyauth *ea, const char *cookie, long now,
-                     char *user)
+                     char *user, long *expires)
 {
     char v[EASYAUTH_USER_MAX + 96];
     if (!cookie || !cookie_value(cookie, EASYAUTH_COOKIE, v, sizeof v))
@@ -220,6 +220,8 @@ int easyauth_session(const struct easyauth *ea, const char *cookie, long now,
         CRYPTO_memcmp(want, mac, strlen(want)) != 0)
         return 0;
     memcpy(user, v, strlen(v) + 1);
+    if (expires)
+        *expires = exp;
     return 1;
 }
 
@@ -314,13 +316,14 @@ static void me(const struct easyauth *ea, const char *cookie, long now,
                struct easyauth_reply *r)
 {
     char user[EASYAUTH_USER_MAX + 1];
-    if (!easyauth_session(ea, cookie, now, user)) {
+    long until = 0;
+    if (!easyauth_session(ea, cookie, now, user, &until)) {
         fail_reply(r, 401,
                    "not signed in: GET /.auth/login/dev?user=NAME first");
         return;
     }
     char exp[32];
-    time_t t = now + EASYAUTH_SESSION_S;
+    time_t t = until;
     struct tm tm;
     strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
     struct json_object *e = json_object_new_object();

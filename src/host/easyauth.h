@@ -69,10 +69,11 @@ int easyauth_reserved_header(const char *name);
 int easyauth_valid_user(const char *user);
 
 /* The signed-in user of a request's Cookie header (NULL: none) at time
- * now (epoch seconds) into user[EASYAUTH_USER_MAX + 1]: 1, or 0 when it
- * has no valid, unexpired session. */
+ * now (epoch seconds) into user[EASYAUTH_USER_MAX + 1], and the session's
+ * expiry into *expires (may be NULL): 1, or 0 when it has no valid,
+ * unexpired session. */
 int easyauth_session(const struct easyauth *ea, const char *cookie, long now,
-                     char *user);
+                     char *user, long *expires);
 
 /* The headers App Service sets for a signed-in user, values owned. */
 struct easyauth_headers {

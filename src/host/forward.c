@@ -252,7 +252,12 @@ int forward_call(struct curlpool *pool, int port, const struct app *app,
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+    /* GET, HEAD and POST as libcurl's own, so that a 301/302/303 to a POST
+     * is followed with a GET, as .NET's HttpClient does; a custom method
+     * string would be sent again on the redirect. */
+    if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD") &&
+        strcmp(req->method, "POST"))
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
     if (!strcmp(req->method, "HEAD"))
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     else if (with_body || !strcmp(req->method, "POST") ||

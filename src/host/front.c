@@ -276,7 +276,7 @@ static void request_headers(struct front *s, struct MHD_Connection *con,
     if (!easyauth_session(
             s->auth.ea,
             MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Cookie"),
-            clock_wall_s(), user)) {
+            clock_wall_s(), user, NULL)) {
         user[0] = '\0';
         return;
     }
@@ -503,7 +503,7 @@ static enum MHD_Result route_request(struct front *s,
         !easyauth_session(
             s->auth.ea,
             MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Cookie"),
-            clock_wall_s(), who))
+            clock_wall_s(), who, NULL))
         return send_error(s, con, method, url, 401,
                           "sign in first (App Service Authentication): "
                           "/.auth/login/dev?user=NAME");

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include "host/app.h"
 #include "host/dispatch.h"
@@ -367,7 +368,7 @@ static int open_auth(const struct options *o, const struct app *app,
     if (o->easy_auth) {
         char *master = keys_master(h->keys);
         h->ea = easyauth_new(master, strlen(master));
-        free(master);
+        OPENSSL_clear_free(master, strlen(master));
         /* App Service's file-based configuration, when the app has one. */
         char *path = xasprintf("%s/auth.json", app->root);
         struct json_object *cfg = NULL;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "util/xalloc.h"
@@ -77,8 +78,8 @@ static int split(const char *s, char **vals, char *err, size_t errlen)
             if (vals[i]) {
                 snprintf(err, errlen, "key %.40s appears twice", k);
                 free(k);
-                free(v);
-                free(seg);
+                OPENSSL_clear_free(v, strlen(v));
+                OPENSSL_clear_free(seg, strlen(seg));
                 return -1;
             }
             vals[i] = v;
@@ -86,8 +87,9 @@ static int split(const char *s, char **vals, char *err, size_t errlen)
         }
         (void)found; /* other keys (BlobEndpoint, ...) are not ours */
         free(k);
-        free(v);
-        free(seg);
+        if (v)
+            OPENSSL_clear_free(v, strlen(v));
+        OPENSSL_clear_free(seg, strlen(seg)); /* may hold AccountKey=... */
     }
     return 0;
 }

@@ -365,10 +365,11 @@ static int layout(unsigned type, const msgpack_object *e, uint32_t n,
     /* The invocation id: nil for an Invocation that wants no answer. */
     int id_optional = type == HUBPROTO_INVOCATION;
     if (!(id_optional && e[2].type == MSGPACK_OBJECT_NIL)) {
-        if (!is_str(&e[2]) || e[2].via.str.size == 0) {
+        if (!is_str(&e[2]) || e[2].via.str.size == 0 ||
+            memchr(e[2].via.str.ptr, '\0', e[2].via.str.size)) {
             snprintf(err, errlen,
                      "the invocation id must be a non-empty "
-                     "string");
+                     "string without NUL");
             return -1;
         }
         put(obj, "invocationId", &e[2]);

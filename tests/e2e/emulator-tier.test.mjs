@@ -154,8 +154,13 @@ test('free tier: a used-up message quota closes clients with the service Close',
     const n = await negotiate(emu);
     assert.equal(n.status, 429);
     assert.equal(n.json.error, LIMITS.messageLimitClose.error);
-    // DELETE /api/usage starts a new day: accepted again, sends reach them.
-    const reset = await fetch(`${emu.base}/api/usage`, { method: 'DELETE' });
+    // DELETE /api/usage starts a new day (with a REST token, as the REST
+    // API: anonymous, it is refused): accepted again, sends reach them.
+    const anon = await fetch(`${emu.base}/api/usage`, { method: 'DELETE' });
+    assert.equal(anon.status, 401);
+    assert.equal((await usage(emu)).messages.exhausted, true, 'an anonymous reset changes nothing');
+    const reset = await fetch(`${emu.base}/api/usage`, { method: 'DELETE',
+      headers: { Authorization: `Bearer ${restToken('/api/usage')}` } });
     assert.equal(reset.status, 204);
     const c = await connect(emu);
     clients.push(c);
@@ -199,7 +204,8 @@ test('no tier: /api/usage reports connections only; bad tier options are refused
     const u = await usage(emu);
     assert.equal(u.tier, null);
     assert.equal(u.connections.limit, null);
-    const reset = await fetch(`${emu.base}/api/usage`, { method: 'DELETE' });
+    const reset = await fetch(`${emu.base}/api/usage`, { method: 'DELETE',
+      headers: { Authorization: `Bearer ${restToken('/api/usage')}` } });
     assert.equal(reset.status, 409);
     const post = await fetch(`${emu.base}/api/usage`, { method: 'POST' });
     assert.equal(post.status, 405);

@@ -7,6 +7,7 @@
 #include "host/front.h"
 #include "host_test.h"
 #include "runner.h"
+#include "util/jsonx.h"
 #include "util/banned.h"
 
 static const char good_host[] =
@@ -275,7 +276,7 @@ static const char queue_fn[] =
     "{\"bindings\":[{\"type\":\"queueTrigger\",\"direction\":\"in\","
     "\"name\":\"order\",\"queueName\":\"%Q%\",\"connection\":\"Orders\"},"
     "{\"type\":\"queue\",\"direction\":\"out\",\"name\":\"next\","
-    "\"queueName\":\"shipping\"}]}";
+    "\"queueName\":\"%OUT%\"}]}";
 
 /* A queueTrigger: its queue (an app setting here, lower-cased), its
  * connection setting, and host.json's extensions.queues. */
@@ -290,11 +291,15 @@ START_TEST(test_app_queue_trigger)
              "{\"maxDequeueCount\":2,\"batchSize\":4}}}");
     ht_write(dir, "q/function.json", queue_fn);
     ht_write(dir, "local.settings.json",
-             "{\"Values\":{\"Q\":\"Orders\",\"AzureWebJobsOrders\":"
-             "\"UseDevelopmentStorage=true\"}}");
+             "{\"Values\":{\"Q\":\"Orders\",\"OUT\":\"Shipping\","
+             "\"AzureWebJobsOrders\":\"UseDevelopmentStorage=true\"}}");
     int rc = app_load(dir, &app, err, sizeof err);
     ck_assert_msg(rc == 0, "%s", err);
     const struct app_function *q = app_find(&app, "q");
+    /* the output's queue: resolved and lower-cased as the trigger's */
+    ck_assert_str_eq(
+        jsonx_str(json_object_array_get_idx(q->bindings, 1), "queueName"),
+        "shipping");
     ck_assert_int_eq(q->kind, APP_FN_QUEUE);
     ck_assert_str_eq(q->queue_name, "orders");
     ck_assert_str_eq(q->queue_connection, "Orders");
@@ -304,7 +309,8 @@ START_TEST(test_app_queue_trigger)
     app_release(&app);
     /* Without the connection setting the function is in error, as the
      * host has it; the app still loads. */
-    ht_write(dir, "local.settings.json", "{\"Values\":{\"Q\":\"orders\"}}");
+    ht_write(dir, "local.settings.json",
+             "{\"Values\":{\"Q\":\"orders\",\"OUT\":\"shipping\"}}");
     unsetenv("AzureWebJobsOrders");
     unsetenv("Orders");
     rc = app_load(dir, &app, err, sizeof err);
@@ -317,7 +323,8 @@ START_TEST(test_app_queue_trigger)
     app_release(&app);
     /* An unusable connection string: in error, the key never shown. */
     ht_write(dir, "local.settings.json",
-             "{\"Values\":{\"Q\":\"orders\",\"Orders\":\"AccountName=a;"
+             "{\"Values\":{\"Q\":\"orders\",\"OUT\":\"shipping\",\"Orders\":"
+             "\"AccountName=a;"
              "AccountKey=c2VjcmV0;QueueEndpoint=nope\"}}");
     rc = app_load(dir, &app, err, sizeof err);
     ck_assert_msg(rc == 0, "%s", err);
@@ -355,6 +362,16 @@ START_TEST(test_app_queue_refusals)
          "\"name\":\"t\",\"schedule\":\"0 * * * * *\"},{\"type\":\"queue\","
          "\"direction\":\"out\",\"name\":\"o\"}]}",
          "bindings[1].queueName: missing"},
+        {NULL,
+         "{\"bindings\":[{\"type\":\"timerTrigger\",\"direction\":\"in\","
+         "\"name\":\"t\",\"schedule\":\"0 * * * * *\"},{\"type\":\"queue\","
+         "\"direction\":\"out\",\"name\":\"o\",\"queueName\":\"a/b?c\"}]}",
+         "bindings[1].queueName: \"a/b?c\" is not a valid queue name"},
+        {NULL,
+         "{\"bindings\":[{\"type\":\"timerTrigger\",\"direction\":\"in\","
+         "\"name\":\"t\",\"schedule\":\"0 * * * * *\"},{\"type\":\"queue\","
+         "\"direction\":\"out\",\"name\":\"o\",\"queueName\":\"%Nope%\"}]}",
+         "bindings[1].queueName: names an app setting that is not set"},
         {"{\"customHandler\":{\"description\":{\"defaultExecutablePath\":"
          "\"h\"}},\"extensions\":{\"queues\":{\"batchSize\":64}}}",
          NULL, "host.json: extensions.queues.batchSize"},

@@ -47,15 +47,17 @@ START_TEST(test_a_session_names_its_user_until_it_expires)
 {
     char cookie[512], user[EASYAUTH_USER_MAX + 1];
     sign_in("alice.smith@example.com", cookie, sizeof cookie);
-    ck_assert(easyauth_session(ea, cookie, NOW + 1, user));
+    ck_assert(easyauth_session(ea, cookie, NOW + 1, user, NULL));
     ck_assert_str_eq(user, "alice.smith@example.com");
-    ck_assert(easyauth_session(ea, cookie, NOW + EASYAUTH_SESSION_S - 1, user));
-    ck_assert(!easyauth_session(ea, cookie, NOW + EASYAUTH_SESSION_S, user));
-    ck_assert(!easyauth_session(ea, NULL, NOW, user));
-    ck_assert(!easyauth_session(ea, "other=1", NOW, user));
+    ck_assert(
+        easyauth_session(ea, cookie, NOW + EASYAUTH_SESSION_S - 1, user, NULL));
+    ck_assert(
+        !easyauth_session(ea, cookie, NOW + EASYAUTH_SESSION_S, user, NULL));
+    ck_assert(!easyauth_session(ea, NULL, NOW, user, NULL));
+    ck_assert(!easyauth_session(ea, "other=1", NOW, user, NULL));
     /* another key (another host's secrets) does not accept it */
     struct easyauth *other = easyauth_new("another-key", 11);
-    ck_assert(!easyauth_session(other, cookie, NOW, user));
+    ck_assert(!easyauth_session(other, cookie, NOW, user, NULL));
     easyauth_free(other);
 }
 END_TEST
@@ -68,18 +70,18 @@ START_TEST(test_a_forged_or_edited_cookie_is_nobody)
     char *v = strstr(cookie, EASYAUTH_COOKIE "=") + strlen(EASYAUTH_COOKIE) + 1;
     char forged[512];
     snprintf(forged, sizeof forged, EASYAUTH_COOKIE "=bobby%s", v + 5);
-    ck_assert(!easyauth_session(ea, forged, NOW, user));
+    ck_assert(!easyauth_session(ea, forged, NOW, user, NULL));
     char *dot = strchr(v, '.');
     snprintf(forged, sizeof forged, EASYAUTH_COOKIE "=alice.9%s", dot + 1);
-    ck_assert(!easyauth_session(ea, forged, NOW, user));
+    ck_assert(!easyauth_session(ea, forged, NOW, user, NULL));
     snprintf(forged, sizeof forged, "%.*s",
              (int)(strrchr(cookie, '.') - cookie + 3), cookie);
-    ck_assert(!easyauth_session(ea, forged, NOW, user));
-    ck_assert(!easyauth_session(ea, EASYAUTH_COOKIE "=alice", NOW, user));
-    ck_assert(!easyauth_session(ea, EASYAUTH_COOKIE "=..", NOW, user));
-    ck_assert(
-        !easyauth_session(ea, EASYAUTH_COOKIE "=a b.9999999999.x", NOW, user));
-    ck_assert(!easyauth_session(ea, EASYAUTH_COOKIE "=", NOW, user));
+    ck_assert(!easyauth_session(ea, forged, NOW, user, NULL));
+    ck_assert(!easyauth_session(ea, EASYAUTH_COOKIE "=alice", NOW, user, NULL));
+    ck_assert(!easyauth_session(ea, EASYAUTH_COOKIE "=..", NOW, user, NULL));
+    ck_assert(!easyauth_session(ea, EASYAUTH_COOKIE "=a b.9999999999.x", NOW,
+                                user, NULL));
+    ck_assert(!easyauth_session(ea, EASYAUTH_COOKIE "=", NOW, user, NULL));
 }
 END_TEST
 
@@ -153,7 +155,15 @@ START_TEST(test_me_and_logout)
     struct json_object *c = jsonx_get_ci(e, "user_claims");
     ck_assert_str_eq(jsonx_str(json_object_array_get_idx(c, 1), "val"),
                      "alice");
+    char exp[32];
+    snprintf(exp, sizeof exp, "%s", jsonx_str(e, "expires_on"));
     json_object_put(me);
+    easyauth_reply_release(&r);
+    /* asked later, the same expiry: the session's, not now + 8 h */
+    easyauth_route(ea, "GET", "/.auth/me", NULL, NULL, NULL, cookie, NOW + 600,
+                   &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, exp));
     easyauth_reply_release(&r);
     easyauth_route(ea, "GET", "/.auth/logout", NULL, NULL, "/api/index", cookie,
                    NOW, &r);
