@@ -10,7 +10,7 @@ const machine = `${os.cpus().length} cores, ${cpu}, ${Math.round(os.totalmem() /
 const date = new Date().toISOString().slice(0, 10);
 
 const h = Object.fromEntries(['ours', 'published', 'node', 'go', 'ceiling'].map((n) => [n, read(`handler-${n}.json`)]));
-const cold = Object.fromEntries(['ours', 'published', 'node', 'go'].map((n) => [n, read(`cold-${n}.json`)]));
+const cold = Object.fromEntries(['ours', 'published', 'node', 'go', 'ceiling'].map((n) => [n, read(`cold-${n}.json`)]));
 const r1 = (x, d = 1) => (x == null || Number.isNaN(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
 
 let invocationUs = null;
@@ -81,6 +81,7 @@ md += '| figure | ours (C) | Node peer | Go peer | ours vs Node | ours vs Go |\n
 for (const [name, o, n, g, lowerBetter] of rows) md += `| ${name} | ${f(o)} | ${f(n)} | ${f(g)} | ${ratio(o, n, lowerBetter)} | ${ratio(o, g, lowerBetter)} |\n`;
 md += `\nCeiling (libmicrohttpd answering a fixed 200, same threads): ${f(H.rps_64.ceiling)} req/s at 64 connections; ours reaches ${H.rps_64.ceiling ? ((100 * H.rps_64.ours) / H.rps_64.ceiling).toFixed(0) : '—'}% of it.\n`;
 const cv = H.cpu_vs_ceiling_64;
+md += `Cold start of the ceiling (a dynamically linked libmicrohttpd program that only answers 200): ${H.cold_start_ms.ceiling ?? '—'} ms; the development handler takes ${H.cold_start_ms.ceiling && H.cold_start_ms.ours ? (H.cold_start_ms.ours - H.cold_start_ms.ceiling).toFixed(2) : '—'} ms more (its own start — reading and checking every function.json — and the shared libraries it loads besides libmicrohttpd's), the published, static one ${H.cold_start_ms.ceiling && H.cold_start_ms.published ? (H.cold_start_ms.ceiling / H.cold_start_ms.published).toFixed(1) : '—'}× less time than the ceiling.\n`;
 md += `CPU per request at 64 connections (the server's user + system time over the run ÷ requests): the ceiling ${f(H.cpu_us_per_req_64.ceiling)} µs; ours ${cv.ours ?? '—'}× the ceiling's (target ≤ 2×), the published handler ${cv.published ?? '—'}×, Go ${cv.go ?? '—'}×, Node ${cv.node ?? '—'}×.\n`;
 if (invocationUs) md += `Time inside the handler per invocation (decode, route, function, encode, log line): p50 ${invocationUs.p50} µs, p99 ${invocationUs.p99} µs over ${invocationUs.n} invocations.\n`;
 md += `Errors during the runs: ${Object.entries(H.errors).map(([k, v]) => `${k} ${v}`).join(', ')}.\n`;

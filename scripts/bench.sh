@@ -80,6 +80,7 @@ echo "bench: cold start (exec to first 200 on GET /, median of $RUNS)"
 "$OUT/coldstart" "$RUNS" build/publish/handler > "$OUT/cold-published.json"
 "$OUT/coldstart" "$RUNS" node bench/peers/node-handler.mjs > "$OUT/cold-node.json"
 "$OUT/coldstart" "$RUNS" "$OUT/go-handler" > "$OUT/cold-go.json"
+"$OUT/coldstart" "$RUNS" "$OUT/ceiling" > "$OUT/cold-ceiling.json"
 
 for s in scripts/bench-*.sh; do
   [ -x "$s" ] && { echo "bench: $s"; "$s"; }
