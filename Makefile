@@ -53,7 +53,8 @@ UTIL_OBJ  := $(B)/util/buf.o $(B)/util/xalloc.o $(B)/util/log.o \
              $(B)/util/arena.o $(B)/util/clock.o
 # Protocol code with no dependency beyond libc and json-c: the handler may
 # link it.
-PROTO_OBJ := $(B)/proto/connstr.o $(B)/proto/names.o $(B)/proto/invoke.o
+PROTO_OBJ := $(B)/proto/connstr.o $(B)/proto/kvpairs.o $(B)/proto/names.o \
+             $(B)/proto/invoke.o
 # Protocol code that needs libjwt/OpenSSL: local host and emulator only.
 TOKEN_OBJ := $(B)/proto/token.o $(B)/proto/upstream.o
 

@@ -56,10 +56,10 @@ $(FZ)/fuzz_cmdline: $(FZ)/obj/fuzz/fuzz_cmdline.o $(FZ)/obj/host/hdesc.o \
 $(FZ)/fuzz_app: $(FZ)/obj/fuzz/fuzz_app.o $(FZ)/obj/host/app.o \
     $(FZ)/obj/host/hdesc.o $(FZ)/obj/host/authlevel.o \
     $(FZ)/obj/host/route.o $(FZ)/obj/host/ncrontab.o $(FZ)/obj/host/qopts.o \
-    $(FZ)/obj/host/storconn.o $(FZ_UTIL)
+    $(FZ)/obj/host/storconn.o $(FZ)/obj/proto/kvpairs.o $(FZ_UTIL)
 	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_SSL) $(LIB_JSON) -lpthread
 $(FZ)/fuzz_qxml: $(FZ)/obj/fuzz/fuzz_qxml.o $(FZ)/obj/host/qxml.o \
-    $(FZ)/obj/host/storconn.o $(FZ_UTIL)
+    $(FZ)/obj/host/storconn.o $(FZ)/obj/proto/kvpairs.o $(FZ_UTIL)
 	$(FZ_CC) $(FZ_LD) -o $@ $^ $(LIB_EXPAT) $(LIB_SSL) $(LIB_JSON) -lpthread
 
 .PHONY: fuzzers fuzz

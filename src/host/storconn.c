@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "proto/kvpairs.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -37,62 +38,6 @@ static const char *const key_names[K_COUNT] = {"usedevelopmentstorage",
                                                "endpointsuffix",
                                                "queueendpoint",
                                                "sharedaccesssignature"};
-
-static char *trim(const char *s, size_t n)
-{
-    while (n && isspace((unsigned char)*s)) {
-        s++;
-        n--;
-    }
-    while (n && isspace((unsigned char)s[n - 1]))
-        n--;
-    return xstrndup(s, n);
-}
-
-/* Split s into the known keys' values (vals[k] new strings or NULL). */
-static int split(const char *s, char **vals, char *err, size_t errlen)
-{
-    while (*s) {
-        size_t n = strcspn(s, ";");
-        char *seg = trim(s, n);
-        s += n + (s[n] == ';');
-        if (!*seg) {
-            free(seg);
-            continue;
-        }
-        char *eq = strchr(seg, '=');
-        if (!eq) {
-            snprintf(err, errlen,
-                     "a segment is not Key=Value (the connection string "
-                     "must be ';'-separated Key=Value pairs)");
-            free(seg);
-            return -1;
-        }
-        char *k = trim(seg, (size_t)(eq - seg));
-        char *v = trim(eq + 1, strlen(eq + 1));
-        int found = 0;
-        for (int i = 0; i < K_COUNT; i++) {
-            if (strcasecmp(k, key_names[i]) != 0)
-                continue;
-            found = 1;
-            if (vals[i]) {
-                snprintf(err, errlen, "key %.40s appears twice", k);
-                free(k);
-                OPENSSL_clear_free(v, strlen(v));
-                OPENSSL_clear_free(seg, strlen(seg));
-                return -1;
-            }
-            vals[i] = v;
-            v = NULL;
-        }
-        (void)found; /* other keys (BlobEndpoint, ...) are not ours */
-        free(k);
-        if (v)
-            OPENSSL_clear_free(v, strlen(v));
-        OPENSSL_clear_free(seg, strlen(seg)); /* may hold AccountKey=... */
-    }
-    return 0;
-}
 
 /* "scheme://host[:port]" of a URI, into new strings. */
 static int uri_origin(const char *uri, char **scheme, char **host)
@@ -235,18 +180,14 @@ int storconn_parse(const char *s, struct storconn *cs, char *err, size_t errlen)
         snprintf(err, errlen, "empty connection string");
         return -1;
     }
-    if (split(s, v, err, errlen) < 0)
+    if (kvpairs_split(s, key_names, K_COUNT, v, err, errlen) < 0)
         goto out;
     if (v[K_DEV])
         rc = parse_dev(v, cs, err, errlen);
     else
         rc = parse_account(v, cs, err, errlen);
 out:
-    for (int i = 0; i < K_COUNT; i++) {
-        if (v[i])
-            memset(v[i], 0, strlen(v[i])); /* the key, among others */
-        free(v[i]);
-    }
+    kvpairs_release(v, K_COUNT); /* the key, among others */
     if (rc < 0)
         storconn_release(cs);
     return rc;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "proto/kvpairs.h"
 #include "util/xalloc.h"
 #include "util/banned.h"
 
@@ -24,17 +25,6 @@ enum {
 static const char *const key_names[K_COUNT] = {
     "endpoint",       "accesskey",      "version", "port",
     "clientendpoint", "serverendpoint", "authtype"};
-
-static char *trim(const char *s, size_t n)
-{
-    while (n && isspace((unsigned char)*s)) {
-        s++;
-        n--;
-    }
-    while (n && isspace((unsigned char)s[n - 1]))
-        n--;
-    return xstrndup(s, n);
-}
 
 /* Split an absolute http(s) URI into scheme, host, port (0 if absent) and
  * path (without trailing '/'). Returns 0 or -1. */
@@ -109,7 +99,6 @@ int connstr_parse(const char *s, struct connstr *cs, char *err, size_t errlen)
 {
     char *val[K_COUNT] = {0};
     int rc = -1;
-    size_t pairs = 0;
     char *cl_scheme = NULL, *cl_host = NULL, *cl_path = NULL;
     memset(cs, 0, sizeof *cs);
 
@@ -117,38 +106,9 @@ int connstr_parse(const char *s, struct connstr *cs, char *err, size_t errlen)
         snprintf(err, errlen, "connection string is empty");
         goto out;
     }
-    for (const char *seg = s; *seg;) {
-        size_t n = strcspn(seg, ";");
-        const char *eq = memchr(seg, '=', n);
-        char *whole = trim(seg, n);
-        int empty = whole[0] == '\0';
-        free(whole);
-        if (!empty) {
-            if (!eq) {
-                snprintf(err, errlen,
-                         "connection string segment %zu has no '='", pairs + 1);
-                goto out;
-            }
-            char *k = trim(seg, (size_t)(eq - seg));
-            int idx = -1;
-            for (int i = 0; i < K_COUNT; i++)
-                if (strcasecmp(k, key_names[i]) == 0)
-                    idx = i;
-            if (idx >= 0 && val[idx]) {
-                snprintf(err, errlen, "duplicate key '%s' in connection string",
-                         k);
-                free(k);
-                goto out;
-            }
-            free(k);
-            pairs++;
-            if (idx >= 0)
-                val[idx] = trim(eq + 1, n - (size_t)(eq + 1 - seg));
-        }
-        seg += n;
-        if (*seg == ';')
-            seg++;
-    }
+    int pairs = kvpairs_split(s, key_names, K_COUNT, val, err, errlen);
+    if (pairs < 0)
+        goto out;
     if (pairs < 2) {
         snprintf(err, errlen,
                  "connection string needs at least 2 "
@@ -236,8 +196,7 @@ int connstr_parse(const char *s, struct connstr *cs, char *err, size_t errlen)
     val[K_ACCESSKEY] = NULL;
     rc = 0;
 out:
-    for (int i = 0; i < K_COUNT; i++)
-        free(val[i]);
+    kvpairs_release(val, K_COUNT);
     free(cl_scheme);
     free(cl_host);
     free(cl_path);
