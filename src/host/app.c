@@ -507,6 +507,31 @@ static const char *setting_lookup(const void *app, const char *name)
     return app_setting(app, name);
 }
 
+/* A queue binding's queueName: resolved (%Setting%), lower-cased and
+ * checked as the queue extension does; a new string, or NULL with the
+ * reason in err. */
+static char *queue_name(struct app *app, struct json_object *b, size_t i,
+                        const char *file, char *err, size_t errlen)
+{
+    char tmp[256], why[200];
+    const char *q = jsonx_str(b, "queueName");
+    const char *rq = q && *q ? resolve_percent(app, q, tmp, sizeof tmp) : NULL;
+    if (!rq) {
+        snprintf(err, errlen, "%s: bindings[%zu].queueName: %s", file, i,
+                 q && *q ? "names an app setting that is not set" : "missing");
+        return NULL;
+    }
+    char *name = xstrdup(rq);
+    for (char *c = name; *c; c++)
+        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    if (qopts_check_queue_name(name, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%s: bindings[%zu].queueName: %s", file, i, why);
+        free(name);
+        return NULL;
+    }
+    return name;
+}
+
 /* queueTrigger: the queue name and the storage connection it reads. A
  * connection setting that is missing or unusable puts the function in
  * error, as the host does. */
@@ -514,22 +539,11 @@ static int load_queue_trigger(struct app *app, struct app_function *fn,
                               struct json_object *b, size_t i, const char *file,
                               char *err, size_t errlen)
 {
-    char tmp[256], why[200], used[300];
+    char why[200], used[300];
     fn->kind = APP_FN_QUEUE;
-    const char *q = jsonx_str(b, "queueName");
-    const char *rq = q && *q ? resolve_percent(app, q, tmp, sizeof tmp) : NULL;
-    if (!rq) {
-        snprintf(err, errlen, "%s: bindings[%zu].queueName: %s", file, i,
-                 q && *q ? "names an app setting that is not set" : "missing");
+    fn->queue_name = queue_name(app, b, i, file, err, errlen);
+    if (!fn->queue_name)
         return -1;
-    }
-    fn->queue_name = xstrdup(rq);
-    for (char *c = fn->queue_name; *c; c++)
-        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
-    if (qopts_check_queue_name(fn->queue_name, why, sizeof why) < 0) {
-        snprintf(err, errlen, "%s: bindings[%zu].queueName: %s", file, i, why);
-        return -1;
-    }
     const char *conn = jsonx_str(b, "connection");
     fn->queue_connection = conn && *conn ? xstrdup(conn) : NULL;
     struct storconn cs;
@@ -549,39 +563,26 @@ static int load_queue_trigger(struct app *app, struct app_function *fn,
     return 0;
 }
 
-/* queue (out): the queue name, resolved (%Setting%), lower-cased and
- * checked as the trigger's is; the binding then holds the name to use. */
+/* queue (out): the queue name as the trigger's (queue_name); the binding
+ * then holds the name to use. */
 static int load_queue_out(struct app *app, struct app_function *fn,
                           struct json_object *b, size_t i, const char *file,
                           char *err, size_t errlen)
 {
-    char tmp[256], why[200];
-    const char *q = jsonx_str(b, "queueName");
-    const char *rq = q && *q ? resolve_percent(app, q, tmp, sizeof tmp) : NULL;
-    if (!rq) {
-        snprintf(err, errlen, "%s: bindings[%zu].queueName: %s", file, i,
-                 q && *q ? "names an app setting that is not set" : "missing");
+    (void)fn;
+    char *name = queue_name(app, b, i, file, err, errlen);
+    if (!name)
         return -1;
-    }
-    char *name = xstrdup(rq);
-    for (char *c = name; *c; c++)
-        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
-    int rc = qopts_check_queue_name(name, why, sizeof why);
-    if (rc < 0) {
-        snprintf(err, errlen, "%s: bindings[%zu].queueName: %s", file, i, why);
-    } else {
-        json_object_object_foreach(b, key, val)
-        {
-            (void)val;
-            if (strcasecmp(key, "queueName") == 0) {
-                json_object_object_add(b, key, json_object_new_string(name));
-                break;
-            }
+    json_object_object_foreach(b, key, val)
+    {
+        (void)val;
+        if (strcasecmp(key, "queueName") == 0) {
+            json_object_object_add(b, key, json_object_new_string(name));
+            break;
         }
     }
     free(name);
-    (void)fn;
-    return rc < 0 ? -1 : 0;
+    return 0;
 }
 
 typedef int (*binding_loader)(struct app *app, struct app_function *fn,

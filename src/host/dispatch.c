@@ -174,7 +174,9 @@ static int write_queue_outputs(struct dispatch *d,
         struct json_object *value = result_output(reply, name);
         struct qout_plan plan;
         struct storconn cs;
-        char berr[DISPATCH_ERR / 2], used[300], *queue;
+        char berr[DISPATCH_ERR / 2], used[300];
+        /* resolved, lower-cased and checked when the app was read */
+        const char *queue = jsonx_str(b, "queueName");
         if (!value)
             continue;
         if (qout_plan(value, d->app->queues.base64, &plan, berr, sizeof berr) <
@@ -191,9 +193,6 @@ static int write_queue_outputs(struct dispatch *d,
             qout_plan_release(&plan);
             return -1;
         }
-        queue = xstrdup(jsonx_str(b, "queueName"));
-        for (char *c = queue; *c; c++)
-            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
         int rc = 0;
         for (size_t k = 0; rc == 0 && k < plan.n; k++) {
             struct qclient_fail f;
@@ -207,7 +206,6 @@ static int write_queue_outputs(struct dispatch *d,
             if (rc < 0)
                 snprintf(err, errlen, "output %s: item %zu: %s", name, k, berr);
         }
-        free(queue);
         storconn_release(&cs);
         qout_plan_release(&plan);
         if (rc < 0)
