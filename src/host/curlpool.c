@@ -68,3 +68,12 @@ size_t curlpool_read_body(char *dst, size_t size, size_t n, void *body)
     b->left -= k;
     return k;
 }
+
+void curlpool_handler_opts(CURL *h, char *errbuf, long timeout_ms)
+{
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 0L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+}

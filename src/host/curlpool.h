@@ -30,6 +30,11 @@ CURL *curlpool_get(struct curlpool *p);
 /* Give h back (cleaned up instead when the pool is full). */
 void curlpool_put(struct curlpool *p, CURL *h);
 
+/* The options of every call to the handler on loopback (invoker.h,
+ * forward.h): errors into errbuf (CURL_ERROR_SIZE), 5 s to connect, the
+ * whole call bounded by timeout_ms (0: unbounded), plain HTTP only. */
+void curlpool_handler_opts(CURL *h, char *errbuf, long timeout_ms);
+
 /* A request body streamed from memory: CURLOPT_READFUNCTION =
  * curlpool_read_body, CURLOPT_READDATA = a struct curlpool_body whose bytes
  * stay valid for the transfer. With no Content-Length set, libcurl sends

@@ -250,7 +250,6 @@ int forward_call(struct curlpool *pool, int port, const struct app *app,
         goto out;
     }
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     /* GET, HEAD and POST as libcurl's own, so that a 301/302/303 to a POST
      * is followed with a GET, as .NET's HttpClient does; a custom method
@@ -270,10 +269,7 @@ int forward_call(struct curlpool *pool, int port, const struct app *app,
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &rh);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 0L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+    curlpool_handler_opts(h, errbuf, timeout_ms);
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http");
     if (!app->handler.forwarding) {
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
