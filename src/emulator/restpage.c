@@ -31,17 +31,6 @@ char *restpage_token(const struct restpage_pos *pos)
     return out;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int restpage_token_parse(const char *tok, struct restpage_pos *pos)
 {
     memset(pos, 0, sizeof *pos);
@@ -50,7 +39,7 @@ int restpage_token_parse(const char *tok, struct restpage_pos *pos)
         return -1;
     char text[TOKEN_MAX_TEXT + 1];
     for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(tok[2 * i]), lo = hexval(tok[2 * i + 1]);
+        int hi = url_hex_digit(tok[2 * i]), lo = url_hex_digit(tok[2 * i + 1]);
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
             return -1;
         text[i] = (char)(hi << 4 | lo);

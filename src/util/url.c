@@ -8,7 +8,7 @@
 #include "util/xalloc.h"
 #include "util/banned.h"
 
-static int hexval(char c)
+int url_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -26,8 +26,8 @@ char *url_decode(const char *s, size_t n, int plus_is_space)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
-            int hi = i + 1 < n ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            int hi = i + 1 < n ? url_hex_digit(s[i + 1]) : -1;
+            int lo = i + 2 < n ? url_hex_digit(s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 goto bad;
             c = (char)(hi * 16 + lo);

@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 
+/* The value of one hex digit (either case), or -1. */
+int url_hex_digit(char c);
+
 /* Decode n bytes of s ("%41" -> 'A'; with plus_is_space, '+' -> ' ' as in
  * form-encoded query values). Returns a new NUL-terminated string (caller
  * frees), or NULL when a '%' is not followed by two hex digits or the result
